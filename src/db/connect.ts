@@ -1,0 +1,107 @@
+import pg from 'pg';
+import { parse } from 'pg-connection-string';
+import type { Clock } from '../clock.js';
+import type { Endpoint } from '../config.js';
+import { UserError, messageOf } from '../errors.js';
+import type { Log } from '../log.js';
+
+export const APPLICATION_NAME = 'migrate-action';
+
+/** Network errors that can clear up while a database starts or its DNS name appears. */
+const TRANSIENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  '57P03', // cannot_connect_now: the database system is starting up / shutting down / in recovery
+  '53300', // too_many_connections
+]);
+
+/** Whether waiting may help. Authentication, a missing database and SSL problems never get better. */
+export function isTransient(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') return TRANSIENT_CODES.has(code);
+  const message = messageOf(error);
+  return /Connection terminated (unexpectedly|due to connection timeout)|timeout expired/i.test(message);
+}
+
+export function describeEndpoint(endpoint: Endpoint): string {
+  return `${endpoint.host}:${endpoint.port}/${endpoint.database}`;
+}
+
+/** The message for an error that waiting will not fix; names the endpoint and the fix. */
+export function fatalConnectMessage(error: unknown, endpoint: Endpoint): string {
+  const where = describeEndpoint(endpoint);
+  const code = (error as { code?: unknown }).code;
+  const message = messageOf(error);
+  if (code === '28P01') {
+    return `Password authentication failed for user "${endpoint.user}" at ${where}; check the password in the database-url secret.`;
+  }
+  if (code === '3D000') {
+    return `Database "${endpoint.database}" does not exist on ${endpoint.host}:${endpoint.port}; create it first, or fix the database name in database-url.`;
+  }
+  if (code === '28000') {
+    return `The server at ${where} refused user "${endpoint.user}": ${message}; check the user name and the server's pg_hba.conf.`;
+  }
+  if (/ssl|certificate|tls/i.test(message)) {
+    return `SSL problem connecting to ${where}: ${message}; set sslmode in database-url (e.g. ?sslmode=require for a managed database, ?sslmode=disable for a local service container).`;
+  }
+  return `Cannot connect to ${where}: ${message}${typeof code === 'string' ? ` (${code})` : ''}; check database-url.`;
+}
+
+/** pg's client settings for our URL, with our application_name so that lock holders can be told apart. */
+export function clientConfig(databaseUrl: string, connectionTimeoutMillis: number): pg.ClientConfig {
+  const parsed = parse(databaseUrl);
+  return {
+    ...(parsed as pg.ClientConfig),
+    port: parsed.port ? Number(parsed.port) : undefined,
+    application_name: APPLICATION_NAME,
+    connectionTimeoutMillis,
+  } as pg.ClientConfig;
+}
+
+/**
+ * Connect, retrying transient failures with backoff until `waitTimeoutMs` has passed; fail at once on
+ * anything that waiting cannot fix.
+ */
+export async function connectWithWait(
+  databaseUrl: string,
+  endpoint: Endpoint,
+  waitTimeoutMs: number,
+  clock: Clock,
+  log: Log,
+): Promise<pg.Client> {
+  const deadline = clock.now() + waitTimeoutMs;
+  let delay = 250;
+  let attempts = 0;
+  for (;;) {
+    attempts += 1;
+    const remaining = deadline - clock.now();
+    const client = new pg.Client(clientConfig(databaseUrl, Math.max(1_000, Math.min(remaining, 10_000))));
+    try {
+      await client.connect();
+      client.on('error', (error) => log.warning(`Database connection error: ${messageOf(error)}`));
+      log.info(`Connected to ${describeEndpoint(endpoint)} as ${endpoint.user} after ${attempts} attempt(s).`);
+      return client;
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      if (!isTransient(error)) throw new UserError(fatalConnectMessage(error, endpoint), { cause: error });
+      const left = deadline - clock.now();
+      if (left <= 0) {
+        throw new UserError(
+          `Database at ${endpoint.host}:${endpoint.port} did not accept connections within wait-timeout ` +
+            `(${Math.round(waitTimeoutMs / 1000)} s, ${attempts} attempts); last error: ${messageOf(error)}. ` +
+            'Check the host and port, and that the database is running (give a service container a health check), or raise wait-timeout.',
+          { cause: error },
+        );
+      }
+      log.info(`Database not ready (${messageOf(error)}); retrying in ${(Math.min(delay, left) / 1000).toFixed(2)} s.`);
+      await clock.sleep(Math.min(delay, left));
+      delay = Math.min(delay * 2, 2_000);
+    }
+  }
+}

@@ -1,0 +1,4 @@
+/** The bundle's entry: the only module with side effects. */
+import { run } from './main.js';
+
+await run();

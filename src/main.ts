@@ -1,0 +1,81 @@
+import { systemClock, type Clock } from './clock.js';
+import { parseConfig, type Config, type RawInputs } from './config.js';
+import { UserError, messageOf } from './errors.js';
+import { INPUTS, OUTPUTS } from './inputs.js';
+import type { Log } from './log.js';
+import { githubPlatform } from './platform/github.js';
+import type { Platform } from './platform/types.js';
+import { renderSummary, toOutputs } from './report.js';
+import { runApply, type RunResult } from './run.js';
+import { redact, secretForms } from './secrets.js';
+
+/** Raw inputs with the manifest's defaults for inputs left empty. */
+export function readInputs(platform: Platform): RawInputs {
+  const raw = {} as Record<string, string>;
+  for (const input of INPUTS) {
+    const value = platform.getInput(input.name);
+    raw[input.name] = value.trim() === '' && 'default' in input ? input.default : value;
+  }
+  return raw as RawInputs;
+}
+
+/** Wrap the platform's log so that no secret form can reach it, whatever the runner masks. */
+function redactingLog(platform: Platform, secrets: readonly string[]): Log {
+  const clean = (text: string) => redact(text, secrets);
+  return {
+    info: (message) => platform.info(clean(message)),
+    warning: (message) => platform.warning(clean(message)),
+    error: (message, location) => platform.error(clean(message), location),
+    group: (title, fn) => platform.group(clean(title), fn),
+  };
+}
+
+/**
+ * One run on any platform: mask the secret, parse inputs, run the command, report outputs and summary,
+ * and fail the step (exit code 1) on any failure. The only place that turns errors into a failure.
+ */
+export async function runOn(platform: Platform, clock: Clock = systemClock): Promise<RunResult> {
+  const raw = readInputs(platform);
+  const secrets = secretForms(raw['database-url']);
+  for (const secret of secrets) platform.mask(secret);
+  const log = redactingLog(platform, secrets);
+
+  let config: Config | undefined;
+  let result: RunResult;
+  try {
+    config = parseConfig(raw, platform.workspace);
+    result = await runApply(config, { clock, log });
+  } catch (error) {
+    // Only input validation throws here; runApply reports its own failures in the result.
+    const location = error instanceof UserError ? error.location : undefined;
+    result = {
+      status: 'failed',
+      applied: [],
+      backupPath: '',
+      durationMs: 0,
+      error: { message: messageOf(error), location, expected: true },
+    };
+  }
+
+  const outputs = toOutputs(result);
+  for (const output of OUTPUTS) platform.setOutput(output.name, redact(outputs[output.name], secrets));
+  if (config?.summary ?? true) {
+    try {
+      await platform.writeSummary(redact(renderSummary(result), secrets));
+    } catch (error) {
+      log.warning(`Could not write the job summary: ${messageOf(error)}`);
+    }
+  }
+  if (result.error) {
+    if (!result.error.expected) log.info('This is a bug in migrate-action, not in your input; please report it with this log.');
+    platform.fail(redact(result.error.message, secrets), result.error.location);
+  } else {
+    log.info(`Status ${result.status}: revision ${outputs['previous-revision']} → ${outputs.revision}, ${outputs['applied-count']} applied.`);
+  }
+  return result;
+}
+
+/** The GitHub Action's entry (also what `local-action run . src/main.ts` calls). */
+export async function run(): Promise<void> {
+  await runOn(githubPlatform());
+}

@@ -1,0 +1,263 @@
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import Module from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { UserError, messageOf } from '../errors.js';
+import { CREATE_MIGRATIONS_TABLE_FILE, CREATE_MIGRATIONS_TABLE_SQL } from './table.js';
+
+/** One migration, as postgres-migrations 5.3.0 would load it (same id, name, hash). */
+export interface MigrationFile {
+  readonly id: number;
+  /** Stored in `migrations.name`. */
+  readonly name: string;
+  readonly fileName: string;
+  /** Path for messages and annotations: `<migrations-dir>/<fileName>` as the user wrote the directory. */
+  readonly label: string;
+  /** The SQL to run: the file, or what a `.js` file's `generateSql()` returned. */
+  readonly sql: string;
+  /** sha1(fileName + sql), hex: the value in `migrations.hash`. */
+  readonly hash: string;
+  readonly kind: 'sql' | 'js';
+  /** False when the SQL contains the `-- postgres-migrations disable-transaction` marker. */
+  readonly transaction: boolean;
+}
+
+export const DISABLE_TRANSACTION_MARKER = '-- postgres-migrations disable-transaction';
+
+/** Files postgres-migrations considers: any name ending in .sql or .js (case-insensitive). */
+const CANDIDATE = /\.(sql|js)$/i;
+/** postgres-migrations' own file-name rule, with the `.` before the extension made literal. */
+const FILE_NAME = /^(-?\d+)[-_]?(.*)\.(sql|js)$/i;
+const MAX_ID = 2_147_483_647;
+
+export function hashMigration(fileName: string, sql: string): string {
+  return createHash('sha1').update(fileName + sql, 'utf8').digest('hex');
+}
+
+/** The built-in migration 0 that creates the `migrations` table, exactly as postgres-migrations ships it. */
+export function tableMigration(): MigrationFile {
+  return {
+    id: 0,
+    name: 'create-migrations-table',
+    fileName: CREATE_MIGRATIONS_TABLE_FILE,
+    label: CREATE_MIGRATIONS_TABLE_FILE,
+    sql: CREATE_MIGRATIONS_TABLE_SQL,
+    hash: hashMigration(CREATE_MIGRATIONS_TABLE_FILE, CREATE_MIGRATIONS_TABLE_SQL),
+    kind: 'sql',
+    transaction: true,
+  };
+}
+
+interface Named {
+  readonly id: number;
+  readonly name: string;
+  readonly fileName: string;
+  readonly kind: 'sql' | 'js';
+}
+
+/** Parse a file name; `undefined` when it has no id. Pure. */
+export function parseFileName(fileName: string): Named | undefined {
+  const match = FILE_NAME.exec(fileName);
+  if (!match) return undefined;
+  const [, id, name, ext] = match as unknown as [string, string, string, string];
+  return {
+    id: Number.parseInt(id, 10),
+    name: name === '' ? fileName : name,
+    fileName,
+    kind: ext.toLowerCase() as 'sql' | 'js',
+  };
+}
+
+/**
+ * Check names and ids: every candidate has an id, ids are 1..N with no gap and no duplicate. Pure; the
+ * error names the file(s) and the fix.
+ */
+export function validateFileNames(fileNames: readonly string[], dirLabel: string): Named[] {
+  const candidates = fileNames.filter((f) => CANDIDATE.test(f)).sort();
+  if (candidates.length === 0) {
+    throw new UserError(
+      `migrations-dir "${dirLabel}" has no migration files; add files named <id>_<name>.sql (e.g. 1_create-users.sql), ` +
+        'or point migrations-dir at the directory that holds them.',
+    );
+  }
+  const named: Named[] = [];
+  for (const fileName of candidates) {
+    const parsed = parseFileName(fileName);
+    if (!parsed) {
+      throw new UserError(
+        `Migration file ${dirLabel}/${fileName} has no id at the start of its name; rename it to <id>_<name>.sql, ` +
+          'e.g. 4_add-email.sql.',
+        { location: { file: `${dirLabel}/${fileName}` } },
+      );
+    }
+    if (parsed.id < 1 || parsed.id > MAX_ID) {
+      throw new UserError(
+        `Migration file ${dirLabel}/${fileName} has id ${parsed.id}; ids start at 1 (0 is the built-in table ` +
+          'migration) and count up by one: rename it to the next free id.',
+        { location: { file: `${dirLabel}/${fileName}` } },
+      );
+    }
+    named.push(parsed);
+  }
+  const byId = new Map<number, Named[]>();
+  for (const file of named) byId.set(file.id, [...(byId.get(file.id) ?? []), file]);
+  for (const [id, files] of [...byId].sort((a, b) => a[0] - b[0])) {
+    if (files.length > 1) {
+      const list = files.map((f) => f.fileName).join(', ');
+      throw new UserError(
+        `Migration files ${list} in ${dirLabel} share id ${id}: most likely two branches each added a migration. ` +
+          `Renumber the one merged last to ${Math.max(...byId.keys()) + 1} (ids must stay unique and consecutive).`,
+        { location: { file: `${dirLabel}/${files[1]!.fileName}` } },
+      );
+    }
+  }
+  const sorted = named.sort((a, b) => a.id - b.id);
+  sorted.forEach((file, index) => {
+    const expected = index + 1;
+    if (file.id !== expected) {
+      const before = index === 0 ? 'the start' : sorted[index - 1]!.fileName;
+      throw new UserError(
+        `Migration ids must be consecutive: ${dirLabel}/${file.fileName} has id ${file.id} but follows ${before}, ` +
+          `so id ${expected} is missing; restore the missing file or rename ${file.fileName} to start with ${expected}_.`,
+        { location: { file: `${dirLabel}/${file.fileName}` } },
+      );
+    }
+  });
+  return sorted;
+}
+
+/**
+ * Load and validate every migration file in `dir`, before any database I/O. Returns id 0 (the table
+ * migration) followed by 1..N. Errors name the file and the fix.
+ */
+export async function loadMigrations(dir: string, dirLabel: string): Promise<MigrationFile[]> {
+  let entries: string[];
+  try {
+    const stat = await fs.stat(dir);
+    if (!stat.isDirectory()) {
+      throw new UserError(`migrations-dir "${dirLabel}" is a file, not a directory; point it at the directory of migration files.`);
+    }
+    entries = await fs.readdir(dir);
+  } catch (error) {
+    if (error instanceof UserError) throw error;
+    throw new UserError(describeFsError(error, `migrations-dir "${dirLabel}"`, 'directory'), { cause: error });
+  }
+  const named = validateFileNames(entries, dirLabel);
+  const realDir = await fs.realpath(dir);
+  const files: MigrationFile[] = [tableMigration()];
+  for (const file of named) files.push(await loadOne(dir, realDir, dirLabel, file));
+  return files;
+}
+
+async function loadOne(dir: string, realDir: string, dirLabel: string, file: Named): Promise<MigrationFile> {
+  const fullPath = path.join(dir, file.fileName);
+  const label = `${dirLabel}/${file.fileName}`;
+  const location = { file: label };
+  let bytes: Buffer;
+  try {
+    const real = await fs.realpath(fullPath);
+    if (path.relative(realDir, real).startsWith('..')) {
+      throw new UserError(
+        `Migration file ${label} is a link to a file outside ${dirLabel}; copy the file into the directory instead.`,
+        { location },
+      );
+    }
+    if (!(await fs.stat(real)).isFile()) {
+      throw new UserError(`Migration file ${label} is not a regular file; remove it or rename it so it does not end in .${file.kind}.`, {
+        location,
+      });
+    }
+    bytes = await fs.readFile(fullPath);
+  } catch (error) {
+    if (error instanceof UserError) throw error;
+    throw new UserError(describeFsError(error, `Migration file ${label}`, 'file'), { cause: error, location });
+  }
+  let contents: string;
+  try {
+    contents = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    throw new UserError(`Migration file ${label} is not valid UTF-8; save it as UTF-8.`, { location });
+  }
+  const sql = file.kind === 'sql' ? contents : await sqlFromJs(fullPath, label);
+  return {
+    ...file,
+    label,
+    sql,
+    hash: hashMigration(file.fileName, sql),
+    transaction: !sql.includes(DISABLE_TRANSACTION_MARKER),
+  };
+}
+
+/**
+ * Run a `.js` migration's `generateSql()`. ESM and CommonJS both work: `import()` first, and when the
+ * file is CommonJS inside a `"type": "module"` package (where Node would refuse it), it is compiled as
+ * CommonJS, which is what postgres-migrations' `require` saw when it was written.
+ */
+async function sqlFromJs(fullPath: string, label: string): Promise<string> {
+  const location = { file: label };
+  let exported: { generateSql?: unknown };
+  try {
+    exported = await importMigration(fullPath);
+  } catch (error) {
+    throw new UserError(`Migration file ${label} could not be loaded: ${messageOf(error)}; fix the JavaScript error.`, {
+      cause: error,
+      location,
+    });
+  }
+  if (typeof exported.generateSql !== 'function') {
+    throw new UserError(`Migration file ${label} does not export a generateSql function; add export function generateSql() { return "..." }.`, {
+      location,
+    });
+  }
+  let sql: unknown;
+  try {
+    sql = (exported.generateSql as () => unknown)();
+  } catch (error) {
+    throw new UserError(`Migration file ${label}: generateSql() threw: ${messageOf(error)}; fix the function.`, {
+      cause: error,
+      location,
+    });
+  }
+  if (typeof sql !== 'string') {
+    throw new UserError(
+      `Migration file ${label}: generateSql() returned ${sql === null ? 'null' : typeof sql}, not a string; return the SQL as a string.`,
+      { location },
+    );
+  }
+  return sql;
+}
+
+async function importMigration(fullPath: string): Promise<{ generateSql?: unknown }> {
+  try {
+    const ns = (await import(pathToFileURL(fullPath).href)) as { generateSql?: unknown; default?: { generateSql?: unknown } };
+    return typeof ns.generateSql === 'function' ? ns : (ns.default ?? ns);
+  } catch (error) {
+    if (!(error instanceof ReferenceError) || !/\b(module|exports|require) is not defined/.test(error.message)) throw error;
+    const source = await fs.readFile(fullPath, 'utf8');
+    const cjs = new Module(fullPath) as Module & { _compile(code: string, filename: string): void };
+    cjs.filename = fullPath;
+    cjs.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(path.dirname(fullPath));
+    cjs._compile(source, fullPath);
+    return cjs.exports as { generateSql?: unknown };
+  }
+}
+
+function describeFsError(error: unknown, what: string, kind: 'file' | 'directory'): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  switch (code) {
+    case 'ENOENT':
+      return kind === 'directory'
+        ? `${what} does not exist; set migrations-dir to the directory of migration files, relative to the workspace (and check out the repository first).`
+        : `${what} disappeared or is a broken link; restore it.`;
+    case 'EACCES':
+    case 'EPERM':
+      return `${what} cannot be read (permission denied); make it readable by the user that runs this step.`;
+    case 'ENOTDIR':
+      return `${what} is not a directory; point it at the directory of migration files.`;
+    case 'ELOOP':
+      return `${what} is a link that points to itself; replace it with the file.`;
+    default:
+      return `${what} cannot be read (${code ?? messageOf(error)}); check the path and its permissions.`;
+  }
+}

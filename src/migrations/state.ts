@@ -1,0 +1,113 @@
+import type pg from 'pg';
+import { UserError } from '../errors.js';
+import { hashMigration, type MigrationFile } from './files.js';
+
+/** A row of the `migrations` table. */
+export interface AppliedRow {
+  readonly id: number;
+  readonly name: string;
+  readonly hash: string;
+}
+
+export interface Revision {
+  readonly id: number;
+  /** Empty when id is 0 (nothing but the table itself). */
+  readonly name: string;
+}
+
+export const NO_REVISION: Revision = { id: 0, name: '' };
+
+/** The applied rows, in id order; `[]` when the table does not exist yet. */
+export async function readAppliedRows(client: pg.Client | pg.PoolClient): Promise<AppliedRow[]> {
+  const { rows: exists } = await client.query<{ present: boolean }>(
+    "SELECT to_regclass('migrations') IS NOT NULL AS present",
+  );
+  if (!exists[0]?.present) return [];
+  try {
+    const { rows } = await client.query<AppliedRow>('SELECT id, name, hash FROM migrations ORDER BY id');
+    return rows;
+  } catch (error) {
+    if ((error as { code?: string }).code === '42703') {
+      throw new UserError(
+        'The table "migrations" in this database has no id, name and hash columns: it belongs to another tool ' +
+          '(e.g. TypeORM); this tool keeps its history in that table name, so use another database or schema (search_path in database-url options).',
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+}
+
+/** The highest applied id and its name. */
+export function revisionOf(rows: readonly AppliedRow[]): Revision {
+  const last = rows.reduce<AppliedRow | undefined>((max, row) => (max === undefined || row.id > max.id ? row : max), undefined);
+  return last && last.id > 0 ? { id: last.id, name: last.name } : NO_REVISION;
+}
+
+/**
+ * Compare the applied rows with the files and return the pending files, in id order. Throws on drift:
+ * an applied file that changed (saying when only line endings or a BOM differ), an applied id with no
+ * file, or a pending file below the applied head. Pure.
+ */
+export function pendingMigrations(files: readonly MigrationFile[], rows: readonly AppliedRow[], dirLabel: string): MigrationFile[] {
+  const byId = new Map(files.map((f) => [f.id, f]));
+  const applied = new Set<number>();
+  for (const row of rows) {
+    applied.add(row.id);
+    const file = byId.get(row.id);
+    if (!file) {
+      throw new UserError(
+        `The database has migration ${row.id} "${row.name}" applied, but ${dirLabel} has no file with id ${row.id}; ` +
+          'restore the file (an applied migration must never be deleted), or check that this commit is not older than the one that migrated the database.',
+      );
+    }
+    if (file.hash !== row.hash) {
+      throw new UserError(driftMessage(file, row), { location: { file: file.label } });
+    }
+  }
+  const head = revisionOf(rows).id;
+  const pending = files.filter((f) => !applied.has(f.id));
+  const early = pending.find((f) => f.id < head);
+  if (early) {
+    throw new UserError(
+      `Migration ${early.label} (id ${early.id}) is not applied, but migration ${head} already is; ` +
+        'ids run in order, so renumber it after the applied head (a new id above every applied one).',
+      { location: { file: early.label } },
+    );
+  }
+  return pending;
+}
+
+function driftMessage(file: MigrationFile, row: AppliedRow): string {
+  const base = `Migration ${file.label} changed after it was applied (id ${row.id}: hash ${row.hash.slice(0, 12)} in the database, ${file.hash.slice(0, 12)} now)`;
+  const fix =
+    'restore the file exactly as it was applied and put any change in a new migration';
+  if (row.name !== file.name) {
+    return `${base}: it was applied as "${row.name}" and is now named "${file.name}"; ${fix} (an applied file must keep its name).`;
+  }
+  const cause = encodingOnlyDifference(file, row.hash);
+  if (cause) {
+    return `${base}, but only ${cause} differ; ${fix}; keep git from converting line endings with "*.sql -text" in .gitattributes.`;
+  }
+  return `${base}; ${fix}.`;
+}
+
+/** Whether the applied hash matches the file with other line endings or with/without a BOM. */
+export function encodingOnlyDifference(file: MigrationFile, appliedHash: string): string | undefined {
+  if (file.kind !== 'sql') return undefined;
+  const lf = file.sql.replace(/\r\n/g, '\n');
+  const crlf = lf.replace(/\n/g, '\r\n');
+  const noBom = (s: string) => s.replace(/^\uFEFF/, '');
+  const bom = (s: string) => `\uFEFF${noBom(s)}`;
+  const variants: [string, string][] = [
+    [lf, 'the line endings (CRLF vs LF)'],
+    [crlf, 'the line endings (CRLF vs LF)'],
+    [noBom(file.sql), 'a byte-order mark (BOM) at the start'],
+    [bom(file.sql), 'a byte-order mark (BOM) at the start'],
+    [noBom(lf), 'the line endings and a byte-order mark'],
+    [noBom(crlf), 'the line endings and a byte-order mark'],
+    [bom(lf), 'the line endings and a byte-order mark'],
+    [bom(crlf), 'the line endings and a byte-order mark'],
+  ];
+  return variants.find(([sql]) => sql !== file.sql && hashMigration(file.fileName, sql) === appliedHash)?.[1];
+}

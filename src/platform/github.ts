@@ -1,0 +1,30 @@
+import * as core from '@actions/core';
+import type { FileLocation } from '../errors.js';
+import type { Platform } from './types.js';
+
+function annotation(location?: FileLocation): core.AnnotationProperties | undefined {
+  if (!location) return undefined;
+  return { file: location.file, startLine: location.line, startColumn: location.column, title: 'migrate-action' };
+}
+
+/** GitHub Actions through @actions/core: INPUT_* variables, step outputs, groups, annotations, job summary. */
+export function githubPlatform(): Platform {
+  return {
+    workspace: process.env.GITHUB_WORKSPACE || process.cwd(),
+    getInput: (name) => core.getInput(name),
+    mask: (secret) => core.setSecret(secret),
+    info: (message) => core.info(message),
+    warning: (message) => core.warning(message),
+    error: (message, location) => core.error(message, annotation(location)),
+    group: (title, fn) => core.group(title, fn),
+    setOutput: (name, value) => core.setOutput(name, value),
+    writeSummary: async (markdown) => {
+      if (!process.env.GITHUB_STEP_SUMMARY) return;
+      await core.summary.addRaw(markdown, true).write();
+    },
+    fail: (message) => {
+      // The annotation with file and line was already emitted where the error happened.
+      core.setFailed(message);
+    },
+  };
+}

@@ -1,0 +1,17 @@
+import type { FileLocation } from '../errors.js';
+import type { InputName, OutputName } from '../inputs.js';
+import type { Log } from '../log.js';
+
+/** The small surface that differs between GitHub, GitLab and the CLI. Everything else is shared. */
+export interface Platform extends Log {
+  /** Directory that relative paths (migrations-dir) are resolved against. */
+  readonly workspace: string;
+  /** The raw input; '' when not given. */
+  getInput(name: InputName): string;
+  /** Hide a secret from every later log line (GitHub: ::add-mask::). */
+  mask(secret: string): void;
+  setOutput(name: OutputName, value: string): void;
+  writeSummary(markdown: string): Promise<void>;
+  /** Report the run's failure and make the process exit with code 1. */
+  fail(message: string, location?: FileLocation): void;
+}
