@@ -1,0 +1,52 @@
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
+import pg from 'pg';
+import { createDatabase } from '../../scripts/local-postgres.mjs';
+
+export interface TestDatabase {
+  readonly url: string;
+  readonly name: string;
+  query<R extends pg.QueryResultRow = Record<string, unknown>>(sql: string, values?: unknown[]): Promise<R[]>;
+  /** A pg client on this database for a test to hold (locks, transactions); closed by close(). */
+  client(applicationName?: string): Promise<pg.Client>;
+  close(): Promise<void>;
+}
+
+/** A new, empty database on the test server. */
+export async function freshDatabase(prefix = 't'): Promise<TestDatabase> {
+  const name = `${prefix}_${randomBytes(5).toString('hex')}`;
+  const url = await createDatabase(inject('adminUrl'), name);
+  const clients: pg.Client[] = [];
+  const open = async (applicationName = 'test') => {
+    const c = new pg.Client({ connectionString: url, application_name: applicationName });
+    c.on('error', () => undefined);
+    await c.connect();
+    clients.push(c);
+    return c;
+  };
+  const main = await open();
+  return {
+    url,
+    name,
+    async query(sql, values) {
+      return (await main.query(sql, values)).rows;
+    },
+    client: open,
+    async close() {
+      await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
+    },
+  };
+}
+
+/** The `migrations` table as rows (id, name, hash), or [] when it does not exist. */
+export async function migrationRows(db: TestDatabase): Promise<{ id: number; name: string; hash: string }[]> {
+  const [exists] = await db.query<{ present: boolean }>("SELECT to_regclass('migrations') IS NOT NULL AS present");
+  if (!exists?.present) return [];
+  return db.query('SELECT id, name, hash FROM migrations ORDER BY id');
+}
+
+/** The user tables of the public schema, sorted: a quick picture of what migrations did. */
+export async function tableNames(db: TestDatabase): Promise<string[]> {
+  const rows = await db.query<{ t: string }>("SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1");
+  return rows.map((r) => r.t);
+}

