@@ -48856,7 +48856,8 @@ async function underLock(client, config, deps, progress) {
             const list = pendingMigrations(progress.files, rows, config.migrationsDirLabel);
             progress.pending = list;
             log.info(`Database at revision ${describeRevision(progress.previous)}; ${countOf(list)} pending` +
-                (list.length > 0 ? `: ${list.map((f) => f.fileName).join(', ')}.` : '.'));
+                (countOf(list) > 0 ? `: ${list.filter((f) => f.id > 0).map((f) => f.fileName).join(', ')}.` : '.') +
+                (list[0]?.id === 0 ? ' The migrations table will be created first.' : ''));
             return list;
         });
         if (pending.length === 0)
