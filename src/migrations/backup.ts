@@ -1,0 +1,190 @@
+import { getExecOutput } from '@actions/exec';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'pg-connection-string';
+import type { Clock } from '../clock.js';
+import { UserError, messageOf } from '../errors.js';
+
+export type BackupFormat = 'custom' | 'plain';
+
+export interface PgDumpBinary {
+  readonly path: string;
+  readonly major: number;
+  readonly version: string;
+}
+
+export interface Backup {
+  readonly path: string;
+  readonly sizeBytes: number;
+  readonly durationMs: number;
+  readonly format: BackupFormat;
+  readonly pgDump: PgDumpBinary;
+  /** How to restore it, with $DATABASE_URL standing for the URL (never the real one). */
+  readonly restoreCommand: string;
+}
+
+/** Runs a program; the edge that tests may replace. Never logs the command line's environment. */
+export type Exec = (file: string, args: string[], env?: NodeJS.ProcessEnv) => Promise<{ exitCode: number; stdout: string; stderr: string }>;
+
+export const execProgram: Exec = async (file, args, env) => {
+  const result = await getExecOutput(file, args, { env: env as Record<string, string> | undefined, silent: true, ignoreReturnCode: true });
+  return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr };
+};
+
+/** "pg_dump (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)" -> { major 15, version "15.18" }. Pure. */
+export function parsePgDumpVersion(text: string): { major: number; version: string } | undefined {
+  const match = /\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?/.exec(text);
+  if (!match) return undefined;
+  return { major: Number(match[1]), version: match[2] === undefined ? match[1]! : `${match[1]}.${match[2]}` };
+}
+
+/** Candidate pg_dump paths: the explicit one, else PATH first, then /usr/lib/postgresql/<major>/bin, newest first. */
+export async function pgDumpCandidates(explicit: string | undefined, envPath = process.env.PATH ?? '', libRoot = '/usr/lib/postgresql'): Promise<string[]> {
+  if (explicit) return [explicit];
+  const found: string[] = [];
+  for (const dir of envPath.split(path.delimiter).filter(Boolean)) {
+    const candidate = path.join(dir, 'pg_dump');
+    if (await isExecutable(candidate)) {
+      found.push(candidate);
+      break;
+    }
+  }
+  const majors = await fs.readdir(libRoot).catch(() => [] as string[]);
+  for (const major of majors.filter((m) => /^\d+$/.test(m)).sort((a, b) => Number(b) - Number(a))) {
+    const candidate = path.join(libRoot, major, 'bin', 'pg_dump');
+    if (await isExecutable(candidate)) found.push(candidate);
+  }
+  return found;
+}
+
+async function isExecutable(file: string): Promise<boolean> {
+  try {
+    await fs.access(file, fs.constants.X_OK);
+    return (await fs.stat(file)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The first candidate whose major version is at least the server's (pg_dump refuses newer servers).
+ * Fails with every version found and the fix.
+ */
+export async function choosePgDump(serverMajor: number, candidates: readonly string[], exec: Exec, explicitInput?: string): Promise<PgDumpBinary> {
+  const seen: string[] = [];
+  for (const candidate of candidates) {
+    const result = await exec(candidate, ['--version']).catch((error: unknown) => ({ exitCode: -1, stdout: '', stderr: messageOf(error) }));
+    const parsed = result.exitCode === 0 ? parsePgDumpVersion(result.stdout) : undefined;
+    if (!parsed) {
+      seen.push(`${candidate} (not runnable)`);
+      continue;
+    }
+    if (parsed.major >= serverMajor) return { path: candidate, ...parsed };
+    seen.push(`${candidate} ${parsed.version}`);
+  }
+  const found = seen.length > 0 ? `found ${seen.join(', ')}` : 'found none on PATH or in /usr/lib/postgresql/*/bin';
+  const fix = explicitInput
+    ? `point ${explicitInput} at a pg_dump ${serverMajor} or newer`
+    : `install the PostgreSQL ${serverMajor} client (Debian/Ubuntu: postgresql-client-${serverMajor} from apt.postgresql.org), or set pg-dump-path to a pg_dump ${serverMajor} or newer`;
+  throw new UserError(`Backup needs pg_dump ${serverMajor} or newer for this PostgreSQL ${serverMajor} server (${found}); ${fix}. Nothing was applied.`);
+}
+
+/** `<db>-r<revision>-<UTC timestamp>.dump|.sql`, safe as a file name. Pure. */
+export function backupFileName(database: string, revision: number, at: Date, format: BackupFormat): string {
+  const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+  const safeDb = database.replace(/[^A-Za-z0-9_.-]/g, '_');
+  return `${safeDb}-r${revision}-${stamp}.${format === 'custom' ? 'dump' : 'sql'}`;
+}
+
+/**
+ * libpq environment for pg_dump/pg_restore: the password travels in PGPASSWORD, never in argv (where any
+ * user of the machine can read it in the process list).
+ */
+export function libpqEnv(databaseUrl: string, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const c = parse(databaseUrl) as Record<string, unknown>;
+  const env: NodeJS.ProcessEnv = { ...base };
+  for (const key of Object.keys(env)) if (key.startsWith('PG')) delete env[key];
+  const set = (name: string, value: unknown) => {
+    if (typeof value === 'string' && value !== '') env[name] = value;
+    else if (typeof value === 'number') env[name] = String(value);
+  };
+  set('PGHOST', c.host);
+  set('PGPORT', c.port);
+  set('PGUSER', c.user);
+  set('PGPASSWORD', c.password);
+  set('PGDATABASE', c.database);
+  set('PGSSLMODE', c.sslmode);
+  set('PGSSLROOTCERT', c.sslrootcert);
+  set('PGSSLCERT', c.sslcert);
+  set('PGSSLKEY', c.sslkey);
+  set('PGOPTIONS', c.options);
+  env.PGAPPNAME = 'migrate-action-backup';
+  env.PGCONNECT_TIMEOUT = '30';
+  return env;
+}
+
+export function restoreCommand(file: string, format: BackupFormat): string {
+  return format === 'custom'
+    ? `pg_restore --clean --if-exists --no-owner --dbname "$DATABASE_URL" '${file}'`
+    : `psql "$DATABASE_URL" --single-transaction --file '${file}'`;
+}
+
+export interface BackupRequest {
+  readonly databaseUrl: string;
+  readonly database: string;
+  readonly revision: number;
+  readonly dir: string;
+  readonly format: BackupFormat;
+  readonly pgDump: PgDumpBinary;
+  readonly clock: Clock;
+  readonly exec: Exec;
+}
+
+/**
+ * Dump the database into a new file (mode 0600, in a 0700 directory) and verify it: non-empty, and for
+ * the custom format readable by `pg_restore --list`. Any failure removes the partial file and throws.
+ */
+export async function takeBackup(request: BackupRequest): Promise<Backup> {
+  const { dir, format, pgDump, clock, exec } = request;
+  const started = clock.now();
+  try {
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    await fs.chmod(dir, 0o700);
+  } catch (error) {
+    throw new UserError(`backup-dir "${dir}" cannot be created (${messageOf(error)}); point backup-dir at a writable directory. Nothing was applied.`);
+  }
+  const file = path.join(dir, backupFileName(request.database, request.revision, new Date(clock.now()), format));
+  const env = libpqEnv(request.databaseUrl);
+  const fail = async (why: string): Promise<never> => {
+    await fs.rm(file, { force: true });
+    throw new UserError(`Backup with ${pgDump.path} failed: ${why}; nothing was applied. Fix the cause, or run without backup.`);
+  };
+  // Create the file first with mode 0600 so the dump is never readable by others, even while written.
+  await (await fs.open(file, 'wx', 0o600)).close();
+  const dump = await exec(pgDump.path, [`--format=${format}`, `--file=${file}`, '--no-password'], env);
+  if (dump.exitCode !== 0) await fail(`pg_dump exited with ${dump.exitCode}: ${lastLine(dump.stderr)}`);
+  await fs.chmod(file, 0o600);
+  const { size } = await fs.stat(file);
+  if (size === 0) await fail('the dump file is empty');
+  if (format === 'custom') {
+    const pgRestore = path.join(path.dirname(pgDump.path), 'pg_restore');
+    const list = await exec(pgRestore, ['--list', file], env).catch((error: unknown) => ({ exitCode: -1, stdout: '', stderr: messageOf(error) }));
+    if (list.exitCode !== 0) await fail(`pg_restore --list cannot read the dump (${lastLine(list.stderr)})`);
+  } else {
+    const text = await fs.readFile(file, 'utf8');
+    if (!text.includes('PostgreSQL database dump complete')) await fail('the plain dump is incomplete (no "dump complete" line)');
+  }
+  return {
+    path: file,
+    sizeBytes: size,
+    durationMs: clock.now() - started,
+    format,
+    pgDump,
+    restoreCommand: restoreCommand(file, format),
+  };
+}
+
+function lastLine(text: string): string {
+  const lines = text.trim().split(/\r?\n/).filter(Boolean);
+  return lines[lines.length - 1] ?? 'no message';
+}
