@@ -35251,7 +35251,7 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util/types")
 /***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9659);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9939);
 /** The bundle's entry: the only module with side effects. */
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .eF)();
@@ -35261,7 +35261,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9659:
+/***/ 9939:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -44851,7 +44851,7 @@ function messageOf(error) {
 
 
 
-const COMMANDS = ['apply'];
+const COMMANDS = ['apply', 'plan', 'check', 'baseline'];
 /** Bad inputs, all of them at once; each problem names its input, the value and the fix. */
 class ConfigError extends UserError {
     problems;
@@ -44865,6 +44865,10 @@ const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify
 const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/;
 const TRUE = ['true', 'True', 'TRUE'];
 const FALSE = ['false', 'False', 'FALSE'];
+const config_boolean = schemas_string()
+    .trim()
+    .refine((v) => TRUE.includes(v) || FALSE.includes(v), { message: 'is not a boolean; use true or false' })
+    .transform((v) => TRUE.includes(v));
 /** A whole number of seconds (or count) in [0, max]; the message names the input and shows an example. */
 function wholeNumber(input, max, unit, example) {
     return schemas_string()
@@ -44880,21 +44884,22 @@ const config_schemas = {
     'lock-wait-timeout': wholeNumber('lock-wait-timeout', 86_400, 'seconds', '300'),
     'wait-timeout': wholeNumber('wait-timeout', 3_600, 'seconds', '60'),
     'lock-retries': wholeNumber('lock-retries', 100, 'retries', '3'),
-    summary: schemas_string()
+    summary: config_boolean,
+    backup: config_boolean,
+    'backup-format': schemas_enum(['custom', 'plain'], { message: 'is not a backup format; use custom or plain' }),
+    'target-revision': schemas_string()
         .trim()
-        .refine((v) => TRUE.includes(v) || FALSE.includes(v), { message: 'is not a boolean; use true or false' })
-        .transform((v) => TRUE.includes(v)),
+        .regex(/^(|\d+)$/, { message: 'is not a migration id; use the number at the start of a file name, e.g. 12' })
+        .transform((v) => (v === '' ? undefined : Number(v)))
+        .pipe(schemas_number().int().min(1, { message: 'must be 1 or more (0 means no migration)' }).optional()),
 };
 /** Show a value in a message: quoted, shortened, single line. Never called with the database URL. */
 function show(value) {
     const flat = value.replace(/\s+/g, ' ');
     return JSON.stringify(flat.length > 60 ? `${flat.slice(0, 57)}...` : flat);
 }
-/**
- * Parse the raw input strings into a frozen Config, before any I/O. Throws ConfigError listing every
- * bad input.
- */
-function parseConfig(raw, workspace) {
+function parseConfig(raw, places) {
+    const { workspace } = places;
     const problems = [];
     const field = (input, schema) => {
         const result = schema.safeParse(raw[input]);
@@ -44908,6 +44913,12 @@ function parseConfig(raw, workspace) {
     const wait = field('wait-timeout', config_schemas['wait-timeout']);
     const lockRetries = field('lock-retries', config_schemas['lock-retries']);
     const summary = field('summary', config_schemas.summary);
+    const targetRevision = field('target-revision', config_schemas['target-revision']);
+    const backup = field('backup', config_schemas.backup);
+    const backupFormat = field('backup-format', config_schemas['backup-format']);
+    if (command === 'baseline' && raw['target-revision'].trim() === '') {
+        problems.push('Input target-revision is required for command baseline; set it to the id of the last migration the database already has.');
+    }
     const endpoint = parseDatabaseUrl(raw['database-url'], problems);
     const settings = parseSettings(raw.settings, problems);
     const dirLabel = raw['migrations-dir'].trim();
@@ -44916,8 +44927,18 @@ function parseConfig(raw, workspace) {
     }
     if (problems.length > 0)
         throw new ConfigError(problems);
+    const backupDir = raw['backup-dir'].trim();
+    const pgDumpPath = raw['pg-dump-path'].trim();
     return Object.freeze({
         command: command,
+        targetRevision,
+        backup: backup
+            ? Object.freeze({
+                dir: backupDir === '' ? external_node_path_namespaceObject.join(places.tempDir, 'migrate-backups') : external_node_path_namespaceObject.resolve(workspace, backupDir),
+                format: backupFormat,
+                pgDumpPath: pgDumpPath === '' ? undefined : external_node_path_namespaceObject.resolve(workspace, pgDumpPath),
+            })
+            : undefined,
         databaseUrl: raw['database-url'].trim(),
         endpoint: endpoint,
         migrationsDir: external_node_path_namespaceObject.resolve(workspace, dirLabel),
@@ -45032,13 +45053,38 @@ const INPUTS = [
     },
     {
         name: 'command',
-        description: 'What to do: apply (run pending migrations).',
+        description: 'What to do: apply (run pending migrations), plan (read-only: list what apply would run), check (plan that fails when anything is pending or drifted), baseline (record ids 1..target-revision as applied without running them).',
         default: 'apply',
     },
     {
         name: 'migrations-dir',
         description: 'Directory of migration files (<id>_<name>.sql or .js), relative to the workspace.',
         default: 'migrations',
+    },
+    {
+        name: 'target-revision',
+        description: 'Apply (or plan) only up to and including this migration id; later ones stay pending. Required for baseline. Empty = the latest file.',
+        default: '',
+    },
+    {
+        name: 'backup',
+        description: 'Take a pg_dump of the database before applying, only when something is pending (true or false).',
+        default: 'false',
+    },
+    {
+        name: 'backup-dir',
+        description: 'Directory for the dump files; empty = <runner temp dir>/migrate-backups. Created with mode 0700.',
+        default: '',
+    },
+    {
+        name: 'backup-format',
+        description: 'pg_dump format: custom (restore with pg_restore) or plain (SQL, restore with psql).',
+        default: 'custom',
+    },
+    {
+        name: 'pg-dump-path',
+        description: 'Path of the pg_dump to use for backups; empty = the first pg_dump at least as new as the server, on PATH or in /usr/lib/postgresql/*/bin.',
+        default: '',
     },
     {
         name: 'lock-wait-timeout',
@@ -45067,7 +45113,10 @@ const INPUTS = [
     },
 ];
 const OUTPUTS = [
-    { name: 'status', description: 'applied, up-to-date or failed.' },
+    {
+        name: 'status',
+        description: 'applied, up-to-date, pending (plan and check: something would be applied), baselined or failed.',
+    },
     { name: 'revision', description: 'Id of the latest applied migration after the run; 0 when none.' },
     { name: 'revision-name', description: 'Name of that migration (e.g. create-users); empty when none.' },
     { name: 'previous-revision', description: 'The revision before the run.' },
@@ -45076,9 +45125,14 @@ const OUTPUTS = [
     { name: 'pending-count', description: 'How many migrations are still pending after the run.' },
     { name: 'pending', description: 'JSON array of the file names still pending after the run.' },
     { name: 'backup-path', description: 'The dump file; empty when none was taken.' },
-    { name: 'error', description: 'One-line message when status is failed; empty otherwise.' },
+    {
+        name: 'error',
+        description: 'One-line message when the run failed (status failed, or check found something pending); empty otherwise.',
+    },
 ];
 
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
@@ -47585,14 +47639,14 @@ var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arg
  */
 function exec_exec(commandLine, args, options) {
     return exec_awaiter(this, void 0, void 0, function* () {
-        const commandArgs = tr.argStringToArray(commandLine);
+        const commandArgs = argStringToArray(commandLine);
         if (commandArgs.length === 0) {
             throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
         }
         // Path to tool to execute should be first arg
         const toolPath = commandArgs[0];
         args = commandArgs.slice(1).concat(args || []);
-        const runner = new tr.ToolRunner(toolPath, args, options);
+        const runner = new ToolRunner(toolPath, args, options);
         return runner.exec();
     });
 }
@@ -47612,8 +47666,8 @@ function getExecOutput(commandLine, args, options) {
         let stdout = '';
         let stderr = '';
         //Using string decoder covers the case where a mult-byte character is split
-        const stdoutDecoder = new StringDecoder('utf8');
-        const stderrDecoder = new StringDecoder('utf8');
+        const stdoutDecoder = new external_string_decoder_.StringDecoder('utf8');
+        const stderrDecoder = new external_string_decoder_.StringDecoder('utf8');
         const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
         const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
         const stdErrListener = (data) => {
@@ -48026,6 +48080,7 @@ function getIDToken(aud) {
 //# sourceMappingURL=core.js.map
 ;// CONCATENATED MODULE: ./lib/platform/github.js
 
+
 function annotation(location) {
     if (!location)
         return undefined;
@@ -48035,6 +48090,7 @@ function annotation(location) {
 function githubPlatform() {
     return {
         workspace: process.env.GITHUB_WORKSPACE || process.cwd(),
+        tempDir: process.env.RUNNER_TEMP || external_node_os_namespaceObject.tmpdir(),
         getInput: (name) => getInput(name),
         mask: (secret) => core_setSecret(secret),
         info: (message) => info(message),
@@ -48196,15 +48252,41 @@ function toOutputs(result) {
         applied: JSON.stringify(result.applied.map((a) => a.fileName)),
         'pending-count': result.pending ? String(result.pending.length) : '',
         pending: result.pending ? JSON.stringify(result.pending) : '',
-        'backup-path': result.backupPath,
+        'backup-path': result.backup?.path ?? '',
         error: result.error?.message ?? '',
     };
 }
-const TITLES = {
-    applied: '✅ Migrations applied',
-    'up-to-date': '✅ Database up to date',
-    failed: '❌ Migration failed',
-};
+function title(result) {
+    switch (result.status) {
+        case 'applied':
+            return '✅ Migrations applied';
+        case 'up-to-date':
+            return result.command === 'apply' ? '✅ Database up to date' : '✅ Nothing to apply';
+        case 'pending':
+            return result.command === 'check' ? '❌ Migrations pending: the database is behind' : '📋 Migrations to apply';
+        case 'baselined':
+            return '✅ Database baselined';
+        case 'failed':
+            return `❌ ${result.command === 'apply' ? 'Migration' : result.command[0].toUpperCase() + result.command.slice(1)} failed`;
+    }
+}
+/** Longest SQL shown per file and in all, so the summary stays under GitHub's 1 MiB per step. */
+const MAX_SQL_PER_FILE = 20_000;
+const MAX_SQL_TOTAL = 400_000;
+/** A code fence longer than any run of backticks in `text`. */
+function fenceFor(text) {
+    const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length));
+    return '`'.repeat(Math.max(3, longest + 1));
+}
+function formatBytes(bytes) {
+    if (bytes < 1024)
+        return `${bytes} B`;
+    if (bytes < 1024 ** 2)
+        return `${(bytes / 1024).toFixed(1)} KiB`;
+    if (bytes < 1024 ** 3)
+        return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+    return `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
+}
 /** Text for a markdown table cell or heading: no HTML, no column breaks, one line. */
 function escapeMarkdown(text) {
     return text
@@ -48225,18 +48307,54 @@ function formatDuration(ms) {
 /** The job summary: what a reviewer wants to see after a deploy's migration step. Pure. */
 function renderSummary(result) {
     const lines = [];
-    lines.push(`## ${TITLES[result.status]}`, '');
+    lines.push(`## ${title(result)}`, '');
     lines.push('| | |', '|---|---|');
     if (result.endpoint)
         lines.push(`| Database | \`${escapeMarkdown(describeEndpoint(result.endpoint))}\` |`);
+    lines.push(`| Command | \`${result.command}\` |`);
     lines.push(`| Status | \`${result.status}\` |`);
+    if (result.targetRevision !== undefined)
+        lines.push(`| Target revision | ${result.targetRevision} |`);
     const before = revisionText(result.previous);
     const after = revisionText(result.revision);
     lines.push(`| Revision | ${before === after ? after : `${before} → ${after}`} |`);
     lines.push(`| Applied | ${result.applied.length} |`);
     lines.push(`| Pending | ${result.pending ? result.pending.length : 'unknown'} |`);
+    if (result.backup)
+        lines.push(`| Backup | \`${escapeMarkdown(result.backup.path)}\` |`);
     lines.push(`| Duration | ${formatDuration(result.durationMs)} |`);
     lines.push('');
+    if (result.backup) {
+        const b = result.backup;
+        lines.push('### Backup', '');
+        lines.push('| | |', '|---|---|');
+        lines.push(`| File | \`${escapeMarkdown(b.path)}\` |`);
+        lines.push(`| Size | ${formatBytes(b.sizeBytes)} |`);
+        lines.push(`| Duration | ${formatDuration(b.durationMs)} |`);
+        lines.push(`| pg_dump | ${escapeMarkdown(b.pgDump.version)} (\`${escapeMarkdown(b.pgDump.path)}\`) |`);
+        lines.push('', 'Restore (on the runner that holds the file, with `DATABASE_URL` set):', '', '```sh', b.restoreCommand, '```', '');
+    }
+    if (result.planned && result.planned.length > 0) {
+        lines.push(`### ${result.command === 'check' ? 'Pending' : 'apply would run'}`, '');
+        let budget = MAX_SQL_TOTAL;
+        for (const entry of result.planned) {
+            const mode = entry.transaction ? 'in a transaction' : '**without a transaction** (disable-transaction)';
+            const shown = entry.sql.length > Math.min(MAX_SQL_PER_FILE, budget) ? entry.sql.slice(0, Math.max(0, Math.min(MAX_SQL_PER_FILE, budget))) : entry.sql;
+            budget -= shown.length;
+            const fence = fenceFor(shown);
+            lines.push(`<details><summary><code>${escapeMarkdown(entry.label)}</code>, ${mode}</summary>`, '');
+            lines.push(`${fence}sql`, shown.replace(/\n$/, ''), fence);
+            if (shown.length < entry.sql.length)
+                lines.push('', `(${entry.sql.length - shown.length} more characters not shown)`);
+            lines.push('', '</details>', '');
+        }
+    }
+    if (result.baselined && result.baselined.length > 0) {
+        lines.push('### Recorded as applied (not run)', '');
+        for (const name of result.baselined)
+            lines.push(`- \`${escapeMarkdown(name)}\``);
+        lines.push('');
+    }
     if (result.applied.length > 0) {
         lines.push('### Applied', '', '| Id | File | Transaction | Duration |', '|---:|---|---|---:|');
         for (const entry of result.applied) {
@@ -48256,9 +48374,7 @@ function renderSummary(result) {
         if (pg?.code) {
             lines.push(`PostgreSQL error code \`${escapeMarkdown(pg.code)}\`.`, '');
         }
-        if (result.status === 'failed') {
-            lines.push('The deploy that depends on this step will not run.', '');
-        }
+        lines.push('The deploy that depends on this step will not run.', '');
     }
     if (result.pending && result.pending.length > 0) {
         lines.push('### Still pending', '');
@@ -48335,133 +48451,6 @@ async function describeLockHolder(client) {
     catch (error) {
         return `an unknown session (could not read pg_locks: ${messageOf(error)})`;
     }
-}
-
-;// CONCATENATED MODULE: ./lib/migrations/apply.js
-
-/** A migration that failed: the file, where in it, and what PostgreSQL said. */
-class MigrationFailed extends UserError {
-    migration;
-    pg;
-    constructor(message, migration, fields, location, cause) {
-        super(message, { location, cause });
-        this.name = 'MigrationFailed';
-        this.migration = migration;
-        this.pg = fields;
-    }
-}
-/** 1-based line and column of a 1-based character position (PostgreSQL counts characters, not bytes). Pure. */
-function lineAndColumn(text, position) {
-    let line = 1;
-    let column = 1;
-    let index = 0;
-    for (const char of text) {
-        index += 1;
-        if (index >= position)
-            break;
-        if (char === '\n') {
-            line += 1;
-            column = 1;
-        }
-        else {
-            column += 1;
-        }
-    }
-    return { line, column };
-}
-function pgFields(error) {
-    const e = error;
-    const position = e.position === undefined ? undefined : Number.parseInt(e.position, 10);
-    return {
-        code: typeof e.code === 'string' ? e.code : undefined,
-        message: messageOf(error),
-        detail: e.detail || undefined,
-        hint: e.hint || undefined,
-        position: Number.isFinite(position) ? position : undefined,
-        where: e.where || undefined,
-    };
-}
-/** Set each `settings` line on the session; a value PostgreSQL rejects names the setting. */
-async function applySettings(client, settings) {
-    for (const { name, value } of settings) {
-        try {
-            await client.query('SELECT set_config($1, $2, false)', [name, value]);
-        }
-        catch (error) {
-            throw new UserError(`Input settings: PostgreSQL rejected ${name}=${value}: ${messageOf(error)}; fix the name or value (see SHOW ALL for names).`, { cause: error });
-        }
-    }
-}
-/** Backoff before retry `attempt` (1-based) of a migration that hit lock_timeout: 1 s, 2 s, 4 s, … at most 30 s. */
-function retryDelayMs(attempt) {
-    return Math.min(1_000 * 2 ** (attempt - 1), 30_000);
-}
-/**
- * Run one migration and record it. In a transaction (the default) the SQL and its `migrations` row
- * commit together or not at all. A file with the disable-transaction marker runs as one statement batch
- * without BEGIN, and its row is written right after. `lock_not_available` (55P03) is retried up to
- * `lockRetries` times with backoff; any other error throws MigrationFailed.
- */
-async function applyMigration(client, migration, options) {
-    for (let attempt = 1;; attempt += 1) {
-        try {
-            await runOnce(client, migration);
-            return;
-        }
-        catch (error) {
-            if (error.code === '55P03' && attempt <= options.lockRetries) {
-                const delay = retryDelayMs(attempt);
-                options.log.warning(`${migration.label} hit lock_timeout (${messageOf(error)}); retry ${attempt} of ${options.lockRetries} in ${delay / 1000} s.`);
-                await options.clock.sleep(delay);
-                continue;
-            }
-            throw apply_failure(migration, error, attempt);
-        }
-    }
-}
-async function runOnce(client, migration) {
-    if (!migration.transaction) {
-        await client.query(migration.sql);
-        await recordApplied(client, migration);
-        return;
-    }
-    await client.query('BEGIN');
-    try {
-        await client.query(migration.sql);
-        await recordApplied(client, migration);
-        await client.query('COMMIT');
-    }
-    catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw error;
-    }
-}
-function recordApplied(client, migration) {
-    return client.query('INSERT INTO migrations ("id", "name", "hash") VALUES ($1, $2, $3)', [
-        migration.id,
-        migration.name,
-        migration.hash,
-    ]);
-}
-function apply_failure(migration, error, attempts) {
-    const fields = pgFields(error);
-    const at = fields.position === undefined ? undefined : lineAndColumn(migration.sql, fields.position);
-    const location = { file: migration.label, line: at?.line, column: at?.column };
-    const where = at === undefined ? '' : migration.kind === 'js' ? ` at line ${at.line} of the SQL from generateSql()` : ` at line ${at.line}, column ${at.column}`;
-    const parts = [
-        `Migration ${migration.label} failed${where}: ${fields.code ? `${fields.code} ` : ''}${fields.message}`,
-        fields.detail ? `Detail: ${fields.detail}` : '',
-        fields.hint ? `Hint: ${fields.hint}` : '',
-        attempts > 1 ? `(after ${attempts} attempts)` : '',
-        migration.transaction
-            ? 'It was rolled back; migrations before it stay applied and none after it ran. Fix the file and run again.'
-            : 'It ran without a transaction, so statements before the failing one may have taken effect; check the database, fix the file and run again.',
-    ];
-    const text = parts
-        .filter(Boolean)
-        .map((part) => (/[.!?)]$/.test(part) ? part : `${part}.`))
-        .join(' ');
-    return new MigrationFailed(oneLine(text), migration, fields, location, error);
 }
 
 // EXTERNAL MODULE: external "node:crypto"
@@ -48720,6 +48709,33 @@ async function readAppliedRows(client) {
         throw error;
     }
 }
+/** Write a migration's row, as postgres-migrations does: id, name, hash (executed_at by default). */
+function recordApplied(client, migration) {
+    return client.query('INSERT INTO migrations ("id", "name", "hash") VALUES ($1, $2, $3)', [
+        migration.id,
+        migration.name,
+        migration.hash,
+    ]);
+}
+/**
+ * Record `files` as applied without running them, in one transaction (baseline). Id 0 is the table
+ * itself: its SQL runs (it only creates the table) so that the history is complete.
+ */
+async function recordBaseline(client, files) {
+    await client.query('BEGIN');
+    try {
+        for (const file of files) {
+            if (file.id === 0)
+                await client.query(file.sql);
+            await recordApplied(client, file);
+        }
+        await client.query('COMMIT');
+    }
+    catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+    }
+}
 /** The highest applied id and its name. */
 function revisionOf(rows) {
     const last = rows.reduce((max, row) => (max === undefined || row.id > max.id ? row : max), undefined);
@@ -48786,6 +48802,291 @@ function encodingOnlyDifference(file, appliedHash) {
     return variants.find(([sql]) => sql !== file.sql && hashMigration(file.fileName, sql) === appliedHash)?.[1];
 }
 
+;// CONCATENATED MODULE: ./lib/migrations/apply.js
+
+
+/** A migration that failed: the file, where in it, and what PostgreSQL said. */
+class MigrationFailed extends UserError {
+    migration;
+    pg;
+    constructor(message, migration, fields, location, cause) {
+        super(message, { location, cause });
+        this.name = 'MigrationFailed';
+        this.migration = migration;
+        this.pg = fields;
+    }
+}
+/** 1-based line and column of a 1-based character position (PostgreSQL counts characters, not bytes). Pure. */
+function lineAndColumn(text, position) {
+    let line = 1;
+    let column = 1;
+    let index = 0;
+    for (const char of text) {
+        index += 1;
+        if (index >= position)
+            break;
+        if (char === '\n') {
+            line += 1;
+            column = 1;
+        }
+        else {
+            column += 1;
+        }
+    }
+    return { line, column };
+}
+function pgFields(error) {
+    const e = error;
+    const position = e.position === undefined ? undefined : Number.parseInt(e.position, 10);
+    return {
+        code: typeof e.code === 'string' ? e.code : undefined,
+        message: messageOf(error),
+        detail: e.detail || undefined,
+        hint: e.hint || undefined,
+        position: Number.isFinite(position) ? position : undefined,
+        where: e.where || undefined,
+    };
+}
+/** Set each `settings` line on the session; a value PostgreSQL rejects names the setting. */
+async function applySettings(client, settings) {
+    for (const { name, value } of settings) {
+        try {
+            await client.query('SELECT set_config($1, $2, false)', [name, value]);
+        }
+        catch (error) {
+            throw new UserError(`Input settings: PostgreSQL rejected ${name}=${value}: ${messageOf(error)}; fix the name or value (see SHOW ALL for names).`, { cause: error });
+        }
+    }
+}
+/** Backoff before retry `attempt` (1-based) of a migration that hit lock_timeout: 1 s, 2 s, 4 s, … at most 30 s. */
+function retryDelayMs(attempt) {
+    return Math.min(1_000 * 2 ** (attempt - 1), 30_000);
+}
+/**
+ * Run one migration and record it. In a transaction (the default) the SQL and its `migrations` row
+ * commit together or not at all. A file with the disable-transaction marker runs as one statement batch
+ * without BEGIN, and its row is written right after. `lock_not_available` (55P03) is retried up to
+ * `lockRetries` times with backoff; any other error throws MigrationFailed.
+ */
+async function applyMigration(client, migration, options) {
+    for (let attempt = 1;; attempt += 1) {
+        try {
+            await runOnce(client, migration);
+            return;
+        }
+        catch (error) {
+            if (error.code === '55P03' && attempt <= options.lockRetries) {
+                const delay = retryDelayMs(attempt);
+                options.log.warning(`${migration.label} hit lock_timeout (${messageOf(error)}); retry ${attempt} of ${options.lockRetries} in ${delay / 1000} s.`);
+                await options.clock.sleep(delay);
+                continue;
+            }
+            throw apply_failure(migration, error, attempt);
+        }
+    }
+}
+async function runOnce(client, migration) {
+    if (!migration.transaction) {
+        await client.query(migration.sql);
+        await recordApplied(client, migration);
+        return;
+    }
+    await client.query('BEGIN');
+    try {
+        await client.query(migration.sql);
+        await recordApplied(client, migration);
+        await client.query('COMMIT');
+    }
+    catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+    }
+}
+function apply_failure(migration, error, attempts) {
+    const fields = pgFields(error);
+    const at = fields.position === undefined ? undefined : lineAndColumn(migration.sql, fields.position);
+    const location = { file: migration.label, line: at?.line, column: at?.column };
+    const where = at === undefined ? '' : migration.kind === 'js' ? ` at line ${at.line} of the SQL from generateSql()` : ` at line ${at.line}, column ${at.column}`;
+    const parts = [
+        `Migration ${migration.label} failed${where}: ${fields.code ? `${fields.code} ` : ''}${fields.message}`,
+        fields.detail ? `Detail: ${fields.detail}` : '',
+        fields.hint ? `Hint: ${fields.hint}` : '',
+        attempts > 1 ? `(after ${attempts} attempts)` : '',
+        migration.transaction
+            ? 'It was rolled back; migrations before it stay applied and none after it ran. Fix the file and run again.'
+            : 'It ran without a transaction, so statements before the failing one may have taken effect; check the database, fix the file and run again.',
+    ];
+    const text = parts
+        .filter(Boolean)
+        .map((part) => (/[.!?)]$/.test(part) ? part : `${part}.`))
+        .join(' ');
+    return new MigrationFailed(oneLine(text), migration, fields, location, error);
+}
+
+;// CONCATENATED MODULE: ./lib/migrations/backup.js
+
+
+
+
+
+const execProgram = async (file, args, env) => {
+    const result = await getExecOutput(file, args, { env: env, silent: true, ignoreReturnCode: true });
+    return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr };
+};
+/** "pg_dump (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)" -> { major 15, version "15.18" }. Pure. */
+function parsePgDumpVersion(text) {
+    const match = /\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?/.exec(text);
+    if (!match)
+        return undefined;
+    return { major: Number(match[1]), version: match[2] === undefined ? match[1] : `${match[1]}.${match[2]}` };
+}
+/** Candidate pg_dump paths: the explicit one, else PATH first, then /usr/lib/postgresql/<major>/bin, newest first. */
+async function pgDumpCandidates(explicit, envPath = process.env.PATH ?? '', libRoot = '/usr/lib/postgresql') {
+    if (explicit)
+        return [explicit];
+    const found = [];
+    for (const dir of envPath.split(external_node_path_namespaceObject.delimiter).filter(Boolean)) {
+        const candidate = external_node_path_namespaceObject.join(dir, 'pg_dump');
+        if (await isExecutable(candidate)) {
+            found.push(candidate);
+            break;
+        }
+    }
+    const majors = await external_node_fs_namespaceObject.promises.readdir(libRoot).catch(() => []);
+    for (const major of majors.filter((m) => /^\d+$/.test(m)).sort((a, b) => Number(b) - Number(a))) {
+        const candidate = external_node_path_namespaceObject.join(libRoot, major, 'bin', 'pg_dump');
+        if (await isExecutable(candidate))
+            found.push(candidate);
+    }
+    return found;
+}
+async function isExecutable(file) {
+    try {
+        await external_node_fs_namespaceObject.promises.access(file, external_node_fs_namespaceObject.promises.constants.X_OK);
+        return (await external_node_fs_namespaceObject.promises.stat(file)).isFile();
+    }
+    catch {
+        return false;
+    }
+}
+/**
+ * The first candidate whose major version is at least the server's (pg_dump refuses newer servers).
+ * Fails with every version found and the fix.
+ */
+async function choosePgDump(serverMajor, candidates, exec, explicitInput) {
+    const seen = [];
+    for (const candidate of candidates) {
+        const result = await exec(candidate, ['--version']).catch((error) => ({ exitCode: -1, stdout: '', stderr: messageOf(error) }));
+        const parsed = result.exitCode === 0 ? parsePgDumpVersion(result.stdout) : undefined;
+        if (!parsed) {
+            seen.push(`${candidate} (not runnable)`);
+            continue;
+        }
+        if (parsed.major >= serverMajor)
+            return { path: candidate, ...parsed };
+        seen.push(`${candidate} ${parsed.version}`);
+    }
+    const found = seen.length > 0 ? `found ${seen.join(', ')}` : 'found none on PATH or in /usr/lib/postgresql/*/bin';
+    const fix = explicitInput
+        ? `point ${explicitInput} at a pg_dump ${serverMajor} or newer`
+        : `install the PostgreSQL ${serverMajor} client (Debian/Ubuntu: postgresql-client-${serverMajor} from apt.postgresql.org), or set pg-dump-path to a pg_dump ${serverMajor} or newer`;
+    throw new UserError(`Backup needs pg_dump ${serverMajor} or newer for this PostgreSQL ${serverMajor} server (${found}); ${fix}. Nothing was applied.`);
+}
+/** `<db>-r<revision>-<UTC timestamp>.dump|.sql`, safe as a file name. Pure. */
+function backupFileName(database, revision, at, format) {
+    const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+    const safeDb = database.replace(/[^A-Za-z0-9_.-]/g, '_');
+    return `${safeDb}-r${revision}-${stamp}.${format === 'custom' ? 'dump' : 'sql'}`;
+}
+/**
+ * libpq environment for pg_dump/pg_restore: the password travels in PGPASSWORD, never in argv (where any
+ * user of the machine can read it in the process list).
+ */
+function libpqEnv(databaseUrl, base = process.env) {
+    const c = esm_parse(databaseUrl);
+    const env = { ...base };
+    for (const key of Object.keys(env))
+        if (key.startsWith('PG'))
+            delete env[key];
+    const set = (name, value) => {
+        if (typeof value === 'string' && value !== '')
+            env[name] = value;
+        else if (typeof value === 'number')
+            env[name] = String(value);
+    };
+    set('PGHOST', c.host);
+    set('PGPORT', c.port);
+    set('PGUSER', c.user);
+    set('PGPASSWORD', c.password);
+    set('PGDATABASE', c.database);
+    set('PGSSLMODE', c.sslmode);
+    set('PGSSLROOTCERT', c.sslrootcert);
+    set('PGSSLCERT', c.sslcert);
+    set('PGSSLKEY', c.sslkey);
+    set('PGOPTIONS', c.options);
+    env.PGAPPNAME = 'migrate-action-backup';
+    env.PGCONNECT_TIMEOUT = '30';
+    return env;
+}
+function restoreCommand(file, format) {
+    return format === 'custom'
+        ? `pg_restore --clean --if-exists --no-owner --dbname "$DATABASE_URL" '${file}'`
+        : `psql "$DATABASE_URL" --single-transaction --file '${file}'`;
+}
+/**
+ * Dump the database into a new file (mode 0600, in a 0700 directory) and verify it: non-empty, and for
+ * the custom format readable by `pg_restore --list`. Any failure removes the partial file and throws.
+ */
+async function takeBackup(request) {
+    const { dir, format, pgDump, clock, exec } = request;
+    const started = clock.now();
+    try {
+        await external_node_fs_namespaceObject.promises.mkdir(dir, { recursive: true, mode: 0o700 });
+        await external_node_fs_namespaceObject.promises.chmod(dir, 0o700);
+    }
+    catch (error) {
+        throw new UserError(`backup-dir "${dir}" cannot be created (${messageOf(error)}); point backup-dir at a writable directory. Nothing was applied.`);
+    }
+    const file = external_node_path_namespaceObject.join(dir, backupFileName(request.database, request.revision, new Date(clock.now()), format));
+    const env = libpqEnv(request.databaseUrl);
+    const fail = async (why) => {
+        await external_node_fs_namespaceObject.promises.rm(file, { force: true });
+        throw new UserError(`Backup with ${pgDump.path} failed: ${why}; nothing was applied. Fix the cause, or run without backup.`);
+    };
+    // Create the file first with mode 0600 so the dump is never readable by others, even while written.
+    await (await external_node_fs_namespaceObject.promises.open(file, 'wx', 0o600)).close();
+    const dump = await exec(pgDump.path, [`--format=${format}`, `--file=${file}`, '--no-password'], env);
+    if (dump.exitCode !== 0)
+        await fail(`pg_dump exited with ${dump.exitCode}: ${lastLine(dump.stderr)}`);
+    await external_node_fs_namespaceObject.promises.chmod(file, 0o600);
+    const { size } = await external_node_fs_namespaceObject.promises.stat(file);
+    if (size === 0)
+        await fail('the dump file is empty');
+    if (format === 'custom') {
+        const pgRestore = external_node_path_namespaceObject.join(external_node_path_namespaceObject.dirname(pgDump.path), 'pg_restore');
+        const list = await exec(pgRestore, ['--list', file], env).catch((error) => ({ exitCode: -1, stdout: '', stderr: messageOf(error) }));
+        if (list.exitCode !== 0)
+            await fail(`pg_restore --list cannot read the dump (${lastLine(list.stderr)})`);
+    }
+    else {
+        const text = await external_node_fs_namespaceObject.promises.readFile(file, 'utf8');
+        if (!text.includes('PostgreSQL database dump complete'))
+            await fail('the plain dump is incomplete (no "dump complete" line)');
+    }
+    return {
+        path: file,
+        sizeBytes: size,
+        durationMs: clock.now() - started,
+        format,
+        pgDump,
+        restoreCommand: restoreCommand(file, format),
+    };
+}
+function lastLine(text) {
+    const lines = text.trim().split(/\r?\n/).filter(Boolean);
+    return lines[lines.length - 1] ?? 'no message';
+}
+
 ;// CONCATENATED MODULE: ./lib/run.js
 
 
@@ -48793,46 +49094,110 @@ function encodingOnlyDifference(file, appliedHash) {
 
 
 
+
 /**
- * `apply`: validate files, wait for the database, take the lock, read the state under it, apply what is
- * pending, release the lock. Never throws: failures are part of the result.
+ * Run `config.command`: validate files, wait for the database, then apply, plan, check or baseline.
+ * Never throws: failures are part of the result.
  */
-async function runApply(config, deps) {
+async function runCommand(config, deps) {
     const { clock, log } = deps;
     const started = clock.now();
     const progress = { applied: [] };
     const finish = (status, error) => ({
+        command: config.command,
         status,
         endpoint: config.endpoint,
         previous: progress.previous,
         revision: progress.revision,
         applied: progress.applied,
-        pending: progress.pending?.filter((f) => f.id > (progress.revision?.id ?? 0)).map((f) => f.fileName),
-        backupPath: '',
+        planned: progress.planned,
+        baselined: progress.baselined,
+        pending: progress.files && progress.revision
+            ? progress.files.filter((f) => f.id > progress.revision.id).map((f) => f.fileName)
+            : undefined,
+        targetRevision: config.targetRevision,
+        backup: progress.backup,
         error,
         durationMs: clock.now() - started,
     });
     try {
         const files = await log.group('Validate migration files', async () => {
             const loaded = await loadMigrations(config.migrationsDir, config.migrationsDirLabel);
-            log.info(`${loaded.length - 1} migration files in ${config.migrationsDirLabel}, ids 1..${loaded.length - 1}.`);
+            const last = loaded[loaded.length - 1];
+            if (config.targetRevision !== undefined && config.targetRevision > last.id) {
+                throw new UserError(`Input target-revision ${config.targetRevision} is beyond the last migration file, ${last.label} (id ${last.id}); ` +
+                    `use an id from 1 to ${last.id}, or add the missing files.`);
+            }
+            log.info(`${loaded.length - 1} migration files in ${config.migrationsDirLabel}, ids 1..${last.id}.`);
             return loaded;
         });
         progress.files = files;
         const client = await log.group(`Wait for the database (${describeEndpoint(config.endpoint)})`, () => connectWithWait(config.databaseUrl, config.endpoint, config.waitTimeoutMs, clock, log));
+        let status;
         try {
-            await underLock(client, config, deps, progress);
+            if (config.command === 'plan' || config.command === 'check') {
+                status = await plan(client, config, deps, progress);
+            }
+            else {
+                status = await withLock(client, config, deps, progress, () => config.command === 'baseline' ? baseline(client, config, deps, progress) : apply(client, config, deps, progress));
+            }
         }
         finally {
             await client.end().catch((error) => log.warning(`Closing the connection failed: ${messageOf(error)}`));
         }
-        return finish(progress.applied.length > 0 ? 'applied' : 'up-to-date');
+        if (config.command === 'check' && status === 'pending') {
+            const names = progress.planned.map((p) => p.fileName).join(', ');
+            return finish(status, {
+                message: `${progress.planned.length} migration(s) pending (${names}); the database is behind this commit: run apply before deploying.`,
+                expected: true,
+            });
+        }
+        return finish(status);
     }
     catch (error) {
+        if (error instanceof MigrationFailed)
+            log.error(error.message, error.location);
         return finish('failed', toRunError(error));
     }
 }
-async function underLock(client, config, deps, progress) {
+/** Within target-revision; id 0 (the table) counts as pending work but is not a user migration. */
+function withinTarget(files, config) {
+    return files.filter((f) => config.targetRevision === undefined || f.id <= config.targetRevision);
+}
+function userFiles(files) {
+    return files.filter((f) => f.id > 0);
+}
+/** Read the applied rows, check drift, and return the pending files (all of them, in id order). */
+async function readState(client, config, deps, progress) {
+    return deps.log.group('Read applied migrations', async () => {
+        const rows = await readAppliedRows(client);
+        progress.previous = revisionOf(rows);
+        progress.revision = progress.previous;
+        const pending = pendingMigrations(progress.files, rows, config.migrationsDirLabel);
+        const names = userFiles(pending).map((f) => f.fileName);
+        deps.log.info(`Database at revision ${describeRevision(progress.previous)}; ${names.length} pending` +
+            (names.length > 0 ? `: ${names.join(', ')}.` : '.') +
+            (config.targetRevision !== undefined ? ` target-revision is ${config.targetRevision}.` : ''));
+        return { rows, pending };
+    });
+}
+/** plan and check: read-only (no lock, no table created, a READ ONLY transaction). */
+async function plan(client, config, deps, progress) {
+    await client.query('BEGIN READ ONLY');
+    let pending;
+    try {
+        ({ pending } = await readState(client, config, deps, progress));
+    }
+    finally {
+        await client.query('ROLLBACK').catch(() => undefined);
+    }
+    const planned = userFiles(withinTarget(pending, config));
+    progress.planned = planned.map((f) => ({ id: f.id, fileName: f.fileName, label: f.label, sql: f.sql, transaction: f.transaction }));
+    deps.log.info(planned.length === 0 ? 'apply would do nothing.' : `apply would run: ${planned.map((f) => f.fileName).join(', ')}.`);
+    return planned.length > 0 ? 'pending' : 'up-to-date';
+}
+/** Take the lock, run `body`, release the lock (always). */
+async function withLock(client, config, deps, progress, body) {
     const { log, clock } = deps;
     await log.group('Take the migration lock', async () => {
         const waitStart = clock.now();
@@ -48849,55 +49214,83 @@ async function underLock(client, config, deps, progress) {
         log.info(`Lock taken after ${((clock.now() - waitStart) / 1000).toFixed(2)} s.`);
     });
     try {
-        const pending = await log.group('Read applied migrations', async () => {
-            const rows = await readAppliedRows(client);
-            progress.previous = revisionOf(rows);
-            progress.revision = progress.previous;
-            const list = pendingMigrations(progress.files, rows, config.migrationsDirLabel);
-            progress.pending = list;
-            log.info(`Database at revision ${describeRevision(progress.previous)}; ${countOf(list)} pending` +
-                (countOf(list) > 0 ? `: ${list.filter((f) => f.id > 0).map((f) => f.fileName).join(', ')}.` : '.') +
-                (list[0]?.id === 0 ? ' The migrations table will be created first.' : ''));
-            return list;
-        });
-        if (pending.length === 0)
-            return;
-        await log.group(`Apply ${countOf(pending)} migration(s)`, async () => {
-            if (config.settings.length > 0) {
-                await applySettings(client, config.settings);
-                log.info(`Session settings: ${config.settings.map((s) => `${s.name}=${s.value}`).join(', ')}.`);
-            }
-            for (const migration of pending) {
-                const t0 = clock.now();
-                log.info(`Applying ${migration.label}${migration.transaction ? '' : ' (without a transaction)'} ...`);
-                await applyMigration(client, migration, { lockRetries: config.lockRetries, clock, log });
-                const durationMs = clock.now() - t0;
-                if (migration.id > 0)
-                    progress.revision = { id: migration.id, name: migration.name };
-                if (migration.id > 0) {
-                    progress.applied.push({
-                        id: migration.id,
-                        fileName: migration.fileName,
-                        label: migration.label,
-                        durationMs,
-                        transaction: migration.transaction,
-                    });
-                }
-                log.info(`Applied ${migration.label} in ${durationMs} ms.`);
-            }
-        });
-    }
-    catch (error) {
-        if (error instanceof MigrationFailed)
-            log.error(error.message, error.location);
-        throw error;
+        return await body();
     }
     finally {
         await releaseMigrationLock(client, log);
     }
 }
-function countOf(files) {
-    return files.filter((f) => f.id > 0).length;
+/** apply: under the lock, read the state, back up if asked, then run each pending migration. */
+async function apply(client, config, deps, progress) {
+    const { log, clock } = deps;
+    const { pending } = await readState(client, config, deps, progress);
+    const toRun = withinTarget(pending, config);
+    if (userFiles(toRun).length === 0) {
+        if (config.targetRevision !== undefined && progress.previous.id > config.targetRevision) {
+            log.info(`target-revision ${config.targetRevision} is below the applied revision ${progress.previous.id}; migrations are never rolled back.`);
+        }
+        return 'up-to-date';
+    }
+    if (config.backup) {
+        const backup = config.backup;
+        progress.backup = await log.group('Back up the database', async () => {
+            const { rows } = await client.query("SELECT current_setting('server_version_num') AS v");
+            const serverMajor = Math.floor(Number(rows[0].v) / 10_000);
+            const exec = deps.exec ?? execProgram;
+            const candidates = await pgDumpCandidates(backup.pgDumpPath);
+            const pgDump = await choosePgDump(serverMajor, candidates, exec, backup.pgDumpPath ? 'pg-dump-path' : undefined);
+            log.info(`Using ${pgDump.path} (${pgDump.version}) for a PostgreSQL ${serverMajor} server.`);
+            const taken = await takeBackup({
+                databaseUrl: config.databaseUrl,
+                database: config.endpoint.database,
+                revision: progress.previous.id,
+                dir: backup.dir,
+                format: backup.format,
+                pgDump,
+                clock,
+                exec,
+            });
+            log.info(`Backup ${taken.path}: ${taken.sizeBytes} bytes in ${taken.durationMs} ms. Restore with: ${taken.restoreCommand}`);
+            return taken;
+        });
+    }
+    await log.group(`Apply ${userFiles(toRun).length} migration(s)`, async () => {
+        if (config.settings.length > 0) {
+            await applySettings(client, config.settings);
+            log.info(`Session settings: ${config.settings.map((s) => `${s.name}=${s.value}`).join(', ')}.`);
+        }
+        for (const migration of toRun) {
+            const t0 = clock.now();
+            log.info(migration.id === 0 ? 'Creating the migrations table ...' : `Applying ${migration.label}${migration.transaction ? '' : ' (without a transaction)'} ...`);
+            await applyMigration(client, migration, { lockRetries: config.lockRetries, clock, log });
+            const durationMs = clock.now() - t0;
+            if (migration.id === 0)
+                continue;
+            progress.revision = { id: migration.id, name: migration.name };
+            progress.applied.push({ id: migration.id, fileName: migration.fileName, label: migration.label, durationMs, transaction: migration.transaction });
+            log.info(`Applied ${migration.label} in ${durationMs} ms.`);
+        }
+    });
+    return 'applied';
+}
+/** baseline: under the lock, record ids 1..target-revision as applied without running them. */
+async function baseline(client, config, deps, progress) {
+    const target = config.targetRevision;
+    const { rows, pending } = await readState(client, config, deps, progress);
+    const beyond = rows.filter((r) => r.id > target);
+    if (beyond.length > 0) {
+        throw new UserError(`Cannot baseline at target-revision ${target}: the migrations table already has ${beyond.map((r) => `${r.id} "${r.name}"`).join(', ')} ` +
+            'beyond it; baseline only adopts a database whose history stops at or below the target. Use apply instead, or a higher target-revision.');
+    }
+    const toRecord = withinTarget(pending, config);
+    await deps.log.group(`Record ${userFiles(toRecord).length} migration(s) as applied`, () => recordBaseline(client, toRecord));
+    progress.baselined = userFiles(toRecord).map((f) => f.fileName);
+    const last = progress.files.find((f) => f.id === target);
+    progress.revision = { id: last.id, name: last.name };
+    deps.log.info(progress.baselined.length === 0
+        ? `Nothing to record: ids 1..${target} were already recorded.`
+        : `Recorded ${progress.baselined.join(', ')} without running them.`);
+    return 'baselined';
 }
 function describeRevision(revision) {
     if (!revision)
@@ -49022,16 +49415,16 @@ async function runOn(platform, clock = systemClock) {
     let config;
     let result;
     try {
-        config = parseConfig(raw, platform.workspace);
-        result = await runApply(config, { clock, log });
+        config = parseConfig(raw, { workspace: platform.workspace, tempDir: platform.tempDir });
+        result = await runCommand(config, { clock, log });
     }
     catch (error) {
-        // Only input validation throws here; runApply reports its own failures in the result.
+        // Only input validation throws here; runCommand reports its own failures in the result.
         const location = error instanceof UserError ? error.location : undefined;
         result = {
+            command: config?.command ?? 'apply',
             status: 'failed',
             applied: [],
-            backupPath: '',
             durationMs: 0,
             error: { message: messageOf(error), location, expected: true },
         };

@@ -1,11 +1,6 @@
 // The README's inputs and outputs tables, generated from action.yml (the metadata users read first).
-// `node scripts/readme-tables.mjs` rewrites them between their markers; a unit test fails when they differ.
-import { readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+// scripts/generate.mjs writes them between their markers; a unit test fails when they differ.
 import { parse } from 'yaml';
-
-const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 
 const cell = (text) => String(text).replace(/\s+/g, ' ').trim().replace(/\|/g, '\\|');
 
@@ -37,11 +32,4 @@ export function withTables(readme, tables) {
     out = out.replace(pattern, (_, start, end) => `${start}${table}${end}`);
   }
   return out;
-}
-
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const readmePath = path.join(root, 'README.md');
-  const tables = renderTables(readFileSync(path.join(root, 'action.yml'), 'utf8'));
-  writeFileSync(readmePath, withTables(readFileSync(readmePath, 'utf8'), tables));
-  console.log('README.md tables updated from action.yml');
 }

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { UserError } from './errors.js';
 import type { InputName } from './inputs.js';
 
-export const COMMANDS = ['apply'] as const;
+export const COMMANDS = ['apply', 'plan', 'check', 'baseline'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 /** Where we connect, without the password: safe to log. */
@@ -19,8 +19,22 @@ export interface Setting {
   readonly value: string;
 }
 
+export type BackupFormat = 'custom' | 'plain';
+
+export interface BackupConfig {
+  /** Absolute directory for dumps. */
+  readonly dir: string;
+  readonly format: BackupFormat;
+  /** Explicit pg_dump; undefined = search PATH and /usr/lib/postgresql. */
+  readonly pgDumpPath?: string;
+}
+
 export interface Config {
   readonly command: Command;
+  /** Highest id to apply, plan or baseline; undefined = the last file. */
+  readonly targetRevision?: number;
+  /** Undefined when no backup is asked for. */
+  readonly backup?: BackupConfig;
   /** The secret. Never log it; log `endpoint` instead. */
   readonly databaseUrl: string;
   readonly endpoint: Endpoint;
@@ -53,6 +67,12 @@ const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/;
 const TRUE = ['true', 'True', 'TRUE'];
 const FALSE = ['false', 'False', 'FALSE'];
 
+const boolean = z
+  .string()
+  .trim()
+  .refine((v) => TRUE.includes(v) || FALSE.includes(v), { message: 'is not a boolean; use true or false' })
+  .transform((v) => TRUE.includes(v));
+
 /** A whole number of seconds (or count) in [0, max]; the message names the input and shows an example. */
 function wholeNumber(input: InputName, max: number, unit: string, example: string) {
   return z
@@ -70,11 +90,15 @@ const schemas = {
   'lock-wait-timeout': wholeNumber('lock-wait-timeout', 86_400, 'seconds', '300'),
   'wait-timeout': wholeNumber('wait-timeout', 3_600, 'seconds', '60'),
   'lock-retries': wholeNumber('lock-retries', 100, 'retries', '3'),
-  summary: z
+  summary: boolean,
+  backup: boolean,
+  'backup-format': z.enum(['custom', 'plain'], { message: 'is not a backup format; use custom or plain' }),
+  'target-revision': z
     .string()
     .trim()
-    .refine((v) => TRUE.includes(v) || FALSE.includes(v), { message: 'is not a boolean; use true or false' })
-    .transform((v) => TRUE.includes(v)),
+    .regex(/^(|\d+)$/, { message: 'is not a migration id; use the number at the start of a file name, e.g. 12' })
+    .transform((v) => (v === '' ? undefined : Number(v)))
+    .pipe(z.number().int().min(1, { message: 'must be 1 or more (0 means no migration)' }).optional()),
 };
 
 /** Show a value in a message: quoted, shortened, single line. Never called with the database URL. */
@@ -87,7 +111,15 @@ function show(value: string): string {
  * Parse the raw input strings into a frozen Config, before any I/O. Throws ConfigError listing every
  * bad input.
  */
-export function parseConfig(raw: RawInputs, workspace: string): Config {
+export interface Places {
+  /** Where relative paths are resolved (the checkout). */
+  readonly workspace: string;
+  /** The runner's temporary directory: default home of backups. */
+  readonly tempDir: string;
+}
+
+export function parseConfig(raw: RawInputs, places: Places): Config {
+  const { workspace } = places;
   const problems: string[] = [];
 
   const field = <S extends z.ZodType>(input: keyof typeof schemas & InputName, schema: S): z.output<S> | undefined => {
@@ -102,6 +134,12 @@ export function parseConfig(raw: RawInputs, workspace: string): Config {
   const wait = field('wait-timeout', schemas['wait-timeout']);
   const lockRetries = field('lock-retries', schemas['lock-retries']);
   const summary = field('summary', schemas.summary);
+  const targetRevision = field('target-revision', schemas['target-revision']);
+  const backup = field('backup', schemas.backup);
+  const backupFormat = field('backup-format', schemas['backup-format']);
+  if (command === 'baseline' && raw['target-revision'].trim() === '') {
+    problems.push('Input target-revision is required for command baseline; set it to the id of the last migration the database already has.');
+  }
 
   const endpoint = parseDatabaseUrl(raw['database-url'], problems);
   const settings = parseSettings(raw.settings, problems);
@@ -113,8 +151,18 @@ export function parseConfig(raw: RawInputs, workspace: string): Config {
 
   if (problems.length > 0) throw new ConfigError(problems);
 
+  const backupDir = raw['backup-dir'].trim();
+  const pgDumpPath = raw['pg-dump-path'].trim();
   return Object.freeze({
     command: command!,
+    targetRevision,
+    backup: backup
+      ? Object.freeze({
+          dir: backupDir === '' ? path.join(places.tempDir, 'migrate-backups') : path.resolve(workspace, backupDir),
+          format: backupFormat!,
+          pgDumpPath: pgDumpPath === '' ? undefined : path.resolve(workspace, pgDumpPath),
+        })
+      : undefined,
     databaseUrl: raw['database-url'].trim(),
     endpoint: endpoint!,
     migrationsDir: path.resolve(workspace, dirLabel),

@@ -19,13 +19,41 @@ export const INPUTS = [
   },
   {
     name: 'command',
-    description: 'What to do: apply (run pending migrations).',
+    description:
+      'What to do: apply (run pending migrations), plan (read-only: list what apply would run), check (plan that fails when anything is pending or drifted), baseline (record ids 1..target-revision as applied without running them).',
     default: 'apply',
   },
   {
     name: 'migrations-dir',
     description: 'Directory of migration files (<id>_<name>.sql or .js), relative to the workspace.',
     default: 'migrations',
+  },
+  {
+    name: 'target-revision',
+    description:
+      'Apply (or plan) only up to and including this migration id; later ones stay pending. Required for baseline. Empty = the latest file.',
+    default: '',
+  },
+  {
+    name: 'backup',
+    description: 'Take a pg_dump of the database before applying, only when something is pending (true or false).',
+    default: 'false',
+  },
+  {
+    name: 'backup-dir',
+    description: 'Directory for the dump files; empty = <runner temp dir>/migrate-backups. Created with mode 0700.',
+    default: '',
+  },
+  {
+    name: 'backup-format',
+    description: 'pg_dump format: custom (restore with pg_restore) or plain (SQL, restore with psql).',
+    default: 'custom',
+  },
+  {
+    name: 'pg-dump-path',
+    description:
+      'Path of the pg_dump to use for backups; empty = the first pg_dump at least as new as the server, on PATH or in /usr/lib/postgresql/*/bin.',
+    default: '',
   },
   {
     name: 'lock-wait-timeout',
@@ -59,7 +87,10 @@ export const INPUTS = [
 export type InputName = (typeof INPUTS)[number]['name'];
 
 export const OUTPUTS = [
-  { name: 'status', description: 'applied, up-to-date or failed.' },
+  {
+    name: 'status',
+    description: 'applied, up-to-date, pending (plan and check: something would be applied), baselined or failed.',
+  },
   { name: 'revision', description: 'Id of the latest applied migration after the run; 0 when none.' },
   { name: 'revision-name', description: 'Name of that migration (e.g. create-users); empty when none.' },
   { name: 'previous-revision', description: 'The revision before the run.' },
@@ -68,7 +99,10 @@ export const OUTPUTS = [
   { name: 'pending-count', description: 'How many migrations are still pending after the run.' },
   { name: 'pending', description: 'JSON array of the file names still pending after the run.' },
   { name: 'backup-path', description: 'The dump file; empty when none was taken.' },
-  { name: 'error', description: 'One-line message when status is failed; empty otherwise.' },
+  {
+    name: 'error',
+    description: 'One-line message when the run failed (status failed, or check found something pending); empty otherwise.',
+  },
 ] as const satisfies readonly { name: string; description: string }[];
 
 export type OutputName = (typeof OUTPUTS)[number]['name'];

@@ -6,7 +6,7 @@ import type { Log } from './log.js';
 import { githubPlatform } from './platform/github.js';
 import type { Platform } from './platform/types.js';
 import { renderSummary, toOutputs } from './report.js';
-import { runApply, type RunResult } from './run.js';
+import { runCommand, type RunResult } from './run.js';
 import { redact, secretForms } from './secrets.js';
 
 /** Raw inputs with the manifest's defaults for inputs left empty. */
@@ -43,15 +43,15 @@ export async function runOn(platform: Platform, clock: Clock = systemClock): Pro
   let config: Config | undefined;
   let result: RunResult;
   try {
-    config = parseConfig(raw, platform.workspace);
-    result = await runApply(config, { clock, log });
+    config = parseConfig(raw, { workspace: platform.workspace, tempDir: platform.tempDir });
+    result = await runCommand(config, { clock, log });
   } catch (error) {
-    // Only input validation throws here; runApply reports its own failures in the result.
+    // Only input validation throws here; runCommand reports its own failures in the result.
     const location = error instanceof UserError ? error.location : undefined;
     result = {
+      command: config?.command ?? 'apply',
       status: 'failed',
       applied: [],
-      backupPath: '',
       durationMs: 0,
       error: { message: messageOf(error), location, expected: true },
     };

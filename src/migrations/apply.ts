@@ -4,6 +4,7 @@ import type { Setting } from '../config.js';
 import { UserError, messageOf, oneLine, type FileLocation } from '../errors.js';
 import type { Log } from '../log.js';
 import type { MigrationFile } from './files.js';
+import { recordApplied } from './state.js';
 
 /** The fields of a PostgreSQL error that we keep for the report. */
 export interface PgErrorFields {
@@ -124,14 +125,6 @@ async function runOnce(client: pg.Client, migration: MigrationFile): Promise<voi
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   }
-}
-
-function recordApplied(client: pg.Client, migration: MigrationFile): Promise<unknown> {
-  return client.query('INSERT INTO migrations ("id", "name", "hash") VALUES ($1, $2, $3)', [
-    migration.id,
-    migration.name,
-    migration.hash,
-  ]);
 }
 
 function failure(migration: MigrationFile, error: unknown, attempts: number): MigrationFailed {

@@ -3,9 +3,8 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'pg-connection-string';
 import type { Clock } from '../clock.js';
+import type { BackupFormat } from '../config.js';
 import { UserError, messageOf } from '../errors.js';
-
-export type BackupFormat = 'custom' | 'plain';
 
 export interface PgDumpBinary {
   readonly path: string;

@@ -38,6 +38,33 @@ export async function readAppliedRows(client: pg.Client | pg.PoolClient): Promis
   }
 }
 
+/** Write a migration's row, as postgres-migrations does: id, name, hash (executed_at by default). */
+export function recordApplied(client: pg.Client | pg.PoolClient, migration: MigrationFile): Promise<unknown> {
+  return client.query('INSERT INTO migrations ("id", "name", "hash") VALUES ($1, $2, $3)', [
+    migration.id,
+    migration.name,
+    migration.hash,
+  ]);
+}
+
+/**
+ * Record `files` as applied without running them, in one transaction (baseline). Id 0 is the table
+ * itself: its SQL runs (it only creates the table) so that the history is complete.
+ */
+export async function recordBaseline(client: pg.Client, files: readonly MigrationFile[]): Promise<void> {
+  await client.query('BEGIN');
+  try {
+    for (const file of files) {
+      if (file.id === 0) await client.query(file.sql);
+      await recordApplied(client, file);
+    }
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}
+
 /** The highest applied id and its name. */
 export function revisionOf(rows: readonly AppliedRow[]): Revision {
   const last = rows.reduce<AppliedRow | undefined>((max, row) => (max === undefined || row.id > max.id ? row : max), undefined);

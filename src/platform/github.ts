@@ -1,3 +1,4 @@
+import os from 'node:os';
 import * as core from '@actions/core';
 import type { FileLocation } from '../errors.js';
 import type { Platform } from './types.js';
@@ -11,6 +12,7 @@ function annotation(location?: FileLocation): core.AnnotationProperties | undefi
 export function githubPlatform(): Platform {
   return {
     workspace: process.env.GITHUB_WORKSPACE || process.cwd(),
+    tempDir: process.env.RUNNER_TEMP || os.tmpdir(),
     getInput: (name) => core.getInput(name),
     mask: (secret) => core.setSecret(secret),
     info: (message) => core.info(message),

@@ -6,6 +6,8 @@ import type { Log } from '../log.js';
 export interface Platform extends Log {
   /** Directory that relative paths (migrations-dir) are resolved against. */
   readonly workspace: string;
+  /** Temporary directory of this job (default home of backups). */
+  readonly tempDir: string;
   /** The raw input; '' when not given. */
   getInput(name: InputName): string;
   /** Hide a secret from every later log line (GitHub: ::add-mask::). */

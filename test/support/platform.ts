@@ -29,6 +29,7 @@ export function recordingPlatform(inputs: Partial<Record<InputName, string>>, wo
   };
   const platform: RecordingPlatform = {
     workspace,
+    tempDir: os.tmpdir(),
     lines,
     outputs: {},
     masked: [],
