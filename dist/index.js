@@ -2456,7 +2456,7 @@ const nodeUtils = __nccwpck_require__(9023)
 const sasl = __nccwpck_require__(948)
 const TypeOverrides = __nccwpck_require__(365)
 
-const ConnectionParameters = __nccwpck_require__(646)
+const ConnectionParameters = __nccwpck_require__(8265)
 const Query = __nccwpck_require__(4473)
 const defaults = __nccwpck_require__(8995)
 const Connection = __nccwpck_require__(9809)
@@ -3300,7 +3300,7 @@ module.exports = Client
 
 /***/ }),
 
-/***/ 646:
+/***/ 8265:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -4439,7 +4439,7 @@ try {
 const TypeOverrides = __nccwpck_require__(365)
 const EventEmitter = (__nccwpck_require__(4434).EventEmitter)
 const util = __nccwpck_require__(9023)
-const ConnectionParameters = __nccwpck_require__(646)
+const ConnectionParameters = __nccwpck_require__(8265)
 
 const NativeQuery = __nccwpck_require__(7581)
 
@@ -6888,7 +6888,7 @@ __webpack_unused_export__ = debug; // for test
 
 /***/ }),
 
-/***/ 6752:
+/***/ 4371:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 var __webpack_unused_export__;
@@ -35121,6 +35121,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events"
 
 /***/ }),
 
+/***/ 3024:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+
+/***/ }),
+
 /***/ 7067:
 /***/ ((module) => {
 
@@ -35139,6 +35146,20 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http2")
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
+
+/***/ }),
+
+/***/ 8161:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+
+/***/ }),
+
+/***/ 6760:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 
 /***/ }),
 
@@ -35247,39 +35268,295 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util/types")
 
 /***/ }),
 
-/***/ 5691:
-/***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
-
-__nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9939);
-/** The bundle's entry: the only module with side effects. */
-
-await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .eF)();
-
-__webpack_async_result__();
-} catch(e) { __webpack_async_result__(e); } }, 1);
-
-/***/ }),
-
-/***/ 9939:
+/***/ 1378:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  eF: () => (/* binding */ run)
+  ak: () => (/* binding */ runCli)
 });
 
-// UNUSED EXPORTS: readInputs, runOn
+// UNUSED EXPORTS: DOTENV_KEYS, renderDotenv
 
-;// CONCATENATED MODULE: ./lib/clock.js
-const systemClock = {
-    now: () => Date.now(),
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-};
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+// EXTERNAL MODULE: ./lib/config.js + 18 modules
+var config = __nccwpck_require__(2907);
+// EXTERNAL MODULE: ./lib/inputs.js
+var inputs = __nccwpck_require__(646);
+;// CONCATENATED MODULE: ./lib/cli/args.js
 
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+
+/** Bad command-line usage: exit code 2, one line naming the flag. */
+class UsageError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'UsageError';
+    }
+}
+const BOOLEAN_INPUTS = new Set(['backup', 'summary']);
+/** Inputs that are not flags: database-url has its own flag below; command is the positional argument. */
+const INPUT_FLAGS = new Set(inputs/* INPUTS */.m.map((i) => i.name).filter((name) => name !== 'command'));
+/**
+ * Parse `migrate-action <command> [--flag value | --flag=value]...`. Every action input is a flag of the
+ * same name; `--settings` may be repeated (one setting each); boolean flags may stand alone. Pure.
+ */
+function parseArgs(argv) {
+    const inputs = {};
+    const settings = [];
+    let dotenv;
+    let command;
+    for (let i = 0; i < argv.length; i += 1) {
+        const arg = argv[i];
+        if (arg === '--help' || arg === '-h')
+            return { kind: 'help' };
+        if (arg === '--version' || arg === '-V')
+            return { kind: 'version' };
+        if (!arg.startsWith('--')) {
+            if (command !== undefined)
+                throw new UsageError(`unexpected argument "${arg}": give one command (${config/* COMMANDS */.Lo.join(', ')})`);
+            if (!config/* COMMANDS */.Lo.includes(arg)) {
+                throw new UsageError(`unknown command "${arg}": use one of ${config/* COMMANDS */.Lo.join(', ')}`);
+            }
+            command = arg;
+            continue;
+        }
+        const eq = arg.indexOf('=');
+        const name = arg.slice(2, eq < 0 ? undefined : eq);
+        const isBoolean = BOOLEAN_INPUTS.has(name);
+        let value = eq < 0 ? undefined : arg.slice(eq + 1);
+        if (value === undefined) {
+            const next = argv[i + 1];
+            if (isBoolean && (next === undefined || next.startsWith('--') || !['true', 'false'].includes(next))) {
+                value = 'true';
+            }
+            else if (next === undefined || (next.startsWith('--') && next.length > 2)) {
+                throw new UsageError(`flag --${name} needs a value: --${name} VALUE`);
+            }
+            else {
+                value = next;
+                i += 1;
+            }
+        }
+        if (name === 'dotenv') {
+            dotenv = value;
+        }
+        else if (name === 'settings') {
+            settings.push(value);
+        }
+        else if (INPUT_FLAGS.has(name)) {
+            inputs[name] = value;
+        }
+        else {
+            throw new UsageError(`unknown flag --${name}; see migrate-action --help`);
+        }
+    }
+    if (command === undefined)
+        throw new UsageError(`no command: use migrate-action <${config/* COMMANDS */.Lo.join('|')}> [flags]; see --help`);
+    inputs.command = command;
+    if (settings.length > 0)
+        inputs.settings = settings.join('\n');
+    return { kind: 'run', inputs, dotenv };
+}
+/** --help: every flag with its default, from the same manifest as action.yml. */
+function helpText(version) {
+    const lines = [
+        `migrate-action ${version}: apply PostgreSQL migrations (postgres-migrations format) under an advisory lock.`,
+        '',
+        `Usage: migrate-action <${config/* COMMANDS */.Lo.join('|')}> [flags]`,
+        '',
+        'Connection: --database-url, else DATABASE_URL, else the libpq variables PGHOST, PGPORT, PGUSER,',
+        'PGPASSWORD, PGDATABASE, PGSSLMODE (so a masked PGPASSWORD can stay apart from the rest).',
+        '',
+        'Flags:',
+    ];
+    const width = Math.max(...inputs/* INPUTS */.m.map((i) => i.name.length), 'dotenv FILE'.length) + 4;
+    for (const input of inputs/* INPUTS */.m) {
+        if (input.name === 'command')
+            continue;
+        const def = 'default' in input ? (input.default === '' ? '' : ` (default: ${input.default})`) : '';
+        lines.push(`  --${input.name.padEnd(width)}${input.description}${def}`);
+    }
+    lines.push(`  --${'dotenv FILE'.padEnd(width)}Also write the results as MIGRATE_* lines to FILE (GitLab's dotenv report).`);
+    lines.push(`  --${'help'.padEnd(width)}Show this help.`);
+    lines.push(`  --${'version'.padEnd(width)}Show the version.`);
+    lines.push('', 'Exit codes: 0 success (also up-to-date); 1 failure, or check with something pending; 2 bad usage.');
+    return lines.join('\n');
+}
+
+// EXTERNAL MODULE: ./lib/main.js + 29 modules
+var main = __nccwpck_require__(6752);
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
+;// CONCATENATED MODULE: ./lib/platform/cli.js
+
+/**
+ * The connection URL from the libpq variables, for setups that keep PGPASSWORD apart from the rest.
+ * Empty when none of PGHOST, PGUSER, PGDATABASE is set. Pure.
+ */
+function urlFromLibpqEnv(env) {
+    if (!env.PGHOST && !env.PGUSER && !env.PGDATABASE)
+        return '';
+    const enc = encodeURIComponent;
+    const user = env.PGUSER || external_node_os_.userInfo().username;
+    const password = env.PGPASSWORD ? `:${enc(env.PGPASSWORD)}` : '';
+    const host = env.PGHOST || 'localhost';
+    const socket = host.startsWith('/');
+    const port = env.PGPORT || '5432';
+    const params = new URLSearchParams();
+    if (socket)
+        params.set('host', host);
+    if (env.PGSSLMODE)
+        params.set('sslmode', env.PGSSLMODE);
+    const query = params.size > 0 ? `?${params.toString()}` : '';
+    return `postgres://${enc(user)}${password}@${socket ? '' : host.includes(':') ? `[${host}]` : host}:${port}/${enc(env.PGDATABASE || user)}${query}`;
+}
+const SECTION = (name) => `migrate_${name.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '')}`.slice(0, 60);
+/** The CLI platform: flags and environment in; lines on stdout; GitLab log sections when in GitLab CI. */
+function cliPlatform(flags, io) {
+    const gitlab = io.env.GITLAB_CI === 'true';
+    const colour = io.tty && !io.env.NO_COLOR && !gitlab;
+    const paint = (code, text) => (colour ? `\u001b[${code}m${text}\u001b[0m` : text);
+    const outputs = {};
+    let printedError;
+    const at = (location) => location ? `${location.file}${location.line === undefined ? '' : `:${location.line}`}${location.column === undefined ? '' : `:${location.column}`}: ` : '';
+    return {
+        workspace: io.env.CI_PROJECT_DIR || io.cwd,
+        tempDir: external_node_os_.tmpdir(),
+        emptyDatabaseUrlHint: 'set --database-url, or DATABASE_URL, or the libpq variables PGHOST, PGUSER, PGPASSWORD and PGDATABASE (in GitLab: a masked CI/CD variable; check that it is not limited to protected branches or another environment)',
+        outputs,
+        getInput(name) {
+            const value = flags[name];
+            if (value !== undefined)
+                return value;
+            if (name === 'database-url')
+                return io.env.DATABASE_URL || urlFromLibpqEnv(io.env);
+            return '';
+        },
+        mask: () => undefined, // there is no runner to mask for us: main redacts every line itself
+        info: (message) => io.write(message),
+        warning: (message) => io.writeError(`${paint('33', 'warning:')} ${message}`),
+        error(message, location) {
+            printedError = message;
+            io.writeError(`${paint('31', 'error:')} ${at(location)}${message}`);
+        },
+        async group(title, fn) {
+            const id = SECTION(title);
+            if (gitlab)
+                io.write(`\u001b[0Ksection_start:${io.now()}:${id}[collapsed=false]\r\u001b[0K${title}`);
+            else
+                io.write(paint('1', `== ${title}`));
+            try {
+                return await fn();
+            }
+            finally {
+                if (gitlab)
+                    io.write(`\u001b[0Ksection_end:${io.now()}:${id}\r\u001b[0K`);
+            }
+        },
+        setOutput(name, value) {
+            outputs[name] = value;
+        },
+        writeSummary: async () => undefined, // the CLI prints its own result block
+        fail(message, location) {
+            if (printedError !== message)
+                io.writeError(`${paint('31', 'error:')} ${at(location)}${message}`);
+        },
+    };
+}
+
+// EXTERNAL MODULE: ./lib/report.js
+var report = __nccwpck_require__(9293);
+;// CONCATENATED MODULE: ./lib/version.js
+/** The package version (a unit test keeps it equal to package.json's). */
+const VERSION = '0.1.0';
+
+;// CONCATENATED MODULE: ./lib/cli.js
+
+
+
+
+
+
+
+/** The dotenv keys GitLab passes to later jobs, and the output each one carries. */
+const DOTENV_KEYS = [
+    ['MIGRATE_STATUS', 'status'],
+    ['MIGRATE_REVISION', 'revision'],
+    ['MIGRATE_REVISION_NAME', 'revision-name'],
+    ['MIGRATE_PREVIOUS_REVISION', 'previous-revision'],
+    ['MIGRATE_APPLIED_COUNT', 'applied-count'],
+    ['MIGRATE_PENDING_COUNT', 'pending-count'],
+    ['MIGRATE_BACKUP_PATH', 'backup-path'],
+];
+/**
+ * The report as dotenv lines within GitLab's rules: one line per key, no spaces, quotes or newlines in
+ * values (anything else becomes `_`), nothing secret (only the scalar outputs above). Pure.
+ */
+function renderDotenv(result) {
+    const outputs = (0,report/* toOutputs */.Iu)(result);
+    return DOTENV_KEYS.map(([key, output]) => `${key}=${outputs[output].replace(/[^A-Za-z0-9_.,/:@+=-]/g, '_')}`).join('\n') + '\n';
+}
+/** `migrate-action <command> [flags]`: exit 0 success, 1 failure (also check with something pending), 2 bad usage. */
+async function runCli(argv, io) {
+    let request;
+    try {
+        request = parseArgs(argv);
+    }
+    catch (error) {
+        if (!(error instanceof UsageError))
+            throw error;
+        io.writeError(`migrate-action: ${error.message}`);
+        return 2;
+    }
+    if (request.kind === 'help') {
+        io.write(helpText(VERSION));
+        return 0;
+    }
+    if (request.kind === 'version') {
+        io.write(VERSION);
+        return 0;
+    }
+    const platform = cliPlatform(request.inputs, io);
+    const result = await (0,main/* runOn */.l9)(platform);
+    const outputs = platform.outputs;
+    io.write('');
+    io.write(`${result.command} ${result.status}: revision ${outputs['previous-revision'] || '?'} -> ${outputs.revision || '?'}, ` +
+        `${outputs['applied-count']} applied, ${outputs['pending-count'] || '?'} pending` +
+        (outputs['backup-path'] ? `, backup ${outputs['backup-path']}` : ''));
+    if (request.dotenv) {
+        const file = external_node_path_.resolve(io.cwd, request.dotenv);
+        try {
+            (0,external_node_fs_.writeFileSync)(file, renderDotenv(result), { mode: 0o600 });
+        }
+        catch (error) {
+            io.writeError(`migrate-action: cannot write --dotenv ${request.dotenv}: ${error.message}`);
+            return 1;
+        }
+    }
+    return result.error ? 1 : 0;
+}
+
+
+/***/ }),
+
+/***/ 2907:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  Lo: () => (/* binding */ COMMANDS),
+  o4: () => (/* binding */ parseConfig)
+});
+
+// UNUSED EXPORTS: ConfigError, parseDatabaseUrl, parseSettings
+
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/util.js
 
 // functions
@@ -44815,45 +45092,15 @@ function preprocess(fn, schema) {
     });
 }
 
-;// CONCATENATED MODULE: ./lib/errors.js
-/**
- * A failure the user can fix: bad input, a bad file, a database that refuses us, a failed migration.
- * The message is one line that names the input or file, the value (never a secret) and the fix; it is
- * shown without a stack trace.
- */
-class UserError extends Error {
-    location;
-    constructor(message, options = {}) {
-        super(oneLine(message), { cause: options.cause });
-        this.name = 'UserError';
-        this.location = options.location;
-    }
-}
-/** Collapse whitespace so that a message stays on one log line. */
-function oneLine(text) {
-    return text.replace(/\s*\n\s*/g, ' ').trim();
-}
-/** The message of anything thrown, including non-Error values. */
-function messageOf(error) {
-    if (error instanceof Error)
-        return error.message;
-    if (typeof error === 'string')
-        return error;
-    try {
-        return JSON.stringify(error) ?? String(error);
-    }
-    catch {
-        return String(error);
-    }
-}
-
+// EXTERNAL MODULE: ./lib/errors.js
+var errors = __nccwpck_require__(452);
 ;// CONCATENATED MODULE: ./lib/config.js
 
 
 
 const COMMANDS = ['apply', 'plan', 'check', 'baseline'];
 /** Bad inputs, all of them at once; each problem names its input, the value and the fix. */
-class ConfigError extends UserError {
+class ConfigError extends errors/* UserError */.yo {
     problems;
     constructor(problems) {
         super(problems.join(' | '));
@@ -44919,7 +45166,7 @@ function parseConfig(raw, places) {
     if (command === 'baseline' && raw['target-revision'].trim() === '') {
         problems.push('Input target-revision is required for command baseline; set it to the id of the last migration the database already has.');
     }
-    const endpoint = parseDatabaseUrl(raw['database-url'], problems);
+    const endpoint = parseDatabaseUrl(raw['database-url'], problems, places.emptyDatabaseUrlHint);
     const settings = parseSettings(raw.settings, problems);
     const dirLabel = raw['migrations-dir'].trim();
     if (dirLabel === '') {
@@ -44934,14 +45181,14 @@ function parseConfig(raw, places) {
         targetRevision,
         backup: backup
             ? Object.freeze({
-                dir: backupDir === '' ? external_node_path_namespaceObject.join(places.tempDir, 'migrate-backups') : external_node_path_namespaceObject.resolve(workspace, backupDir),
+                dir: backupDir === '' ? external_node_path_.join(places.tempDir, 'migrate-backups') : external_node_path_.resolve(workspace, backupDir),
                 format: backupFormat,
-                pgDumpPath: pgDumpPath === '' ? undefined : external_node_path_namespaceObject.resolve(workspace, pgDumpPath),
+                pgDumpPath: pgDumpPath === '' ? undefined : external_node_path_.resolve(workspace, pgDumpPath),
             })
             : undefined,
         databaseUrl: raw['database-url'].trim(),
         endpoint: endpoint,
-        migrationsDir: external_node_path_namespaceObject.resolve(workspace, dirLabel),
+        migrationsDir: external_node_path_.resolve(workspace, dirLabel),
         migrationsDirLabel: dirLabel,
         lockWaitTimeoutMs: lockWait * 1000,
         waitTimeoutMs: wait * 1000,
@@ -44951,13 +45198,15 @@ function parseConfig(raw, places) {
     });
 }
 /** Validate the URL without ever putting it (or its password) in a message. */
-function parseDatabaseUrl(value, problems) {
+function parseDatabaseUrl(value, problems, emptyHint) {
     const text = value.trim();
     const fail = (why) => {
         problems.push(`Input database-url ${why}.`);
         return undefined;
     };
     if (text === '') {
+        if (emptyHint)
+            return fail(`is empty: ${emptyHint}`);
         return fail('is empty: the secret is probably not available to this event (a pull request from a fork, or an environment ' +
             'secret read by a job without that environment); pass it as database-url: ${{ secrets.DATABASE_URL }} ' +
             'from a workflow and event that can read it');
@@ -45044,7 +45293,226 @@ function parseSettings(value, problems) {
     return settings;
 }
 
-;// CONCATENATED MODULE: ./lib/inputs.js
+
+/***/ }),
+
+/***/ 8817:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  MB: () => (/* binding */ connectWithWait),
+  N2: () => (/* binding */ describeEndpoint)
+});
+
+// UNUSED EXPORTS: APPLICATION_NAME, clientConfig, fatalConnectMessage, isTransient
+
+// EXTERNAL MODULE: ./node_modules/pg/lib/index.js
+var lib = __nccwpck_require__(3273);
+;// CONCATENATED MODULE: ./node_modules/pg/esm/index.mjs
+// ESM wrapper for pg
+
+
+// Re-export all the properties
+const Client = lib.Client
+const Pool = lib.Pool
+const Connection = lib.Connection
+const types = lib.types
+const Query = lib.Query
+const DatabaseError = lib.DatabaseError
+const escapeIdentifier = lib.escapeIdentifier
+const escapeLiteral = lib.escapeLiteral
+const Result = lib.Result
+const TypeOverrides = lib.TypeOverrides
+
+// Also export the defaults
+const defaults = lib.defaults
+
+// Re-export the default
+/* harmony default export */ const esm = (lib);
+
+// EXTERNAL MODULE: ./node_modules/pg-connection-string/esm/index.mjs
+var pg_connection_string_esm = __nccwpck_require__(984);
+// EXTERNAL MODULE: ./lib/errors.js
+var errors = __nccwpck_require__(452);
+;// CONCATENATED MODULE: ./lib/db/connect.js
+
+
+
+const APPLICATION_NAME = 'migrate-action';
+/** Network errors that can clear up while a database starts or its DNS name appears. */
+const TRANSIENT_CODES = new Set([
+    'ECONNREFUSED',
+    'ECONNRESET',
+    'ENOTFOUND',
+    'EAI_AGAIN',
+    'ETIMEDOUT',
+    'EHOSTUNREACH',
+    'ENETUNREACH',
+    'EPIPE',
+    '57P03', // cannot_connect_now: the database system is starting up / shutting down / in recovery
+    '53300', // too_many_connections
+]);
+/** Whether waiting may help. Authentication, a missing database and SSL problems never get better. */
+function isTransient(error) {
+    const code = error.code;
+    if (typeof code === 'string')
+        return TRANSIENT_CODES.has(code);
+    const message = (0,errors/* messageOf */.bD)(error);
+    return /Connection terminated (unexpectedly|due to connection timeout)|timeout expired/i.test(message);
+}
+function describeEndpoint(endpoint) {
+    return `${endpoint.host}:${endpoint.port}/${endpoint.database}`;
+}
+/** The message for an error that waiting will not fix; names the endpoint and the fix. */
+function fatalConnectMessage(error, endpoint) {
+    const where = describeEndpoint(endpoint);
+    const code = error.code;
+    const message = (0,errors/* messageOf */.bD)(error);
+    if (code === '28P01') {
+        return `Password authentication failed for user "${endpoint.user}" at ${where}; check the password in the database-url secret.`;
+    }
+    if (code === '3D000') {
+        return `Database "${endpoint.database}" does not exist on ${endpoint.host}:${endpoint.port}; create it first, or fix the database name in database-url.`;
+    }
+    if (code === '28000') {
+        return `The server at ${where} refused user "${endpoint.user}": ${message}; check the user name and the server's pg_hba.conf.`;
+    }
+    if (/ssl|certificate|tls/i.test(message)) {
+        return `SSL problem connecting to ${where}: ${message}; set sslmode in database-url (e.g. ?sslmode=require for a managed database, ?sslmode=disable for a local service container).`;
+    }
+    return `Cannot connect to ${where}: ${message}${typeof code === 'string' ? ` (${code})` : ''}; check database-url.`;
+}
+/** pg's client settings for our URL, with our application_name so that lock holders can be told apart. */
+function clientConfig(databaseUrl, connectionTimeoutMillis) {
+    const parsed = (0,pg_connection_string_esm/* parse */.qg)(databaseUrl);
+    return {
+        ...parsed,
+        port: parsed.port ? Number(parsed.port) : undefined,
+        application_name: APPLICATION_NAME,
+        connectionTimeoutMillis,
+    };
+}
+/**
+ * Connect, retrying transient failures with backoff until `waitTimeoutMs` has passed; fail at once on
+ * anything that waiting cannot fix.
+ */
+async function connectWithWait(databaseUrl, endpoint, waitTimeoutMs, clock, log) {
+    const deadline = clock.now() + waitTimeoutMs;
+    let delay = 250;
+    let attempts = 0;
+    for (;;) {
+        attempts += 1;
+        const remaining = deadline - clock.now();
+        const client = new esm.Client(clientConfig(databaseUrl, Math.max(1_000, Math.min(remaining, 10_000))));
+        try {
+            await client.connect();
+            client.on('error', (error) => log.warning(`Database connection error: ${(0,errors/* messageOf */.bD)(error)}`));
+            log.info(`Connected to ${describeEndpoint(endpoint)} as ${endpoint.user} after ${attempts} attempt(s).`);
+            return client;
+        }
+        catch (error) {
+            await client.end().catch(() => undefined);
+            if (!isTransient(error))
+                throw new errors/* UserError */.yo(fatalConnectMessage(error, endpoint), { cause: error });
+            const left = deadline - clock.now();
+            if (left <= 0) {
+                throw new errors/* UserError */.yo(`Database at ${endpoint.host}:${endpoint.port} did not accept connections within wait-timeout ` +
+                    `(${Math.round(waitTimeoutMs / 1000)} s, ${attempts} attempts); last error: ${(0,errors/* messageOf */.bD)(error)}. ` +
+                    'Check the host and port, and that the database is running (give a service container a health check), or raise wait-timeout.', { cause: error });
+            }
+            log.info(`Database not ready (${(0,errors/* messageOf */.bD)(error)}); retrying in ${(Math.min(delay, left) / 1000).toFixed(2)} s.`);
+            await clock.sleep(Math.min(delay, left));
+            delay = Math.min(delay * 2, 2_000);
+        }
+    }
+}
+
+
+/***/ }),
+
+/***/ 452:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   TN: () => (/* binding */ oneLine),
+/* harmony export */   bD: () => (/* binding */ messageOf),
+/* harmony export */   yo: () => (/* binding */ UserError)
+/* harmony export */ });
+/**
+ * A failure the user can fix: bad input, a bad file, a database that refuses us, a failed migration.
+ * The message is one line that names the input or file, the value (never a secret) and the fix; it is
+ * shown without a stack trace.
+ */
+class UserError extends Error {
+    location;
+    constructor(message, options = {}) {
+        super(oneLine(message), { cause: options.cause });
+        this.name = 'UserError';
+        this.location = options.location;
+    }
+}
+/** Collapse whitespace so that a message stays on one log line. */
+function oneLine(text) {
+    return text.replace(/\s*\n\s*/g, ' ').trim();
+}
+/** The message of anything thrown, including non-Error values. */
+function messageOf(error) {
+    if (error instanceof Error)
+        return error.message;
+    if (typeof error === 'string')
+        return error;
+    try {
+        return JSON.stringify(error) ?? String(error);
+    }
+    catch {
+        return String(error);
+    }
+}
+
+
+/***/ }),
+
+/***/ 5691:
+/***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
+
+__nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
+/* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1378);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6752);
+/**
+ * The bundle's entry: the only module with side effects. The GitHub runner runs this file; the package's
+ * `bin/migrate-action.js` marks the process as the CLI first and then loads this same bundle.
+ */
+
+
+const CLI = Symbol.for('migrate-action.cli');
+if (globalThis[CLI]) {
+    process.exitCode = await (0,_cli_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .ak)(process.argv.slice(2), {
+        env: process.env,
+        cwd: process.cwd(),
+        tty: Boolean(process.stdout.isTTY),
+        write: (line) => process.stdout.write(`${line}\n`),
+        writeError: (line) => process.stderr.write(`${line}\n`),
+        now: () => Math.floor(Date.now() / 1000),
+    });
+}
+else {
+    await (0,_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .eF)();
+}
+
+__webpack_async_result__();
+} catch(e) { __webpack_async_result__(e); } }, 1);
+
+/***/ }),
+
+/***/ 646:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   m: () => (/* binding */ INPUTS),
+/* harmony export */   p: () => (/* binding */ OUTPUTS)
+/* harmony export */ });
 const INPUTS = [
     {
         name: 'database-url',
@@ -45131,8 +45599,35 @@ const OUTPUTS = [
     },
 ];
 
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+
+/***/ }),
+
+/***/ 6752:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  eF: () => (/* binding */ run),
+  l9: () => (/* binding */ runOn)
+});
+
+// UNUSED EXPORTS: readInputs
+
+;// CONCATENATED MODULE: ./lib/clock.js
+const systemClock = {
+    now: () => Date.now(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+// EXTERNAL MODULE: ./lib/config.js + 18 modules
+var lib_config = __nccwpck_require__(2907);
+// EXTERNAL MODULE: ./lib/errors.js
+var errors = __nccwpck_require__(452);
+// EXTERNAL MODULE: ./lib/inputs.js
+var inputs = __nccwpck_require__(646);
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
@@ -45402,7 +45897,7 @@ class DecodedURL extends URL {
 // EXTERNAL MODULE: ./node_modules/tunnel/index.js
 var node_modules_tunnel = __nccwpck_require__(770);
 // EXTERNAL MODULE: ./node_modules/undici/index.js
-var undici = __nccwpck_require__(6752);
+var undici = __nccwpck_require__(4371);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
 /* eslint-disable @typescript-eslint/no-explicit-any */
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
@@ -47944,7 +48439,7 @@ function setCommandEcho(enabled) {
  */
 function setFailed(message) {
     process.exitCode = ExitCode.Failure;
-    core_error(message);
+    error(message);
 }
 //-----------------------------------------------------------------------
 // Logging Commands
@@ -47967,7 +48462,7 @@ function core_debug(message) {
  * @param message error issue message. Errors will be converted to string via toString()
  * @param properties optional properties to add to the annotation.
  */
-function core_error(message, properties = {}) {
+function error(message, properties = {}) {
     command_issueCommand('error', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
@@ -48090,12 +48585,12 @@ function annotation(location) {
 function githubPlatform() {
     return {
         workspace: process.env.GITHUB_WORKSPACE || process.cwd(),
-        tempDir: process.env.RUNNER_TEMP || external_node_os_namespaceObject.tmpdir(),
+        tempDir: process.env.RUNNER_TEMP || external_node_os_.tmpdir(),
         getInput: (name) => getInput(name),
         mask: (secret) => core_setSecret(secret),
         info: (message) => info(message),
         warning: (message) => warning(message),
-        error: (message, location) => core_error(message, annotation(location)),
+        error: (message, location) => error(message, annotation(location)),
         group: (title, fn) => group(title, fn),
         setOutput: (name, value) => setOutput(name, value),
         writeSummary: async (markdown) => {
@@ -48110,281 +48605,10 @@ function githubPlatform() {
     };
 }
 
-// EXTERNAL MODULE: ./node_modules/pg/lib/index.js
-var lib = __nccwpck_require__(3273);
-;// CONCATENATED MODULE: ./node_modules/pg/esm/index.mjs
-// ESM wrapper for pg
-
-
-// Re-export all the properties
-const Client = lib.Client
-const Pool = lib.Pool
-const Connection = lib.Connection
-const types = lib.types
-const Query = lib.Query
-const DatabaseError = lib.DatabaseError
-const escapeIdentifier = lib.escapeIdentifier
-const escapeLiteral = lib.escapeLiteral
-const Result = lib.Result
-const TypeOverrides = lib.TypeOverrides
-
-// Also export the defaults
-const defaults = lib.defaults
-
-// Re-export the default
-/* harmony default export */ const esm = (lib);
-
-// EXTERNAL MODULE: ./node_modules/pg-connection-string/index.js
-var pg_connection_string = __nccwpck_require__(6122);
-;// CONCATENATED MODULE: ./node_modules/pg-connection-string/esm/index.mjs
-// ESM wrapper for pg-connection-string
-
-
-// Re-export the parse function
-/* harmony default export */ const pg_connection_string_esm = (pg_connection_string.parse);
-const esm_parse = pg_connection_string.parse
-const toClientConfig = pg_connection_string.toClientConfig
-const parseIntoClientConfig = pg_connection_string.parseIntoClientConfig
-
-;// CONCATENATED MODULE: ./lib/db/connect.js
-
-
-
-const APPLICATION_NAME = 'migrate-action';
-/** Network errors that can clear up while a database starts or its DNS name appears. */
-const TRANSIENT_CODES = new Set([
-    'ECONNREFUSED',
-    'ECONNRESET',
-    'ENOTFOUND',
-    'EAI_AGAIN',
-    'ETIMEDOUT',
-    'EHOSTUNREACH',
-    'ENETUNREACH',
-    'EPIPE',
-    '57P03', // cannot_connect_now: the database system is starting up / shutting down / in recovery
-    '53300', // too_many_connections
-]);
-/** Whether waiting may help. Authentication, a missing database and SSL problems never get better. */
-function isTransient(error) {
-    const code = error.code;
-    if (typeof code === 'string')
-        return TRANSIENT_CODES.has(code);
-    const message = messageOf(error);
-    return /Connection terminated (unexpectedly|due to connection timeout)|timeout expired/i.test(message);
-}
-function describeEndpoint(endpoint) {
-    return `${endpoint.host}:${endpoint.port}/${endpoint.database}`;
-}
-/** The message for an error that waiting will not fix; names the endpoint and the fix. */
-function fatalConnectMessage(error, endpoint) {
-    const where = describeEndpoint(endpoint);
-    const code = error.code;
-    const message = messageOf(error);
-    if (code === '28P01') {
-        return `Password authentication failed for user "${endpoint.user}" at ${where}; check the password in the database-url secret.`;
-    }
-    if (code === '3D000') {
-        return `Database "${endpoint.database}" does not exist on ${endpoint.host}:${endpoint.port}; create it first, or fix the database name in database-url.`;
-    }
-    if (code === '28000') {
-        return `The server at ${where} refused user "${endpoint.user}": ${message}; check the user name and the server's pg_hba.conf.`;
-    }
-    if (/ssl|certificate|tls/i.test(message)) {
-        return `SSL problem connecting to ${where}: ${message}; set sslmode in database-url (e.g. ?sslmode=require for a managed database, ?sslmode=disable for a local service container).`;
-    }
-    return `Cannot connect to ${where}: ${message}${typeof code === 'string' ? ` (${code})` : ''}; check database-url.`;
-}
-/** pg's client settings for our URL, with our application_name so that lock holders can be told apart. */
-function clientConfig(databaseUrl, connectionTimeoutMillis) {
-    const parsed = esm_parse(databaseUrl);
-    return {
-        ...parsed,
-        port: parsed.port ? Number(parsed.port) : undefined,
-        application_name: APPLICATION_NAME,
-        connectionTimeoutMillis,
-    };
-}
-/**
- * Connect, retrying transient failures with backoff until `waitTimeoutMs` has passed; fail at once on
- * anything that waiting cannot fix.
- */
-async function connectWithWait(databaseUrl, endpoint, waitTimeoutMs, clock, log) {
-    const deadline = clock.now() + waitTimeoutMs;
-    let delay = 250;
-    let attempts = 0;
-    for (;;) {
-        attempts += 1;
-        const remaining = deadline - clock.now();
-        const client = new esm.Client(clientConfig(databaseUrl, Math.max(1_000, Math.min(remaining, 10_000))));
-        try {
-            await client.connect();
-            client.on('error', (error) => log.warning(`Database connection error: ${messageOf(error)}`));
-            log.info(`Connected to ${describeEndpoint(endpoint)} as ${endpoint.user} after ${attempts} attempt(s).`);
-            return client;
-        }
-        catch (error) {
-            await client.end().catch(() => undefined);
-            if (!isTransient(error))
-                throw new UserError(fatalConnectMessage(error, endpoint), { cause: error });
-            const left = deadline - clock.now();
-            if (left <= 0) {
-                throw new UserError(`Database at ${endpoint.host}:${endpoint.port} did not accept connections within wait-timeout ` +
-                    `(${Math.round(waitTimeoutMs / 1000)} s, ${attempts} attempts); last error: ${messageOf(error)}. ` +
-                    'Check the host and port, and that the database is running (give a service container a health check), or raise wait-timeout.', { cause: error });
-            }
-            log.info(`Database not ready (${messageOf(error)}); retrying in ${(Math.min(delay, left) / 1000).toFixed(2)} s.`);
-            await clock.sleep(Math.min(delay, left));
-            delay = Math.min(delay * 2, 2_000);
-        }
-    }
-}
-
-;// CONCATENATED MODULE: ./lib/report.js
-
-/** The step outputs of a result; every output is set, on failure too. Pure. */
-function toOutputs(result) {
-    return {
-        status: result.status,
-        revision: result.revision ? String(result.revision.id) : '',
-        'revision-name': result.revision?.name ?? '',
-        'previous-revision': result.previous ? String(result.previous.id) : '',
-        'applied-count': String(result.applied.length),
-        applied: JSON.stringify(result.applied.map((a) => a.fileName)),
-        'pending-count': result.pending ? String(result.pending.length) : '',
-        pending: result.pending ? JSON.stringify(result.pending) : '',
-        'backup-path': result.backup?.path ?? '',
-        error: result.error?.message ?? '',
-    };
-}
-function title(result) {
-    switch (result.status) {
-        case 'applied':
-            return '✅ Migrations applied';
-        case 'up-to-date':
-            return result.command === 'apply' ? '✅ Database up to date' : '✅ Nothing to apply';
-        case 'pending':
-            return result.command === 'check' ? '❌ Migrations pending: the database is behind' : '📋 Migrations to apply';
-        case 'baselined':
-            return '✅ Database baselined';
-        case 'failed':
-            return `❌ ${result.command === 'apply' ? 'Migration' : result.command[0].toUpperCase() + result.command.slice(1)} failed`;
-    }
-}
-/** Longest SQL shown per file and in all, so the summary stays under GitHub's 1 MiB per step. */
-const MAX_SQL_PER_FILE = 20_000;
-const MAX_SQL_TOTAL = 400_000;
-/** A code fence longer than any run of backticks in `text`. */
-function fenceFor(text) {
-    const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length));
-    return '`'.repeat(Math.max(3, longest + 1));
-}
-function formatBytes(bytes) {
-    if (bytes < 1024)
-        return `${bytes} B`;
-    if (bytes < 1024 ** 2)
-        return `${(bytes / 1024).toFixed(1)} KiB`;
-    if (bytes < 1024 ** 3)
-        return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
-    return `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
-}
-/** Text for a markdown table cell or heading: no HTML, no column breaks, one line. */
-function escapeMarkdown(text) {
-    return text
-        .replace(/&/g, '&amp;')
-        .replace(/</g, '&lt;')
-        .replace(/>/g, '&gt;')
-        .replace(/\|/g, '\\|')
-        .replace(/\r?\n/g, ' ');
-}
-function revisionText(revision) {
-    if (!revision)
-        return 'unknown';
-    return revision.id === 0 ? '0 (none)' : `${revision.id} (${escapeMarkdown(revision.name)})`;
-}
-function formatDuration(ms) {
-    return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
-}
-/** The job summary: what a reviewer wants to see after a deploy's migration step. Pure. */
-function renderSummary(result) {
-    const lines = [];
-    lines.push(`## ${title(result)}`, '');
-    lines.push('| | |', '|---|---|');
-    if (result.endpoint)
-        lines.push(`| Database | \`${escapeMarkdown(describeEndpoint(result.endpoint))}\` |`);
-    lines.push(`| Command | \`${result.command}\` |`);
-    lines.push(`| Status | \`${result.status}\` |`);
-    if (result.targetRevision !== undefined)
-        lines.push(`| Target revision | ${result.targetRevision} |`);
-    const before = revisionText(result.previous);
-    const after = revisionText(result.revision);
-    lines.push(`| Revision | ${before === after ? after : `${before} → ${after}`} |`);
-    lines.push(`| Applied | ${result.applied.length} |`);
-    lines.push(`| Pending | ${result.pending ? result.pending.length : 'unknown'} |`);
-    if (result.backup)
-        lines.push(`| Backup | \`${escapeMarkdown(result.backup.path)}\` |`);
-    lines.push(`| Duration | ${formatDuration(result.durationMs)} |`);
-    lines.push('');
-    if (result.backup) {
-        const b = result.backup;
-        lines.push('### Backup', '');
-        lines.push('| | |', '|---|---|');
-        lines.push(`| File | \`${escapeMarkdown(b.path)}\` |`);
-        lines.push(`| Size | ${formatBytes(b.sizeBytes)} |`);
-        lines.push(`| Duration | ${formatDuration(b.durationMs)} |`);
-        lines.push(`| pg_dump | ${escapeMarkdown(b.pgDump.version)} (\`${escapeMarkdown(b.pgDump.path)}\`) |`);
-        lines.push('', 'Restore (on the runner that holds the file, with `DATABASE_URL` set):', '', '```sh', b.restoreCommand, '```', '');
-    }
-    if (result.planned && result.planned.length > 0) {
-        lines.push(`### ${result.command === 'check' ? 'Pending' : 'apply would run'}`, '');
-        let budget = MAX_SQL_TOTAL;
-        for (const entry of result.planned) {
-            const mode = entry.transaction ? 'in a transaction' : '**without a transaction** (disable-transaction)';
-            const shown = entry.sql.length > Math.min(MAX_SQL_PER_FILE, budget) ? entry.sql.slice(0, Math.max(0, Math.min(MAX_SQL_PER_FILE, budget))) : entry.sql;
-            budget -= shown.length;
-            const fence = fenceFor(shown);
-            lines.push(`<details><summary><code>${escapeMarkdown(entry.label)}</code>, ${mode}</summary>`, '');
-            lines.push(`${fence}sql`, shown.replace(/\n$/, ''), fence);
-            if (shown.length < entry.sql.length)
-                lines.push('', `(${entry.sql.length - shown.length} more characters not shown)`);
-            lines.push('', '</details>', '');
-        }
-    }
-    if (result.baselined && result.baselined.length > 0) {
-        lines.push('### Recorded as applied (not run)', '');
-        for (const name of result.baselined)
-            lines.push(`- \`${escapeMarkdown(name)}\``);
-        lines.push('');
-    }
-    if (result.applied.length > 0) {
-        lines.push('### Applied', '', '| Id | File | Transaction | Duration |', '|---:|---|---|---:|');
-        for (const entry of result.applied) {
-            lines.push(`| ${entry.id} | \`${escapeMarkdown(entry.label)}\` | ${entry.transaction ? 'yes' : 'no (disable-transaction)'} | ${formatDuration(entry.durationMs)} |`);
-        }
-        lines.push('');
-    }
-    if (result.error) {
-        const where = result.error.location;
-        lines.push('### Error', '');
-        if (where) {
-            const at = where.line === undefined ? '' : `, line ${where.line}${where.column === undefined ? '' : `, column ${where.column}`}`;
-            lines.push(`**\`${escapeMarkdown(where.file)}\`${at}**`, '');
-        }
-        lines.push('```text', result.error.message.replace(/```/g, "'''"), '```', '');
-        const pg = result.error.pg;
-        if (pg?.code) {
-            lines.push(`PostgreSQL error code \`${escapeMarkdown(pg.code)}\`.`, '');
-        }
-        lines.push('The deploy that depends on this step will not run.', '');
-    }
-    if (result.pending && result.pending.length > 0) {
-        lines.push('### Still pending', '');
-        for (const name of result.pending)
-            lines.push(`- \`${escapeMarkdown(name)}\``);
-        lines.push('');
-    }
-    return lines.join('\n');
-}
-
+// EXTERNAL MODULE: ./lib/report.js
+var report = __nccwpck_require__(9293);
+// EXTERNAL MODULE: ./lib/db/connect.js + 1 modules
+var connect = __nccwpck_require__(8817);
 ;// CONCATENATED MODULE: ./lib/db/lock.js
 
 /**
@@ -48402,7 +48626,7 @@ async function acquireMigrationLock(client, timeoutMs) {
         const { rows } = await client.query(`SELECT pg_try_advisory_lock(${MIGRATION_LOCK_KEY}) AS locked`);
         if (rows[0]?.locked)
             return;
-        throw new UserError(`Another run holds the migration lock (${await describeLockHolder(client)}) and lock-wait-timeout is 0; ` +
+        throw new errors/* UserError */.yo(`Another run holds the migration lock (${await describeLockHolder(client)}) and lock-wait-timeout is 0; ` +
             'wait for it to finish, or raise lock-wait-timeout.');
     }
     await client.query(`SET lock_timeout = ${Math.ceil(timeoutMs)}`);
@@ -48412,7 +48636,7 @@ async function acquireMigrationLock(client, timeoutMs) {
     catch (error) {
         if (error.code !== '55P03')
             throw error;
-        throw new UserError(`Timed out after lock-wait-timeout (${Math.round(timeoutMs / 1000)} s) waiting for the migration lock, held by ` +
+        throw new errors/* UserError */.yo(`Timed out after lock-wait-timeout (${Math.round(timeoutMs / 1000)} s) waiting for the migration lock, held by ` +
             `${await describeLockHolder(client)}; wait for that run to finish, end that session if it is stuck ` +
             '(SELECT pg_terminate_backend(pid)), or raise lock-wait-timeout.', { cause: error });
     }
@@ -48426,7 +48650,7 @@ async function releaseMigrationLock(client, log) {
         await client.query(`SELECT pg_advisory_unlock(${MIGRATION_LOCK_KEY})`);
     }
     catch (error) {
-        log.warning(`Could not release the migration lock (${messageOf(error)}); it is released when the connection closes.`);
+        log.warning(`Could not release the migration lock (${(0,errors/* messageOf */.bD)(error)}); it is released when the connection closes.`);
     }
 }
 /** Who holds the lock, from pg_locks and pg_stat_activity: pid, application_name, client, since when. */
@@ -48449,16 +48673,18 @@ async function describeLockHolder(client) {
         return parts.join(', ');
     }
     catch (error) {
-        return `an unknown session (could not read pg_locks: ${messageOf(error)})`;
+        return `an unknown session (could not read pg_locks: ${(0,errors/* messageOf */.bD)(error)})`;
     }
 }
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
 ;// CONCATENATED MODULE: external "node:module"
 const external_node_module_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:module");
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
 // EXTERNAL MODULE: external "node:url"
 var external_node_url_ = __nccwpck_require__(3136);
 ;// CONCATENATED MODULE: ./lib/migrations/table.js
@@ -48516,18 +48742,18 @@ function parseFileName(fileName) {
 function validateFileNames(fileNames, dirLabel) {
     const candidates = fileNames.filter((f) => CANDIDATE.test(f)).sort();
     if (candidates.length === 0) {
-        throw new UserError(`migrations-dir "${dirLabel}" has no migration files; add files named <id>_<name>.sql (e.g. 1_create-users.sql), ` +
+        throw new errors/* UserError */.yo(`migrations-dir "${dirLabel}" has no migration files; add files named <id>_<name>.sql (e.g. 1_create-users.sql), ` +
             'or point migrations-dir at the directory that holds them.');
     }
     const named = [];
     for (const fileName of candidates) {
         const parsed = parseFileName(fileName);
         if (!parsed) {
-            throw new UserError(`Migration file ${dirLabel}/${fileName} has no id at the start of its name; rename it to <id>_<name>.sql, ` +
+            throw new errors/* UserError */.yo(`Migration file ${dirLabel}/${fileName} has no id at the start of its name; rename it to <id>_<name>.sql, ` +
                 'e.g. 4_add-email.sql.', { location: { file: `${dirLabel}/${fileName}` } });
         }
         if (parsed.id < 1 || parsed.id > MAX_ID) {
-            throw new UserError(`Migration file ${dirLabel}/${fileName} has id ${parsed.id}; ids start at 1 (0 is the built-in table ` +
+            throw new errors/* UserError */.yo(`Migration file ${dirLabel}/${fileName} has id ${parsed.id}; ids start at 1 (0 is the built-in table ` +
                 'migration) and count up by one: rename it to the next free id.', { location: { file: `${dirLabel}/${fileName}` } });
         }
         named.push(parsed);
@@ -48538,7 +48764,7 @@ function validateFileNames(fileNames, dirLabel) {
     for (const [id, files] of [...byId].sort((a, b) => a[0] - b[0])) {
         if (files.length > 1) {
             const list = files.map((f) => f.fileName).join(', ');
-            throw new UserError(`Migration files ${list} in ${dirLabel} share id ${id}: most likely two branches each added a migration. ` +
+            throw new errors/* UserError */.yo(`Migration files ${list} in ${dirLabel} share id ${id}: most likely two branches each added a migration. ` +
                 `Renumber the one merged last to ${Math.max(...byId.keys()) + 1} (ids must stay unique and consecutive).`, { location: { file: `${dirLabel}/${files[1].fileName}` } });
         }
     }
@@ -48547,7 +48773,7 @@ function validateFileNames(fileNames, dirLabel) {
         const expected = index + 1;
         if (file.id !== expected) {
             const before = index === 0 ? 'the start' : sorted[index - 1].fileName;
-            throw new UserError(`Migration ids must be consecutive: ${dirLabel}/${file.fileName} has id ${file.id} but follows ${before}, ` +
+            throw new errors/* UserError */.yo(`Migration ids must be consecutive: ${dirLabel}/${file.fileName} has id ${file.id} but follows ${before}, ` +
                 `so id ${expected} is missing; restore the missing file or rename ${file.fileName} to start with ${expected}_.`, { location: { file: `${dirLabel}/${file.fileName}` } });
         }
     });
@@ -48560,52 +48786,52 @@ function validateFileNames(fileNames, dirLabel) {
 async function loadMigrations(dir, dirLabel) {
     let entries;
     try {
-        const stat = await external_node_fs_namespaceObject.promises.stat(dir);
+        const stat = await external_node_fs_.promises.stat(dir);
         if (!stat.isDirectory()) {
-            throw new UserError(`migrations-dir "${dirLabel}" is a file, not a directory; point it at the directory of migration files.`);
+            throw new errors/* UserError */.yo(`migrations-dir "${dirLabel}" is a file, not a directory; point it at the directory of migration files.`);
         }
-        entries = await external_node_fs_namespaceObject.promises.readdir(dir);
+        entries = await external_node_fs_.promises.readdir(dir);
     }
     catch (error) {
-        if (error instanceof UserError)
+        if (error instanceof errors/* UserError */.yo)
             throw error;
-        throw new UserError(describeFsError(error, `migrations-dir "${dirLabel}"`, 'directory'), { cause: error });
+        throw new errors/* UserError */.yo(describeFsError(error, `migrations-dir "${dirLabel}"`, 'directory'), { cause: error });
     }
     const named = validateFileNames(entries, dirLabel);
-    const realDir = await external_node_fs_namespaceObject.promises.realpath(dir);
+    const realDir = await external_node_fs_.promises.realpath(dir);
     const files = [tableMigration()];
     for (const file of named)
         files.push(await loadOne(dir, realDir, dirLabel, file));
     return files;
 }
 async function loadOne(dir, realDir, dirLabel, file) {
-    const fullPath = external_node_path_namespaceObject.join(dir, file.fileName);
+    const fullPath = external_node_path_.join(dir, file.fileName);
     const label = `${dirLabel}/${file.fileName}`;
     const location = { file: label };
     let bytes;
     try {
-        const real = await external_node_fs_namespaceObject.promises.realpath(fullPath);
-        if (external_node_path_namespaceObject.relative(realDir, real).startsWith('..')) {
-            throw new UserError(`Migration file ${label} is a link to a file outside ${dirLabel}; copy the file into the directory instead.`, { location });
+        const real = await external_node_fs_.promises.realpath(fullPath);
+        if (external_node_path_.relative(realDir, real).startsWith('..')) {
+            throw new errors/* UserError */.yo(`Migration file ${label} is a link to a file outside ${dirLabel}; copy the file into the directory instead.`, { location });
         }
-        if (!(await external_node_fs_namespaceObject.promises.stat(real)).isFile()) {
-            throw new UserError(`Migration file ${label} is not a regular file; remove it or rename it so it does not end in .${file.kind}.`, {
+        if (!(await external_node_fs_.promises.stat(real)).isFile()) {
+            throw new errors/* UserError */.yo(`Migration file ${label} is not a regular file; remove it or rename it so it does not end in .${file.kind}.`, {
                 location,
             });
         }
-        bytes = await external_node_fs_namespaceObject.promises.readFile(fullPath);
+        bytes = await external_node_fs_.promises.readFile(fullPath);
     }
     catch (error) {
-        if (error instanceof UserError)
+        if (error instanceof errors/* UserError */.yo)
             throw error;
-        throw new UserError(describeFsError(error, `Migration file ${label}`, 'file'), { cause: error, location });
+        throw new errors/* UserError */.yo(describeFsError(error, `Migration file ${label}`, 'file'), { cause: error, location });
     }
     let contents;
     try {
         contents = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
     }
     catch {
-        throw new UserError(`Migration file ${label} is not valid UTF-8; save it as UTF-8.`, { location });
+        throw new errors/* UserError */.yo(`Migration file ${label} is not valid UTF-8; save it as UTF-8.`, { location });
     }
     const sql = file.kind === 'sql' ? contents : await sqlFromJs(fullPath, label);
     return {
@@ -48628,13 +48854,13 @@ async function sqlFromJs(fullPath, label) {
         exported = await importMigration(fullPath);
     }
     catch (error) {
-        throw new UserError(`Migration file ${label} could not be loaded: ${messageOf(error)}; fix the JavaScript error.`, {
+        throw new errors/* UserError */.yo(`Migration file ${label} could not be loaded: ${(0,errors/* messageOf */.bD)(error)}; fix the JavaScript error.`, {
             cause: error,
             location,
         });
     }
     if (typeof exported.generateSql !== 'function') {
-        throw new UserError(`Migration file ${label} does not export a generateSql function; add export function generateSql() { return "..." }.`, {
+        throw new errors/* UserError */.yo(`Migration file ${label} does not export a generateSql function; add export function generateSql() { return "..." }.`, {
             location,
         });
     }
@@ -48643,13 +48869,13 @@ async function sqlFromJs(fullPath, label) {
         sql = exported.generateSql();
     }
     catch (error) {
-        throw new UserError(`Migration file ${label}: generateSql() threw: ${messageOf(error)}; fix the function.`, {
+        throw new errors/* UserError */.yo(`Migration file ${label}: generateSql() threw: ${(0,errors/* messageOf */.bD)(error)}; fix the function.`, {
             cause: error,
             location,
         });
     }
     if (typeof sql !== 'string') {
-        throw new UserError(`Migration file ${label}: generateSql() returned ${sql === null ? 'null' : typeof sql}, not a string; return the SQL as a string.`, { location });
+        throw new errors/* UserError */.yo(`Migration file ${label}: generateSql() returned ${sql === null ? 'null' : typeof sql}, not a string; return the SQL as a string.`, { location });
     }
     return sql;
 }
@@ -48661,10 +48887,10 @@ async function importMigration(fullPath) {
     catch (error) {
         if (!(error instanceof ReferenceError) || !/\b(module|exports|require) is not defined/.test(error.message))
             throw error;
-        const source = await external_node_fs_namespaceObject.promises.readFile(fullPath, 'utf8');
+        const source = await external_node_fs_.promises.readFile(fullPath, 'utf8');
         const cjs = new external_node_module_namespaceObject(fullPath);
         cjs.filename = fullPath;
-        cjs.paths = external_node_module_namespaceObject._nodeModulePaths(external_node_path_namespaceObject.dirname(fullPath));
+        cjs.paths = external_node_module_namespaceObject._nodeModulePaths(external_node_path_.dirname(fullPath));
         cjs._compile(source, fullPath);
         return cjs.exports;
     }
@@ -48684,7 +48910,7 @@ function describeFsError(error, what, kind) {
         case 'ELOOP':
             return `${what} is a link that points to itself; replace it with the file.`;
         default:
-            return `${what} cannot be read (${code ?? messageOf(error)}); check the path and its permissions.`;
+            return `${what} cannot be read (${code ?? (0,errors/* messageOf */.bD)(error)}); check the path and its permissions.`;
     }
 }
 
@@ -48703,7 +48929,7 @@ async function readAppliedRows(client) {
     }
     catch (error) {
         if (error.code === '42703') {
-            throw new UserError('The table "migrations" in this database has no id, name and hash columns: it belongs to another tool ' +
+            throw new errors/* UserError */.yo('The table "migrations" in this database has no id, name and hash columns: it belongs to another tool ' +
                 '(e.g. TypeORM); this tool keeps its history in that table name, so use another database or schema (search_path in database-url options).', { cause: error });
         }
         throw error;
@@ -48753,18 +48979,18 @@ function pendingMigrations(files, rows, dirLabel) {
         applied.add(row.id);
         const file = byId.get(row.id);
         if (!file) {
-            throw new UserError(`The database has migration ${row.id} "${row.name}" applied, but ${dirLabel} has no file with id ${row.id}; ` +
+            throw new errors/* UserError */.yo(`The database has migration ${row.id} "${row.name}" applied, but ${dirLabel} has no file with id ${row.id}; ` +
                 'restore the file (an applied migration must never be deleted), or check that this commit is not older than the one that migrated the database.');
         }
         if (file.hash !== row.hash) {
-            throw new UserError(driftMessage(file, row), { location: { file: file.label } });
+            throw new errors/* UserError */.yo(driftMessage(file, row), { location: { file: file.label } });
         }
     }
     const head = revisionOf(rows).id;
     const pending = files.filter((f) => !applied.has(f.id));
     const early = pending.find((f) => f.id < head);
     if (early) {
-        throw new UserError(`Migration ${early.label} (id ${early.id}) is not applied, but migration ${head} already is; ` +
+        throw new errors/* UserError */.yo(`Migration ${early.label} (id ${early.id}) is not applied, but migration ${head} already is; ` +
             'ids run in order, so renumber it after the applied head (a new id above every applied one).', { location: { file: early.label } });
     }
     return pending;
@@ -48806,7 +49032,7 @@ function encodingOnlyDifference(file, appliedHash) {
 
 
 /** A migration that failed: the file, where in it, and what PostgreSQL said. */
-class MigrationFailed extends UserError {
+class MigrationFailed extends errors/* UserError */.yo {
     migration;
     pg;
     constructor(message, migration, fields, location, cause) {
@@ -48840,7 +49066,7 @@ function pgFields(error) {
     const position = e.position === undefined ? undefined : Number.parseInt(e.position, 10);
     return {
         code: typeof e.code === 'string' ? e.code : undefined,
-        message: messageOf(error),
+        message: (0,errors/* messageOf */.bD)(error),
         detail: e.detail || undefined,
         hint: e.hint || undefined,
         position: Number.isFinite(position) ? position : undefined,
@@ -48854,7 +49080,7 @@ async function applySettings(client, settings) {
             await client.query('SELECT set_config($1, $2, false)', [name, value]);
         }
         catch (error) {
-            throw new UserError(`Input settings: PostgreSQL rejected ${name}=${value}: ${messageOf(error)}; fix the name or value (see SHOW ALL for names).`, { cause: error });
+            throw new errors/* UserError */.yo(`Input settings: PostgreSQL rejected ${name}=${value}: ${(0,errors/* messageOf */.bD)(error)}; fix the name or value (see SHOW ALL for names).`, { cause: error });
         }
     }
 }
@@ -48877,11 +49103,11 @@ async function applyMigration(client, migration, options) {
         catch (error) {
             if (error.code === '55P03' && attempt <= options.lockRetries) {
                 const delay = retryDelayMs(attempt);
-                options.log.warning(`${migration.label} hit lock_timeout (${messageOf(error)}); retry ${attempt} of ${options.lockRetries} in ${delay / 1000} s.`);
+                options.log.warning(`${migration.label} hit lock_timeout (${(0,errors/* messageOf */.bD)(error)}); retry ${attempt} of ${options.lockRetries} in ${delay / 1000} s.`);
                 await options.clock.sleep(delay);
                 continue;
             }
-            throw apply_failure(migration, error, attempt);
+            throw failure(migration, error, attempt);
         }
     }
 }
@@ -48902,7 +49128,7 @@ async function runOnce(client, migration) {
         throw error;
     }
 }
-function apply_failure(migration, error, attempts) {
+function failure(migration, error, attempts) {
     const fields = pgFields(error);
     const at = fields.position === undefined ? undefined : lineAndColumn(migration.sql, fields.position);
     const location = { file: migration.label, line: at?.line, column: at?.column };
@@ -48920,9 +49146,11 @@ function apply_failure(migration, error, attempts) {
         .filter(Boolean)
         .map((part) => (/[.!?)]$/.test(part) ? part : `${part}.`))
         .join(' ');
-    return new MigrationFailed(oneLine(text), migration, fields, location, error);
+    return new MigrationFailed((0,errors/* oneLine */.TN)(text), migration, fields, location, error);
 }
 
+// EXTERNAL MODULE: ./node_modules/pg-connection-string/esm/index.mjs
+var esm = __nccwpck_require__(984);
 ;// CONCATENATED MODULE: ./lib/migrations/backup.js
 
 
@@ -48945,16 +49173,16 @@ async function pgDumpCandidates(explicit, envPath = process.env.PATH ?? '', libR
     if (explicit)
         return [explicit];
     const found = [];
-    for (const dir of envPath.split(external_node_path_namespaceObject.delimiter).filter(Boolean)) {
-        const candidate = external_node_path_namespaceObject.join(dir, 'pg_dump');
+    for (const dir of envPath.split(external_node_path_.delimiter).filter(Boolean)) {
+        const candidate = external_node_path_.join(dir, 'pg_dump');
         if (await isExecutable(candidate)) {
             found.push(candidate);
             break;
         }
     }
-    const majors = await external_node_fs_namespaceObject.promises.readdir(libRoot).catch(() => []);
+    const majors = await external_node_fs_.promises.readdir(libRoot).catch(() => []);
     for (const major of majors.filter((m) => /^\d+$/.test(m)).sort((a, b) => Number(b) - Number(a))) {
-        const candidate = external_node_path_namespaceObject.join(libRoot, major, 'bin', 'pg_dump');
+        const candidate = external_node_path_.join(libRoot, major, 'bin', 'pg_dump');
         if (await isExecutable(candidate))
             found.push(candidate);
     }
@@ -48962,8 +49190,8 @@ async function pgDumpCandidates(explicit, envPath = process.env.PATH ?? '', libR
 }
 async function isExecutable(file) {
     try {
-        await external_node_fs_namespaceObject.promises.access(file, external_node_fs_namespaceObject.promises.constants.X_OK);
-        return (await external_node_fs_namespaceObject.promises.stat(file)).isFile();
+        await external_node_fs_.promises.access(file, external_node_fs_.promises.constants.X_OK);
+        return (await external_node_fs_.promises.stat(file)).isFile();
     }
     catch {
         return false;
@@ -48976,7 +49204,7 @@ async function isExecutable(file) {
 async function choosePgDump(serverMajor, candidates, exec, explicitInput) {
     const seen = [];
     for (const candidate of candidates) {
-        const result = await exec(candidate, ['--version']).catch((error) => ({ exitCode: -1, stdout: '', stderr: messageOf(error) }));
+        const result = await exec(candidate, ['--version']).catch((error) => ({ exitCode: -1, stdout: '', stderr: (0,errors/* messageOf */.bD)(error) }));
         const parsed = result.exitCode === 0 ? parsePgDumpVersion(result.stdout) : undefined;
         if (!parsed) {
             seen.push(`${candidate} (not runnable)`);
@@ -48990,7 +49218,7 @@ async function choosePgDump(serverMajor, candidates, exec, explicitInput) {
     const fix = explicitInput
         ? `point ${explicitInput} at a pg_dump ${serverMajor} or newer`
         : `install the PostgreSQL ${serverMajor} client (Debian/Ubuntu: postgresql-client-${serverMajor} from apt.postgresql.org), or set pg-dump-path to a pg_dump ${serverMajor} or newer`;
-    throw new UserError(`Backup needs pg_dump ${serverMajor} or newer for this PostgreSQL ${serverMajor} server (${found}); ${fix}. Nothing was applied.`);
+    throw new errors/* UserError */.yo(`Backup needs pg_dump ${serverMajor} or newer for this PostgreSQL ${serverMajor} server (${found}); ${fix}. Nothing was applied.`);
 }
 /** `<db>-r<revision>-<UTC timestamp>.dump|.sql`, safe as a file name. Pure. */
 function backupFileName(database, revision, at, format) {
@@ -49003,7 +49231,7 @@ function backupFileName(database, revision, at, format) {
  * user of the machine can read it in the process list).
  */
 function libpqEnv(databaseUrl, base = process.env) {
-    const c = esm_parse(databaseUrl);
+    const c = (0,esm/* parse */.qg)(databaseUrl);
     const env = { ...base };
     for (const key of Object.keys(env))
         if (key.startsWith('PG'))
@@ -49041,35 +49269,35 @@ async function takeBackup(request) {
     const { dir, format, pgDump, clock, exec } = request;
     const started = clock.now();
     try {
-        await external_node_fs_namespaceObject.promises.mkdir(dir, { recursive: true, mode: 0o700 });
-        await external_node_fs_namespaceObject.promises.chmod(dir, 0o700);
+        await external_node_fs_.promises.mkdir(dir, { recursive: true, mode: 0o700 });
+        await external_node_fs_.promises.chmod(dir, 0o700);
     }
     catch (error) {
-        throw new UserError(`backup-dir "${dir}" cannot be created (${messageOf(error)}); point backup-dir at a writable directory. Nothing was applied.`);
+        throw new errors/* UserError */.yo(`backup-dir "${dir}" cannot be created (${(0,errors/* messageOf */.bD)(error)}); point backup-dir at a writable directory. Nothing was applied.`);
     }
-    const file = external_node_path_namespaceObject.join(dir, backupFileName(request.database, request.revision, new Date(clock.now()), format));
+    const file = external_node_path_.join(dir, backupFileName(request.database, request.revision, new Date(clock.now()), format));
     const env = libpqEnv(request.databaseUrl);
     const fail = async (why) => {
-        await external_node_fs_namespaceObject.promises.rm(file, { force: true });
-        throw new UserError(`Backup with ${pgDump.path} failed: ${why}; nothing was applied. Fix the cause, or run without backup.`);
+        await external_node_fs_.promises.rm(file, { force: true });
+        throw new errors/* UserError */.yo(`Backup with ${pgDump.path} failed: ${why}; nothing was applied. Fix the cause, or run without backup.`);
     };
     // Create the file first with mode 0600 so the dump is never readable by others, even while written.
-    await (await external_node_fs_namespaceObject.promises.open(file, 'wx', 0o600)).close();
+    await (await external_node_fs_.promises.open(file, 'wx', 0o600)).close();
     const dump = await exec(pgDump.path, [`--format=${format}`, `--file=${file}`, '--no-password'], env);
     if (dump.exitCode !== 0)
         await fail(`pg_dump exited with ${dump.exitCode}: ${lastLine(dump.stderr)}`);
-    await external_node_fs_namespaceObject.promises.chmod(file, 0o600);
-    const { size } = await external_node_fs_namespaceObject.promises.stat(file);
+    await external_node_fs_.promises.chmod(file, 0o600);
+    const { size } = await external_node_fs_.promises.stat(file);
     if (size === 0)
         await fail('the dump file is empty');
     if (format === 'custom') {
-        const pgRestore = external_node_path_namespaceObject.join(external_node_path_namespaceObject.dirname(pgDump.path), 'pg_restore');
-        const list = await exec(pgRestore, ['--list', file], env).catch((error) => ({ exitCode: -1, stdout: '', stderr: messageOf(error) }));
+        const pgRestore = external_node_path_.join(external_node_path_.dirname(pgDump.path), 'pg_restore');
+        const list = await exec(pgRestore, ['--list', file], env).catch((error) => ({ exitCode: -1, stdout: '', stderr: (0,errors/* messageOf */.bD)(error) }));
         if (list.exitCode !== 0)
             await fail(`pg_restore --list cannot read the dump (${lastLine(list.stderr)})`);
     }
     else {
-        const text = await external_node_fs_namespaceObject.promises.readFile(file, 'utf8');
+        const text = await external_node_fs_.promises.readFile(file, 'utf8');
         if (!text.includes('PostgreSQL database dump complete'))
             await fail('the plain dump is incomplete (no "dump complete" line)');
     }
@@ -49125,14 +49353,14 @@ async function runCommand(config, deps) {
             const loaded = await loadMigrations(config.migrationsDir, config.migrationsDirLabel);
             const last = loaded[loaded.length - 1];
             if (config.targetRevision !== undefined && config.targetRevision > last.id) {
-                throw new UserError(`Input target-revision ${config.targetRevision} is beyond the last migration file, ${last.label} (id ${last.id}); ` +
+                throw new errors/* UserError */.yo(`Input target-revision ${config.targetRevision} is beyond the last migration file, ${last.label} (id ${last.id}); ` +
                     `use an id from 1 to ${last.id}, or add the missing files.`);
             }
             log.info(`${loaded.length - 1} migration files in ${config.migrationsDirLabel}, ids 1..${last.id}.`);
             return loaded;
         });
         progress.files = files;
-        const client = await log.group(`Wait for the database (${describeEndpoint(config.endpoint)})`, () => connectWithWait(config.databaseUrl, config.endpoint, config.waitTimeoutMs, clock, log));
+        const client = await log.group(`Wait for the database (${(0,connect/* describeEndpoint */.N2)(config.endpoint)})`, () => (0,connect/* connectWithWait */.MB)(config.databaseUrl, config.endpoint, config.waitTimeoutMs, clock, log));
         let status;
         try {
             if (config.command === 'plan' || config.command === 'check') {
@@ -49143,7 +49371,7 @@ async function runCommand(config, deps) {
             }
         }
         finally {
-            await client.end().catch((error) => log.warning(`Closing the connection failed: ${messageOf(error)}`));
+            await client.end().catch((error) => log.warning(`Closing the connection failed: ${(0,errors/* messageOf */.bD)(error)}`));
         }
         if (config.command === 'check' && status === 'pending') {
             const names = progress.planned.map((p) => p.fileName).join(', ');
@@ -49279,7 +49507,7 @@ async function baseline(client, config, deps, progress) {
     const { rows, pending } = await readState(client, config, deps, progress);
     const beyond = rows.filter((r) => r.id > target);
     if (beyond.length > 0) {
-        throw new UserError(`Cannot baseline at target-revision ${target}: the migrations table already has ${beyond.map((r) => `${r.id} "${r.name}"`).join(', ')} ` +
+        throw new errors/* UserError */.yo(`Cannot baseline at target-revision ${target}: the migrations table already has ${beyond.map((r) => `${r.id} "${r.name}"`).join(', ')} ` +
             'beyond it; baseline only adopts a database whose history stops at or below the target. Use apply instead, or a higher target-revision.');
     }
     const toRecord = withinTarget(pending, config);
@@ -49298,7 +49526,7 @@ function describeRevision(revision) {
     return revision.id === NO_REVISION.id ? '0 (none)' : `${revision.id} (${revision.name})`;
 }
 function toRunError(error) {
-    if (error instanceof UserError) {
+    if (error instanceof errors/* UserError */.yo) {
         return {
             message: error.message,
             location: error.location,
@@ -49309,12 +49537,12 @@ function toRunError(error) {
     const code = error.code;
     // A database error outside a migration (e.g. the server restarted, permission denied on the table).
     if (typeof code === 'string') {
-        return { message: `Database error ${code}: ${messageOf(error)}`, expected: true };
+        return { message: `Database error ${code}: ${(0,errors/* messageOf */.bD)(error)}`, expected: true };
     }
     if (error instanceof Error && /Connection terminated|ECONNRESET|EPIPE/i.test(error.message)) {
         return { message: `Lost the database connection: ${error.message}; run again when the database is back.`, expected: true };
     }
-    return { message: `Unexpected error: ${messageOf(error)}`, expected: false };
+    return { message: `Unexpected error: ${(0,errors/* messageOf */.bD)(error)}`, expected: false };
 }
 
 ;// CONCATENATED MODULE: ./lib/secrets.js
@@ -49386,7 +49614,7 @@ function redact(text, secrets) {
 /** Raw inputs with the manifest's defaults for inputs left empty. */
 function readInputs(platform) {
     const raw = {};
-    for (const input of INPUTS) {
+    for (const input of inputs/* INPUTS */.m) {
         const value = platform.getInput(input.name);
         raw[input.name] = value.trim() === '' && 'default' in input ? input.default : value;
     }
@@ -49415,29 +49643,33 @@ async function runOn(platform, clock = systemClock) {
     let config;
     let result;
     try {
-        config = parseConfig(raw, { workspace: platform.workspace, tempDir: platform.tempDir });
+        config = (0,lib_config/* parseConfig */.o4)(raw, {
+            workspace: platform.workspace,
+            tempDir: platform.tempDir,
+            emptyDatabaseUrlHint: platform.emptyDatabaseUrlHint,
+        });
         result = await runCommand(config, { clock, log });
     }
     catch (error) {
         // Only input validation throws here; runCommand reports its own failures in the result.
-        const location = error instanceof UserError ? error.location : undefined;
+        const location = error instanceof errors/* UserError */.yo ? error.location : undefined;
         result = {
             command: config?.command ?? 'apply',
             status: 'failed',
             applied: [],
             durationMs: 0,
-            error: { message: messageOf(error), location, expected: true },
+            error: { message: (0,errors/* messageOf */.bD)(error), location, expected: true },
         };
     }
-    const outputs = toOutputs(result);
-    for (const output of OUTPUTS)
+    const outputs = (0,report/* toOutputs */.Iu)(result);
+    for (const output of inputs/* OUTPUTS */.p)
         platform.setOutput(output.name, redact(outputs[output.name], secrets));
     if (config?.summary ?? true) {
         try {
-            await platform.writeSummary(redact(renderSummary(result), secrets));
+            await platform.writeSummary(redact((0,report/* renderSummary */.Br)(result), secrets));
         }
         catch (error) {
-            log.warning(`Could not write the job summary: ${messageOf(error)}`);
+            log.warning(`Could not write the job summary: ${(0,errors/* messageOf */.bD)(error)}`);
         }
     }
     if (result.error) {
@@ -49454,6 +49686,183 @@ async function runOn(platform, clock = systemClock) {
 async function run() {
     await runOn(githubPlatform());
 }
+
+
+/***/ }),
+
+/***/ 9293:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Br: () => (/* binding */ renderSummary),
+/* harmony export */   Iu: () => (/* binding */ toOutputs)
+/* harmony export */ });
+/* unused harmony exports formatBytes, escapeMarkdown, formatDuration */
+/* harmony import */ var _db_connect_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8817);
+
+/** The step outputs of a result; every output is set, on failure too. Pure. */
+function toOutputs(result) {
+    return {
+        status: result.status,
+        revision: result.revision ? String(result.revision.id) : '',
+        'revision-name': result.revision?.name ?? '',
+        'previous-revision': result.previous ? String(result.previous.id) : '',
+        'applied-count': String(result.applied.length),
+        applied: JSON.stringify(result.applied.map((a) => a.fileName)),
+        'pending-count': result.pending ? String(result.pending.length) : '',
+        pending: result.pending ? JSON.stringify(result.pending) : '',
+        'backup-path': result.backup?.path ?? '',
+        error: result.error?.message ?? '',
+    };
+}
+function title(result) {
+    switch (result.status) {
+        case 'applied':
+            return '✅ Migrations applied';
+        case 'up-to-date':
+            return result.command === 'apply' ? '✅ Database up to date' : '✅ Nothing to apply';
+        case 'pending':
+            return result.command === 'check' ? '❌ Migrations pending: the database is behind' : '📋 Migrations to apply';
+        case 'baselined':
+            return '✅ Database baselined';
+        case 'failed':
+            return `❌ ${result.command === 'apply' ? 'Migration' : result.command[0].toUpperCase() + result.command.slice(1)} failed`;
+    }
+}
+/** Longest SQL shown per file and in all, so the summary stays under GitHub's 1 MiB per step. */
+const MAX_SQL_PER_FILE = 20_000;
+const MAX_SQL_TOTAL = 400_000;
+/** A code fence longer than any run of backticks in `text`. */
+function fenceFor(text) {
+    const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length));
+    return '`'.repeat(Math.max(3, longest + 1));
+}
+function formatBytes(bytes) {
+    if (bytes < 1024)
+        return `${bytes} B`;
+    if (bytes < 1024 ** 2)
+        return `${(bytes / 1024).toFixed(1)} KiB`;
+    if (bytes < 1024 ** 3)
+        return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+    return `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
+}
+/** Text for a markdown table cell or heading: no HTML, no column breaks, one line. */
+function escapeMarkdown(text) {
+    return text
+        .replace(/&/g, '&amp;')
+        .replace(/</g, '&lt;')
+        .replace(/>/g, '&gt;')
+        .replace(/\|/g, '\\|')
+        .replace(/\r?\n/g, ' ');
+}
+function revisionText(revision) {
+    if (!revision)
+        return 'unknown';
+    return revision.id === 0 ? '0 (none)' : `${revision.id} (${escapeMarkdown(revision.name)})`;
+}
+function formatDuration(ms) {
+    return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+/** The job summary: what a reviewer wants to see after a deploy's migration step. Pure. */
+function renderSummary(result) {
+    const lines = [];
+    lines.push(`## ${title(result)}`, '');
+    lines.push('| | |', '|---|---|');
+    if (result.endpoint)
+        lines.push(`| Database | \`${escapeMarkdown((0,_db_connect_js__WEBPACK_IMPORTED_MODULE_0__/* .describeEndpoint */ .N2)(result.endpoint))}\` |`);
+    lines.push(`| Command | \`${result.command}\` |`);
+    lines.push(`| Status | \`${result.status}\` |`);
+    if (result.targetRevision !== undefined)
+        lines.push(`| Target revision | ${result.targetRevision} |`);
+    const before = revisionText(result.previous);
+    const after = revisionText(result.revision);
+    lines.push(`| Revision | ${before === after ? after : `${before} → ${after}`} |`);
+    lines.push(`| Applied | ${result.applied.length} |`);
+    lines.push(`| Pending | ${result.pending ? result.pending.length : 'unknown'} |`);
+    if (result.backup)
+        lines.push(`| Backup | \`${escapeMarkdown(result.backup.path)}\` |`);
+    lines.push(`| Duration | ${formatDuration(result.durationMs)} |`);
+    lines.push('');
+    if (result.backup) {
+        const b = result.backup;
+        lines.push('### Backup', '');
+        lines.push('| | |', '|---|---|');
+        lines.push(`| File | \`${escapeMarkdown(b.path)}\` |`);
+        lines.push(`| Size | ${formatBytes(b.sizeBytes)} |`);
+        lines.push(`| Duration | ${formatDuration(b.durationMs)} |`);
+        lines.push(`| pg_dump | ${escapeMarkdown(b.pgDump.version)} (\`${escapeMarkdown(b.pgDump.path)}\`) |`);
+        lines.push('', 'Restore (on the runner that holds the file, with `DATABASE_URL` set):', '', '```sh', b.restoreCommand, '```', '');
+    }
+    if (result.planned && result.planned.length > 0) {
+        lines.push(`### ${result.command === 'check' ? 'Pending' : 'apply would run'}`, '');
+        let budget = MAX_SQL_TOTAL;
+        for (const entry of result.planned) {
+            const mode = entry.transaction ? 'in a transaction' : '**without a transaction** (disable-transaction)';
+            const shown = entry.sql.length > Math.min(MAX_SQL_PER_FILE, budget) ? entry.sql.slice(0, Math.max(0, Math.min(MAX_SQL_PER_FILE, budget))) : entry.sql;
+            budget -= shown.length;
+            const fence = fenceFor(shown);
+            lines.push(`<details><summary><code>${escapeMarkdown(entry.label)}</code>, ${mode}</summary>`, '');
+            lines.push(`${fence}sql`, shown.replace(/\n$/, ''), fence);
+            if (shown.length < entry.sql.length)
+                lines.push('', `(${entry.sql.length - shown.length} more characters not shown)`);
+            lines.push('', '</details>', '');
+        }
+    }
+    if (result.baselined && result.baselined.length > 0) {
+        lines.push('### Recorded as applied (not run)', '');
+        for (const name of result.baselined)
+            lines.push(`- \`${escapeMarkdown(name)}\``);
+        lines.push('');
+    }
+    if (result.applied.length > 0) {
+        lines.push('### Applied', '', '| Id | File | Transaction | Duration |', '|---:|---|---|---:|');
+        for (const entry of result.applied) {
+            lines.push(`| ${entry.id} | \`${escapeMarkdown(entry.label)}\` | ${entry.transaction ? 'yes' : 'no (disable-transaction)'} | ${formatDuration(entry.durationMs)} |`);
+        }
+        lines.push('');
+    }
+    if (result.error) {
+        const where = result.error.location;
+        lines.push('### Error', '');
+        if (where) {
+            const at = where.line === undefined ? '' : `, line ${where.line}${where.column === undefined ? '' : `, column ${where.column}`}`;
+            lines.push(`**\`${escapeMarkdown(where.file)}\`${at}**`, '');
+        }
+        lines.push('```text', result.error.message.replace(/```/g, "'''"), '```', '');
+        const pg = result.error.pg;
+        if (pg?.code) {
+            lines.push(`PostgreSQL error code \`${escapeMarkdown(pg.code)}\`.`, '');
+        }
+        lines.push('The deploy that depends on this step will not run.', '');
+    }
+    if (result.pending && result.pending.length > 0) {
+        lines.push('### Still pending', '');
+        for (const name of result.pending)
+            lines.push(`- \`${escapeMarkdown(name)}\``);
+        lines.push('');
+    }
+    return lines.join('\n');
+}
+
+
+/***/ }),
+
+/***/ 984:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   qg: () => (/* binding */ parse)
+/* harmony export */ });
+/* unused harmony exports toClientConfig, parseIntoClientConfig */
+/* harmony import */ var _index_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6122);
+// ESM wrapper for pg-connection-string
+
+
+// Re-export the parse function
+/* unused harmony default export */ var __WEBPACK_DEFAULT_EXPORT__ = (_index_js__WEBPACK_IMPORTED_MODULE_0__.parse);
+const parse = _index_js__WEBPACK_IMPORTED_MODULE_0__.parse
+const toClientConfig = _index_js__WEBPACK_IMPORTED_MODULE_0__.toClientConfig
+const parseIntoClientConfig = _index_js__WEBPACK_IMPORTED_MODULE_0__.parseIntoClientConfig
 
 
 /***/ })

@@ -116,6 +116,8 @@ export interface Places {
   readonly workspace: string;
   /** The runner's temporary directory: default home of backups. */
   readonly tempDir: string;
+  /** Replaces the GitHub-specific advice when database-url is empty. */
+  readonly emptyDatabaseUrlHint?: string;
 }
 
 export function parseConfig(raw: RawInputs, places: Places): Config {
@@ -141,7 +143,7 @@ export function parseConfig(raw: RawInputs, places: Places): Config {
     problems.push('Input target-revision is required for command baseline; set it to the id of the last migration the database already has.');
   }
 
-  const endpoint = parseDatabaseUrl(raw['database-url'], problems);
+  const endpoint = parseDatabaseUrl(raw['database-url'], problems, places.emptyDatabaseUrlHint);
   const settings = parseSettings(raw.settings, problems);
 
   const dirLabel = raw['migrations-dir'].trim();
@@ -176,13 +178,14 @@ export function parseConfig(raw: RawInputs, places: Places): Config {
 }
 
 /** Validate the URL without ever putting it (or its password) in a message. */
-export function parseDatabaseUrl(value: string, problems: string[]): Endpoint | undefined {
+export function parseDatabaseUrl(value: string, problems: string[], emptyHint?: string): Endpoint | undefined {
   const text = value.trim();
   const fail = (why: string) => {
     problems.push(`Input database-url ${why}.`);
     return undefined;
   };
   if (text === '') {
+    if (emptyHint) return fail(`is empty: ${emptyHint}`);
     return fail(
       'is empty: the secret is probably not available to this event (a pull request from a fork, or an environment ' +
         'secret read by a job without that environment); pass it as database-url: ${{ secrets.DATABASE_URL }} ' +

@@ -1,4 +1,21 @@
-/** The bundle's entry: the only module with side effects. */
+/**
+ * The bundle's entry: the only module with side effects. The GitHub runner runs this file; the package's
+ * `bin/migrate-action.js` marks the process as the CLI first and then loads this same bundle.
+ */
+import { runCli } from './cli.js';
 import { run } from './main.js';
 
-await run();
+const CLI = Symbol.for('migrate-action.cli');
+
+if ((globalThis as Record<symbol, unknown>)[CLI]) {
+  process.exitCode = await runCli(process.argv.slice(2), {
+    env: process.env,
+    cwd: process.cwd(),
+    tty: Boolean(process.stdout.isTTY),
+    write: (line) => process.stdout.write(`${line}\n`),
+    writeError: (line) => process.stderr.write(`${line}\n`),
+    now: () => Math.floor(Date.now() / 1000),
+  });
+} else {
+  await run();
+}

@@ -43,7 +43,11 @@ export async function runOn(platform: Platform, clock: Clock = systemClock): Pro
   let config: Config | undefined;
   let result: RunResult;
   try {
-    config = parseConfig(raw, { workspace: platform.workspace, tempDir: platform.tempDir });
+    config = parseConfig(raw, {
+      workspace: platform.workspace,
+      tempDir: platform.tempDir,
+      emptyDatabaseUrlHint: platform.emptyDatabaseUrlHint,
+    });
     result = await runCommand(config, { clock, log });
   } catch (error) {
     // Only input validation throws here; runCommand reports its own failures in the result.

@@ -1,0 +1,67 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { UsageError, helpText, parseArgs } from './cli/args.js';
+import { runOn } from './main.js';
+import { cliPlatform, type CliEnvironment } from './platform/cli.js';
+import { toOutputs } from './report.js';
+import type { RunResult } from './run.js';
+import { VERSION } from './version.js';
+
+/** The dotenv keys GitLab passes to later jobs, and the output each one carries. */
+export const DOTENV_KEYS = [
+  ['MIGRATE_STATUS', 'status'],
+  ['MIGRATE_REVISION', 'revision'],
+  ['MIGRATE_REVISION_NAME', 'revision-name'],
+  ['MIGRATE_PREVIOUS_REVISION', 'previous-revision'],
+  ['MIGRATE_APPLIED_COUNT', 'applied-count'],
+  ['MIGRATE_PENDING_COUNT', 'pending-count'],
+  ['MIGRATE_BACKUP_PATH', 'backup-path'],
+] as const;
+
+/**
+ * The report as dotenv lines within GitLab's rules: one line per key, no spaces, quotes or newlines in
+ * values (anything else becomes `_`), nothing secret (only the scalar outputs above). Pure.
+ */
+export function renderDotenv(result: RunResult): string {
+  const outputs = toOutputs(result);
+  return DOTENV_KEYS.map(([key, output]) => `${key}=${outputs[output].replace(/[^A-Za-z0-9_.,/:@+=-]/g, '_')}`).join('\n') + '\n';
+}
+
+/** `migrate-action <command> [flags]`: exit 0 success, 1 failure (also check with something pending), 2 bad usage. */
+export async function runCli(argv: readonly string[], io: CliEnvironment): Promise<number> {
+  let request;
+  try {
+    request = parseArgs(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    io.writeError(`migrate-action: ${error.message}`);
+    return 2;
+  }
+  if (request.kind === 'help') {
+    io.write(helpText(VERSION));
+    return 0;
+  }
+  if (request.kind === 'version') {
+    io.write(VERSION);
+    return 0;
+  }
+  const platform = cliPlatform(request.inputs, io);
+  const result = await runOn(platform);
+  const outputs = platform.outputs;
+  io.write('');
+  io.write(
+    `${result.command} ${result.status}: revision ${outputs['previous-revision'] || '?'} -> ${outputs.revision || '?'}, ` +
+      `${outputs['applied-count']} applied, ${outputs['pending-count'] || '?'} pending` +
+      (outputs['backup-path'] ? `, backup ${outputs['backup-path']}` : ''),
+  );
+  if (request.dotenv) {
+    const file = path.resolve(io.cwd, request.dotenv);
+    try {
+      writeFileSync(file, renderDotenv(result), { mode: 0o600 });
+    } catch (error) {
+      io.writeError(`migrate-action: cannot write --dotenv ${request.dotenv}: ${(error as Error).message}`);
+      return 1;
+    }
+  }
+  return result.error ? 1 : 0;
+}

@@ -1,0 +1,101 @@
+import { COMMANDS } from '../config.js';
+import { INPUTS, type InputName } from '../inputs.js';
+
+/** Bad command-line usage: exit code 2, one line naming the flag. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export type CliRequest =
+  | { readonly kind: 'help' }
+  | { readonly kind: 'version' }
+  | {
+      readonly kind: 'run';
+      readonly inputs: Partial<Record<InputName, string>>;
+      /** Where to write the dotenv report, if asked. */
+      readonly dotenv?: string;
+    };
+
+const BOOLEAN_INPUTS = new Set<InputName>(['backup', 'summary']);
+/** Inputs that are not flags: database-url has its own flag below; command is the positional argument. */
+const INPUT_FLAGS = new Set<string>(INPUTS.map((i) => i.name).filter((name) => name !== 'command'));
+
+/**
+ * Parse `migrate-action <command> [--flag value | --flag=value]...`. Every action input is a flag of the
+ * same name; `--settings` may be repeated (one setting each); boolean flags may stand alone. Pure.
+ */
+export function parseArgs(argv: readonly string[]): CliRequest {
+  const inputs: Partial<Record<InputName, string>> = {};
+  const settings: string[] = [];
+  let dotenv: string | undefined;
+  let command: string | undefined;
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i]!;
+    if (arg === '--help' || arg === '-h') return { kind: 'help' };
+    if (arg === '--version' || arg === '-V') return { kind: 'version' };
+    if (!arg.startsWith('--')) {
+      if (command !== undefined) throw new UsageError(`unexpected argument "${arg}": give one command (${COMMANDS.join(', ')})`);
+      if (!(COMMANDS as readonly string[]).includes(arg)) {
+        throw new UsageError(`unknown command "${arg}": use one of ${COMMANDS.join(', ')}`);
+      }
+      command = arg;
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const name = arg.slice(2, eq < 0 ? undefined : eq);
+    const isBoolean = BOOLEAN_INPUTS.has(name as InputName);
+    let value: string | undefined = eq < 0 ? undefined : arg.slice(eq + 1);
+    if (value === undefined) {
+      const next = argv[i + 1];
+      if (isBoolean && (next === undefined || next.startsWith('--') || !['true', 'false'].includes(next))) {
+        value = 'true';
+      } else if (next === undefined || (next.startsWith('--') && next.length > 2)) {
+        throw new UsageError(`flag --${name} needs a value: --${name} VALUE`);
+      } else {
+        value = next;
+        i += 1;
+      }
+    }
+    if (name === 'dotenv') {
+      dotenv = value;
+    } else if (name === 'settings') {
+      settings.push(value);
+    } else if (INPUT_FLAGS.has(name)) {
+      inputs[name as InputName] = value;
+    } else {
+      throw new UsageError(`unknown flag --${name}; see migrate-action --help`);
+    }
+  }
+  if (command === undefined) throw new UsageError(`no command: use migrate-action <${COMMANDS.join('|')}> [flags]; see --help`);
+  inputs.command = command;
+  if (settings.length > 0) inputs.settings = settings.join('\n');
+  return { kind: 'run', inputs, dotenv };
+}
+
+/** --help: every flag with its default, from the same manifest as action.yml. */
+export function helpText(version: string): string {
+  const lines = [
+    `migrate-action ${version}: apply PostgreSQL migrations (postgres-migrations format) under an advisory lock.`,
+    '',
+    `Usage: migrate-action <${COMMANDS.join('|')}> [flags]`,
+    '',
+    'Connection: --database-url, else DATABASE_URL, else the libpq variables PGHOST, PGPORT, PGUSER,',
+    'PGPASSWORD, PGDATABASE, PGSSLMODE (so a masked PGPASSWORD can stay apart from the rest).',
+    '',
+    'Flags:',
+  ];
+  const width = Math.max(...INPUTS.map((i) => i.name.length), 'dotenv FILE'.length) + 4;
+  for (const input of INPUTS) {
+    if (input.name === 'command') continue;
+    const def = 'default' in input ? (input.default === '' ? '' : ` (default: ${input.default})`) : '';
+    lines.push(`  --${input.name.padEnd(width)}${input.description}${def}`);
+  }
+  lines.push(`  --${'dotenv FILE'.padEnd(width)}Also write the results as MIGRATE_* lines to FILE (GitLab's dotenv report).`);
+  lines.push(`  --${'help'.padEnd(width)}Show this help.`);
+  lines.push(`  --${'version'.padEnd(width)}Show the version.`);
+  lines.push('', 'Exit codes: 0 success (also up-to-date); 1 failure, or check with something pending; 2 bad usage.');
+  return lines.join('\n');
+}

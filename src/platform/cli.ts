@@ -1,0 +1,84 @@
+import os from 'node:os';
+import type { FileLocation } from '../errors.js';
+import type { InputName, OutputName } from '../inputs.js';
+import type { Platform } from './types.js';
+
+export interface CliEnvironment {
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
+  /** Whether stdout is a terminal (colours allowed unless NO_COLOR). */
+  readonly tty: boolean;
+  write(line: string): void;
+  writeError(line: string): void;
+  /** Seconds since the epoch, for GitLab section markers. */
+  now(): number;
+}
+
+/**
+ * The connection URL from the libpq variables, for setups that keep PGPASSWORD apart from the rest.
+ * Empty when none of PGHOST, PGUSER, PGDATABASE is set. Pure.
+ */
+export function urlFromLibpqEnv(env: NodeJS.ProcessEnv): string {
+  if (!env.PGHOST && !env.PGUSER && !env.PGDATABASE) return '';
+  const enc = encodeURIComponent;
+  const user = env.PGUSER || os.userInfo().username;
+  const password = env.PGPASSWORD ? `:${enc(env.PGPASSWORD)}` : '';
+  const host = env.PGHOST || 'localhost';
+  const socket = host.startsWith('/');
+  const port = env.PGPORT || '5432';
+  const params = new URLSearchParams();
+  if (socket) params.set('host', host);
+  if (env.PGSSLMODE) params.set('sslmode', env.PGSSLMODE);
+  const query = params.size > 0 ? `?${params.toString()}` : '';
+  return `postgres://${enc(user)}${password}@${socket ? '' : host.includes(':') ? `[${host}]` : host}:${port}/${enc(env.PGDATABASE || user)}${query}`;
+}
+
+const SECTION = (name: string) => `migrate_${name.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '')}`.slice(0, 60);
+
+/** The CLI platform: flags and environment in; lines on stdout; GitLab log sections when in GitLab CI. */
+export function cliPlatform(flags: Partial<Record<InputName, string>>, io: CliEnvironment): Platform & { outputs: Partial<Record<OutputName, string>> } {
+  const gitlab = io.env.GITLAB_CI === 'true';
+  const colour = io.tty && !io.env.NO_COLOR && !gitlab;
+  const paint = (code: string, text: string) => (colour ? `\u001b[${code}m${text}\u001b[0m` : text);
+  const outputs: Partial<Record<OutputName, string>> = {};
+  let printedError: string | undefined;
+  const at = (location?: FileLocation) =>
+    location ? `${location.file}${location.line === undefined ? '' : `:${location.line}`}${location.column === undefined ? '' : `:${location.column}`}: ` : '';
+  return {
+    workspace: io.env.CI_PROJECT_DIR || io.cwd,
+    tempDir: os.tmpdir(),
+    emptyDatabaseUrlHint:
+      'set --database-url, or DATABASE_URL, or the libpq variables PGHOST, PGUSER, PGPASSWORD and PGDATABASE (in GitLab: a masked CI/CD variable; check that it is not limited to protected branches or another environment)',
+    outputs,
+    getInput(name) {
+      const value = flags[name];
+      if (value !== undefined) return value;
+      if (name === 'database-url') return io.env.DATABASE_URL || urlFromLibpqEnv(io.env);
+      return '';
+    },
+    mask: () => undefined, // there is no runner to mask for us: main redacts every line itself
+    info: (message) => io.write(message),
+    warning: (message) => io.writeError(`${paint('33', 'warning:')} ${message}`),
+    error(message, location) {
+      printedError = message;
+      io.writeError(`${paint('31', 'error:')} ${at(location)}${message}`);
+    },
+    async group(title, fn) {
+      const id = SECTION(title);
+      if (gitlab) io.write(`\u001b[0Ksection_start:${io.now()}:${id}[collapsed=false]\r\u001b[0K${title}`);
+      else io.write(paint('1', `== ${title}`));
+      try {
+        return await fn();
+      } finally {
+        if (gitlab) io.write(`\u001b[0Ksection_end:${io.now()}:${id}\r\u001b[0K`);
+      }
+    },
+    setOutput(name, value) {
+      outputs[name] = value;
+    },
+    writeSummary: async () => undefined, // the CLI prints its own result block
+    fail(message, location) {
+      if (printedError !== message) io.writeError(`${paint('31', 'error:')} ${at(location)}${message}`);
+    },
+  };
+}
