@@ -6888,7 +6888,7 @@ __webpack_unused_export__ = debug; // for test
 
 /***/ }),
 
-/***/ 4371:
+/***/ 6752:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 var __webpack_unused_export__;
@@ -35283,12 +35283,9 @@ __nccwpck_require__.d(__webpack_exports__, {
 var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
-// EXTERNAL MODULE: ./lib/config.js + 18 modules
-var config = __nccwpck_require__(2907);
 // EXTERNAL MODULE: ./lib/inputs.js
-var inputs = __nccwpck_require__(646);
+var lib_inputs = __nccwpck_require__(646);
 ;// CONCATENATED MODULE: ./lib/cli/args.js
-
 
 /** Bad command-line usage: exit code 2, one line naming the flag. */
 class UsageError extends Error {
@@ -35299,7 +35296,7 @@ class UsageError extends Error {
 }
 const BOOLEAN_INPUTS = new Set(['backup', 'summary']);
 /** Inputs that are not flags: database-url has its own flag below; command is the positional argument. */
-const INPUT_FLAGS = new Set(inputs/* INPUTS */.m.map((i) => i.name).filter((name) => name !== 'command'));
+const INPUT_FLAGS = new Set(lib_inputs/* INPUTS */.mc.map((i) => i.name).filter((name) => name !== 'command'));
 /**
  * Parse `migrate-action <command> [--flag value | --flag=value]...`. Every action input is a flag of the
  * same name; `--settings` may be repeated (one setting each); boolean flags may stand alone. Pure.
@@ -35317,9 +35314,9 @@ function parseArgs(argv) {
             return { kind: 'version' };
         if (!arg.startsWith('--')) {
             if (command !== undefined)
-                throw new UsageError(`unexpected argument "${arg}": give one command (${config/* COMMANDS */.Lo.join(', ')})`);
-            if (!config/* COMMANDS */.Lo.includes(arg)) {
-                throw new UsageError(`unknown command "${arg}": use one of ${config/* COMMANDS */.Lo.join(', ')}`);
+                throw new UsageError(`unexpected argument "${arg}": give one command (${lib_inputs/* COMMANDS */.Lo.join(', ')})`);
+            if (!lib_inputs/* COMMANDS */.Lo.includes(arg)) {
+                throw new UsageError(`unknown command "${arg}": use one of ${lib_inputs/* COMMANDS */.Lo.join(', ')}`);
             }
             command = arg;
             continue;
@@ -35355,7 +35352,7 @@ function parseArgs(argv) {
         }
     }
     if (command === undefined)
-        throw new UsageError(`no command: use migrate-action <${config/* COMMANDS */.Lo.join('|')}> [flags]; see --help`);
+        throw new UsageError(`no command: use migrate-action <${lib_inputs/* COMMANDS */.Lo.join('|')}> [flags]; see --help`);
     inputs.command = command;
     if (settings.length > 0)
         inputs.settings = settings.join('\n');
@@ -35366,15 +35363,15 @@ function helpText(version) {
     const lines = [
         `migrate-action ${version}: apply PostgreSQL migrations (postgres-migrations format) under an advisory lock.`,
         '',
-        `Usage: migrate-action <${config/* COMMANDS */.Lo.join('|')}> [flags]`,
+        `Usage: migrate-action <${lib_inputs/* COMMANDS */.Lo.join('|')}> [flags]`,
         '',
         'Connection: --database-url, else DATABASE_URL, else the libpq variables PGHOST, PGPORT, PGUSER,',
         'PGPASSWORD, PGDATABASE, PGSSLMODE (so a masked PGPASSWORD can stay apart from the rest).',
         '',
         'Flags:',
     ];
-    const width = Math.max(...inputs/* INPUTS */.m.map((i) => i.name.length), 'dotenv FILE'.length) + 4;
-    for (const input of inputs/* INPUTS */.m) {
+    const width = Math.max(...lib_inputs/* INPUTS */.mc.map((i) => i.name.length), 'dotenv FILE'.length) + 4;
+    for (const input of lib_inputs/* INPUTS */.mc) {
         if (input.name === 'command')
             continue;
         const def = 'default' in input ? (input.default === '' ? '' : ` (default: ${input.default})`) : '';
@@ -35387,8 +35384,8 @@ function helpText(version) {
     return lines.join('\n');
 }
 
-// EXTERNAL MODULE: ./lib/main.js + 29 modules
-var main = __nccwpck_require__(6752);
+// EXTERNAL MODULE: ./lib/main.js + 48 modules
+var main = __nccwpck_require__(3189);
 // EXTERNAL MODULE: external "node:os"
 var external_node_os_ = __nccwpck_require__(8161);
 ;// CONCATENATED MODULE: ./lib/platform/cli.js
@@ -35424,7 +35421,7 @@ function cliPlatform(flags, io) {
     let printedError;
     const at = (location) => location ? `${location.file}${location.line === undefined ? '' : `:${location.line}`}${location.column === undefined ? '' : `:${location.column}`}: ` : '';
     return {
-        workspace: io.env.CI_PROJECT_DIR || io.cwd,
+        workspace: io.cwd, // a GitLab job starts in CI_PROJECT_DIR
         tempDir: external_node_os_.tmpdir(),
         emptyDatabaseUrlHint: 'set --database-url, or DATABASE_URL, or the libpq variables PGHOST, PGUSER, PGPASSWORD and PGDATABASE (in GitLab: a masked CI/CD variable; check that it is not limited to protected branches or another environment)',
         outputs,
@@ -35522,11 +35519,6 @@ async function runCli(argv, io) {
     }
     const platform = cliPlatform(request.inputs, io);
     const result = await (0,main/* runOn */.l9)(platform);
-    const outputs = platform.outputs;
-    io.write('');
-    io.write(`${result.command} ${result.status}: revision ${outputs['previous-revision'] || '?'} -> ${outputs.revision || '?'}, ` +
-        `${outputs['applied-count']} applied, ${outputs['pending-count'] || '?'} pending` +
-        (outputs['backup-path'] ? `, backup ${outputs['backup-path']}` : ''));
     if (request.dotenv) {
         const file = external_node_path_.resolve(io.cwd, request.dotenv);
         try {
@@ -35543,17 +35535,341 @@ async function runCli(argv, io) {
 
 /***/ }),
 
-/***/ 2907:
+/***/ 8817:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  Lo: () => (/* binding */ COMMANDS),
-  o4: () => (/* binding */ parseConfig)
+  MB: () => (/* binding */ connectWithWait),
+  N2: () => (/* binding */ describeEndpoint)
 });
 
-// UNUSED EXPORTS: ConfigError, parseDatabaseUrl, parseSettings
+// UNUSED EXPORTS: APPLICATION_NAME, clientConfig, fatalConnectMessage, isTransient
+
+// EXTERNAL MODULE: ./node_modules/pg/lib/index.js
+var lib = __nccwpck_require__(3273);
+;// CONCATENATED MODULE: ./node_modules/pg/esm/index.mjs
+// ESM wrapper for pg
+
+
+// Re-export all the properties
+const Client = lib.Client
+const Pool = lib.Pool
+const Connection = lib.Connection
+const types = lib.types
+const Query = lib.Query
+const DatabaseError = lib.DatabaseError
+const escapeIdentifier = lib.escapeIdentifier
+const escapeLiteral = lib.escapeLiteral
+const Result = lib.Result
+const TypeOverrides = lib.TypeOverrides
+
+// Also export the defaults
+const defaults = lib.defaults
+
+// Re-export the default
+/* harmony default export */ const esm = (lib);
+
+// EXTERNAL MODULE: ./node_modules/pg-connection-string/esm/index.mjs
+var pg_connection_string_esm = __nccwpck_require__(984);
+// EXTERNAL MODULE: ./lib/errors.js
+var errors = __nccwpck_require__(452);
+;// CONCATENATED MODULE: ./lib/db/connect.js
+
+
+
+const APPLICATION_NAME = 'migrate-action';
+/** Network errors that can clear up while a database starts or its DNS name appears. */
+const TRANSIENT_CODES = new Set([
+    'ECONNREFUSED',
+    'ECONNRESET',
+    'ENOTFOUND',
+    'EAI_AGAIN',
+    'ETIMEDOUT',
+    'EHOSTUNREACH',
+    'ENETUNREACH',
+    'EPIPE',
+    '57P03', // cannot_connect_now: the database system is starting up / shutting down / in recovery
+    '53300', // too_many_connections
+]);
+/** Whether waiting may help. Authentication, a missing database and SSL problems never get better. */
+function isTransient(error) {
+    const code = error.code;
+    if (typeof code === 'string')
+        return TRANSIENT_CODES.has(code);
+    const message = (0,errors/* messageOf */.bD)(error);
+    return /Connection terminated (unexpectedly|due to connection timeout)|timeout expired/i.test(message);
+}
+function describeEndpoint(endpoint) {
+    return `${endpoint.host}:${endpoint.port}/${endpoint.database}`;
+}
+/** The message for an error that waiting will not fix; names the endpoint and the fix. */
+function fatalConnectMessage(error, endpoint) {
+    const where = describeEndpoint(endpoint);
+    const code = error.code;
+    const message = (0,errors/* messageOf */.bD)(error);
+    if (code === '28P01') {
+        return `Password authentication failed for user "${endpoint.user}" at ${where}; check the password in the database-url secret.`;
+    }
+    if (code === '3D000') {
+        return `Database "${endpoint.database}" does not exist on ${endpoint.host}:${endpoint.port}; create it first, or fix the database name in database-url.`;
+    }
+    if (code === '28000') {
+        return `The server at ${where} refused user "${endpoint.user}": ${message}; check the user name and the server's pg_hba.conf.`;
+    }
+    if (/ssl|certificate|tls/i.test(message)) {
+        return `SSL problem connecting to ${where}: ${message}; set sslmode in database-url (e.g. ?sslmode=require for a managed database, ?sslmode=disable for a local service container).`;
+    }
+    return `Cannot connect to ${where}: ${message}${typeof code === 'string' ? ` (${code})` : ''}; check database-url.`;
+}
+/** pg's client settings for our URL, with our application_name so that lock holders can be told apart. */
+function clientConfig(databaseUrl, connectionTimeoutMillis) {
+    const parsed = (0,pg_connection_string_esm/* parse */.qg)(databaseUrl);
+    return {
+        ...parsed,
+        port: parsed.port ? Number(parsed.port) : undefined,
+        application_name: APPLICATION_NAME,
+        connectionTimeoutMillis,
+    };
+}
+/**
+ * Connect, retrying transient failures with backoff until `waitTimeoutMs` has passed; fail at once on
+ * anything that waiting cannot fix.
+ */
+async function connectWithWait(databaseUrl, endpoint, waitTimeoutMs, clock, log) {
+    const deadline = clock.now() + waitTimeoutMs;
+    let delay = 250;
+    let attempts = 0;
+    for (;;) {
+        attempts += 1;
+        const remaining = deadline - clock.now();
+        const client = new esm.Client(clientConfig(databaseUrl, Math.max(1_000, Math.min(remaining, 10_000))));
+        try {
+            await client.connect();
+            client.on('error', (error) => log.warning(`Database connection error: ${(0,errors/* messageOf */.bD)(error)}`));
+            log.info(`Connected to ${describeEndpoint(endpoint)} as ${endpoint.user} after ${attempts} attempt(s).`);
+            return client;
+        }
+        catch (error) {
+            await client.end().catch(() => undefined);
+            if (!isTransient(error))
+                throw new errors/* UserError */.yo(fatalConnectMessage(error, endpoint), { cause: error });
+            const left = deadline - clock.now();
+            if (left <= 0) {
+                throw new errors/* UserError */.yo(`Database at ${endpoint.host}:${endpoint.port} did not accept connections within wait-timeout ` +
+                    `(${Math.round(waitTimeoutMs / 1000)} s, ${attempts} attempts); last error: ${(0,errors/* messageOf */.bD)(error)}. ` +
+                    'Check the host and port, and that the database is running (give a service container a health check), or raise wait-timeout.', { cause: error });
+            }
+            log.info(`Database not ready (${(0,errors/* messageOf */.bD)(error)}); retrying in ${(Math.min(delay, left) / 1000).toFixed(2)} s.`);
+            await clock.sleep(Math.min(delay, left));
+            delay = Math.min(delay * 2, 2_000);
+        }
+    }
+}
+
+
+/***/ }),
+
+/***/ 452:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   TN: () => (/* binding */ oneLine),
+/* harmony export */   bD: () => (/* binding */ messageOf),
+/* harmony export */   yo: () => (/* binding */ UserError)
+/* harmony export */ });
+/**
+ * A failure the user can fix: bad input, a bad file, a database that refuses us, a failed migration.
+ * The message is one line that names the input or file, the value (never a secret) and the fix; it is
+ * shown without a stack trace.
+ */
+class UserError extends Error {
+    location;
+    constructor(message, options = {}) {
+        super(oneLine(message), { cause: options.cause });
+        this.name = 'UserError';
+        this.location = options.location;
+    }
+}
+/** Collapse whitespace so that a message stays on one log line. */
+function oneLine(text) {
+    return text.replace(/\s*\n\s*/g, ' ').trim();
+}
+/** The message of anything thrown, including non-Error values. */
+function messageOf(error) {
+    if (error instanceof Error)
+        return error.message;
+    if (typeof error === 'string')
+        return error;
+    try {
+        return JSON.stringify(error) ?? String(error);
+    }
+    catch {
+        return String(error);
+    }
+}
+
+
+/***/ }),
+
+/***/ 5691:
+/***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
+
+__nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
+/* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1378);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3189);
+/**
+ * The bundle's entry: the only module with side effects. The GitHub runner runs this file; the package's
+ * `bin/migrate-action.js` marks the process as the CLI first and then loads this same bundle.
+ */
+
+
+const CLI = Symbol.for('migrate-action.cli');
+if (globalThis[CLI]) {
+    process.exitCode = await (0,_cli_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .ak)(process.argv.slice(2), {
+        env: process.env,
+        cwd: process.cwd(),
+        tty: Boolean(process.stdout.isTTY),
+        write: (line) => process.stdout.write(`${line}\n`),
+        writeError: (line) => process.stderr.write(`${line}\n`),
+        now: () => Math.floor(Date.now() / 1000),
+    });
+}
+else {
+    await (0,_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .eF)();
+}
+
+__webpack_async_result__();
+} catch(e) { __webpack_async_result__(e); } }, 1);
+
+/***/ }),
+
+/***/ 646:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Lo: () => (/* binding */ COMMANDS),
+/* harmony export */   cD: () => (/* binding */ BACKUP_FORMATS),
+/* harmony export */   mc: () => (/* binding */ INPUTS),
+/* harmony export */   py: () => (/* binding */ OUTPUTS)
+/* harmony export */ });
+const COMMANDS = ['apply', 'plan', 'check', 'baseline'];
+const BACKUP_FORMATS = ['custom', 'plain'];
+const INPUTS = [
+    {
+        name: 'database-url',
+        description: 'PostgreSQL connection URL, postgres://user:password@host:port/database?sslmode=... Pass it from a secret; it is masked before anything is logged.',
+        required: true,
+    },
+    {
+        name: 'command',
+        description: 'What to do: apply (run pending migrations), plan (read-only: list what apply would run), check (plan that fails when anything is pending or drifted), baseline (record ids 1..target-revision as applied without running them).',
+        default: 'apply',
+        options: COMMANDS,
+    },
+    {
+        name: 'migrations-dir',
+        description: 'Directory of migration files (<id>_<name>.sql or .js), relative to the workspace.',
+        default: 'migrations',
+    },
+    {
+        name: 'target-revision',
+        description: 'Apply (or plan) only up to and including this migration id; later ones stay pending. Required for baseline. Empty = the latest file.',
+        default: '',
+        regex: '^(|[0-9]+)$',
+    },
+    {
+        name: 'backup',
+        description: 'Take a pg_dump of the database before applying, only when something is pending (true or false).',
+        default: 'false',
+        type: 'boolean',
+    },
+    {
+        name: 'backup-dir',
+        description: 'Directory for the dump files; empty = <runner temp dir>/migrate-backups. Created with mode 0700.',
+        default: '',
+    },
+    {
+        name: 'backup-format',
+        description: 'pg_dump format: custom (restore with pg_restore) or plain (SQL, restore with psql).',
+        default: 'custom',
+        options: BACKUP_FORMATS,
+    },
+    {
+        name: 'pg-dump-path',
+        description: 'Path of the pg_dump to use for backups; empty = the first pg_dump at least as new as the server, on PATH or in /usr/lib/postgresql/*/bin.',
+        default: '',
+    },
+    {
+        name: 'lock-wait-timeout',
+        description: "Seconds to wait for another run's migration lock before failing; 0 fails at once if the lock is held.",
+        default: '300',
+        type: 'number',
+    },
+    {
+        name: 'wait-timeout',
+        description: 'Seconds to wait for the database to accept connections (connection refused, starting up, DNS).',
+        default: '60',
+        type: 'number',
+    },
+    {
+        name: 'settings',
+        description: 'Session settings for the migrations, one name=value per line (e.g. lock_timeout=5s, statement_timeout=15min).',
+        default: '',
+    },
+    {
+        name: 'lock-retries',
+        description: 'How many times to retry a migration that failed on lock_timeout (SQLSTATE 55P03), with backoff.',
+        default: '0',
+        type: 'number',
+    },
+    {
+        name: 'summary',
+        description: 'Write the job summary (true or false).',
+        default: 'true',
+        type: 'boolean',
+    },
+];
+const OUTPUTS = [
+    {
+        name: 'status',
+        description: 'applied, up-to-date, pending (plan and check: something would be applied), baselined or failed.',
+    },
+    { name: 'revision', description: 'Id of the latest applied migration after the run; 0 when none.' },
+    { name: 'revision-name', description: 'Name of that migration (e.g. create-users); empty when none.' },
+    { name: 'previous-revision', description: 'The revision before the run.' },
+    { name: 'applied-count', description: 'How many migrations this run applied.' },
+    { name: 'applied', description: 'JSON array of the file names this run applied.' },
+    { name: 'pending-count', description: 'How many migrations are still pending after the run.' },
+    { name: 'pending', description: 'JSON array of the file names still pending after the run.' },
+    { name: 'backup-path', description: 'The dump file; empty when none was taken.' },
+    {
+        name: 'error',
+        description: 'One-line message when the run failed (status failed, or check found something pending); empty otherwise.',
+    },
+];
+
+
+/***/ }),
+
+/***/ 3189:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  eF: () => (/* binding */ run),
+  l9: () => (/* binding */ runOn)
+});
+
+// UNUSED EXPORTS: readInputs
+
+;// CONCATENATED MODULE: ./lib/clock.js
+const systemClock = {
+    now: () => Date.now(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
 
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
@@ -45094,11 +45410,13 @@ function preprocess(fn, schema) {
 
 // EXTERNAL MODULE: ./lib/errors.js
 var errors = __nccwpck_require__(452);
+// EXTERNAL MODULE: ./lib/inputs.js
+var inputs = __nccwpck_require__(646);
 ;// CONCATENATED MODULE: ./lib/config.js
 
 
 
-const COMMANDS = ['apply', 'plan', 'check', 'baseline'];
+
 /** Bad inputs, all of them at once; each problem names its input, the value and the fix. */
 class ConfigError extends errors/* UserError */.yo {
     problems;
@@ -45125,15 +45443,15 @@ function wholeNumber(input, max, unit, example) {
         .pipe(schemas_number().max(max, { message: `is above the maximum of ${max} ${unit}` }));
 }
 const config_schemas = {
-    command: schemas_enum(COMMANDS, {
-        message: `is not a command; use one of ${COMMANDS.join(', ')}`,
+    command: schemas_enum(inputs/* COMMANDS */.Lo, {
+        message: `is not a command; use one of ${inputs/* COMMANDS */.Lo.join(', ')}`,
     }),
     'lock-wait-timeout': wholeNumber('lock-wait-timeout', 86_400, 'seconds', '300'),
     'wait-timeout': wholeNumber('wait-timeout', 3_600, 'seconds', '60'),
     'lock-retries': wholeNumber('lock-retries', 100, 'retries', '3'),
     summary: config_boolean,
     backup: config_boolean,
-    'backup-format': schemas_enum(['custom', 'plain'], { message: 'is not a backup format; use custom or plain' }),
+    'backup-format': schemas_enum(inputs/* BACKUP_FORMATS */.cD, { message: `is not a backup format; use ${inputs/* BACKUP_FORMATS */.cD.join(' or ')}` }),
     'target-revision': schemas_string()
         .trim()
         .regex(/^(|\d+)$/, { message: 'is not a migration id; use the number at the start of a file name, e.g. 12' })
@@ -45293,339 +45611,6 @@ function parseSettings(value, problems) {
     return settings;
 }
 
-
-/***/ }),
-
-/***/ 8817:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  MB: () => (/* binding */ connectWithWait),
-  N2: () => (/* binding */ describeEndpoint)
-});
-
-// UNUSED EXPORTS: APPLICATION_NAME, clientConfig, fatalConnectMessage, isTransient
-
-// EXTERNAL MODULE: ./node_modules/pg/lib/index.js
-var lib = __nccwpck_require__(3273);
-;// CONCATENATED MODULE: ./node_modules/pg/esm/index.mjs
-// ESM wrapper for pg
-
-
-// Re-export all the properties
-const Client = lib.Client
-const Pool = lib.Pool
-const Connection = lib.Connection
-const types = lib.types
-const Query = lib.Query
-const DatabaseError = lib.DatabaseError
-const escapeIdentifier = lib.escapeIdentifier
-const escapeLiteral = lib.escapeLiteral
-const Result = lib.Result
-const TypeOverrides = lib.TypeOverrides
-
-// Also export the defaults
-const defaults = lib.defaults
-
-// Re-export the default
-/* harmony default export */ const esm = (lib);
-
-// EXTERNAL MODULE: ./node_modules/pg-connection-string/esm/index.mjs
-var pg_connection_string_esm = __nccwpck_require__(984);
-// EXTERNAL MODULE: ./lib/errors.js
-var errors = __nccwpck_require__(452);
-;// CONCATENATED MODULE: ./lib/db/connect.js
-
-
-
-const APPLICATION_NAME = 'migrate-action';
-/** Network errors that can clear up while a database starts or its DNS name appears. */
-const TRANSIENT_CODES = new Set([
-    'ECONNREFUSED',
-    'ECONNRESET',
-    'ENOTFOUND',
-    'EAI_AGAIN',
-    'ETIMEDOUT',
-    'EHOSTUNREACH',
-    'ENETUNREACH',
-    'EPIPE',
-    '57P03', // cannot_connect_now: the database system is starting up / shutting down / in recovery
-    '53300', // too_many_connections
-]);
-/** Whether waiting may help. Authentication, a missing database and SSL problems never get better. */
-function isTransient(error) {
-    const code = error.code;
-    if (typeof code === 'string')
-        return TRANSIENT_CODES.has(code);
-    const message = (0,errors/* messageOf */.bD)(error);
-    return /Connection terminated (unexpectedly|due to connection timeout)|timeout expired/i.test(message);
-}
-function describeEndpoint(endpoint) {
-    return `${endpoint.host}:${endpoint.port}/${endpoint.database}`;
-}
-/** The message for an error that waiting will not fix; names the endpoint and the fix. */
-function fatalConnectMessage(error, endpoint) {
-    const where = describeEndpoint(endpoint);
-    const code = error.code;
-    const message = (0,errors/* messageOf */.bD)(error);
-    if (code === '28P01') {
-        return `Password authentication failed for user "${endpoint.user}" at ${where}; check the password in the database-url secret.`;
-    }
-    if (code === '3D000') {
-        return `Database "${endpoint.database}" does not exist on ${endpoint.host}:${endpoint.port}; create it first, or fix the database name in database-url.`;
-    }
-    if (code === '28000') {
-        return `The server at ${where} refused user "${endpoint.user}": ${message}; check the user name and the server's pg_hba.conf.`;
-    }
-    if (/ssl|certificate|tls/i.test(message)) {
-        return `SSL problem connecting to ${where}: ${message}; set sslmode in database-url (e.g. ?sslmode=require for a managed database, ?sslmode=disable for a local service container).`;
-    }
-    return `Cannot connect to ${where}: ${message}${typeof code === 'string' ? ` (${code})` : ''}; check database-url.`;
-}
-/** pg's client settings for our URL, with our application_name so that lock holders can be told apart. */
-function clientConfig(databaseUrl, connectionTimeoutMillis) {
-    const parsed = (0,pg_connection_string_esm/* parse */.qg)(databaseUrl);
-    return {
-        ...parsed,
-        port: parsed.port ? Number(parsed.port) : undefined,
-        application_name: APPLICATION_NAME,
-        connectionTimeoutMillis,
-    };
-}
-/**
- * Connect, retrying transient failures with backoff until `waitTimeoutMs` has passed; fail at once on
- * anything that waiting cannot fix.
- */
-async function connectWithWait(databaseUrl, endpoint, waitTimeoutMs, clock, log) {
-    const deadline = clock.now() + waitTimeoutMs;
-    let delay = 250;
-    let attempts = 0;
-    for (;;) {
-        attempts += 1;
-        const remaining = deadline - clock.now();
-        const client = new esm.Client(clientConfig(databaseUrl, Math.max(1_000, Math.min(remaining, 10_000))));
-        try {
-            await client.connect();
-            client.on('error', (error) => log.warning(`Database connection error: ${(0,errors/* messageOf */.bD)(error)}`));
-            log.info(`Connected to ${describeEndpoint(endpoint)} as ${endpoint.user} after ${attempts} attempt(s).`);
-            return client;
-        }
-        catch (error) {
-            await client.end().catch(() => undefined);
-            if (!isTransient(error))
-                throw new errors/* UserError */.yo(fatalConnectMessage(error, endpoint), { cause: error });
-            const left = deadline - clock.now();
-            if (left <= 0) {
-                throw new errors/* UserError */.yo(`Database at ${endpoint.host}:${endpoint.port} did not accept connections within wait-timeout ` +
-                    `(${Math.round(waitTimeoutMs / 1000)} s, ${attempts} attempts); last error: ${(0,errors/* messageOf */.bD)(error)}. ` +
-                    'Check the host and port, and that the database is running (give a service container a health check), or raise wait-timeout.', { cause: error });
-            }
-            log.info(`Database not ready (${(0,errors/* messageOf */.bD)(error)}); retrying in ${(Math.min(delay, left) / 1000).toFixed(2)} s.`);
-            await clock.sleep(Math.min(delay, left));
-            delay = Math.min(delay * 2, 2_000);
-        }
-    }
-}
-
-
-/***/ }),
-
-/***/ 452:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   TN: () => (/* binding */ oneLine),
-/* harmony export */   bD: () => (/* binding */ messageOf),
-/* harmony export */   yo: () => (/* binding */ UserError)
-/* harmony export */ });
-/**
- * A failure the user can fix: bad input, a bad file, a database that refuses us, a failed migration.
- * The message is one line that names the input or file, the value (never a secret) and the fix; it is
- * shown without a stack trace.
- */
-class UserError extends Error {
-    location;
-    constructor(message, options = {}) {
-        super(oneLine(message), { cause: options.cause });
-        this.name = 'UserError';
-        this.location = options.location;
-    }
-}
-/** Collapse whitespace so that a message stays on one log line. */
-function oneLine(text) {
-    return text.replace(/\s*\n\s*/g, ' ').trim();
-}
-/** The message of anything thrown, including non-Error values. */
-function messageOf(error) {
-    if (error instanceof Error)
-        return error.message;
-    if (typeof error === 'string')
-        return error;
-    try {
-        return JSON.stringify(error) ?? String(error);
-    }
-    catch {
-        return String(error);
-    }
-}
-
-
-/***/ }),
-
-/***/ 5691:
-/***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
-
-__nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1378);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6752);
-/**
- * The bundle's entry: the only module with side effects. The GitHub runner runs this file; the package's
- * `bin/migrate-action.js` marks the process as the CLI first and then loads this same bundle.
- */
-
-
-const CLI = Symbol.for('migrate-action.cli');
-if (globalThis[CLI]) {
-    process.exitCode = await (0,_cli_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .ak)(process.argv.slice(2), {
-        env: process.env,
-        cwd: process.cwd(),
-        tty: Boolean(process.stdout.isTTY),
-        write: (line) => process.stdout.write(`${line}\n`),
-        writeError: (line) => process.stderr.write(`${line}\n`),
-        now: () => Math.floor(Date.now() / 1000),
-    });
-}
-else {
-    await (0,_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .eF)();
-}
-
-__webpack_async_result__();
-} catch(e) { __webpack_async_result__(e); } }, 1);
-
-/***/ }),
-
-/***/ 646:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   m: () => (/* binding */ INPUTS),
-/* harmony export */   p: () => (/* binding */ OUTPUTS)
-/* harmony export */ });
-const INPUTS = [
-    {
-        name: 'database-url',
-        description: 'PostgreSQL connection URL, postgres://user:password@host:port/database?sslmode=... Pass it from a secret; it is masked before anything is logged.',
-        required: true,
-    },
-    {
-        name: 'command',
-        description: 'What to do: apply (run pending migrations), plan (read-only: list what apply would run), check (plan that fails when anything is pending or drifted), baseline (record ids 1..target-revision as applied without running them).',
-        default: 'apply',
-    },
-    {
-        name: 'migrations-dir',
-        description: 'Directory of migration files (<id>_<name>.sql or .js), relative to the workspace.',
-        default: 'migrations',
-    },
-    {
-        name: 'target-revision',
-        description: 'Apply (or plan) only up to and including this migration id; later ones stay pending. Required for baseline. Empty = the latest file.',
-        default: '',
-    },
-    {
-        name: 'backup',
-        description: 'Take a pg_dump of the database before applying, only when something is pending (true or false).',
-        default: 'false',
-    },
-    {
-        name: 'backup-dir',
-        description: 'Directory for the dump files; empty = <runner temp dir>/migrate-backups. Created with mode 0700.',
-        default: '',
-    },
-    {
-        name: 'backup-format',
-        description: 'pg_dump format: custom (restore with pg_restore) or plain (SQL, restore with psql).',
-        default: 'custom',
-    },
-    {
-        name: 'pg-dump-path',
-        description: 'Path of the pg_dump to use for backups; empty = the first pg_dump at least as new as the server, on PATH or in /usr/lib/postgresql/*/bin.',
-        default: '',
-    },
-    {
-        name: 'lock-wait-timeout',
-        description: "Seconds to wait for another run's migration lock before failing; 0 fails at once if the lock is held.",
-        default: '300',
-    },
-    {
-        name: 'wait-timeout',
-        description: 'Seconds to wait for the database to accept connections (connection refused, starting up, DNS).',
-        default: '60',
-    },
-    {
-        name: 'settings',
-        description: 'Session settings for the migrations, one name=value per line (e.g. lock_timeout=5s, statement_timeout=15min).',
-        default: '',
-    },
-    {
-        name: 'lock-retries',
-        description: 'How many times to retry a migration that failed on lock_timeout (SQLSTATE 55P03), with backoff.',
-        default: '0',
-    },
-    {
-        name: 'summary',
-        description: 'Write the job summary (true or false).',
-        default: 'true',
-    },
-];
-const OUTPUTS = [
-    {
-        name: 'status',
-        description: 'applied, up-to-date, pending (plan and check: something would be applied), baselined or failed.',
-    },
-    { name: 'revision', description: 'Id of the latest applied migration after the run; 0 when none.' },
-    { name: 'revision-name', description: 'Name of that migration (e.g. create-users); empty when none.' },
-    { name: 'previous-revision', description: 'The revision before the run.' },
-    { name: 'applied-count', description: 'How many migrations this run applied.' },
-    { name: 'applied', description: 'JSON array of the file names this run applied.' },
-    { name: 'pending-count', description: 'How many migrations are still pending after the run.' },
-    { name: 'pending', description: 'JSON array of the file names still pending after the run.' },
-    { name: 'backup-path', description: 'The dump file; empty when none was taken.' },
-    {
-        name: 'error',
-        description: 'One-line message when the run failed (status failed, or check found something pending); empty otherwise.',
-    },
-];
-
-
-/***/ }),
-
-/***/ 6752:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  eF: () => (/* binding */ run),
-  l9: () => (/* binding */ runOn)
-});
-
-// UNUSED EXPORTS: readInputs
-
-;// CONCATENATED MODULE: ./lib/clock.js
-const systemClock = {
-    now: () => Date.now(),
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-};
-
-// EXTERNAL MODULE: ./lib/config.js + 18 modules
-var lib_config = __nccwpck_require__(2907);
-// EXTERNAL MODULE: ./lib/errors.js
-var errors = __nccwpck_require__(452);
-// EXTERNAL MODULE: ./lib/inputs.js
-var inputs = __nccwpck_require__(646);
 // EXTERNAL MODULE: external "node:os"
 var external_node_os_ = __nccwpck_require__(8161);
 ;// CONCATENATED MODULE: external "os"
@@ -45897,7 +45882,7 @@ class DecodedURL extends URL {
 // EXTERNAL MODULE: ./node_modules/tunnel/index.js
 var node_modules_tunnel = __nccwpck_require__(770);
 // EXTERNAL MODULE: ./node_modules/undici/index.js
-var undici = __nccwpck_require__(4371);
+var undici = __nccwpck_require__(6752);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
 /* eslint-disable @typescript-eslint/no-explicit-any */
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
@@ -48439,7 +48424,7 @@ function setCommandEcho(enabled) {
  */
 function setFailed(message) {
     process.exitCode = ExitCode.Failure;
-    error(message);
+    core_error(message);
 }
 //-----------------------------------------------------------------------
 // Logging Commands
@@ -48462,7 +48447,7 @@ function core_debug(message) {
  * @param message error issue message. Errors will be converted to string via toString()
  * @param properties optional properties to add to the annotation.
  */
-function error(message, properties = {}) {
+function core_error(message, properties = {}) {
     command_issueCommand('error', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
@@ -48590,7 +48575,7 @@ function githubPlatform() {
         mask: (secret) => core_setSecret(secret),
         info: (message) => info(message),
         warning: (message) => warning(message),
-        error: (message, location) => error(message, annotation(location)),
+        error: (message, location) => core_error(message, annotation(location)),
         group: (title, fn) => group(title, fn),
         setOutput: (name, value) => setOutput(name, value),
         writeSummary: async (markdown) => {
@@ -48683,8 +48668,6 @@ var external_node_crypto_ = __nccwpck_require__(7598);
 var external_node_fs_ = __nccwpck_require__(3024);
 ;// CONCATENATED MODULE: external "node:module"
 const external_node_module_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:module");
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
 // EXTERNAL MODULE: external "node:url"
 var external_node_url_ = __nccwpck_require__(3136);
 ;// CONCATENATED MODULE: ./lib/migrations/table.js
@@ -49107,7 +49090,7 @@ async function applyMigration(client, migration, options) {
                 await options.clock.sleep(delay);
                 continue;
             }
-            throw failure(migration, error, attempt);
+            throw apply_failure(migration, error, attempt);
         }
     }
 }
@@ -49128,7 +49111,7 @@ async function runOnce(client, migration) {
         throw error;
     }
 }
-function failure(migration, error, attempts) {
+function apply_failure(migration, error, attempts) {
     const fields = pgFields(error);
     const at = fields.position === undefined ? undefined : lineAndColumn(migration.sql, fields.position);
     const location = { file: migration.label, line: at?.line, column: at?.column };
@@ -49614,7 +49597,7 @@ function redact(text, secrets) {
 /** Raw inputs with the manifest's defaults for inputs left empty. */
 function readInputs(platform) {
     const raw = {};
-    for (const input of inputs/* INPUTS */.m) {
+    for (const input of inputs/* INPUTS */.mc) {
         const value = platform.getInput(input.name);
         raw[input.name] = value.trim() === '' && 'default' in input ? input.default : value;
     }
@@ -49643,7 +49626,7 @@ async function runOn(platform, clock = systemClock) {
     let config;
     let result;
     try {
-        config = (0,lib_config/* parseConfig */.o4)(raw, {
+        config = parseConfig(raw, {
             workspace: platform.workspace,
             tempDir: platform.tempDir,
             emptyDatabaseUrlHint: platform.emptyDatabaseUrlHint,
@@ -49662,7 +49645,7 @@ async function runOn(platform, clock = systemClock) {
         };
     }
     const outputs = (0,report/* toOutputs */.Iu)(result);
-    for (const output of inputs/* OUTPUTS */.p)
+    for (const output of inputs/* OUTPUTS */.py)
         platform.setOutput(output.name, redact(outputs[output.name], secrets));
     if (config?.summary ?? true) {
         try {
@@ -49672,13 +49655,14 @@ async function runOn(platform, clock = systemClock) {
             log.warning(`Could not write the job summary: ${(0,errors/* messageOf */.bD)(error)}`);
         }
     }
+    log.info(`${result.command}: ${result.status}; revision ${outputs['previous-revision'] || '?'} -> ${outputs.revision || '?'}, ` +
+        `${outputs['applied-count']} applied, ${outputs['pending-count'] || '?'} pending` +
+        (outputs['backup-path'] ? `; backup ${outputs['backup-path']}` : '') +
+        '.');
     if (result.error) {
         if (!result.error.expected)
             log.info('This is a bug in migrate-action, not in your input; please report it with this log.');
         platform.fail(redact(result.error.message, secrets), result.error.location);
-    }
-    else {
-        log.info(`Status ${result.status}: revision ${outputs['previous-revision']} → ${outputs.revision}, ${outputs['applied-count']} applied.`);
     }
     return result;
 }

@@ -1,6 +1,7 @@
 // Generated files, from the one manifest of inputs and outputs (src/inputs.ts, compiled to lib/ by tsc):
-// action.yml's inputs and outputs, and the README's tables. Run by `npm run build`; CI fails on a diff.
-import { readFileSync, writeFileSync } from 'node:fs';
+// action.yml, the GitLab component templates/migrate.yml, and the README's tables. Run by `npm run build`;
+// CI fails on a diff, so GitHub's and GitLab's inputs cannot drift apart.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
@@ -26,6 +27,94 @@ export function renderActionYml() {
   };
   return `# Generated from src/inputs.ts by scripts/generate.mjs (npm run build): edit the manifest, not this file.\n${stringify(action, { lineWidth: 110 })}`;
 }
+
+/** GitLab-only inputs of the component, before the action's own. */
+function componentOnlyInputs(version) {
+  return {
+    'job-name': { default: 'migrate', description: 'Name of the job; a deploy job lists it in needs.' },
+    stage: { default: 'deploy', description: 'Stage of the job. Deploy jobs should also say needs: [<job-name>].' },
+    image: {
+      default: 'node:24-bookworm',
+      description:
+        'Image with Node.js 20.19 or newer. When backup is true and pg-dump-path is empty, the job installs the newest PostgreSQL client (it can dump every older server) with apt.',
+    },
+    package: {
+      default: `migrate-action@${version}`,
+      description: 'npm package spec the job runs with npx: a version (migrate-action@1.2.3) or a path to a tarball.',
+    },
+    'database-url-variable': {
+      default: 'DATABASE_URL',
+      regex: '^[A-Za-z_][A-Za-z0-9_]*$',
+      description:
+        'Name of the masked CI/CD variable that holds the database URL. When it is empty, the libpq variables (PGHOST, PGUSER, PGPASSWORD, PGDATABASE, ...) are used.',
+    },
+    environment: {
+      default: 'production',
+      description: 'Environment of the job (action: prepare): environment-scoped variables such as the database URL become available.',
+    },
+    'resource-group': {
+      default: 'migrate-$CI_ENVIRONMENT_NAME',
+      description: 'Resource group of the job: one per environment by default, so two pipelines never migrate the same database at once.',
+    },
+  };
+}
+
+/** templates/migrate.yml: spec inputs (component-only ones, then every action input but database-url) and one job. */
+export function renderComponent(version) {
+  const inputs = { ...componentOnlyInputs(version) };
+  for (const input of INPUTS) {
+    if (input.name === 'database-url') continue;
+    const spec = { description: input.description };
+    if (input.type) spec.type = input.type;
+    spec.default = input.type === 'number' ? Number(input.default) : input.type === 'boolean' ? input.default === 'true' : input.default;
+    if (input.options) spec.options = [...input.options];
+    if (input.regex) spec.regex = input.regex;
+    inputs[input.name] = spec;
+  }
+  const flags = INPUTS.filter((i) => !['database-url', 'command', 'settings'].includes(i.name))
+    .map((i) => `  --${i.name} "$[[ inputs.${i.name} ]]" \\`)
+    .join('\n');
+  const script = [
+    'set -eu',
+    '# The URL comes from the masked variable named by database-url-variable; it never appears in argv.',
+    'DATABASE_URL="$(printenv "$MIGRATE_DATABASE_URL_VARIABLE" || true)"',
+    'export DATABASE_URL',
+    'if [ "$[[ inputs.backup ]]" = "true" ] && [ -z "$[[ inputs.pg-dump-path ]]" ] && ! command -v pg_dump >/dev/null 2>&1; then',
+    '  printf "\\033[0Ksection_start:%s:migrate_install_client[collapsed=true]\\r\\033[0KInstall the PostgreSQL client for the backup\\n" "$(date +%s)"',
+    '  apt-get update -qq',
+    '  apt-get install -y -qq --no-install-recommends ca-certificates postgresql-common >/dev/null',
+    '  /usr/share/postgresql-common/pgdg/apt.postgresql.org.sh -y >/dev/null',
+    '  apt-get install -y -qq --no-install-recommends postgresql-client >/dev/null',
+    '  printf "\\033[0Ksection_end:%s:migrate_install_client\\r\\033[0K\\n" "$(date +%s)"',
+    'fi',
+    'npx --yes --package "$MIGRATE_PACKAGE" -- migrate-action "$[[ inputs.command ]]" \\',
+    flags,
+    '  --settings "$MIGRATE_SETTINGS" \\',
+    '  --dotenv migrate.env',
+  ].join('\n');
+  const job = {
+    stage: '$[[ inputs.stage ]]',
+    image: '$[[ inputs.image ]]',
+    resource_group: '$[[ inputs.resource-group ]]',
+    environment: { name: '$[[ inputs.environment ]]', action: 'prepare' },
+    variables: {
+      MIGRATE_PACKAGE: '$[[ inputs.package ]]',
+      MIGRATE_DATABASE_URL_VARIABLE: '$[[ inputs.database-url-variable ]]',
+      MIGRATE_SETTINGS: '$[[ inputs.settings ]]',
+    },
+    script: [script],
+    artifacts: { when: 'always', reports: { dotenv: 'migrate.env' } },
+  };
+  const header =
+    '# Generated from src/inputs.ts by scripts/generate.mjs (npm run build): edit the manifest, not this file.\n' +
+    '# One job that migrates the database before the deploy; a deploy job with needs: [<job-name>] runs only when it\n' +
+    '# succeeded, and reads MIGRATE_REVISION and the other MIGRATE_* values from its dotenv report.\n';
+  return `${header}${stringify({ spec: { inputs } }, { lineWidth: 110 })}---\n${stringify({ '$[[ inputs.job-name ]]': job }, { lineWidth: 0 })}`;
+}
+
+mkdirSync(path.join(root, 'templates'), { recursive: true });
+const version = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).version;
+writeFileSync(path.join(root, 'templates', 'migrate.yml'), renderComponent(version));
 
 const actionYml = renderActionYml();
 writeFileSync(path.join(root, 'action.yml'), actionYml);

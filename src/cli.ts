@@ -47,13 +47,6 @@ export async function runCli(argv: readonly string[], io: CliEnvironment): Promi
   }
   const platform = cliPlatform(request.inputs, io);
   const result = await runOn(platform);
-  const outputs = platform.outputs;
-  io.write('');
-  io.write(
-    `${result.command} ${result.status}: revision ${outputs['previous-revision'] || '?'} -> ${outputs.revision || '?'}, ` +
-      `${outputs['applied-count']} applied, ${outputs['pending-count'] || '?'} pending` +
-      (outputs['backup-path'] ? `, backup ${outputs['backup-path']}` : ''),
-  );
   if (request.dotenv) {
     const file = path.resolve(io.cwd, request.dotenv);
     try {

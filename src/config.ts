@@ -1,9 +1,8 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { UserError } from './errors.js';
-import type { InputName } from './inputs.js';
+import { BACKUP_FORMATS, COMMANDS, type InputName } from './inputs.js';
 
-export const COMMANDS = ['apply', 'plan', 'check', 'baseline'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 /** Where we connect, without the password: safe to log. */
@@ -19,7 +18,7 @@ export interface Setting {
   readonly value: string;
 }
 
-export type BackupFormat = 'custom' | 'plain';
+export type BackupFormat = (typeof BACKUP_FORMATS)[number];
 
 export interface BackupConfig {
   /** Absolute directory for dumps. */
@@ -92,7 +91,7 @@ const schemas = {
   'lock-retries': wholeNumber('lock-retries', 100, 'retries', '3'),
   summary: boolean,
   backup: boolean,
-  'backup-format': z.enum(['custom', 'plain'], { message: 'is not a backup format; use custom or plain' }),
+  'backup-format': z.enum(BACKUP_FORMATS, { message: `is not a backup format; use ${BACKUP_FORMATS.join(' or ')}` }),
   'target-revision': z
     .string()
     .trim()

@@ -8,7 +8,16 @@ export interface InputSpec {
   /** Default as the runner would pass it; `undefined` = no default. */
   readonly default?: string;
   readonly required?: boolean;
+  /** For GitLab's typed `spec:inputs` (strings when absent). */
+  readonly type?: 'number' | 'boolean';
+  /** The only values allowed (GitLab `options`). */
+  readonly options?: readonly string[];
+  /** A pattern the value must match (GitLab `regex`); the config parser checks the same thing. */
+  readonly regex?: string;
 }
+
+export const COMMANDS = ['apply', 'plan', 'check', 'baseline'] as const;
+export const BACKUP_FORMATS = ['custom', 'plain'] as const;
 
 export const INPUTS = [
   {
@@ -22,6 +31,7 @@ export const INPUTS = [
     description:
       'What to do: apply (run pending migrations), plan (read-only: list what apply would run), check (plan that fails when anything is pending or drifted), baseline (record ids 1..target-revision as applied without running them).',
     default: 'apply',
+    options: COMMANDS,
   },
   {
     name: 'migrations-dir',
@@ -33,11 +43,13 @@ export const INPUTS = [
     description:
       'Apply (or plan) only up to and including this migration id; later ones stay pending. Required for baseline. Empty = the latest file.',
     default: '',
+    regex: '^(|[0-9]+)$',
   },
   {
     name: 'backup',
     description: 'Take a pg_dump of the database before applying, only when something is pending (true or false).',
     default: 'false',
+    type: 'boolean',
   },
   {
     name: 'backup-dir',
@@ -48,6 +60,7 @@ export const INPUTS = [
     name: 'backup-format',
     description: 'pg_dump format: custom (restore with pg_restore) or plain (SQL, restore with psql).',
     default: 'custom',
+    options: BACKUP_FORMATS,
   },
   {
     name: 'pg-dump-path',
@@ -60,11 +73,13 @@ export const INPUTS = [
     description:
       "Seconds to wait for another run's migration lock before failing; 0 fails at once if the lock is held.",
     default: '300',
+    type: 'number',
   },
   {
     name: 'wait-timeout',
     description: 'Seconds to wait for the database to accept connections (connection refused, starting up, DNS).',
     default: '60',
+    type: 'number',
   },
   {
     name: 'settings',
@@ -76,11 +91,13 @@ export const INPUTS = [
     name: 'lock-retries',
     description: 'How many times to retry a migration that failed on lock_timeout (SQLSTATE 55P03), with backoff.',
     default: '0',
+    type: 'number',
   },
   {
     name: 'summary',
     description: 'Write the job summary (true or false).',
     default: 'true',
+    type: 'boolean',
   },
 ] as const satisfies readonly InputSpec[];
 

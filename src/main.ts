@@ -70,11 +70,15 @@ export async function runOn(platform: Platform, clock: Clock = systemClock): Pro
       log.warning(`Could not write the job summary: ${messageOf(error)}`);
     }
   }
+  log.info(
+    `${result.command}: ${result.status}; revision ${outputs['previous-revision'] || '?'} -> ${outputs.revision || '?'}, ` +
+      `${outputs['applied-count']} applied, ${outputs['pending-count'] || '?'} pending` +
+      (outputs['backup-path'] ? `; backup ${outputs['backup-path']}` : '') +
+      '.',
+  );
   if (result.error) {
     if (!result.error.expected) log.info('This is a bug in migrate-action, not in your input; please report it with this log.');
     platform.fail(redact(result.error.message, secrets), result.error.location);
-  } else {
-    log.info(`Status ${result.status}: revision ${outputs['previous-revision']} → ${outputs.revision}, ${outputs['applied-count']} applied.`);
   }
   return result;
 }

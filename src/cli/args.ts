@@ -1,5 +1,4 @@
-import { COMMANDS } from '../config.js';
-import { INPUTS, type InputName } from '../inputs.js';
+import { COMMANDS, INPUTS, type InputName } from '../inputs.js';
 
 /** Bad command-line usage: exit code 2, one line naming the flag. */
 export class UsageError extends Error {

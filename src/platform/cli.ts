@@ -45,7 +45,7 @@ export function cliPlatform(flags: Partial<Record<InputName, string>>, io: CliEn
   const at = (location?: FileLocation) =>
     location ? `${location.file}${location.line === undefined ? '' : `:${location.line}`}${location.column === undefined ? '' : `:${location.column}`}: ` : '';
   return {
-    workspace: io.env.CI_PROJECT_DIR || io.cwd,
+    workspace: io.cwd, // a GitLab job starts in CI_PROJECT_DIR
     tempDir: os.tmpdir(),
     emptyDatabaseUrlHint:
       'set --database-url, or DATABASE_URL, or the libpq variables PGHOST, PGUSER, PGPASSWORD and PGDATABASE (in GitLab: a masked CI/CD variable; check that it is not limited to protected branches or another environment)',
