@@ -1,10 +1,11 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, migrationRows, type TestDatabase } from '../support/db.js';
 import { recordWritten } from '../support/leaks.js';
+import { packTarball } from '../support/pack.js';
 import { migrationsDir } from '../support/platform.js';
 
 const ROOT = path.resolve('.');
@@ -17,9 +18,8 @@ let db: TestDatabase | undefined;
 
 // The CLI as a user installs it: the packed package, run through npx.
 beforeAll(() => {
-  packDir = mkdtempSync(path.join(os.tmpdir(), 'migrate-action-pack-'));
-  const name = execFileSync('npm', ['pack', '--silent', '--pack-destination', packDir], { cwd: ROOT, encoding: 'utf8' }).trim();
-  tarball = path.join(packDir, name.split('\n').pop()!);
+  tarball = packTarball(ROOT);
+  packDir = path.dirname(tarball);
   work = mkdtempSync(path.join(os.tmpdir(), 'migrate-action-cli-'));
 }, 120_000);
 afterAll(() => rmSync(packDir, { recursive: true, force: true }));

@@ -1,0 +1,121 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { freshDatabase, migrationRows, type TestDatabase } from '../support/db.js';
+import { recordWritten } from '../support/leaks.js';
+import { packTarball } from '../support/pack.js';
+
+const ROOT = path.resolve('.');
+const GITLAB_CI_LOCAL = path.join(ROOT, 'node_modules', '.bin', 'gitlab-ci-local');
+let tarball: string;
+let db: TestDatabase | undefined;
+const repos: string[] = [];
+
+beforeAll(() => {
+  tarball = packTarball(ROOT);
+}, 120_000);
+afterAll(() => {
+  for (const repo of [...repos, path.dirname(tarball)]) rmSync(repo, { recursive: true, force: true });
+});
+afterEach(async () => {
+  await db?.close();
+  db = undefined;
+});
+
+/**
+ * A project that includes the component from this repository at its own commit, the way GitLab resolves
+ * `$CI_SERVER_FQDN/$CI_PROJECT_PATH/migrate@$CI_COMMIT_SHA`, with a deploy job that needs the migration.
+ */
+function project(databaseUrl: string, migrations: Record<string, string> | 'example'): string {
+  const repo = mkdtempSync(path.join(os.tmpdir(), 'migrate-action-gitlab-'));
+  repos.push(repo);
+  cpSync(path.join(ROOT, 'templates'), path.join(repo, 'templates'), { recursive: true });
+  if (migrations === 'example') {
+    cpSync(path.join(ROOT, 'migrations-example'), path.join(repo, 'db'), { recursive: true });
+  } else {
+    mkdirSync(path.join(repo, 'db'));
+    for (const [name, sql] of Object.entries(migrations)) writeFileSync(path.join(repo, 'db', name), sql);
+  }
+  writeFileSync(
+    path.join(repo, '.gitlab-ci.yml'),
+    `stages: [migrate, deploy]
+include:
+  - component: $CI_SERVER_FQDN/$CI_PROJECT_PATH/migrate@$CI_COMMIT_SHA
+    inputs:
+      stage: migrate
+      package: ${tarball}
+      migrations-dir: db
+      environment: staging
+      database-url-variable: STAGING_DATABASE_URL
+      wait-timeout: 10
+deploy:
+  stage: deploy
+  needs: [migrate]
+  script:
+    - echo "deploying against revision $MIGRATE_REVISION ($MIGRATE_REVISION_NAME), status $MIGRATE_STATUS"
+`,
+  );
+  // The masked CI/CD variable, as gitlab-ci-local reads it: from a file, not from its command line.
+  writeFileSync(path.join(repo, '.gitlab-ci-local-variables.yml'), `STAGING_DATABASE_URL: '${databaseUrl}'\n`);
+  writeFileSync(path.join(repo, '.gitignore'), '.gitlab-ci-local/\n.gitlab-ci-local-variables.yml\nmigrate.env\n');
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: repo, stdio: 'pipe' });
+  git('init', '-q', '-b', 'main');
+  git('remote', 'add', 'origin', 'git@gitlab.example.com:acme/shop.git');
+  git('add', '-A');
+  git('-c', 'user.email=ci@example.com', '-c', 'user.name=ci', 'commit', '-q', '-m', 'pipeline');
+  return repo;
+}
+
+function pipeline(repo: string) {
+  const result = spawnSync(GITLAB_CI_LOCAL, ['--force-shell-executor', '--no-color'], {
+    cwd: repo,
+    encoding: 'utf8',
+    env: { ...process.env, FORCE_COLOR: '0' },
+    timeout: 240_000,
+  });
+  recordWritten('gitlab-ci-local stdout', result.stdout);
+  recordWritten('gitlab-ci-local stderr', result.stderr);
+  return { code: result.status, out: `${result.stdout}\n${result.stderr}` };
+}
+
+describe('GitLab component through gitlab-ci-local', () => {
+  it('migrates, and the deploy job reads MIGRATE_REVISION from the dotenv report', async () => {
+    db = await freshDatabase();
+    const run = pipeline(project(db.url, 'example'));
+    expect(run.code, run.out).toBe(0);
+    expect(run.out).toMatch(/PASS\s+migrate/);
+    expect(run.out).toContain('deploying against revision 3 (add-users-last-login), status applied');
+    expect((await migrationRows(db)).map((r) => r.id)).toEqual([0, 1, 2, 3]);
+  });
+
+  it('stops the pipeline at a failed migration: deploy never starts', async () => {
+    db = await freshDatabase();
+    const run = pipeline(project(db.url, { '1_ok.sql': 'CREATE TABLE ok (id int);', '2_broken.sql': 'CREATE TABLE broken (id nosuchtype);' }));
+    expect(run.code).not.toBe(0);
+    expect(run.out).toMatch(/FAIL\s+migrate/);
+    expect(run.out).toMatch(/db\/2_broken\.sql failed at line 1, column \d+: 42704 type "nosuchtype" does not exist/);
+    expect(run.out).not.toContain('deploying against revision');
+    expect((await migrationRows(db)).map((r) => r.id)).toEqual([0, 1]);
+  });
+
+  it('reads the dotenv report as GitLab would: MIGRATE_* keys only, one line each', async () => {
+    db = await freshDatabase();
+    const repo = project(db.url, 'example');
+    pipeline(repo);
+    const report = readFileSync(path.join(repo, 'migrate.env'), 'utf8');
+    recordWritten('migrate.env', report);
+    const lines = report.trim().split('\n');
+    expect(lines.map((l) => l.split('=')[0])).toEqual([
+      'MIGRATE_STATUS',
+      'MIGRATE_REVISION',
+      'MIGRATE_REVISION_NAME',
+      'MIGRATE_PREVIOUS_REVISION',
+      'MIGRATE_APPLIED_COUNT',
+      'MIGRATE_PENDING_COUNT',
+      'MIGRATE_BACKUP_PATH',
+    ]);
+    for (const line of lines) expect(line).toMatch(/^[A-Z_]+=[^\s"']*$/);
+  });
+});
