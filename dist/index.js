@@ -48568,6 +48568,8 @@ function annotation(location) {
 }
 /** GitHub Actions through @actions/core: INPUT_* variables, step outputs, groups, annotations, job summary. */
 function githubPlatform() {
+    // An error annotated on its file already is the failure; do not annotate it a second time.
+    let annotated;
     return {
         workspace: process.env.GITHUB_WORKSPACE || process.cwd(),
         tempDir: process.env.RUNNER_TEMP || external_node_os_.tmpdir(),
@@ -48575,7 +48577,10 @@ function githubPlatform() {
         mask: (secret) => core_setSecret(secret),
         info: (message) => info(message),
         warning: (message) => warning(message),
-        error: (message, location) => core_error(message, annotation(location)),
+        error: (message, location) => {
+            annotated = message;
+            core_error(message, annotation(location));
+        },
         group: (title, fn) => group(title, fn),
         setOutput: (name, value) => setOutput(name, value),
         writeSummary: async (markdown) => {
@@ -48583,9 +48588,10 @@ function githubPlatform() {
                 return;
             await summary.addRaw(markdown, true).write();
         },
-        fail: (message) => {
-            // The annotation with file and line was already emitted where the error happened.
-            setFailed(message);
+        fail: (message, location) => {
+            if (annotated !== message)
+                core_error(message, annotation(location));
+            process.exitCode = 1;
         },
     };
 }
