@@ -48992,7 +48992,7 @@ function driftMessage(file, row) {
     }
     const cause = encodingOnlyDifference(file, row.hash);
     if (cause) {
-        return `${base}, but only ${cause} differ; ${fix}; keep git from converting line endings with "*.sql -text" in .gitattributes.`;
+        return `${base}, but the only difference is ${cause}; ${fix}; keep git from converting line endings with "*.sql -text" in .gitattributes.`;
     }
     return `${base}; ${fix}.`;
 }
