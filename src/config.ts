@@ -202,8 +202,10 @@ export function parseDatabaseUrl(value: string, problems: string[], emptyHint?: 
     return fail('contains whitespace; remove it, or percent-encode it in the password (a space is %20)');
   }
   let url: URL;
+  // libpq allows user@/db?host=/socket/dir (no host before the path); WHATWG URL does not.
+  const noHost = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*@(?=[/?#]|$)/.test(text);
   try {
-    url = new URL(text);
+    url = new URL(noHost ? text.replace(/@(?=[/?#]|$)/, '@localhost') : text);
   } catch {
     return fail(
       'cannot be parsed as a URL; percent-encode special characters in the user name and password ' +
@@ -224,7 +226,7 @@ export function parseDatabaseUrl(value: string, problems: string[], emptyHint?: 
   if (user === undefined || password === undefined || database === undefined) return undefined;
 
   const socketHost = url.searchParams.get('host') ?? '';
-  const host = url.hostname.replace(/^\[|\]$/g, '') || socketHost;
+  const host = (noHost ? '' : url.hostname.replace(/^\[|\]$/g, '')) || socketHost;
   if (host === '') {
     return fail('has no host; use postgres://user:password@host:5432/database');
   }
