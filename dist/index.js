@@ -45540,8 +45540,10 @@ function parseDatabaseUrl(value, problems, emptyHint) {
         return fail('contains whitespace; remove it, or percent-encode it in the password (a space is %20)');
     }
     let url;
+    // libpq allows user@/db?host=/socket/dir (no host before the path); WHATWG URL does not.
+    const noHost = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*@(?=[/?#]|$)/.test(text);
     try {
-        url = new URL(text);
+        url = new URL(noHost ? text.replace(/@(?=[/?#]|$)/, '@localhost') : text);
     }
     catch {
         return fail('cannot be parsed as a URL; percent-encode special characters in the user name and password ' +
@@ -45562,7 +45564,7 @@ function parseDatabaseUrl(value, problems, emptyHint) {
     if (user === undefined || password === undefined || database === undefined)
         return undefined;
     const socketHost = url.searchParams.get('host') ?? '';
-    const host = url.hostname.replace(/^\[|\]$/g, '') || socketHost;
+    const host = (noHost ? '' : url.hostname.replace(/^\[|\]$/g, '')) || socketHost;
     if (host === '') {
         return fail('has no host; use postgres://user:password@host:5432/database');
     }
@@ -48650,6 +48652,7 @@ async function describeLockHolder(client) {
         const { rows } = await client.query(`SELECT a.pid, a.application_name, host(a.client_addr) AS client_addr, a.backend_start, a.state
          FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
         WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+          AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
           AND ((l.classid::int8 << 32) | l.objid::int8) = ${MIGRATION_LOCK_KEY}`);
         const holder = rows[0];
         if (!holder)

@@ -62,6 +62,7 @@ export async function describeLockHolder(client: pg.Client): Promise<string> {
       `SELECT a.pid, a.application_name, host(a.client_addr) AS client_addr, a.backend_start, a.state
          FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
         WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+          AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
           AND ((l.classid::int8 << 32) | l.objid::int8) = ${MIGRATION_LOCK_KEY}`,
     );
     const holder = rows[0];

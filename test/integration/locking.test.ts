@@ -18,6 +18,7 @@ function manyMigrations(count: number): string {
 async function lockHolders(): Promise<number> {
   const rows = await db.query<{ n: string }>(
     `SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1
+       AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
        AND ((classid::int8 << 32) | objid::int8) = ${MIGRATION_LOCK_KEY}`,
   );
   return Number(rows[0]!.n);
@@ -89,7 +90,8 @@ describe('the migration lock', () => {
       await new Promise((resolve) => setTimeout(resolve, 50));
       seen = await db.query(
         `SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-          WHERE l.locktype = 'advisory' AND l.granted AND ((l.classid::int8 << 32) | l.objid::int8) = ${MIGRATION_LOCK_KEY}`,
+          WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+            AND ((l.classid::int8 << 32) | l.objid::int8) = ${MIGRATION_LOCK_KEY}`,
       );
     }
     await running;
