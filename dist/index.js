@@ -48629,13 +48629,13 @@ async function acquireMigrationLock(client, timeoutMs) {
     catch (error) {
         if (error.code !== '55P03')
             throw error;
+        await client.query('RESET lock_timeout');
         throw new errors/* UserError */.yo(`Timed out after lock-wait-timeout (${Math.round(timeoutMs / 1000)} s) waiting for the migration lock, held by ` +
             `${await describeLockHolder(client)}; wait for that run to finish, end that session if it is stuck ` +
             '(SELECT pg_terminate_backend(pid)), or raise lock-wait-timeout.', { cause: error });
     }
-    finally {
-        await client.query('RESET lock_timeout');
-    }
+    // Only on success: after a lost connection this would hide the real error.
+    await client.query('RESET lock_timeout');
 }
 /** Release the lock; a failure is only a warning, because the lock also ends with the session. */
 async function releaseMigrationLock(client, log) {

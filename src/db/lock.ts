@@ -27,15 +27,16 @@ export async function acquireMigrationLock(client: pg.Client, timeoutMs: number)
     await client.query(`SELECT pg_advisory_lock(${MIGRATION_LOCK_KEY})`);
   } catch (error) {
     if ((error as { code?: string }).code !== '55P03') throw error;
+    await client.query('RESET lock_timeout');
     throw new UserError(
       `Timed out after lock-wait-timeout (${Math.round(timeoutMs / 1000)} s) waiting for the migration lock, held by ` +
         `${await describeLockHolder(client)}; wait for that run to finish, end that session if it is stuck ` +
         '(SELECT pg_terminate_backend(pid)), or raise lock-wait-timeout.',
       { cause: error },
     );
-  } finally {
-    await client.query('RESET lock_timeout');
   }
+  // Only on success: after a lost connection this would hide the real error.
+  await client.query('RESET lock_timeout');
 }
 
 /** Release the lock; a failure is only a warning, because the lock also ends with the session. */
