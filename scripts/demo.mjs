@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseOutputFile } from './github-output.mjs';
 import { createDatabase, startLocalPostgres } from './local-postgres.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
@@ -12,20 +13,6 @@ const out = path.join(root, '.tmp', 'demo');
 mkdirSync(out, { recursive: true });
 const outputFile = path.join(out, 'outputs.txt');
 const summaryFile = path.join(out, 'summary.md');
-
-/** GITHUB_OUTPUT's `name<<DELIMITER ... DELIMITER` blocks as a map. */
-function readOutputs(file) {
-  const outputs = {};
-  const lines = readFileSync(file, 'utf8').split('\n');
-  for (let i = 0; i < lines.length; i += 1) {
-    const head = /^([^<]+)<<(.+)$/.exec(lines[i]);
-    if (!head) continue;
-    const value = [];
-    for (i += 1; i < lines.length && lines[i] !== head[2]; i += 1) value.push(lines[i]);
-    outputs[head[1]] = value.join('\n');
-  }
-  return outputs;
-}
 
 console.log('Starting a throwaway PostgreSQL ...');
 const server = await startLocalPostgres();
@@ -49,7 +36,7 @@ try {
   });
   status = run.status ?? 1;
   console.log(`\nExit code: ${status}\nOutputs:`);
-  for (const [name, value] of Object.entries(readOutputs(outputFile))) console.log(`  ${name} = ${value}`);
+  for (const [name, value] of Object.entries(parseOutputFile(readFileSync(outputFile, 'utf8')))) console.log(`  ${name} = ${value}`);
   console.log(`\nJob summary (markdown): ${path.relative(process.cwd(), summaryFile) || summaryFile}`);
 } finally {
   await server.stop();

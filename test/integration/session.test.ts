@@ -12,6 +12,15 @@ function recordingClock(sleeps: number[]): Clock {
   return { now: systemClock.now, sleep: (ms) => (sleeps.push(ms), systemClock.sleep(Math.min(ms, 300))) };
 }
 
+/** A table `busy` held in ACCESS EXCLUSIVE mode by another session's open transaction. */
+async function lockedTable() {
+  await db.query('CREATE TABLE busy (id int)');
+  const blocker = await db.client('long-transaction');
+  await blocker.query('BEGIN');
+  await blocker.query('LOCK TABLE busy IN ACCESS EXCLUSIVE MODE');
+  return blocker;
+}
+
 describe('settings, timeouts and retries', () => {
   it('applies settings to the migrations session', async () => {
     db = await freshDatabase();
@@ -44,10 +53,7 @@ describe('settings, timeouts and retries', () => {
 
   it('retries a migration blocked by lock_timeout and succeeds once the blocker commits', async () => {
     db = await freshDatabase();
-    await db.query('CREATE TABLE busy (id int)');
-    const blocker = await db.client('long-transaction');
-    await blocker.query('BEGIN');
-    await blocker.query('LOCK TABLE busy IN ACCESS EXCLUSIVE MODE');
+    const blocker = await lockedTable();
     const dir = migrationsDir({ '1_alter.sql': 'ALTER TABLE busy ADD COLUMN x int;' });
     const sleeps: number[] = [];
     const p = recordingPlatform({ 'database-url': db.url, 'migrations-dir': dir, settings: 'lock_timeout=200ms', 'lock-retries': '10' });
@@ -68,10 +74,7 @@ describe('settings, timeouts and retries', () => {
 
   it('without retries fails on the lock timeout with the migration not applied', async () => {
     db = await freshDatabase();
-    await db.query('CREATE TABLE busy (id int)');
-    const blocker = await db.client('long-transaction');
-    await blocker.query('BEGIN');
-    await blocker.query('LOCK TABLE busy IN ACCESS EXCLUSIVE MODE');
+    const blocker = await lockedTable();
     const dir = migrationsDir({ '1_alter.sql': 'ALTER TABLE busy ADD COLUMN x int;' });
     const p = recordingPlatform({ 'database-url': db.url, 'migrations-dir': dir, settings: 'lock_timeout=200ms' });
     await runOn(p);

@@ -2,23 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { parseOutputFile } from '../../scripts/github-output.mjs';
 import { recordWritten } from './leaks.js';
 
 export const ROOT = path.resolve('.');
-
-/** GITHUB_OUTPUT's `name<<DELIMITER ... DELIMITER` blocks as a map. */
-export function parseOutputFile(text: string): Record<string, string> {
-  const outputs: Record<string, string> = {};
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i += 1) {
-    const head = /^([^<=]+)<<(.+)$/.exec(lines[i]!);
-    if (!head) continue;
-    const value: string[] = [];
-    for (i += 1; i < lines.length && lines[i] !== head[2]; i += 1) value.push(lines[i]!);
-    outputs[head[1]!] = value.join('\n');
-  }
-  return outputs;
-}
 
 export interface ActionRun {
   readonly code: number | null;

@@ -1,0 +1,1 @@
+export function parseOutputFile(text: string): Record<string, string>;
