@@ -35406,10 +35406,13 @@ function urlFromLibpqEnv(env) {
     const params = new URLSearchParams();
     if (socket)
         params.set('host', host);
+    if (socket)
+        params.set('port', port);
     if (env.PGSSLMODE)
         params.set('sslmode', env.PGSSLMODE);
     const query = params.size > 0 ? `?${params.toString()}` : '';
-    return `postgres://${enc(user)}${password}@${socket ? '' : host.includes(':') ? `[${host}]` : host}:${port}/${enc(env.PGDATABASE || user)}${query}`;
+    const authority = socket ? '' : `${host.includes(':') ? `[${host}]` : host}:${port}`;
+    return `postgres://${enc(user)}${password}@${authority}/${enc(env.PGDATABASE || user)}${query}`;
 }
 const SECTION = (name) => `migrate_${name.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '')}`.slice(0, 60);
 /** The CLI platform: flags and environment in; lines on stdout; GitLab log sections when in GitLab CI. */
@@ -35417,14 +35420,12 @@ function cliPlatform(flags, io) {
     const gitlab = io.env.GITLAB_CI === 'true';
     const colour = io.tty && !io.env.NO_COLOR && !gitlab;
     const paint = (code, text) => (colour ? `\u001b[${code}m${text}\u001b[0m` : text);
-    const outputs = {};
     let printedError;
     const at = (location) => location ? `${location.file}${location.line === undefined ? '' : `:${location.line}`}${location.column === undefined ? '' : `:${location.column}`}: ` : '';
     return {
         workspace: io.cwd, // a GitLab job starts in CI_PROJECT_DIR
         tempDir: external_node_os_.tmpdir(),
         emptyDatabaseUrlHint: 'set --database-url, or DATABASE_URL, or the libpq variables PGHOST, PGUSER, PGPASSWORD and PGDATABASE (in GitLab: a masked CI/CD variable; check that it is not limited to protected branches or another environment)',
-        outputs,
         getInput(name) {
             const value = flags[name];
             if (value !== undefined)
@@ -35454,9 +35455,7 @@ function cliPlatform(flags, io) {
                     io.write(`\u001b[0Ksection_end:${io.now()}:${id}\r\u001b[0K`);
             }
         },
-        setOutput(name, value) {
-            outputs[name] = value;
-        },
+        setOutput: () => undefined, // the CLI's results are its log's last line and the --dotenv report
         writeSummary: async () => undefined, // the CLI prints its own result block
         fail(message, location) {
             if (printedError !== message)
@@ -35718,26 +35717,35 @@ function messageOf(error) {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1378);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3189);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(452);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3189);
 /**
  * The bundle's entry: the only module with side effects. The GitHub runner runs this file; the package's
  * `bin/migrate-action.js` marks the process as the CLI first and then loads this same bundle.
  */
 
 
+
 const CLI = Symbol.for('migrate-action.cli');
-if (globalThis[CLI]) {
-    process.exitCode = await (0,_cli_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .ak)(process.argv.slice(2), {
-        env: process.env,
-        cwd: process.cwd(),
-        tty: Boolean(process.stdout.isTTY),
-        write: (line) => process.stdout.write(`${line}\n`),
-        writeError: (line) => process.stderr.write(`${line}\n`),
-        now: () => Math.floor(Date.now() / 1000),
-    });
+try {
+    if (globalThis[CLI]) {
+        process.exitCode = await (0,_cli_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .ak)(process.argv.slice(2), {
+            env: process.env,
+            cwd: process.cwd(),
+            tty: Boolean(process.stdout.isTTY),
+            write: (line) => process.stdout.write(`${line}\n`),
+            writeError: (line) => process.stderr.write(`${line}\n`),
+            now: () => Math.floor(Date.now() / 1000),
+        });
+    }
+    else {
+        await (0,_main_js__WEBPACK_IMPORTED_MODULE_2__/* .run */ .eF)();
+    }
 }
-else {
-    await (0,_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .eF)();
+catch (error) {
+    // runOn reports every expected failure itself; this is the last net for a bug, still one line.
+    process.stderr.write(`migrate-action: unexpected error: ${(0,_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .messageOf */ .bD)(error)}\n`);
+    process.exitCode = 1;
 }
 
 __webpack_async_result__();

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import type { FileLocation } from '../errors.js';
-import type { InputName, OutputName } from '../inputs.js';
+import type { InputName } from '../inputs.js';
 import type { Platform } from './types.js';
 
 export interface CliEnvironment {
@@ -28,19 +28,20 @@ export function urlFromLibpqEnv(env: NodeJS.ProcessEnv): string {
   const port = env.PGPORT || '5432';
   const params = new URLSearchParams();
   if (socket) params.set('host', host);
+  if (socket) params.set('port', port);
   if (env.PGSSLMODE) params.set('sslmode', env.PGSSLMODE);
   const query = params.size > 0 ? `?${params.toString()}` : '';
-  return `postgres://${enc(user)}${password}@${socket ? '' : host.includes(':') ? `[${host}]` : host}:${port}/${enc(env.PGDATABASE || user)}${query}`;
+  const authority = socket ? '' : `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return `postgres://${enc(user)}${password}@${authority}/${enc(env.PGDATABASE || user)}${query}`;
 }
 
 const SECTION = (name: string) => `migrate_${name.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '')}`.slice(0, 60);
 
 /** The CLI platform: flags and environment in; lines on stdout; GitLab log sections when in GitLab CI. */
-export function cliPlatform(flags: Partial<Record<InputName, string>>, io: CliEnvironment): Platform & { outputs: Partial<Record<OutputName, string>> } {
+export function cliPlatform(flags: Partial<Record<InputName, string>>, io: CliEnvironment): Platform {
   const gitlab = io.env.GITLAB_CI === 'true';
   const colour = io.tty && !io.env.NO_COLOR && !gitlab;
   const paint = (code: string, text: string) => (colour ? `\u001b[${code}m${text}\u001b[0m` : text);
-  const outputs: Partial<Record<OutputName, string>> = {};
   let printedError: string | undefined;
   const at = (location?: FileLocation) =>
     location ? `${location.file}${location.line === undefined ? '' : `:${location.line}`}${location.column === undefined ? '' : `:${location.column}`}: ` : '';
@@ -49,7 +50,6 @@ export function cliPlatform(flags: Partial<Record<InputName, string>>, io: CliEn
     tempDir: os.tmpdir(),
     emptyDatabaseUrlHint:
       'set --database-url, or DATABASE_URL, or the libpq variables PGHOST, PGUSER, PGPASSWORD and PGDATABASE (in GitLab: a masked CI/CD variable; check that it is not limited to protected branches or another environment)',
-    outputs,
     getInput(name) {
       const value = flags[name];
       if (value !== undefined) return value;
@@ -73,9 +73,7 @@ export function cliPlatform(flags: Partial<Record<InputName, string>>, io: CliEn
         if (gitlab) io.write(`\u001b[0Ksection_end:${io.now()}:${id}\r\u001b[0K`);
       }
     },
-    setOutput(name, value) {
-      outputs[name] = value;
-    },
+    setOutput: () => undefined, // the CLI's results are its log's last line and the --dotenv report
     writeSummary: async () => undefined, // the CLI prints its own result block
     fail(message, location) {
       if (printedError !== message) io.writeError(`${paint('31', 'error:')} ${at(location)}${message}`);

@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { parseArgs } from '../../src/cli/args.js';
+import { parseConfig, type RawInputs } from '../../src/config.js';
+import { INPUTS } from '../../src/inputs.js';
+import { cliPlatform, urlFromLibpqEnv } from '../../src/platform/cli.js';
+
+const defaults = () => Object.fromEntries(INPUTS.map((i) => [i.name, 'default' in i ? i.default : ''])) as unknown as RawInputs;
+
+function io(env: Record<string, string>, tty = false) {
+  const out: string[] = [];
+  return { out, io: { env, cwd: '/work', tty, write: (l: string) => out.push(l), writeError: (l: string) => out.push(`E ${l}`), now: () => 1700000000 } };
+}
+
+describe('CLI platform', () => {
+  it('folds each phase into a GitLab collapsible section inside GitLab CI', async () => {
+    const { out, io: env } = io({ GITLAB_CI: 'true' });
+    const platform = cliPlatform({}, env);
+    await platform.group('Take the migration lock', async () => platform.info('Lock taken.'));
+    expect(out).toEqual([
+      '\u001b[0Ksection_start:1700000000:migrate_take_the_migration_lock[collapsed=false]\r\u001b[0KTake the migration lock',
+      'Lock taken.',
+      '\u001b[0Ksection_end:1700000000:migrate_take_the_migration_lock\r\u001b[0K',
+    ]);
+  });
+
+  it('prints plain headings without colour off a terminal, and colours on one', async () => {
+    const plain = io({});
+    await cliPlatform({}, plain.io).group('Apply', async () => undefined);
+    expect(plain.out).toEqual(['== Apply']);
+    const tty = io({}, true);
+    cliPlatform({}, tty.io).error('bad', { file: 'db/1_a.sql', line: 3 });
+    expect(tty.out).toEqual(['E \u001b[31merror:\u001b[0m db/1_a.sql:3: bad']);
+    const noColor = io({ NO_COLOR: '1' }, true);
+    cliPlatform({}, noColor.io).warning('careful');
+    expect(noColor.out).toEqual(['E warning: careful']);
+  });
+
+  it('prints a failure once even when it was already shown as an error', () => {
+    const { out, io: env } = io({});
+    const platform = cliPlatform({}, env);
+    platform.error('Migration x failed', { file: 'x.sql' });
+    platform.fail('Migration x failed', { file: 'x.sql' });
+    platform.fail('Input y is bad.');
+    expect(out).toEqual(['E error: x.sql: Migration x failed', 'E error: Input y is bad.']);
+  });
+
+  it('takes the URL from the flag, then DATABASE_URL, then the libpq variables', () => {
+    const env = { DATABASE_URL: 'postgres://a@h/d', PGHOST: 'other' };
+    expect(cliPlatform({ 'database-url': 'postgres://flag@h/d' }, io(env).io).getInput('database-url')).toBe('postgres://flag@h/d');
+    expect(cliPlatform({}, io(env).io).getInput('database-url')).toBe('postgres://a@h/d');
+    expect(cliPlatform({}, io({ PGHOST: 'db', PGUSER: 'app', PGPASSWORD: 'p@ss/w', PGDATABASE: 'shop', PGSSLMODE: 'require' }).io).getInput('database-url')).toBe(
+      'postgres://app:p%40ss%2Fw@db:5432/shop?sslmode=require',
+    );
+    const socket = urlFromLibpqEnv({ PGHOST: '/var/run/postgresql', PGUSER: 'app' });
+    expect(socket).toBe('postgres://app@/app?host=%2Fvar%2Frun%2Fpostgresql&port=5432');
+    // and the config parser accepts it (libpq's socket form)
+    expect(parseConfig({ ...defaults(), 'database-url': socket }, { workspace: '/w', tempDir: '/t' }).endpoint).toMatchObject({ host: '/var/run/postgresql', database: 'app' });
+    expect(urlFromLibpqEnv({})).toBe('');
+  });
+});
+
+describe('CLI arguments', () => {
+  it('maps flags to inputs; --settings repeats; booleans may stand alone', () => {
+    expect(parseArgs(['apply', '--migrations-dir=db', '--settings', 'lock_timeout=5s', '--settings', 'statement_timeout=1min', '--backup', '--dotenv', 'out.env'])).toEqual({
+      kind: 'run',
+      inputs: { command: 'apply', 'migrations-dir': 'db', backup: 'true', settings: 'lock_timeout=5s\nstatement_timeout=1min' },
+      dotenv: 'out.env',
+    });
+    expect(parseArgs(['plan', '--summary', 'false', '--target-revision', ''])).toMatchObject({ inputs: { summary: 'false', 'target-revision': '' } });
+  });
+});
