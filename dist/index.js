@@ -49111,15 +49111,22 @@ async function applyMigration(client, migration, options) {
         }
     }
 }
+/**
+ * The SQL sent to the server: the file without a leading byte-order mark, which PostgreSQL would read as
+ * part of the first keyword. The hash stays over the file as written, as postgres-migrations computes it.
+ */
+function executableSql(migration) {
+    return migration.sql.replace(/^\uFEFF/, '');
+}
 async function runOnce(client, migration) {
     if (!migration.transaction) {
-        await client.query(migration.sql);
+        await client.query(executableSql(migration));
         await recordApplied(client, migration);
         return;
     }
     await client.query('BEGIN');
     try {
-        await client.query(migration.sql);
+        await client.query(executableSql(migration));
         await recordApplied(client, migration);
         await client.query('COMMIT');
     }
@@ -49130,7 +49137,7 @@ async function runOnce(client, migration) {
 }
 function apply_failure(migration, error, attempts) {
     const fields = pgFields(error);
-    const at = fields.position === undefined ? undefined : lineAndColumn(migration.sql, fields.position);
+    const at = fields.position === undefined ? undefined : lineAndColumn(executableSql(migration), fields.position);
     const location = { file: migration.label, line: at?.line, column: at?.column };
     const where = at === undefined ? '' : migration.kind === 'js' ? ` at line ${at.line} of the SQL from generateSql()` : ` at line ${at.line}, column ${at.column}`;
     const parts = [

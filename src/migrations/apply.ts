@@ -110,15 +110,23 @@ export async function applyMigration(client: pg.Client, migration: MigrationFile
   }
 }
 
+/**
+ * The SQL sent to the server: the file without a leading byte-order mark, which PostgreSQL would read as
+ * part of the first keyword. The hash stays over the file as written, as postgres-migrations computes it.
+ */
+export function executableSql(migration: MigrationFile): string {
+  return migration.sql.replace(/^\uFEFF/, '');
+}
+
 async function runOnce(client: pg.Client, migration: MigrationFile): Promise<void> {
   if (!migration.transaction) {
-    await client.query(migration.sql);
+    await client.query(executableSql(migration));
     await recordApplied(client, migration);
     return;
   }
   await client.query('BEGIN');
   try {
-    await client.query(migration.sql);
+    await client.query(executableSql(migration));
     await recordApplied(client, migration);
     await client.query('COMMIT');
   } catch (error) {
@@ -129,7 +137,7 @@ async function runOnce(client: pg.Client, migration: MigrationFile): Promise<voi
 
 function failure(migration: MigrationFile, error: unknown, attempts: number): MigrationFailed {
   const fields = pgFields(error);
-  const at = fields.position === undefined ? undefined : lineAndColumn(migration.sql, fields.position);
+  const at = fields.position === undefined ? undefined : lineAndColumn(executableSql(migration), fields.position);
   const location: FileLocation = { file: migration.label, line: at?.line, column: at?.column };
   const where =
     at === undefined ? '' : migration.kind === 'js' ? ` at line ${at.line} of the SQL from generateSql()` : ` at line ${at.line}, column ${at.column}`;
