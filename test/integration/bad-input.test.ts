@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runOn } from '../../src/main.js';
 import { libpqEnv } from '../../src/migrations/backup.js';
 import { freshDatabase, migrationRows, type TestDatabase } from '../support/db.js';
