@@ -35622,6 +35622,15 @@ function fatalConnectMessage(error, endpoint) {
     }
     return `Cannot connect to ${where}: ${message}${typeof code === 'string' ? ` (${code})` : ''}; check database-url.`;
 }
+/**
+ * Ask the server (PostgreSQL 14 and later) to check every second that we are still there while a
+ * statement runs: if this job is killed in the middle of a migration, the server rolls it back and frees
+ * the migration lock within seconds, not when a long statement happens to end. Older servers lack the
+ * setting; there the lock is freed when the statement ends.
+ */
+async function watchForDeadClient(client) {
+    await client.query('SET client_connection_check_interval = 1000').catch(() => undefined);
+}
 /** pg's client settings for our URL, with our application_name so that lock holders can be told apart. */
 function clientConfig(databaseUrl, connectionTimeoutMillis) {
     const parsed = (0,pg_connection_string_esm/* parse */.qg)(databaseUrl);
@@ -35647,6 +35656,7 @@ async function connectWithWait(databaseUrl, endpoint, waitTimeoutMs, clock, log)
         try {
             await client.connect();
             client.on('error', (error) => log.warning(`Database connection error: ${(0,errors/* messageOf */.bD)(error)}`));
+            await watchForDeadClient(client);
             log.info(`Connected to ${describeEndpoint(endpoint)} as ${endpoint.user} after ${attempts} attempt(s).`);
             return client;
         }

@@ -4,6 +4,7 @@ export function databaseUrl(options: { port: number; user?: string; password?: s
 export interface LocalPostgres {
   readonly port: number;
   readonly url: string;
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 export function startLocalPostgres(options?: { password?: string; port?: number }): Promise<LocalPostgres>;

@@ -42,7 +42,7 @@ export async function startLocalPostgres({ password = TEST_PASSWORD, port: wante
     user: 'postgres',
     password,
     authMethod: 'scram-sha-256',
-    persistent: false,
+    persistent: true, // stop() removes the data itself, so that restart() can keep it
     createPostgresUser: process.getuid?.() === 0,
     initdbFlags: ['--no-sync', '--encoding=UTF8'],
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${databaseDir}`, '-c', 'fsync=off', '-c', 'max_connections=200'],
@@ -55,6 +55,11 @@ export async function startLocalPostgres({ password = TEST_PASSWORD, port: wante
   return {
     port,
     url,
+    /** Stop the server (a fast shutdown: sessions are terminated) and start it again on the same data. */
+    async restart() {
+      await server.stop();
+      await server.start();
+    },
     async stop() {
       await server.stop().catch(() => undefined);
       await rm(databaseDir, { recursive: true, force: true });

@@ -53,6 +53,16 @@ export function fatalConnectMessage(error: unknown, endpoint: Endpoint): string 
   return `Cannot connect to ${where}: ${message}${typeof code === 'string' ? ` (${code})` : ''}; check database-url.`;
 }
 
+/**
+ * Ask the server (PostgreSQL 14 and later) to check every second that we are still there while a
+ * statement runs: if this job is killed in the middle of a migration, the server rolls it back and frees
+ * the migration lock within seconds, not when a long statement happens to end. Older servers lack the
+ * setting; there the lock is freed when the statement ends.
+ */
+async function watchForDeadClient(client: pg.Client): Promise<void> {
+  await client.query('SET client_connection_check_interval = 1000').catch(() => undefined);
+}
+
 /** pg's client settings for our URL, with our application_name so that lock holders can be told apart. */
 export function clientConfig(databaseUrl: string, connectionTimeoutMillis: number): pg.ClientConfig {
   const parsed = parse(databaseUrl);
@@ -85,6 +95,7 @@ export async function connectWithWait(
     try {
       await client.connect();
       client.on('error', (error) => log.warning(`Database connection error: ${messageOf(error)}`));
+      await watchForDeadClient(client);
       log.info(`Connected to ${describeEndpoint(endpoint)} as ${endpoint.user} after ${attempts} attempt(s).`);
       return client;
     } catch (error) {

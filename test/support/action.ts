@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,12 +15,14 @@ export interface ActionRun {
   readonly summary: string;
 }
 
-/**
- * Run the built bundle as the GitHub runner does: `node dist/index.js` with INPUT_* variables (names
- * upper-cased, hyphens kept), GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files, GITHUB_WORKSPACE. Everything
- * it writes goes to the leak check.
- */
-export function runBundle(inputs: Record<string, string>, extraEnv: Record<string, string> = {}): ActionRun {
+interface Prepared {
+  readonly env: Record<string, string>;
+  readonly outputFile: string;
+  readonly summaryFile: string;
+}
+
+/** The runner's environment for one step: INPUT_* (upper-cased, hyphens kept) and the files it reads back. */
+function prepare(inputs: Record<string, string>, extraEnv: Record<string, string>): Prepared {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'migrate-action-runner-'));
   const outputFile = path.join(dir, 'output');
   const summaryFile = path.join(dir, 'summary.md');
@@ -37,12 +39,36 @@ export function runBundle(inputs: Record<string, string>, extraEnv: Record<strin
     ...extraEnv,
   };
   for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
-  const result = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'index.js')], { cwd: ROOT, env, encoding: 'utf8', timeout: 120_000 });
-  const outputText = readFileSync(outputFile, 'utf8');
-  const summary = readFileSync(summaryFile, 'utf8');
-  recordWritten('bundle stdout', result.stdout);
-  recordWritten('bundle stderr', result.stderr);
+  return { env, outputFile, summaryFile };
+}
+
+function collect(prepared: Prepared, code: number | null, stdout: string, stderr: string): ActionRun {
+  const outputText = readFileSync(prepared.outputFile, 'utf8');
+  const summary = readFileSync(prepared.summaryFile, 'utf8');
+  recordWritten('bundle stdout', stdout);
+  recordWritten('bundle stderr', stderr);
   recordWritten('GITHUB_OUTPUT', outputText);
   recordWritten('GITHUB_STEP_SUMMARY', summary);
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr, outputs: parseOutputFile(outputText), summary };
+  return { code, stdout, stderr, outputs: parseOutputFile(outputText), summary };
+}
+
+const BUNDLE = () => path.join(ROOT, 'dist', 'index.js');
+
+/** Run the built bundle as the GitHub runner does, and wait for it. Everything it writes goes to the leak check. */
+export function runBundle(inputs: Record<string, string>, extraEnv: Record<string, string> = {}): ActionRun {
+  const prepared = prepare(inputs, extraEnv);
+  const result = spawnSync(process.execPath, [BUNDLE()], { cwd: ROOT, env: prepared.env, encoding: 'utf8', timeout: 120_000 });
+  return collect(prepared, result.status, result.stdout, result.stderr);
+}
+
+/** Start the bundle as a child process (to race it, or to kill it); `done` resolves when it exits. */
+export function startBundle(inputs: Record<string, string>, extraEnv: Record<string, string> = {}): { child: ChildProcess; done: Promise<ActionRun> } {
+  const prepared = prepare(inputs, extraEnv);
+  const child = spawn(process.execPath, [BUNDLE()], { cwd: ROOT, env: prepared.env });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const done = new Promise<ActionRun>((resolve) => child.on('close', (code) => resolve(collect(prepared, code, stdout, stderr))));
+  return { child, done };
 }
