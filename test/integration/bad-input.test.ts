@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runOn } from '../../src/main.js';
 import { libpqEnv } from '../../src/migrations/backup.js';
-import { freshDatabase, migrationRows, type TestDatabase } from '../support/db.js';
+import { freshDatabase, localPgDump, migrationRows, serverMajor, type TestDatabase } from '../support/db.js';
 import { migrationsDir, recordingPlatform } from '../support/platform.js';
 
 /**
@@ -14,22 +14,31 @@ import { migrationsDir, recordingPlatform } from '../support/platform.js';
  * and the database byte for byte as before (schema dump and migrations table).
  */
 let db: TestDatabase;
-let pgDump: string;
 const EXAMPLE = path.resolve('migrations-example');
+// A schema dump where the machine's pg_dump can dump this server, and the catalog in any case.
+const dump = localPgDump();
+const dumpable = dump !== undefined && dump.major >= (await serverMajor());
 
 beforeAll(async () => {
-  pgDump = execFileSync('sh', ['-c', 'command -v pg_dump'], { encoding: 'utf8' }).trim();
   db = await freshDatabase('bad');
   await runOn(recordingPlatform({ 'database-url': db.url, 'migrations-dir': EXAMPLE, 'target-revision': '1' }));
 });
 afterAll(async () => db?.close());
 
 async function snapshot(): Promise<string> {
-  const schema = execFileSync(pgDump, ['--schema-only', '--no-owner'], { env: libpqEnv(db.url), encoding: 'utf8' })
-    .split('\n')
-    .filter((line) => !/^\\(un)?restrict /.test(line))
-    .join('\n');
-  return `${schema}\n${JSON.stringify(await db.query('SELECT id, name, hash, executed_at FROM migrations ORDER BY id'))}`;
+  const schema = dumpable
+    ? execFileSync(dump!.path, ['--schema-only', '--no-owner'], { env: libpqEnv(db.url), encoding: 'utf8' })
+        .split('\n')
+        .filter((line) => !/^\\(un)?restrict /.test(line))
+        .join('\n')
+    : '';
+  const catalog = await db.query(
+    `SELECT c.relname, c.relkind, a.attname, format_type(a.atttypid, a.atttypmod) AS type
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0
+      WHERE n.nspname = 'public' ORDER BY 1, 3`,
+  );
+  const rows = await db.query('SELECT id, name, hash, executed_at FROM migrations ORDER BY id');
+  return `${schema}\n${JSON.stringify(catalog)}\n${JSON.stringify(rows)}`;
 }
 
 /** The example migrations plus extra files (or a function that damages the copy). */

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, inject, it } from 'vitest';
 import { createDatabase, startLocalPostgres } from '../../scripts/local-postgres.mjs';
 import { MIGRATION_LOCK_KEY } from '../../src/db/lock.js';
 import { startBundle } from '../support/action.js';
-import { freshDatabase, migrationRows, tableNames, type TestDatabase } from '../support/db.js';
+import { freshDatabase, migrationRows, serverMajor, tableNames, type TestDatabase } from '../support/db.js';
 import { migrationsDir } from '../support/platform.js';
 
 /**
@@ -17,6 +17,7 @@ afterEach(async () => {
   db = undefined;
 });
 
+const MAJOR = await serverMajor();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function numbered(count: number, body: (i: number) => string = (i) => `CREATE TABLE t${i} (id int PRIMARY KEY, v text);\nINSERT INTO t${i} VALUES (${i}, 'x');`): string {
@@ -95,13 +96,19 @@ describe('faults and load', () => {
     );
     child.kill('SIGKILL');
     await done;
-    // the server notices the dead client (client_connection_check_interval) while the blocker still holds on
-    const freedAfter = await until(async () => !(await lockHeld(db!)), 10_000);
-    expect(freedAfter).toBeLessThan(5_000);
+    if (MAJOR >= 14) {
+      // the server notices the dead client (client_connection_check_interval) while the blocker still holds on
+      const freedAfter = await until(async () => !(await lockHeld(db!)), 10_000);
+      expect(freedAfter).toBeLessThan(5_000);
+      await blocker.query('COMMIT');
+    } else {
+      // PostgreSQL 13 has no such check: the session ends when its statement does, here when the blocker lets go
+      await blocker.query('COMMIT');
+      await until(async () => !(await lockHeld(db!)), 10_000);
+    }
     expect(await tableNames(db)).toEqual(['a', 'gate', 'migrations']);
     expect((await migrationRows(db)).map((r) => r.id)).toEqual([0, 1]);
 
-    await blocker.query('COMMIT');
     const rerun = await startBundle({ 'database-url': db.url, 'migrations-dir': dir }).done;
     expect(rerun.code, rerun.stdout).toBe(0);
     expect(rerun.outputs).toMatchObject({ status: 'applied', 'previous-revision': '1', revision: '2', applied: '["2_gated.sql"]' });
@@ -109,7 +116,7 @@ describe('faults and load', () => {
   }, 90_000);
 
   it('the server restarted mid-migration: the run fails promptly and clearly, outputs say what is applied, a rerun finishes', async () => {
-    const server = await startLocalPostgres({ password: inject('testPassword') });
+    const server = await startLocalPostgres({ password: inject('testPassword'), major: MAJOR });
     try {
       const url = await createDatabase(server.url, 'restart');
       const dir = migrationsDir({

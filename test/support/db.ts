@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import pg from 'pg';
@@ -49,4 +50,27 @@ export async function migrationRows(db: TestDatabase): Promise<{ id: number; nam
 export async function tableNames(db: TestDatabase): Promise<string[]> {
   const rows = await db.query<{ t: string }>("SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1");
   return rows.map((r) => r.t);
+}
+
+/** The major version of the test server. */
+export async function serverMajor(): Promise<number> {
+  const client = new pg.Client({ connectionString: inject('adminUrl') });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
+    return Math.floor(Number(rows[0]!.v) / 10_000);
+  } finally {
+    await client.end();
+  }
+}
+
+/** The machine's pg_dump (path and major), or undefined when there is none. */
+export function localPgDump(): { path: string; major: number } | undefined {
+  try {
+    const file = execFileSync('sh', ['-c', 'command -v pg_dump'], { encoding: 'utf8' }).trim();
+    const major = Number(/\(PostgreSQL\) (\d+)/.exec(execFileSync(file, ['--version'], { encoding: 'utf8' }))?.[1]);
+    return file && major ? { path: file, major } : undefined;
+  } catch {
+    return undefined;
+  }
 }
