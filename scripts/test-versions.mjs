@@ -15,9 +15,10 @@ for (const major of majors) {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const summary = /Tests\s+(.*)/.exec(run.stdout)?.[1]?.trim() ?? 'no summary';
-  results.push({ major, ok: run.status === 0, summary, seconds: ((Date.now() - started) / 1000).toFixed(1) });
-  console.log(`PostgreSQL ${major}: ${run.status === 0 ? 'pass' : 'FAIL'} (${summary}) in ${results.at(-1).seconds} s`);
-  if (run.status !== 0) process.stdout.write(run.stdout.split('\n').filter((l) => /FAIL|×|Error/.test(l)).slice(0, 30).join('\n') + '\n');
+  const ok = run.status === 0 && !/\bfailed\b/.test(summary);
+  results.push({ major, ok, summary, seconds: ((Date.now() - started) / 1000).toFixed(1) });
+  console.log(`PostgreSQL ${major}: ${ok ? 'pass' : 'FAIL'} (${summary}) in ${results.at(-1).seconds} s`);
+  if (!ok) process.stdout.write(run.stdout.split('\n').filter((l) => /FAIL|×|Error/.test(l)).slice(0, 30).join('\n') + '\n');
 }
 const failed = results.filter((r) => !r.ok);
 console.log(`${results.length - failed.length} passed, ${failed.length} failed`);

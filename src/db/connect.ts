@@ -91,7 +91,8 @@ export async function connectWithWait(
   for (;;) {
     attempts += 1;
     const remaining = deadline - clock.now();
-    const client = new pg.Client(clientConfig(databaseUrl, Math.max(1_000, Math.min(remaining, 10_000))));
+    // An attempt never outlives the deadline by much: a host that drops packets must not stretch wait-timeout.
+    const client = new pg.Client(clientConfig(databaseUrl, Math.max(250, Math.min(remaining, 10_000))));
     try {
       await client.connect();
       client.on('error', (error) => log.warning(`Database connection error: ${messageOf(error)}`));
