@@ -167,6 +167,11 @@ function userFiles(files: readonly MigrationFile[]): MigrationFile[] {
 /** Read the applied rows, check drift, and return the pending files (all of them, in id order). */
 async function readState(client: pg.Client, config: Config, deps: RunDeps, progress: Progress): Promise<{ rows: AppliedRow[]; pending: MigrationFile[] }> {
   return deps.log.group('Read applied migrations', async () => {
+    // Settings first: a search_path among them decides which `migrations` table is read and written.
+    if (config.settings.length > 0) {
+      await applySettings(client, config.settings);
+      deps.log.info(`Session settings: ${config.settings.map((s) => `${s.name}=${s.value}`).join(', ')}.`);
+    }
     const rows = await readAppliedRows(client);
     progress.previous = revisionOf(rows);
     progress.revision = progress.previous;
@@ -204,7 +209,9 @@ async function withLock(client: pg.Client, config: Config, deps: RunDeps, progre
     try {
       await acquireMigrationLock(client, config.lockWaitTimeoutMs);
     } catch (error) {
-      // Still report the revision that is really applied: read it without the lock, change nothing.
+      // Still report the revision that is really applied: read it without the lock (with the settings,
+      // for their search_path), change nothing.
+      await applySettings(client, config.settings).catch(() => undefined);
       const rows = await readAppliedRows(client).catch(() => undefined);
       if (rows) progress.previous = progress.revision = revisionOf(rows);
       throw error;
@@ -255,10 +262,6 @@ async function apply(client: pg.Client, config: Config, deps: RunDeps, progress:
   }
 
   await log.group(`Apply ${userFiles(toRun).length} migration(s)`, async () => {
-    if (config.settings.length > 0) {
-      await applySettings(client, config.settings);
-      log.info(`Session settings: ${config.settings.map((s) => `${s.name}=${s.value}`).join(', ')}.`);
-    }
     for (const migration of toRun) {
       const t0 = clock.now();
       log.info(migration.id === 0 ? 'Creating the migrations table ...' : `Applying ${migration.label}${migration.transaction ? '' : ' (without a transaction)'} ...`);
