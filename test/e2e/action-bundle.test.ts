@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../scripts/local-postgres.mjs';
@@ -120,5 +121,18 @@ describe('dist/index.js as the GitHub runner runs it', () => {
     const after = runBundle({ ...base, command: 'check' });
     expect(after.code).toBe(0);
     expect(after.outputs).toMatchObject({ status: 'up-to-date', error: '' });
+  });
+
+  it('names an unreadable migration file and the fix, and touches nothing', async () => {
+    db = await freshDatabase();
+    const dir = migrationsDir({ '1_a.sql': 'CREATE TABLE a (id int);', '2_secret.sql': 'CREATE TABLE b (id int);' });
+    chmodSync(path.join(dir, '2_secret.sql'), 0o000);
+    chmodSync(dir, 0o755);
+    // root reads everything, so as root the bundle runs as the unprivileged postgres user
+    const user = process.getuid?.() === 0 ? { uid: Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })), gid: Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })) } : undefined;
+    const run = runBundle({ 'database-url': db.url, 'migrations-dir': dir }, {}, user);
+    expect(run.code).toBe(1);
+    expect(run.outputs.error).toMatch(/^Migration file .*2_secret\.sql cannot be read \(permission denied\); make it readable by the user that runs this step\.$/);
+    expect(await migrationRows(db)).toEqual([]);
   });
 });

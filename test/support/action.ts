@@ -1,5 +1,5 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseOutputFile } from '../../scripts/github-output.mjs';
@@ -54,10 +54,23 @@ function collect(prepared: Prepared, code: number | null, stdout: string, stderr
 
 const BUNDLE = () => path.join(ROOT, 'dist', 'index.js');
 
-/** Run the built bundle as the GitHub runner does, and wait for it. Everything it writes goes to the leak check. */
-export function runBundle(inputs: Record<string, string>, extraEnv: Record<string, string> = {}): ActionRun {
+/**
+ * Run the built bundle as the GitHub runner does, and wait for it (as another system user when `user` is
+ * given). Everything it writes goes to the leak check.
+ */
+export function runBundle(inputs: Record<string, string>, extraEnv: Record<string, string> = {}, user?: { uid: number; gid: number }): ActionRun {
   const prepared = prepare(inputs, extraEnv);
-  const result = spawnSync(process.execPath, [BUNDLE()], { cwd: ROOT, env: prepared.env, encoding: 'utf8', timeout: 120_000 });
+  let bundle = BUNDLE();
+  let cwd = ROOT;
+  if (user) {
+    // Another user may not be able to reach the checkout: give it its own copy of the bundle.
+    cwd = path.dirname(prepared.outputFile);
+    cpSync(path.dirname(bundle), path.join(cwd, 'dist'), { recursive: true });
+    bundle = path.join(cwd, 'dist', 'index.js');
+    prepared.env.GITHUB_WORKSPACE = cwd;
+    execFileSync('chown', ['-R', `${user.uid}:${user.gid}`, cwd]);
+  }
+  const result = spawnSync(process.execPath, [bundle], { cwd, env: prepared.env, encoding: 'utf8', timeout: 120_000, ...user });
   return collect(prepared, result.status, result.stdout, result.stderr);
 }
 
