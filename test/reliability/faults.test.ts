@@ -91,7 +91,7 @@ describe('faults and load', () => {
     });
     const { child, done } = startBundle({ 'database-url': db.url, 'migrations-dir': dir });
     await until(
-      async () => (await db!.query("SELECT 1 FROM pg_stat_activity WHERE application_name = 'migrate-action' AND wait_event_type = 'Lock'")).length > 0,
+      async () => (await db!.query("SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'migrate-action' AND wait_event_type = 'Lock'")).length > 0,
       20_000,
     );
     child.kill('SIGKILL');
@@ -128,7 +128,7 @@ describe('faults and load', () => {
       const { done } = startBundle({ 'database-url': url, 'migrations-dir': dir, 'wait-timeout': '30' });
       try {
         for (let i = 0; i < 400; i += 1) {
-          const { rows } = await watcher.query("SELECT 1 FROM pg_stat_activity WHERE application_name = 'migrate-action' AND query LIKE '%pg_sleep(3)%'");
+          const { rows } = await watcher.query("SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'migrate-action' AND query LIKE '%pg_sleep(3)%'");
           if (rows.length > 0) break;
           await sleep(50);
         }
