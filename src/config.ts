@@ -191,7 +191,8 @@ export function parseDatabaseUrl(value: string, problems: string[], emptyHint?: 
         'from a workflow and event that can read it',
     );
   }
-  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(text)?.[1];
+  // Only something followed by :// is shown as a scheme: a secret holding just `password:more` must not be echoed.
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(text)?.[1];
   if (scheme === undefined) {
     return fail('is not a URL; use postgres://user:password@host:5432/database');
   }
@@ -222,27 +223,34 @@ export function parseDatabaseUrl(value: string, problems: string[], emptyHint?: 
   };
   const user = decode(url.username, 'user name');
   const password = decode(url.password, 'password');
-  const database = decode(url.pathname.replace(/^\//, ''), 'database name');
-  if (user === undefined || password === undefined || database === undefined) return undefined;
+  const rawDatabase = url.pathname.replace(/^\//, '');
+  if (user === undefined || password === undefined || decode(rawDatabase, 'database name') === undefined) return undefined;
+  // As pg (pg-connection-string) reads it: decodeURI, so %2F or %40 stay as written.
+  const database = decodeURI(rawDatabase);
 
-  const socketHost = url.searchParams.get('host') ?? '';
-  const host = (noHost ? '' : url.hostname.replace(/^\[|\]$/g, '')) || socketHost;
+  // pg lets ?host=, ?port= and ?user= override the URL's own parts; describe what it will connect to.
+  const query = (name: string) => url.searchParams.get(name) || '';
+  const host = query('host') || (noHost ? '' : url.hostname.replace(/^\[|\]$/g, ''));
   if (host === '') {
     return fail('has no host; use postgres://user:password@host:5432/database');
   }
-  if (database === '' || database.includes('/')) {
+  if (database === '' || database.includes('/') || database.includes('@')) {
     return fail(
       database === ''
         ? 'has no database name; add it after the host, e.g. postgres://user:password@host:5432/app'
-        : 'has a "/" in the database name; percent-encode special characters in the password (/ as %2F)',
+        : `has a "${database.includes('/') ? '/' : '@'}" in the database name, so the password probably contains an unencoded "/"; ` +
+            'percent-encode special characters in the password (/ as %2F, @ as %40)',
     );
   }
   const sslmode = url.searchParams.get('sslmode');
   if (sslmode !== null && !SSL_MODES.includes(sslmode)) {
     return fail(`has sslmode=${sslmode.slice(0, 20)}, which is not an SSL mode; use one of ${SSL_MODES.join(', ')}`);
   }
-  const port = url.port === '' ? 5432 : Number(url.port);
-  return { user: user || '(default user)', host, port, database };
+  const port = Number(query('port') || url.port || 5432);
+  if (!Number.isInteger(port) || port < 1 || port > 65_535) {
+    return fail('has a port that is not a number from 1 to 65535; use e.g. postgres://user:password@host:5432/database');
+  }
+  return { user: query('user') || user || '(default user)', host, port, database };
 }
 
 /** `name=value` lines; blank lines and `#` comments are ignored. */

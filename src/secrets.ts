@@ -8,8 +8,10 @@ export function secretForms(databaseUrl: string): string[] {
   if (url === '') return [];
   forms.add(databaseUrl);
   forms.add(url);
-  const raw = rawPassword(url);
-  if (raw) {
+  // The password as written between `user:` and the last `@`, and as a URL parser (and pg) reads it: they
+  // differ when the query holds an `@` too. pg also takes a password from `?password=`.
+  for (const raw of [rawPassword(url), ...parsedPasswords(url)]) {
+    if (!raw) continue;
     forms.add(raw);
     let decoded = raw;
     try {
@@ -23,6 +25,15 @@ export function secretForms(databaseUrl: string): string[] {
     forms.add(decoded.replace(/[^A-Za-z0-9\-._~!$&'()*+,;=]/g, (c) => encodeURIComponent(c)));
   }
   return [...forms].filter((form) => form.length > 0).sort((a, b) => b.length - a.length);
+}
+
+function parsedPasswords(url: string): string[] {
+  try {
+    const parsed = new URL(url);
+    return [parsed.password, parsed.searchParams.get('password') ?? ''];
+  } catch {
+    return [];
+  }
 }
 
 /**

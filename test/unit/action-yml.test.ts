@@ -3,25 +3,50 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { INPUTS, OUTPUTS } from '../../src/inputs.js';
 
-const action = parse(readFileSync('action.yml', 'utf8'));
+interface ActionYml {
+  runs: unknown;
+  inputs: Record<string, { description?: unknown; default?: unknown; required?: unknown }>;
+  outputs: Record<string, { description?: unknown }>;
+}
+
+const action = parse(readFileSync('action.yml', 'utf8')) as ActionYml;
+const collapse = (text: unknown) => String(text).replace(/\s+/g, ' ').trim();
 
 describe('action.yml', () => {
   it('runs the bundle on node24', () => {
     expect(action.runs).toEqual({ using: 'node24', main: 'dist/index.js' });
   });
 
-  it('declares exactly the manifest inputs, in order, with their defaults and descriptions', () => {
+  it('declares exactly the manifest inputs, in order', () => {
     expect(Object.keys(action.inputs)).toEqual(INPUTS.map((i) => i.name));
-    for (const input of INPUTS) {
-      const spec = action.inputs[input.name];
-      expect(spec.description).toBe(input.description);
-      if ('default' in input) expect(String(spec.default)).toBe(input.default);
-      else expect(spec.required).toBe(true);
+  });
+
+  it.each(INPUTS.map((input) => [input.name, input] as const))('declares input %s as the manifest does', (_, input) => {
+    const spec = action.inputs[input.name]!;
+    expect(collapse(spec.description)).toBe(collapse(input.description));
+    expect(collapse(spec.description).length).toBeGreaterThan(10);
+    if ('default' in input) {
+      expect(spec).toHaveProperty('default');
+      // The runner passes strings: the YAML value must read back as the manifest's string.
+      expect(typeof spec.default).toBe('string');
+      expect(spec.default).toBe(input.default);
+      expect(spec.required ?? false).toBe(false);
+    } else {
+      expect(spec).not.toHaveProperty('default');
+      expect(spec.required).toBe(true);
     }
   });
 
-  it('declares exactly the manifest outputs', () => {
+  it('requires only database-url', () => {
+    expect(Object.entries(action.inputs).filter(([, spec]) => spec.required === true).map(([name]) => name)).toEqual(['database-url']);
+  });
+
+  it('declares exactly the manifest outputs, in order, with their descriptions', () => {
     expect(Object.keys(action.outputs)).toEqual(OUTPUTS.map((o) => o.name));
-    for (const output of OUTPUTS) expect(action.outputs[output.name].description).toBe(output.description);
+    for (const output of OUTPUTS) expect(collapse(action.outputs[output.name]!.description)).toBe(collapse(output.description));
+  });
+
+  it('has no keys beyond description on outputs (a JavaScript action sets them itself)', () => {
+    for (const spec of Object.values(action.outputs)) expect(Object.keys(spec)).toEqual(['description']);
   });
 });

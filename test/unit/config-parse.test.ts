@@ -1,3 +1,5 @@
+import path from 'node:path';
+import { parse as parsePg } from 'pg-connection-string';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig, type RawInputs } from '../../src/config.js';
 import { INPUTS } from '../../src/inputs.js';
@@ -5,7 +7,9 @@ import { redact, secretForms } from '../../src/secrets.js';
 
 const PASSWORD = 'p@ss:w/rd%#!';
 const URL_OK = `postgres://app:${encodeURIComponent(PASSWORD)}@db.internal:6543/shop?sslmode=require`;
-const places = { workspace: '/repo', tempDir: '/runner-temp' };
+const workspace = path.resolve('repo-root');
+const tempDir = path.resolve('runner-temp');
+const places = { workspace, tempDir };
 
 function raw(overrides: Partial<Record<string, string>> = {}): RawInputs {
   const base = Object.fromEntries(INPUTS.map((i) => [i.name, 'default' in i ? i.default : ''])) as Record<string, string>;
@@ -13,22 +17,32 @@ function raw(overrides: Partial<Record<string, string>> = {}): RawInputs {
 }
 
 function problems(overrides: Partial<Record<string, string>>): string[] {
+  let caught: unknown;
   try {
     parseConfig(raw(overrides), places);
   } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return [...(error as ConfigError).problems];
+    caught = error;
   }
-  throw new Error('expected a ConfigError');
+  expect(caught, `expected a ConfigError for ${JSON.stringify(overrides)}`).toBeInstanceOf(ConfigError);
+  const list = [...(caught as ConfigError).problems];
+  for (const problem of list) {
+    // one line, names the input
+    expect(problem).not.toMatch(/[\r\n]/);
+    expect(problem).toMatch(/^Input [a-z-]+ /);
+  }
+  return list;
 }
 
 describe('parseConfig', () => {
   it('parses the defaults into a frozen config', () => {
     const config = parseConfig(raw(), places);
-    expect(config).toMatchObject({
+    expect(config).toEqual({
       command: 'apply',
+      targetRevision: undefined,
+      backup: undefined,
+      databaseUrl: URL_OK,
       endpoint: { user: 'app', host: 'db.internal', port: 6543, database: 'shop' },
-      migrationsDir: '/repo/migrations',
+      migrationsDir: path.join(workspace, 'migrations'),
       migrationsDirLabel: 'migrations',
       lockWaitTimeoutMs: 300_000,
       waitTimeoutMs: 60_000,
@@ -36,27 +50,93 @@ describe('parseConfig', () => {
       summary: true,
       settings: [],
     });
-    expect(config.backup).toBeUndefined();
-    expect(config.targetRevision).toBeUndefined();
     expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.settings)).toBe(true);
+  });
+
+  it('resolves migrations-dir against the workspace, keeping the label as written', () => {
+    const config = parseConfig(raw({ 'migrations-dir': ' db/migrations ' }), places);
+    expect(config.migrationsDir).toBe(path.join(workspace, 'db', 'migrations'));
+    expect(config.migrationsDirLabel).toBe('db/migrations');
   });
 
   it('parses backup inputs with the runner temp dir as default home', () => {
-    expect(parseConfig(raw({ backup: 'true' }), places).backup).toEqual({ dir: '/runner-temp/migrate-backups', format: 'custom', pgDumpPath: undefined });
-    expect(parseConfig(raw({ backup: 'TRUE', 'backup-dir': 'dumps', 'backup-format': 'plain' }), places).backup).toMatchObject({ dir: '/repo/dumps', format: 'plain' });
+    expect(parseConfig(raw({ backup: 'true' }), places).backup).toEqual({
+      dir: path.join(tempDir, 'migrate-backups'),
+      format: 'custom',
+      pgDumpPath: undefined,
+    });
+    expect(parseConfig(raw({ backup: 'TRUE', 'backup-dir': 'dumps', 'backup-format': 'plain' }), places).backup).toMatchObject({
+      dir: path.join(workspace, 'dumps'),
+      format: 'plain',
+    });
+  });
+
+  describe.each([
+    ['lock-wait-timeout', 86_400, 'seconds', 1000],
+    ['wait-timeout', 3_600, 'seconds', 1000],
+    ['lock-retries', 100, 'retries', 1],
+  ] as const)('numeric input %s (max %d)', (name, max, unit, scale) => {
+    const key = ({ 'lock-wait-timeout': 'lockWaitTimeoutMs', 'wait-timeout': 'waitTimeoutMs', 'lock-retries': 'lockRetries' } as const)[name];
+
+    it.each([
+      ['0', 0],
+      ['7', 7],
+      [' 12 ', 12],
+      ['007', 7],
+      [String(max), max],
+    ])('accepts %j', (value, expected) => {
+      expect(parseConfig(raw({ [name]: value }), places)[key]).toBe(expected * scale);
+    });
+
+    it.each(['abc', '-5', '1.5', '2.0', '1e3', '0x10', '', '   ', '+3', '5s', '١٢'])('rejects %j as not a whole number', (value) => {
+      const list = problems({ [name]: value });
+      expect(list).toHaveLength(1);
+      expect(list[0]).toBe(
+        `Input ${name} ${JSON.stringify(value.replace(/\s+/g, ' '))} is not a whole number of ${unit}; use e.g. ${name}: ${
+          { 'lock-wait-timeout': '300', 'wait-timeout': '60', 'lock-retries': '3' }[name]
+        }.`,
+      );
+    });
+
+    it.each([String(max + 1), '99999999999999999999999'])('rejects %j as out of range', (value) => {
+      expect(problems({ [name]: value })).toEqual([`Input ${name} "${value}" is above the maximum of ${max} ${unit}.`]);
+    });
+  });
+
+  it.each(['apply', 'plan', 'check'])('accepts command %s', (command) => {
+    expect(parseConfig(raw({ command }), places).command).toBe(command);
+  });
+
+  it('accepts baseline with a target revision', () => {
+    expect(parseConfig(raw({ command: 'baseline', 'target-revision': ' 4 ' }), places)).toMatchObject({ command: 'baseline', targetRevision: 4 });
+  });
+
+  it.each(['migrate', 'APPLY', 'up', ''])('rejects command %j, listing the commands', (command) => {
+    expect(problems({ command })).toEqual([`Input command ${JSON.stringify(command)} is not a command; use one of apply, plan, check, baseline.`]);
   });
 
   it.each([
-    ['wait-timeout', 'abc', /Input wait-timeout "abc" is not a whole number of seconds; use e\.g\. wait-timeout: 60/],
-    ['wait-timeout', '1.5', /Input wait-timeout "1\.5" is not a whole number/],
-    ['wait-timeout', '99999', /Input wait-timeout "99999" is above the maximum of 3600 seconds/],
-    ['lock-wait-timeout', '-5', /Input lock-wait-timeout "-5" is not a whole number/],
-    ['lock-retries', '1000', /Input lock-retries "1000" is above the maximum of 100 retries/],
-    ['command', 'migrate', /Input command "migrate" is not a command; use one of apply, plan, check, baseline/],
-    ['summary', 'yes', /Input summary "yes" is not a boolean; use true or false/],
+    ['true', true],
+    ['True', true],
+    ['TRUE', true],
+    [' true ', true],
+    ['false', false],
+    ['False', false],
+    ['FALSE', false],
+  ])('reads summary %j as %s', (summary, expected) => {
+    expect(parseConfig(raw({ summary }), places).summary).toBe(expected);
+  });
+
+  it.each(['yes', 'no', '1', '0', 'on', 'tRuE', 'fals', ''])('rejects summary %j', (summary) => {
+    expect(problems({ summary })).toEqual([`Input summary ${JSON.stringify(summary)} is not a boolean; use true or false.`]);
+  });
+
+  it.each([
     ['backup', '1', /Input backup "1" is not a boolean/],
     ['backup-format', 'tar', /Input backup-format "tar" is not a backup format; use custom or plain/],
     ['target-revision', 'v2', /Input target-revision "v2" is not a migration id/],
+    ['target-revision', '-1', /Input target-revision "-1" is not a migration id/],
     ['target-revision', '0', /Input target-revision "0" must be 1 or more/],
     ['migrations-dir', '   ', /Input migrations-dir is empty/],
   ])('rejects %s=%j', (name, value, message) => {
@@ -65,60 +145,161 @@ describe('parseConfig', () => {
     expect(list[0]).toMatch(message);
   });
 
+  it('shortens a long value to one line in the message', () => {
+    const [problem] = problems({ 'wait-timeout': `${'x'.repeat(100)}\nsecond line` });
+    expect(problem).toBe(`Input wait-timeout "${'x'.repeat(57)}..." is not a whole number of seconds; use e.g. wait-timeout: 60.`);
+  });
+
   it('requires target-revision for baseline', () => {
     expect(problems({ command: 'baseline' })).toEqual([
       'Input target-revision is required for command baseline; set it to the id of the last migration the database already has.',
     ]);
   });
 
-  it('lists every bad input at once', () => {
-    expect(problems({ 'wait-timeout': 'x', 'lock-retries': 'y', command: 'z' })).toHaveLength(3);
+  it('lists every bad input at once, each naming its input, in one ConfigError', () => {
+    const bad = {
+      command: 'z',
+      'wait-timeout': 'x',
+      'lock-wait-timeout': '-1',
+      'lock-retries': '1.5',
+      summary: 'maybe',
+      'database-url': 'mysql://u:p@h/db',
+      settings: 'nonsense',
+      'migrations-dir': '',
+    };
+    const list = problems(bad);
+    expect(list.map((p) => /^Input ([a-z-]+)/.exec(p)?.[1]).sort()).toEqual(Object.keys(bad).sort());
+    let error: unknown;
+    try {
+      parseConfig(raw(bad), places);
+    } catch (e) {
+      error = e;
+    }
+    expect((error as Error).message).toBe(list.join(' | '));
+    expect((error as Error).message).not.toContain('\n');
+  });
+});
+
+describe('settings', () => {
+  it.each([
+    ['lock_timeout', 'Input settings line 1 "lock_timeout" is not name=value; write e.g. lock_timeout=5s.'],
+    ['=5s', 'Input settings line 1 "=5s" has no valid setting name; write a PostgreSQL parameter name such as lock_timeout=5s.'],
+    ['lock timeout=5s', 'Input settings line 1 "lock timeout=5s" has no valid setting name; write a PostgreSQL parameter name such as lock_timeout=5s.'],
+    ['1abc=5', 'Input settings line 1 "1abc=5" has no valid setting name; write a PostgreSQL parameter name such as lock_timeout=5s.'],
+    ['a.b.c=5', 'Input settings line 1 "a.b.c=5" has no valid setting name; write a PostgreSQL parameter name such as lock_timeout=5s.'],
+    ['lock_timeout=', 'Input settings line 1 "lock_timeout=" has an empty value; write e.g. lock_timeout=5s.'],
+    ['lock_timeout =   ', 'Input settings line 1 "lock_timeout =" has an empty value; write e.g. lock_timeout=5s.'],
+    ['lock_timeout=1s\nLOCK_TIMEOUT=2s', 'Input settings line 2 "LOCK_TIMEOUT=2s" sets LOCK_TIMEOUT a second time; keep one line per setting.'],
+  ])('rejects %j', (settings, message) => {
+    expect(problems({ settings })).toEqual([message]);
   });
 
-  it.each([
-    ['lock_timeout', /settings line 1 "lock_timeout" is not name=value/],
-    ['=5s', /settings line 1 "=5s" has no valid setting name/],
-    ['lock timeout=5s', /has no valid setting name/],
-    ['lock_timeout=', /has an empty value; write e\.g\. lock_timeout=5s/],
-    ['lock_timeout=1s\nLOCK_TIMEOUT=2s', /settings line 2 "LOCK_TIMEOUT=2s" sets LOCK_TIMEOUT a second time/],
-  ])('rejects settings %j', (settings, message) => {
-    expect(problems({ settings })[0]).toMatch(message);
+  it('reports every bad line with its line number, CRLF or LF', () => {
+    expect(problems({ settings: 'a=1\r\n\r\nbad\r\n# c\r\nb=\r\nc=3' })).toEqual([
+      'Input settings line 3 "bad" is not name=value; write e.g. lock_timeout=5s.',
+      'Input settings line 5 "b=" has an empty value; write e.g. b=5s.',
+    ]);
   });
 
   it('reads settings lines, skipping blanks and comments, CRLF or LF', () => {
-    const config = parseConfig(raw({ settings: '# migrations\r\nlock_timeout = 5s\r\n\r\nstatement_timeout=15min\r\nmyapp.flag=on' }), places);
+    const config = parseConfig(
+      raw({ settings: '# migrations\r\nlock_timeout = 5s\r\n\r\n   \n  # indented comment\nstatement_timeout=15min\r\nmyapp.flag=on\nsearch_path=a,b=c' }),
+      places,
+    );
     expect(config.settings).toEqual([
       { name: 'lock_timeout', value: '5s' },
       { name: 'statement_timeout', value: '15min' },
       { name: 'myapp.flag', value: 'on' },
+      { name: 'search_path', value: 'a,b=c' },
     ]);
+  });
+
+  it('accepts no settings at all', () => {
+    expect(parseConfig(raw({ settings: '\n# nothing\n\r\n' }), places).settings).toEqual([]);
   });
 });
 
 describe('database-url validation', () => {
   it.each([
-    ['', /is empty: the secret is probably not available to this event \(a pull request from a fork/],
-    ['mysql://u:p@h/db', /has scheme "mysql:", which is not PostgreSQL; use postgres:\/\/user:password@host:5432\/database/],
-    ['just-a-host', /is not a URL/],
-    ['postgres:///db', /has no host/],
-    ['postgres://u:p@host:5432', /has no database name/],
+    ['', /^Input database-url is empty: the secret is probably not available to this event \(a pull request from a fork/],
+    ['   ', /^Input database-url is empty: the secret is probably not available to this event/],
+    ['mysql://u:p@h/db', /^Input database-url has scheme "mysql:", which is not PostgreSQL; use postgres:\/\/user:password@host:5432\/database\.$/],
+    ['https://u:p@h/db', /has scheme "https:", which is not PostgreSQL/],
+    ['just-a-host', /^Input database-url is not a URL; use postgres:\/\/user:password@host:5432\/database\.$/],
+    ['postgres:///db', /^Input database-url has no host; use postgres:\/\/user:password@host:5432\/database\.$/],
+    ['postgres://u:p@/db', /has no host/],
+    ['postgres://u:p@host:5432', /^Input database-url has no database name; add it after the host/],
     ['postgres://u:p@host:5432/', /has no database name/],
-    ['postgres://u:%zz@host/db', /has bad percent-encoding in the password/],
-    ['postgres://u:pa/ss@host/db', /percent-encode special characters|has no database name|"\/" in the database name/],
+    ['postgres://u:p@host/?sslmode=require', /has no database name/],
+    ['postgres://u:%zz@host/db', /^Input database-url has bad percent-encoding in the password; write each special character as % and two hex digits \(% itself as %25\)\.$/],
+    ['postgres://u:50%@host/db', /has bad percent-encoding in the password/],
+    ['postgres://u%zz:pw@host/db', /has bad percent-encoding in the user name/],
+    ['postgres://u:pw@host/db%zz', /has bad percent-encoding in the database name/],
+    ['postgres://u:pa/ss@host/db', /cannot be parsed as a URL; percent-encode special characters in the user name and password \(@ as %40, : as %3A, \/ as %2F, # as %23, % as %25\)/],
+    ['postgres://u:1/2/3@host/db', /^Input database-url has a "\/" in the database name, so the password probably contains an unencoded "\/"; percent-encode special characters in the password \(\/ as %2F, @ as %40\)\.$/],
     ['postgres://u:p@host:99999/db', /cannot be parsed as a URL/],
-    ['postgres://u:p w@host/db', /contains whitespace/],
-    ['postgres://u:p@host/db?sslmode=maybe', /has sslmode=maybe, which is not an SSL mode/],
+    ['postgres://u:p w@host/db', /^Input database-url contains whitespace; remove it, or percent-encode it in the password \(a space is %20\)\.$/],
+    ['postgres://u:p@host/my db', /contains whitespace/],
+    ['postgres://u:p@host/db?sslmode=maybe', /^Input database-url has sslmode=maybe, which is not an SSL mode; use one of disable, allow, prefer, require, verify-ca, verify-full, no-verify\.$/],
+    ['postgres://u:p@host/db?sslmode=', /has sslmode=, which is not an SSL mode/],
   ])('rejects %j without showing the URL', (url, message) => {
     const list = problems({ 'database-url': url });
+    expect(list).toHaveLength(1);
     expect(list[0]).toMatch(message);
-    if (url.length > 0) expect(list[0]).not.toContain(url);
-    expect(list[0]).not.toMatch(/pa\/ss|p w|%zz/);
+    if (url.trim().length > 0) expect(list[0]).not.toContain(url);
   });
 
-  it('accepts a password with every URL-special character when encoded, and never shows it', () => {
-    const config = parseConfig(raw(), places);
-    expect(JSON.stringify({ ...config, databaseUrl: undefined })).not.toContain(encodeURIComponent(PASSWORD));
+  it.each(['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full', 'no-verify'])('accepts sslmode=%s', (mode) => {
+    expect(parseConfig(raw({ 'database-url': `postgres://u:p@h/db?sslmode=${mode}` }), places).endpoint.database).toBe('db');
+  });
+
+  it('accepts a password with every URL-special character when encoded, and keeps it out of the endpoint', () => {
+    for (const password of [PASSWORD, 'a@b', 'a:b', 'a/b', 'a%b', 'a#b', '@:/%#?&= ']) {
+      const url = `postgresql://app:${encodeURIComponent(password)}@db.internal/shop`;
+      const config = parseConfig(raw({ 'database-url': url }), places);
+      expect(config.databaseUrl).toBe(url);
+      expect(config.endpoint).toEqual({ user: 'app', host: 'db.internal', port: 5432, database: 'shop' });
+    }
+  });
+
+  it('trims surrounding whitespace', () => {
+    const config = parseConfig(raw({ 'database-url': `  ${URL_OK} \n` }), places);
     expect(config.databaseUrl).toBe(URL_OK);
+  });
+
+  it.each([
+    URL_OK.replace(/\?.*$/, ''),
+    'postgres://my%40user:x@[::1]:5433/my%40db',
+    'postgres://u:x@db.internal/weird%2Fname',
+    'postgres://u:x@db.internal/caf%C3%A9',
+    'postgres://u:x@h1/db?host=/var/run/postgresql&port=6000',
+    'postgres://u:x@h1/db?user=other',
+    'postgres://u:x@h1:7000/db',
+    'postgres://:x@h1/db?sslmode=verify-full',
+  ])('describes %s as pg will connect to it', (url) => {
+    const endpoint = parseConfig(raw({ 'database-url': url }), places).endpoint;
+    const pgView = parsePg(url);
+    expect(endpoint).toEqual({
+      user: pgView.user || '(default user)',
+      host: pgView.host,
+      port: Number(pgView.port || 5432),
+      database: pgView.database,
+    });
+  });
+
+  it.each(['postgres://u:p@host:0/db', 'postgres://u:p@host/db?port=x', 'postgres://u:p@host/db?port=70000'])(
+    'rejects the port of %s',
+    (url) => {
+      expect(problems({ 'database-url': url })).toEqual([
+        'Input database-url has a port that is not a number from 1 to 65535; use e.g. postgres://user:password@host:5432/database.',
+      ]);
+    },
+  );
+
+  it('rejects an @ in the path: a password with an unencoded / that the parser took for host:port', () => {
+    expect(problems({ 'database-url': 'postgres://app:2024/secret@db.example.com:5432' })).toEqual([
+      'Input database-url has a "@" in the database name, so the password probably contains an unencoded "/"; percent-encode special characters in the password (/ as %2F, @ as %40).',
+    ]);
   });
 
   it('accepts postgresql:// and a socket directory in ?host=', () => {
@@ -137,20 +318,121 @@ describe('database-url validation', () => {
   });
 });
 
+describe('the password never appears in a message or the endpoint', () => {
+  // Two distinctive halves around every character that needs encoding, so a partial leak is caught too.
+  const HEAD = 'Kq7Vw';
+  const TAIL = 'Zt9Lm';
+  const secret = `${HEAD}@:/%#${TAIL}`;
+  const passwords = [
+    secret, // nothing encoded
+    encodeURIComponent(secret), // properly encoded
+    secret.replace('%', '%25'), // only % encoded
+    `${HEAD}@${TAIL}`,
+    `${HEAD}:${TAIL}`,
+    `${HEAD}/${TAIL}`,
+    `${HEAD}%zz${TAIL}`,
+    `${HEAD}%${TAIL}`,
+    `${HEAD}#${TAIL}`,
+    `${HEAD}?${TAIL}`,
+    `${HEAD} ${TAIL}`,
+    `1234/${HEAD}${TAIL}`,
+    `1234/${HEAD}@${TAIL}`,
+    `1234#${HEAD}${TAIL}`,
+  ];
+  const templates = [
+    (pw: string) => `postgres://app:${pw}@db.internal:5432/shop`,
+    (pw: string) => `postgres://app:${pw}@db.internal:5432`,
+    (pw: string) => `postgres://app:${pw}@db.internal`,
+    (pw: string) => `postgres://app:${pw}@/shop`,
+    (pw: string) => `postgres://app:${pw}@db.internal/shop?sslmode=bogus`,
+    (pw: string) => `postgresql://app:${pw}@db.internal:99999/shop`,
+    (pw: string) => `mysql://app:${pw}@db.internal/shop`,
+    (pw: string) => `app:${pw}@db.internal/shop`,
+    (pw: string) => pw,
+    (pw: string) => `${pw}@db.internal/shop`,
+  ];
+  const cases = templates.flatMap((template) => passwords.map((pw) => [template(pw)] as const));
+
+  it.each(cases)('%s', (url) => {
+    let accepted: ReturnType<typeof parseConfig> | undefined;
+    let list: string[] = [];
+    try {
+      accepted = parseConfig(raw({ 'database-url': url }), places);
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      list = [...(error as ConfigError).problems];
+    }
+    const shown = accepted ? JSON.stringify(accepted.endpoint) : list.join('\n');
+    for (const part of [HEAD, TAIL, encodeURIComponent(secret)]) expect(shown).not.toContain(part);
+    if (!accepted) {
+      expect(list).toHaveLength(1);
+      expect(list[0]).toMatch(/^Input database-url /);
+    }
+  });
+});
+
 describe('secret forms', () => {
   it('covers the password as written, decoded and re-encoded, and the whole URL', () => {
     const forms = secretForms(URL_OK);
-    expect(forms).toEqual(expect.arrayContaining([URL_OK, PASSWORD, encodeURIComponent(PASSWORD)]));
+    expect(forms).toEqual(expect.arrayContaining([URL_OK, PASSWORD, encodeURIComponent(PASSWORD), new URL(URL_OK).password]));
+  });
+
+  it('covers the form the URL serializer writes, which leaves some characters unencoded', () => {
+    const password = "it's!*(x)";
+    const forms = secretForms(`postgres://u:${encodeURIComponent(password)}@h/db`);
+    expect(forms).toContain(password);
+    const serialized = new URL('postgres://u@h/db');
+    serialized.password = password;
+    expect(forms).toContain(serialized.password);
+  });
+
+  it('covers an untrimmed URL as given and trimmed', () => {
+    const forms = secretForms(`  ${URL_OK}\n`);
+    expect(forms).toEqual(expect.arrayContaining([`  ${URL_OK}\n`, URL_OK, PASSWORD]));
   });
 
   it('works on malformed URLs: an unencoded @ or / or bad % in the password', () => {
-    expect(secretForms('postgres://u:p@ss/w@host/db')).toContain('p@ss/w');
-    expect(secretForms('postgres://u:%zzsecret@host/db')).toContain('%zzsecret');
-    expect(secretForms('')).toEqual([]);
+    expect(secretForms('postgres://u:p@ss/w@host/db')).toEqual(expect.arrayContaining(['p@ss/w', 'p%40ss%2Fw']));
+    expect(secretForms('postgres://u:pa/ss@host/db')).toEqual(expect.arrayContaining(['pa/ss', 'pa%2Fss']));
+    expect(secretForms('postgres://u:%zzsecret@host/db')).toEqual(expect.arrayContaining(['%zzsecret', '%25zzsecret']));
+    expect(secretForms('postgres://u:50%@host/db')).toContain('50%');
+    expect(secretForms('postgres://u:a:b:c@host/db')).toEqual(expect.arrayContaining(['a:b:c', 'a%3Ab%3Ac']));
   });
 
-  it('redacts every form, longest first', () => {
+  it('covers the password when the query string holds an @ too', () => {
+    const forms = secretForms('postgres://u:Pw1234567@host/db?application_name=me@ci');
+    expect(forms).toContain('Pw1234567');
+  });
+
+  it('covers a password given as ?password=, which pg reads', () => {
+    const forms = secretForms('postgres://u@host/db?password=Qw%2Ferty1234');
+    expect(forms).toEqual(expect.arrayContaining(['Qw/erty1234', 'Qw%2Ferty1234']));
+    expect(parsePg('postgres://u@host/db?password=Qw%2Ferty1234').password).toBe('Qw/erty1234');
+  });
+
+  it('has only the URL when there is no password, and nothing for an empty input', () => {
+    expect(secretForms('postgres://u@host/db')).toEqual(['postgres://u@host/db']);
+    expect(secretForms('postgres://host/db')).toEqual(['postgres://host/db']);
+    expect(secretForms('')).toEqual([]);
+    expect(secretForms('  \n')).toEqual([]);
+  });
+
+  it('lists longer forms first, without empty ones', () => {
     const forms = secretForms(URL_OK);
-    expect(redact(`url ${URL_OK} pw ${PASSWORD} enc ${encodeURIComponent(PASSWORD)}`, forms)).toBe('url *** pw *** enc ***');
+    expect(forms.every((form, i) => i === 0 || forms[i - 1]!.length >= form.length)).toBe(true);
+    expect(forms).not.toContain('');
+  });
+
+  it('redacts every occurrence of every form', () => {
+    const forms = secretForms(URL_OK);
+    const encoded = encodeURIComponent(PASSWORD);
+    expect(redact(`url ${URL_OK} pw ${PASSWORD} enc ${encoded}; again ${PASSWORD}${PASSWORD} and ${encoded}`, forms)).toBe(
+      'url *** pw *** enc ***; again ****** and ***',
+    );
+  });
+
+  it('redacts nothing when there are no secrets, and ignores empty ones', () => {
+    expect(redact('plain text', [])).toBe('plain text');
+    expect(redact('plain text', [''])).toBe('plain text');
   });
 });

@@ -35,9 +35,74 @@ describe('outputs', () => {
     });
   });
 
+  it('sets every output when the database is up to date', () => {
+    const upToDate: RunResult = { ...applied, status: 'up-to-date', previous: applied.revision, applied: [] };
+    expect(toOutputs(upToDate)).toEqual({
+      status: 'up-to-date',
+      revision: '3',
+      'revision-name': 'add-email',
+      'previous-revision': '3',
+      'applied-count': '0',
+      applied: '[]',
+      'pending-count': '0',
+      pending: '[]',
+      'backup-path': '',
+      error: '',
+    });
+  });
+
+  it('reports revision 0 with an empty name for a database without migrations', () => {
+    const none = { id: 0, name: '' };
+    expect(toOutputs({ ...applied, status: 'up-to-date', previous: none, revision: none, applied: [] })).toMatchObject({
+      revision: '0',
+      'revision-name': '',
+      'previous-revision': '0',
+    });
+  });
+
   it('leaves what is unknown empty when the database was never read', () => {
     const failed: RunResult = { command: 'apply', status: 'failed', applied: [], durationMs: 0, error: { message: 'Input x is bad.', expected: true } };
-    expect(toOutputs(failed)).toMatchObject({ status: 'failed', revision: '', 'revision-name': '', 'previous-revision': '', 'pending-count': '', pending: '', error: 'Input x is bad.' });
+    expect(toOutputs(failed)).toEqual({
+      status: 'failed',
+      revision: '',
+      'revision-name': '',
+      'previous-revision': '',
+      'applied-count': '0',
+      applied: '[]',
+      'pending-count': '',
+      pending: '',
+      'backup-path': '',
+      error: 'Input x is bad.',
+    });
+  });
+
+  it('reports what is really applied after a failure in the middle', () => {
+    const failed: RunResult = {
+      ...applied,
+      status: 'failed',
+      applied: applied.applied.slice(0, 1),
+      revision: { id: 2, name: 'index' },
+      pending: ['3_add-email.sql', '4_more.sql'],
+      error: { message: 'Migration db/3_add-email.sql failed.', expected: true },
+    };
+    expect(toOutputs(failed)).toEqual({
+      status: 'failed',
+      revision: '2',
+      'revision-name': 'index',
+      'previous-revision': '1',
+      'applied-count': '1',
+      applied: '["2_index.sql"]',
+      'pending-count': '2',
+      pending: '["3_add-email.sql","4_more.sql"]',
+      'backup-path': '',
+      error: 'Migration db/3_add-email.sql failed.',
+    });
+  });
+
+  it('writes file names as JSON, quotes and all', () => {
+    const outputs = toOutputs({ ...applied, applied: [{ ...applied.applied[0]!, fileName: '2_"q"\\.sql' }], pending: ['3_a b.sql'] });
+    expect(JSON.parse(outputs.applied)).toEqual(['2_"q"\\.sql']);
+    expect(JSON.parse(outputs.pending)).toEqual(['3_a b.sql']);
   });
 
   it('writes the dotenv report within GitLab rules', () => {
@@ -81,6 +146,87 @@ describe('job summary', () => {
     expect(md).toContain('PostgreSQL error code `42601`');
     expect(md).toContain('The deploy that depends on this step will not run.');
     expect(md).toContain('### Still pending\n\n- `2_index.sql`\n- `3_add-email.sql`');
+  });
+
+  it('shows the database, command, status and total duration', () => {
+    const md = renderSummary(applied);
+    expect(md).toContain('| Database | `db:5432/shop` |');
+    expect(md).toContain('| Command | `apply` |');
+    expect(md).toContain('| Status | `applied` |');
+    expect(md).toContain('| Applied | 2 |');
+    expect(md).toContain('| Pending | 0 |');
+    expect(md).toContain('| Duration | 1.5 s |');
+    expect(md).not.toContain('### Still pending');
+  });
+
+  it('shows one revision, not an arrow, when nothing changed', () => {
+    const md = renderSummary({ ...applied, status: 'up-to-date', previous: applied.revision, applied: [] });
+    expect(md).toContain('## ✅ Database up to date');
+    expect(md).toContain('| Revision | 3 (add-email) |');
+    expect(md).not.toContain('→');
+    expect(md).not.toContain('### Applied');
+  });
+
+  it('shows an empty database as revision 0 (none)', () => {
+    const md = renderSummary({ ...applied, previous: { id: 0, name: '' } });
+    expect(md).toContain('| Revision | 0 (none) → 3 (add-email) |');
+  });
+
+  it('says unknown for what a run that never reached the database cannot know', () => {
+    const md = renderSummary({
+      command: 'apply',
+      status: 'failed',
+      applied: [],
+      durationMs: 3,
+      error: { message: 'Input database-url is empty: set it.', expected: true },
+    });
+    expect(md).toContain('## ❌ Migration failed');
+    expect(md).toContain('| Revision | unknown |');
+    expect(md).toContain('| Pending | unknown |');
+    expect(md).not.toContain('| Database |');
+    expect(md).toContain('### Error\n\n```text\nInput database-url is empty: set it.\n```');
+    expect(md).not.toContain('**`'); // no file location
+    expect(md).not.toContain('PostgreSQL error code');
+  });
+
+  it('formats durations in ms below a second and in tenths of seconds above', () => {
+    const md = renderSummary({
+      ...applied,
+      applied: [999.4, 1000, 61_049].map((durationMs, i) => ({ id: i + 2, fileName: `${i + 2}_x.sql`, label: `db/${i + 2}_x.sql`, durationMs, transaction: true })),
+    });
+    expect(md).toContain('| 2 | `db/2_x.sql` | yes | 999 ms |');
+    expect(md).toContain('| 3 | `db/3_x.sql` | yes | 1.0 s |');
+    expect(md).toContain('| 4 | `db/4_x.sql` | yes | 61.0 s |');
+  });
+
+  it('keeps every table row to its columns when names hold | < > and newlines', () => {
+    const odd = 'db/2_a|b<img src=x>\nc.sql';
+    const md = renderSummary({
+      ...applied,
+      status: 'failed',
+      revision: { id: 2, name: 'a|b<i>' },
+      applied: [{ id: 2, fileName: '2_a|b.sql', label: odd, durationMs: 5, transaction: true }],
+      pending: ['3_x|<y>.sql'],
+      error: { message: 'Migration db/3_x|<y>.sql failed: ```<script>alert(1)</script>```', location: { file: 'db/3_x|<y>.sql', line: 2 }, expected: true },
+    });
+    expect(md).toContain('| 2 | `db/2_a\\|b&lt;img src=x&gt; c.sql` | yes | 5 ms |');
+    expect(md).toContain('| Revision | 1 (create-users) → 2 (a\\|b&lt;i&gt;) |');
+    expect(md).toContain('**`db/3_x\\|&lt;y&gt;.sql`, line 2**');
+    expect(md).toContain('- `3_x\\|&lt;y&gt;.sql`');
+    // The message stays inside its code block: a ``` in it cannot close the fence.
+    const error = md.slice(md.indexOf('### Error'));
+    const fences = error.split('\n').filter((line) => line.startsWith('```'));
+    expect(fences).toEqual(['```text', '```']);
+    expect(error).toContain("Migration db/3_x|<y>.sql failed: '''<script>alert(1)</script>'''");
+    // No HTML outside code blocks, and every table row has the columns of its header.
+    const outsideFences = md.replace(/```text\n[\s\S]*?\n```/g, '');
+    expect(outsideFences).not.toMatch(/<(img|i|y|script)\b/);
+    const tables = md.split('\n\n').filter((block) => block.startsWith('|'));
+    expect(tables).toHaveLength(2);
+    for (const table of tables) {
+      const cells = table.split('\n').map((row) => row.replace(/\\\|/g, '').split('|').length);
+      expect(new Set(cells).size, table).toBe(1);
+    }
   });
 
   it('escapes names that would break the markdown', () => {
