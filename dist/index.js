@@ -48801,56 +48801,72 @@ function validateFileNames(fileNames, dirLabel) {
 /**
  * Load and validate every migration file in `dir`, before any database I/O. Returns id 0 (the table
  * migration) followed by 1..N. Errors name the file and the fix.
+ *
+ * Files are read synchronously, one after the other: for thousands of small files that is several times
+ * faster than asynchronous reads, each of which is a round trip through libuv's thread pool (measured by
+ * `npm run bench`, no-op at N=1,000 and 10,000). Nothing else runs in the meantime anyway.
  */
 async function loadMigrations(dir, dirLabel) {
     let entries;
     try {
-        const stat = await external_node_fs_.promises.stat(dir);
-        if (!stat.isDirectory()) {
+        if (!(0,external_node_fs_.statSync)(dir).isDirectory()) {
             throw new errors/* UserError */.yo(`migrations-dir "${dirLabel}" is a file, not a directory; point it at the directory of migration files.`);
         }
-        entries = await external_node_fs_.promises.readdir(dir);
+        entries = (0,external_node_fs_.readdirSync)(dir, { withFileTypes: true });
     }
     catch (error) {
         if (error instanceof errors/* UserError */.yo)
             throw error;
         throw new errors/* UserError */.yo(describeFsError(error, `migrations-dir "${dirLabel}"`, 'directory'), { cause: error });
     }
-    const named = validateFileNames(entries, dirLabel);
-    const realDir = await external_node_fs_.promises.realpath(dir);
+    const named = validateFileNames(entries.map((e) => e.name), dirLabel);
+    const types = new Map(entries.map((e) => [e.name, e]));
+    const realDir = (0,external_node_fs_.realpathSync)(dir);
     const files = [tableMigration()];
     for (const file of named)
-        files.push(await loadOne(dir, realDir, dirLabel, file));
+        files.push(await loadOne(dir, realDir, dirLabel, file, types.get(file.fileName)));
     return files;
 }
-async function loadOne(dir, realDir, dirLabel, file) {
+/** Reused for every file: migrations are small, so one read fills it and a short read means the end. */
+const scratch = Buffer.allocUnsafe(256 * 1024);
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+/** The file's text; throws TypeError on bytes that are not UTF-8. */
+function readText(fullPath) {
+    const fd = (0,external_node_fs_.openSync)(fullPath, 'r');
+    try {
+        const length = (0,external_node_fs_.readSync)(fd, scratch, 0, scratch.length, 0);
+        return utf8.decode(length < scratch.length ? scratch.subarray(0, length) : (0,external_node_fs_.readFileSync)(fd));
+    }
+    finally {
+        (0,external_node_fs_.closeSync)(fd);
+    }
+}
+async function loadOne(dir, realDir, dirLabel, file, entry) {
     const fullPath = external_node_path_.join(dir, file.fileName);
     const label = `${dirLabel}/${file.fileName}`;
     const location = { file: label };
-    let bytes;
+    let contents;
     try {
-        const real = await external_node_fs_.promises.realpath(fullPath);
-        if (external_node_path_.relative(realDir, real).startsWith('..')) {
-            throw new errors/* UserError */.yo(`Migration file ${label} is a link to a file outside ${dirLabel}; copy the file into the directory instead.`, { location });
+        // A plain file in the directory needs no checks; a link must stay inside it and lead to a file.
+        if (!entry.isFile()) {
+            if (!entry.isSymbolicLink() || !(0,external_node_fs_.statSync)(fullPath).isFile()) {
+                throw new errors/* UserError */.yo(`Migration file ${label} is not a regular file; remove it or rename it so it does not end in .${file.kind}.`, {
+                    location,
+                });
+            }
+            if (external_node_path_.relative(realDir, (0,external_node_fs_.realpathSync)(fullPath)).startsWith('..')) {
+                throw new errors/* UserError */.yo(`Migration file ${label} is a link to a file outside ${dirLabel}; copy the file into the directory instead.`, { location });
+            }
         }
-        if (!(await external_node_fs_.promises.stat(real)).isFile()) {
-            throw new errors/* UserError */.yo(`Migration file ${label} is not a regular file; remove it or rename it so it does not end in .${file.kind}.`, {
-                location,
-            });
-        }
-        bytes = await external_node_fs_.promises.readFile(fullPath);
+        contents = readText(fullPath);
     }
     catch (error) {
         if (error instanceof errors/* UserError */.yo)
             throw error;
+        if (error instanceof TypeError && error.code === 'ERR_ENCODING_INVALID_ENCODED_DATA') {
+            throw new errors/* UserError */.yo(`Migration file ${label} is not valid UTF-8; save it as UTF-8.`, { location });
+        }
         throw new errors/* UserError */.yo(describeFsError(error, `Migration file ${label}`, 'file'), { cause: error, location });
-    }
-    let contents;
-    try {
-        contents = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
-    }
-    catch {
-        throw new errors/* UserError */.yo(`Migration file ${label} is not valid UTF-8; save it as UTF-8.`, { location });
     }
     const sql = file.kind === 'sql' ? contents : await sqlFromJs(fullPath, label);
     return {

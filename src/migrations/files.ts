@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { closeSync, openSync, promises as fs, readFileSync, readSync, readdirSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import Module from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -130,54 +130,75 @@ export function validateFileNames(fileNames: readonly string[], dirLabel: string
 /**
  * Load and validate every migration file in `dir`, before any database I/O. Returns id 0 (the table
  * migration) followed by 1..N. Errors name the file and the fix.
+ *
+ * Files are read synchronously, one after the other: for thousands of small files that is several times
+ * faster than asynchronous reads, each of which is a round trip through libuv's thread pool (measured by
+ * `npm run bench`, no-op at N=1,000 and 10,000). Nothing else runs in the meantime anyway.
  */
 export async function loadMigrations(dir: string, dirLabel: string): Promise<MigrationFile[]> {
-  let entries: string[];
+  let entries: Dirent[];
   try {
-    const stat = await fs.stat(dir);
-    if (!stat.isDirectory()) {
+    if (!statSync(dir).isDirectory()) {
       throw new UserError(`migrations-dir "${dirLabel}" is a file, not a directory; point it at the directory of migration files.`);
     }
-    entries = await fs.readdir(dir);
+    entries = readdirSync(dir, { withFileTypes: true });
   } catch (error) {
     if (error instanceof UserError) throw error;
     throw new UserError(describeFsError(error, `migrations-dir "${dirLabel}"`, 'directory'), { cause: error });
   }
-  const named = validateFileNames(entries, dirLabel);
-  const realDir = await fs.realpath(dir);
+  const named = validateFileNames(
+    entries.map((e) => e.name),
+    dirLabel,
+  );
+  const types = new Map(entries.map((e) => [e.name, e]));
+  const realDir = realpathSync(dir);
   const files: MigrationFile[] = [tableMigration()];
-  for (const file of named) files.push(await loadOne(dir, realDir, dirLabel, file));
+  for (const file of named) files.push(await loadOne(dir, realDir, dirLabel, file, types.get(file.fileName)!));
   return files;
 }
 
-async function loadOne(dir: string, realDir: string, dirLabel: string, file: Named): Promise<MigrationFile> {
+/** Reused for every file: migrations are small, so one read fills it and a short read means the end. */
+const scratch = Buffer.allocUnsafe(256 * 1024);
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** The file's text; throws TypeError on bytes that are not UTF-8. */
+function readText(fullPath: string): string {
+  const fd = openSync(fullPath, 'r');
+  try {
+    const length = readSync(fd, scratch, 0, scratch.length, 0);
+    return utf8.decode(length < scratch.length ? scratch.subarray(0, length) : readFileSync(fd));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function loadOne(dir: string, realDir: string, dirLabel: string, file: Named, entry: Dirent): Promise<MigrationFile> {
   const fullPath = path.join(dir, file.fileName);
   const label = `${dirLabel}/${file.fileName}`;
   const location = { file: label };
-  let bytes: Buffer;
-  try {
-    const real = await fs.realpath(fullPath);
-    if (path.relative(realDir, real).startsWith('..')) {
-      throw new UserError(
-        `Migration file ${label} is a link to a file outside ${dirLabel}; copy the file into the directory instead.`,
-        { location },
-      );
-    }
-    if (!(await fs.stat(real)).isFile()) {
-      throw new UserError(`Migration file ${label} is not a regular file; remove it or rename it so it does not end in .${file.kind}.`, {
-        location,
-      });
-    }
-    bytes = await fs.readFile(fullPath);
-  } catch (error) {
-    if (error instanceof UserError) throw error;
-    throw new UserError(describeFsError(error, `Migration file ${label}`, 'file'), { cause: error, location });
-  }
   let contents: string;
   try {
-    contents = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
-  } catch {
-    throw new UserError(`Migration file ${label} is not valid UTF-8; save it as UTF-8.`, { location });
+    // A plain file in the directory needs no checks; a link must stay inside it and lead to a file.
+    if (!entry.isFile()) {
+      if (!entry.isSymbolicLink() || !statSync(fullPath).isFile()) {
+        throw new UserError(`Migration file ${label} is not a regular file; remove it or rename it so it does not end in .${file.kind}.`, {
+          location,
+        });
+      }
+      if (path.relative(realDir, realpathSync(fullPath)).startsWith('..')) {
+        throw new UserError(
+          `Migration file ${label} is a link to a file outside ${dirLabel}; copy the file into the directory instead.`,
+          { location },
+        );
+      }
+    }
+    contents = readText(fullPath);
+  } catch (error) {
+    if (error instanceof UserError) throw error;
+    if (error instanceof TypeError && (error as { code?: string }).code === 'ERR_ENCODING_INVALID_ENCODED_DATA') {
+      throw new UserError(`Migration file ${label} is not valid UTF-8; save it as UTF-8.`, { location });
+    }
+    throw new UserError(describeFsError(error, `Migration file ${label}`, 'file'), { cause: error, location });
   }
   const sql = file.kind === 'sql' ? contents : await sqlFromJs(fullPath, label);
   return {

@@ -122,6 +122,24 @@ describe('loading files', () => {
     expect(ours.map(([, name]) => name)).toEqual(['create-migrations-table', 'zero-padded', 'dash', '3.sql', 'dots.in.name']);
   });
 
+  it('reads files of any size whole, around the size of the read buffer, with multi-byte characters', async () => {
+    const kib = 1024;
+    // '€' is 3 bytes in UTF-8: the larger files have a character split across the 256 KiB boundary.
+    const sizes = { '1_small.sql': 10, '2_edge-1.sql': 256 * kib - 1, '3_edge.sql': 256 * kib, '4_edge+1.sql': 256 * kib + 1, '5_big.sql': 700 * kib };
+    const textOf = (bytes: number) => {
+      if (bytes < 20) return 'SELECT 1;\n'.padEnd(bytes, ' ');
+      const euros = Math.floor((bytes - 14) / 3) - 1;
+      return `-- ${'€'.repeat(euros)}${'x'.repeat(bytes - 14 - 3 * euros)}\nSELECT 1;\n`;
+    };
+    const texts = Object.fromEntries(Object.entries(sizes).map(([name, bytes]) => [name, textOf(bytes)]));
+    const dir = migrationsDir(texts);
+    const ours = await loadMigrations(dir, 'm');
+    const theirs = await loadMigrationFiles(dir);
+    expect(ours.map((m) => Buffer.byteLength(m.sql))).toEqual([Buffer.byteLength(ours[0]!.sql), ...Object.values(sizes)]);
+    expect(ours.map((m) => m.sql)).toEqual(theirs.map((m) => m.sql));
+    expect(ours.map((m) => m.hash)).toEqual(theirs.map((m) => m.hash));
+  });
+
   it('hashes migrations-example as postgres-migrations does', async () => {
     const example = path.resolve('migrations-example');
     const ours = (await loadMigrations(example, 'x')).map((m) => [m.id, m.name, m.hash]);
