@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parseOutputFile } from '../../scripts/github-output.mjs';
 import { ROOT } from '../support/action.js';
 import { freshDatabase, migrationRows, type TestDatabase } from '../support/db.js';
 import { recordWritten } from '../support/leaks.js';
@@ -17,32 +18,31 @@ afterEach(async () => {
 });
 
 /**
- * GitHub's local runner for JavaScript actions (@github/local-action) on the TypeScript sources. It
- * stubs @actions/core and prints the outputs as a table; failures are read from its `::error` lines.
+ * GitHub's local runner for JavaScript actions (@github/local-action) on the TypeScript sources, with the
+ * runner's files (GITHUB_OUTPUT, GITHUB_STEP_SUMMARY) in its .env file; failures are read from the
+ * `::error` lines it passes through.
  */
 function localAction(inputs: Record<string, string>) {
   dir = mkdtempSync(path.join(os.tmpdir(), 'migrate-action-local-'));
   const envFile = path.join(dir, '.env');
   const summary = path.join(dir, 'summary.md');
+  const outputFile = path.join(dir, 'output');
   writeFileSync(summary, '');
+  writeFileSync(outputFile, '');
   const lines = Object.entries(inputs).map(([k, v]) => `INPUT_${k.toUpperCase()}=${v}`);
-  writeFileSync(envFile, [...lines, `GITHUB_STEP_SUMMARY=${summary}`, `RUNNER_TEMP=${dir}`, ''].join('\n'));
+  writeFileSync(envFile, [...lines, `GITHUB_STEP_SUMMARY=${summary}`, `GITHUB_OUTPUT=${outputFile}`, `RUNNER_TEMP=${dir}`, ''].join('\n'));
   const result = spawnSync('npx', ['--no', 'local-action', 'run', '.', 'src/main.ts', envFile], {
     cwd: ROOT,
     encoding: 'utf8',
     timeout: 120_000,
   });
   const summaryText = readFileSync(summary, 'utf8');
+  const outputText = readFileSync(outputFile, 'utf8');
+  recordWritten('local-action GITHUB_OUTPUT', outputText);
   recordWritten('local-action stdout', result.stdout);
   recordWritten('local-action stderr', result.stderr);
   recordWritten('local-action summary', summaryText);
-  return { code: result.status, stdout: result.stdout, summary: summaryText };
-}
-
-/** The value local-action prints for an output in its "Action Outputs" table. */
-function output(stdout: string, name: string): string | undefined {
-  const table = stdout.slice(stdout.indexOf('Action Outputs'));
-  return new RegExp(`│ '${name}'\\s*│ '([^']*)'`).exec(table)?.[1];
+  return { code: result.status, stdout: result.stdout, summary: summaryText, outputs: parseOutputFile(outputText) };
 }
 
 describe('@github/local-action on src/main.ts', () => {
@@ -50,9 +50,9 @@ describe('@github/local-action on src/main.ts', () => {
     db = await freshDatabase();
     const run = localAction({ 'database-url': db.url, 'migrations-dir': 'migrations-example' });
     expect(run.code, run.stdout).toBe(0);
-    expect(output(run.stdout, 'status')).toBe('applied');
-    expect(output(run.stdout, 'revision')).toBe('3');
-    expect(output(run.stdout, 'revision-name')).toBe('add-users-last-login');
+    expect(run.outputs.status).toBe('applied');
+    expect(run.outputs.revision).toBe('3');
+    expect(run.outputs['revision-name']).toBe('add-users-last-login');
     expect(run.summary).toContain('0 (none) → 3 (add-users-last-login)');
     expect((await migrationRows(db)).map((r) => r.id)).toEqual([0, 1, 2, 3]);
   });
@@ -64,7 +64,7 @@ describe('@github/local-action on src/main.ts', () => {
     expect(run.stdout).toMatch(/::error .*file=.*2_b\.sql,line=2.*::Migration .*2_b\.sql failed at line 2, column 8: 42703 column \\?"nosuch\\?" does not exist/);
     // our exit code 1 reaches local-action's own process
     expect(run.code).not.toBe(0);
-    expect(output(run.stdout, 'status')).toBe('failed');
-    expect(output(run.stdout, 'revision')).toBe('1');
+    expect(run.outputs.status).toBe('failed');
+    expect(run.outputs.revision).toBe('1');
   });
 });
