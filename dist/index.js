@@ -6854,8 +6854,8 @@ function helpText(version) {
     return lines.join('\n');
 }
 
-// EXTERNAL MODULE: ./lib/main.js + 33 modules
-var main = __nccwpck_require__(8581);
+// EXTERNAL MODULE: ./lib/main.js + 34 modules
+var main = __nccwpck_require__(1031);
 // EXTERNAL MODULE: external "node:os"
 var external_node_os_ = __nccwpck_require__(8161);
 ;// CONCATENATED MODULE: ./lib/platform/cli.js
@@ -7004,18 +7004,21 @@ async function runCli(argv, io) {
 
 /***/ }),
 
-/***/ 8817:
+/***/ 9406:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
   MB: () => (/* binding */ connectWithWait),
-  N2: () => (/* binding */ describeEndpoint)
+  N2: () => (/* binding */ describeEndpoint),
+  FW: () => (/* binding */ startConnecting)
 });
 
 // UNUSED EXPORTS: APPLICATION_NAME, clientConfig, fatalConnectMessage, isTransient
 
+;// CONCATENATED MODULE: external "node:net"
+const external_node_net_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
 // EXTERNAL MODULE: ./node_modules/pg/lib/index.js
 var lib = __nccwpck_require__(3273);
 ;// CONCATENATED MODULE: ./node_modules/pg/esm/index.mjs
@@ -7045,6 +7048,7 @@ var pg_connection_string_esm = __nccwpck_require__(984);
 // EXTERNAL MODULE: ./lib/errors.js
 var errors = __nccwpck_require__(452);
 ;// CONCATENATED MODULE: ./lib/db/connect.js
+
 
 
 
@@ -7112,39 +7116,58 @@ function clientConfig(databaseUrl, connectionTimeoutMillis) {
     };
 }
 /**
- * Connect, retrying transient failures with backoff until `waitTimeoutMs` has passed; fail at once on
- * anything that waiting cannot fix.
+ * One attempt to connect, taking at most `timeoutMs` (between 0.25 s and 10 s). Errors the connection
+ * reports later are logged as warnings.
  */
-async function connectWithWait(databaseUrl, endpoint, waitTimeoutMs, clock, log) {
+function startConnecting(databaseUrl, timeoutMs, log) {
+    // Our own socket, so that abandon() can close it at once: pg's end() waits for a connect under way.
+    const socket = new external_node_net_namespaceObject.Socket();
+    const client = new esm.Client({ ...clientConfig(databaseUrl, Math.max(250, Math.min(timeoutMs, 10_000))), stream: () => socket });
+    const attempt = client.connect().then(() => {
+        client.on('error', (error) => log.warning(`Database connection error: ${(0,errors/* messageOf */.bD)(error)}`));
+        return { client };
+    }, async (error) => {
+        await client.end().catch(() => undefined);
+        return { error };
+    });
+    return {
+        attempt,
+        abandon: () => {
+            void client.end().catch(() => undefined);
+            socket.destroy();
+        },
+    };
+}
+/**
+ * Connect, retrying transient failures with backoff until `waitTimeoutMs` has passed; fail at once on
+ * anything that waiting cannot fix. `first`, when given, is an attempt already under way (started while
+ * the migration files were read) and counts as the first.
+ */
+async function connectWithWait(databaseUrl, endpoint, waitTimeoutMs, clock, log, first) {
     const deadline = clock.now() + waitTimeoutMs;
     let delay = 250;
     let attempts = 0;
     for (;;) {
         attempts += 1;
-        const remaining = deadline - clock.now();
         // An attempt never outlives the deadline by much: a host that drops packets must not stretch wait-timeout.
-        const client = new esm.Client(clientConfig(databaseUrl, Math.max(250, Math.min(remaining, 10_000))));
-        try {
-            await client.connect();
-            client.on('error', (error) => log.warning(`Database connection error: ${(0,errors/* messageOf */.bD)(error)}`));
-            await watchForDeadClient(client);
+        const attempt = await (attempts === 1 && first ? first : startConnecting(databaseUrl, deadline - clock.now(), log).attempt);
+        if ('client' in attempt) {
+            await watchForDeadClient(attempt.client);
             log.info(`Connected to ${describeEndpoint(endpoint)} as ${endpoint.user} after ${attempts} attempt(s).`);
-            return client;
+            return attempt.client;
         }
-        catch (error) {
-            await client.end().catch(() => undefined);
-            if (!isTransient(error))
-                throw new errors/* UserError */.yo(fatalConnectMessage(error, endpoint), { cause: error });
-            const left = deadline - clock.now();
-            if (left <= 0) {
-                throw new errors/* UserError */.yo(`Database at ${endpoint.host}:${endpoint.port} did not accept connections within wait-timeout ` +
-                    `(${Math.round(waitTimeoutMs / 1000)} s, ${attempts} attempts); last error: ${(0,errors/* messageOf */.bD)(error)}. ` +
-                    'Check the host and port, and that the database is running (give a service container a health check), or raise wait-timeout.', { cause: error });
-            }
-            log.info(`Database not ready (${(0,errors/* messageOf */.bD)(error)}); retrying in ${(Math.min(delay, left) / 1000).toFixed(2)} s.`);
-            await clock.sleep(Math.min(delay, left));
-            delay = Math.min(delay * 2, 2_000);
+        const { error } = attempt;
+        if (!isTransient(error))
+            throw new errors/* UserError */.yo(fatalConnectMessage(error, endpoint), { cause: error });
+        const left = deadline - clock.now();
+        if (left <= 0) {
+            throw new errors/* UserError */.yo(`Database at ${endpoint.host}:${endpoint.port} did not accept connections within wait-timeout ` +
+                `(${Math.round(waitTimeoutMs / 1000)} s, ${attempts} attempts); last error: ${(0,errors/* messageOf */.bD)(error)}. ` +
+                'Check the host and port, and that the database is running (give a service container a health check), or raise wait-timeout.', { cause: error });
         }
+        log.info(`Database not ready (${(0,errors/* messageOf */.bD)(error)}); retrying in ${(Math.min(delay, left) / 1000).toFixed(2)} s.`);
+        await clock.sleep(Math.min(delay, left));
+        delay = Math.min(delay * 2, 2_000);
     }
 }
 
@@ -7199,7 +7222,7 @@ function messageOf(error) {
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1378);
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(452);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8581);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(1031);
 /**
  * The bundle's entry: the only module with side effects. The GitHub runner runs this file; the package's
  * `bin/migrate-action.js` marks the process as the CLI first and then loads this same bundle.
@@ -7342,7 +7365,7 @@ const OUTPUTS = [
 
 /***/ }),
 
-/***/ 8581:
+/***/ 1031:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -14611,8 +14634,8 @@ function githubPlatform(env = process.env, write = (text) => process.stdout.writ
 
 // EXTERNAL MODULE: ./lib/report.js
 var report = __nccwpck_require__(9293);
-// EXTERNAL MODULE: ./lib/db/connect.js + 1 modules
-var connect = __nccwpck_require__(8817);
+// EXTERNAL MODULE: ./lib/db/connect.js + 2 modules
+var connect = __nccwpck_require__(9406);
 ;// CONCATENATED MODULE: ./lib/db/lock.js
 
 /**
@@ -14682,6 +14705,8 @@ async function describeLockHolder(client) {
     }
 }
 
+;// CONCATENATED MODULE: external "node:buffer"
+const external_node_buffer_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:buffer");
 ;// CONCATENATED MODULE: external "node:module"
 const external_node_module_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:module");
 ;// CONCATENATED MODULE: external "node:url"
@@ -14692,6 +14717,7 @@ const CREATE_MIGRATIONS_TABLE_FILE = "0_create-migrations-table.sql";
 const CREATE_MIGRATIONS_TABLE_SQL = "CREATE TABLE IF NOT EXISTS migrations (\n  id integer PRIMARY KEY,\n  name varchar(100) UNIQUE NOT NULL,\n  hash varchar(40) NOT NULL, -- sha1 hex encoded hash of the file name and contents, to ensure it hasn't been altered since applying the migration\n  executed_at timestamp DEFAULT current_timestamp\n);\n";
 
 ;// CONCATENATED MODULE: ./lib/migrations/files.js
+
 
 
 
@@ -14739,6 +14765,28 @@ function parseFileName(fileName) {
  * error names the file(s) and the fix.
  */
 function validateFileNames(fileNames, dirLabel) {
+    return idsInOrder(fileNames) ?? explainBadNames(fileNames, dirLabel);
+}
+/**
+ * The common case in one pass, without sorting names: n candidates whose ids are distinct and within
+ * 1..n fill the n slots exactly, so they are 1..N with no gap. Undefined on any problem, which
+ * explainBadNames then finds and words.
+ */
+function idsInOrder(fileNames) {
+    const candidates = fileNames.filter((f) => CANDIDATE.test(f));
+    if (candidates.length === 0)
+        return undefined;
+    const slots = new Array(candidates.length);
+    for (const fileName of candidates) {
+        const parsed = parseFileName(fileName);
+        if (!parsed || parsed.id < 1 || parsed.id > candidates.length || slots[parsed.id - 1])
+            return undefined;
+        slots[parsed.id - 1] = parsed;
+    }
+    return slots;
+}
+/** The slow path of validateFileNames: names in order, so that the first problem reported is stable. */
+function explainBadNames(fileNames, dirLabel) {
     const candidates = fileNames.filter((f) => CANDIDATE.test(f)).sort();
     if (candidates.length === 0) {
         throw new errors/* UserError */.yo(`migrations-dir "${dirLabel}" has no migration files; add files named <id>_<name>.sql (e.g. 1_create-users.sql), ` +
@@ -14803,29 +14851,33 @@ async function loadMigrations(dir, dirLabel) {
     const types = new Map(entries.map((e) => [e.name, e]));
     const realDir = (0,external_node_fs_.realpathSync)(dir);
     const files = [tableMigration()];
-    for (const file of named)
-        files.push(await loadOne(dir, realDir, dirLabel, file, types.get(file.fileName)));
+    for (const [index, file] of named.entries()) {
+        const fullPath = `${dir}${external_node_path_.sep}${file.fileName}`;
+        const label = `${dirLabel}/${file.fileName}`;
+        const contents = readMigrationFile(fullPath, realDir, dirLabel, label, file, types.get(file.fileName));
+        const sql = file.kind === 'sql' ? contents : await sqlFromJs(fullPath, label);
+        files.push({
+            id: file.id,
+            name: file.name,
+            fileName: file.fileName,
+            kind: file.kind,
+            label,
+            sql,
+            hash: hashMigration(file.fileName, sql),
+            transaction: !sql.includes(DISABLE_TRANSACTION_MARKER),
+        });
+        // Let other work started with this run (the connection to the database) make progress meanwhile.
+        if (index % 256 === 255)
+            await new Promise((resolve) => setImmediate(resolve));
+    }
     return files;
 }
 /** Reused for every file: migrations are small, so one read fills it and a short read means the end. */
 const scratch = Buffer.allocUnsafe(256 * 1024);
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-/** The file's text; throws TypeError on bytes that are not UTF-8. */
-function readText(fullPath) {
-    const fd = (0,external_node_fs_.openSync)(fullPath, 'r');
-    try {
-        const length = (0,external_node_fs_.readSync)(fd, scratch, 0, scratch.length, 0);
-        return utf8.decode(length < scratch.length ? scratch.subarray(0, length) : (0,external_node_fs_.readFileSync)(fd));
-    }
-    finally {
-        (0,external_node_fs_.closeSync)(fd);
-    }
-}
-async function loadOne(dir, realDir, dirLabel, file, entry) {
-    const fullPath = external_node_path_.join(dir, file.fileName);
-    const label = `${dirLabel}/${file.fileName}`;
+/** A migration file's text, after checking that it is a file of the directory and is UTF-8. */
+function readMigrationFile(fullPath, realDir, dirLabel, label, file, entry) {
     const location = { file: label };
-    let contents;
+    let bytes;
     try {
         // A plain file in the directory needs no checks; a link must stay inside it and lead to a file.
         if (!entry.isFile()) {
@@ -14838,24 +14890,24 @@ async function loadOne(dir, realDir, dirLabel, file, entry) {
                 throw new errors/* UserError */.yo(`Migration file ${label} is a link to a file outside ${dirLabel}; copy the file into the directory instead.`, { location });
             }
         }
-        contents = readText(fullPath);
+        const fd = (0,external_node_fs_.openSync)(fullPath, 'r');
+        try {
+            const length = (0,external_node_fs_.readSync)(fd, scratch, 0, scratch.length, 0);
+            bytes = length < scratch.length ? scratch.subarray(0, length) : (0,external_node_fs_.readFileSync)(fd);
+        }
+        finally {
+            (0,external_node_fs_.closeSync)(fd);
+        }
     }
     catch (error) {
         if (error instanceof errors/* UserError */.yo)
             throw error;
-        if (error instanceof TypeError && error.code === 'ERR_ENCODING_INVALID_ENCODED_DATA') {
-            throw new errors/* UserError */.yo(`Migration file ${label} is not valid UTF-8; save it as UTF-8.`, { location });
-        }
         throw new errors/* UserError */.yo(describeFsError(error, `Migration file ${label}`, 'file'), { cause: error, location });
     }
-    const sql = file.kind === 'sql' ? contents : await sqlFromJs(fullPath, label);
-    return {
-        ...file,
-        label,
-        sql,
-        hash: hashMigration(file.fileName, sql),
-        transaction: !sql.includes(DISABLE_TRANSACTION_MARKER),
-    };
+    // Strict UTF-8 (as TextDecoder's fatal mode); a BOM stays in the text, as postgres-migrations reads it.
+    if (!(0,external_node_buffer_namespaceObject.isUtf8)(bytes))
+        throw new errors/* UserError */.yo(`Migration file ${label} is not valid UTF-8; save it as UTF-8.`, { location });
+    return bytes.toString('utf8');
 }
 /**
  * Run a `.js` migration's `generateSql()`. ESM and CommonJS both work: `import()` first, and when the
@@ -16506,6 +16558,10 @@ async function runCommand(config, deps) {
         error,
         durationMs: clock.now() - started,
     });
+    // The first connection attempt starts now, and the server forks a backend and checks the password
+    // while the files are read (they are read in slices that let it progress). Nothing is sent on it
+    // before the files are valid; if they are not, it is closed unused.
+    const early = (0,connect/* startConnecting */.FW)(config.databaseUrl, config.waitTimeoutMs, log);
     try {
         const files = await log.group('Validate migration files', async () => {
             const loaded = await loadMigrations(config.migrationsDir, config.migrationsDirLabel);
@@ -16516,9 +16572,12 @@ async function runCommand(config, deps) {
             }
             log.info(`${loaded.length - 1} migration files in ${config.migrationsDirLabel}, ids 1..${last.id}.`);
             return loaded;
+        }).catch((error) => {
+            early.abandon();
+            throw error;
         });
         progress.files = files;
-        const client = await log.group(`Wait for the database (${(0,connect/* describeEndpoint */.N2)(config.endpoint)})`, () => (0,connect/* connectWithWait */.MB)(config.databaseUrl, config.endpoint, config.waitTimeoutMs, clock, log));
+        const client = await log.group(`Wait for the database (${(0,connect/* describeEndpoint */.N2)(config.endpoint)})`, () => (0,connect/* connectWithWait */.MB)(config.databaseUrl, config.endpoint, config.waitTimeoutMs, clock, log, early.attempt));
         let status;
         try {
             if (config.command === 'plan' || config.command === 'check') {
@@ -16872,7 +16931,7 @@ async function run() {
 /* harmony export */   Iu: () => (/* binding */ toOutputs)
 /* harmony export */ });
 /* unused harmony exports formatBytes, escapeMarkdown, formatDuration */
-/* harmony import */ var _db_connect_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8817);
+/* harmony import */ var _db_connect_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9406);
 
 /** The step outputs of a result; every output is set, on failure too. Pure. */
 function toOutputs(result) {

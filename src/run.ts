@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { Clock } from './clock.js';
 import type { Command, Config, Endpoint } from './config.js';
-import { connectWithWait, describeEndpoint } from './db/connect.js';
+import { connectWithWait, describeEndpoint, startConnecting } from './db/connect.js';
 import { acquireMigrationLock, releaseMigrationLock } from './db/lock.js';
 import { UserError, messageOf, type FileLocation } from './errors.js';
 import type { Log } from './log.js';
@@ -111,6 +111,10 @@ export async function runCommand(config: Config, deps: RunDeps): Promise<RunResu
     durationMs: clock.now() - started,
   });
 
+  // The first connection attempt starts now, and the server forks a backend and checks the password
+  // while the files are read (they are read in slices that let it progress). Nothing is sent on it
+  // before the files are valid; if they are not, it is closed unused.
+  const early = startConnecting(config.databaseUrl, config.waitTimeoutMs, log);
   try {
     const files = await log.group('Validate migration files', async () => {
       const loaded = await loadMigrations(config.migrationsDir, config.migrationsDirLabel);
@@ -123,11 +127,14 @@ export async function runCommand(config: Config, deps: RunDeps): Promise<RunResu
       }
       log.info(`${loaded.length - 1} migration files in ${config.migrationsDirLabel}, ids 1..${last.id}.`);
       return loaded;
+    }).catch((error: unknown) => {
+      early.abandon();
+      throw error;
     });
     progress.files = files;
 
     const client = await log.group(`Wait for the database (${describeEndpoint(config.endpoint)})`, () =>
-      connectWithWait(config.databaseUrl, config.endpoint, config.waitTimeoutMs, clock, log),
+      connectWithWait(config.databaseUrl, config.endpoint, config.waitTimeoutMs, clock, log, early.attempt),
     );
     let status: Status;
     try {

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import pg from 'pg';
 import { parse } from 'pg-connection-string';
 import type { Clock } from '../clock.js';
@@ -74,9 +75,46 @@ export function clientConfig(databaseUrl: string, connectionTimeoutMillis: numbe
   } as pg.ClientConfig;
 }
 
+/** One connection attempt's outcome; never a rejected promise, so it can run unwatched for a while. */
+export type Attempt = { readonly client: pg.Client } | { readonly error: unknown };
+
+/** A connection attempt under way: its outcome, and a way to drop it (connected or not) unused. */
+export interface PendingConnection {
+  readonly attempt: Promise<Attempt>;
+  abandon(): void;
+}
+
+/**
+ * One attempt to connect, taking at most `timeoutMs` (between 0.25 s and 10 s). Errors the connection
+ * reports later are logged as warnings.
+ */
+export function startConnecting(databaseUrl: string, timeoutMs: number, log: Log): PendingConnection {
+  // Our own socket, so that abandon() can close it at once: pg's end() waits for a connect under way.
+  const socket = new net.Socket();
+  const client = new pg.Client({ ...clientConfig(databaseUrl, Math.max(250, Math.min(timeoutMs, 10_000))), stream: () => socket });
+  const attempt = client.connect().then(
+    (): Attempt => {
+      client.on('error', (error) => log.warning(`Database connection error: ${messageOf(error)}`));
+      return { client };
+    },
+    async (error: unknown): Promise<Attempt> => {
+      await client.end().catch(() => undefined);
+      return { error };
+    },
+  );
+  return {
+    attempt,
+    abandon: () => {
+      void client.end().catch(() => undefined);
+      socket.destroy();
+    },
+  };
+}
+
 /**
  * Connect, retrying transient failures with backoff until `waitTimeoutMs` has passed; fail at once on
- * anything that waiting cannot fix.
+ * anything that waiting cannot fix. `first`, when given, is an attempt already under way (started while
+ * the migration files were read) and counts as the first.
  */
 export async function connectWithWait(
   databaseUrl: string,
@@ -84,36 +122,33 @@ export async function connectWithWait(
   waitTimeoutMs: number,
   clock: Clock,
   log: Log,
+  first?: Promise<Attempt>,
 ): Promise<pg.Client> {
   const deadline = clock.now() + waitTimeoutMs;
   let delay = 250;
   let attempts = 0;
   for (;;) {
     attempts += 1;
-    const remaining = deadline - clock.now();
     // An attempt never outlives the deadline by much: a host that drops packets must not stretch wait-timeout.
-    const client = new pg.Client(clientConfig(databaseUrl, Math.max(250, Math.min(remaining, 10_000))));
-    try {
-      await client.connect();
-      client.on('error', (error) => log.warning(`Database connection error: ${messageOf(error)}`));
-      await watchForDeadClient(client);
+    const attempt = await (attempts === 1 && first ? first : startConnecting(databaseUrl, deadline - clock.now(), log).attempt);
+    if ('client' in attempt) {
+      await watchForDeadClient(attempt.client);
       log.info(`Connected to ${describeEndpoint(endpoint)} as ${endpoint.user} after ${attempts} attempt(s).`);
-      return client;
-    } catch (error) {
-      await client.end().catch(() => undefined);
-      if (!isTransient(error)) throw new UserError(fatalConnectMessage(error, endpoint), { cause: error });
-      const left = deadline - clock.now();
-      if (left <= 0) {
-        throw new UserError(
-          `Database at ${endpoint.host}:${endpoint.port} did not accept connections within wait-timeout ` +
-            `(${Math.round(waitTimeoutMs / 1000)} s, ${attempts} attempts); last error: ${messageOf(error)}. ` +
-            'Check the host and port, and that the database is running (give a service container a health check), or raise wait-timeout.',
-          { cause: error },
-        );
-      }
-      log.info(`Database not ready (${messageOf(error)}); retrying in ${(Math.min(delay, left) / 1000).toFixed(2)} s.`);
-      await clock.sleep(Math.min(delay, left));
-      delay = Math.min(delay * 2, 2_000);
+      return attempt.client;
     }
+    const { error } = attempt;
+    if (!isTransient(error)) throw new UserError(fatalConnectMessage(error, endpoint), { cause: error });
+    const left = deadline - clock.now();
+    if (left <= 0) {
+      throw new UserError(
+        `Database at ${endpoint.host}:${endpoint.port} did not accept connections within wait-timeout ` +
+          `(${Math.round(waitTimeoutMs / 1000)} s, ${attempts} attempts); last error: ${messageOf(error)}. ` +
+          'Check the host and port, and that the database is running (give a service container a health check), or raise wait-timeout.',
+        { cause: error },
+      );
+    }
+    log.info(`Database not ready (${messageOf(error)}); retrying in ${(Math.min(delay, left) / 1000).toFixed(2)} s.`);
+    await clock.sleep(Math.min(delay, left));
+    delay = Math.min(delay * 2, 2_000);
   }
 }

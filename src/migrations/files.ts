@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, promises as fs, readFileSync, readSync, readdirSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import Module from 'node:module';
@@ -74,6 +75,28 @@ export function parseFileName(fileName: string): Named | undefined {
  * error names the file(s) and the fix.
  */
 export function validateFileNames(fileNames: readonly string[], dirLabel: string): Named[] {
+  return idsInOrder(fileNames) ?? explainBadNames(fileNames, dirLabel);
+}
+
+/**
+ * The common case in one pass, without sorting names: n candidates whose ids are distinct and within
+ * 1..n fill the n slots exactly, so they are 1..N with no gap. Undefined on any problem, which
+ * explainBadNames then finds and words.
+ */
+function idsInOrder(fileNames: readonly string[]): Named[] | undefined {
+  const candidates = fileNames.filter((f) => CANDIDATE.test(f));
+  if (candidates.length === 0) return undefined;
+  const slots = new Array<Named | undefined>(candidates.length);
+  for (const fileName of candidates) {
+    const parsed = parseFileName(fileName);
+    if (!parsed || parsed.id < 1 || parsed.id > candidates.length || slots[parsed.id - 1]) return undefined;
+    slots[parsed.id - 1] = parsed;
+  }
+  return slots as Named[];
+}
+
+/** The slow path of validateFileNames: names in order, so that the first problem reported is stable. */
+function explainBadNames(fileNames: readonly string[], dirLabel: string): Named[] {
   const candidates = fileNames.filter((f) => CANDIDATE.test(f)).sort();
   if (candidates.length === 0) {
     throw new UserError(
@@ -153,30 +176,34 @@ export async function loadMigrations(dir: string, dirLabel: string): Promise<Mig
   const types = new Map(entries.map((e) => [e.name, e]));
   const realDir = realpathSync(dir);
   const files: MigrationFile[] = [tableMigration()];
-  for (const file of named) files.push(await loadOne(dir, realDir, dirLabel, file, types.get(file.fileName)!));
+  for (const [index, file] of named.entries()) {
+    const fullPath = `${dir}${path.sep}${file.fileName}`;
+    const label = `${dirLabel}/${file.fileName}`;
+    const contents = readMigrationFile(fullPath, realDir, dirLabel, label, file, types.get(file.fileName)!);
+    const sql = file.kind === 'sql' ? contents : await sqlFromJs(fullPath, label);
+    files.push({
+      id: file.id,
+      name: file.name,
+      fileName: file.fileName,
+      kind: file.kind,
+      label,
+      sql,
+      hash: hashMigration(file.fileName, sql),
+      transaction: !sql.includes(DISABLE_TRANSACTION_MARKER),
+    });
+    // Let other work started with this run (the connection to the database) make progress meanwhile.
+    if (index % 256 === 255) await new Promise((resolve) => setImmediate(resolve));
+  }
   return files;
 }
 
 /** Reused for every file: migrations are small, so one read fills it and a short read means the end. */
 const scratch = Buffer.allocUnsafe(256 * 1024);
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-/** The file's text; throws TypeError on bytes that are not UTF-8. */
-function readText(fullPath: string): string {
-  const fd = openSync(fullPath, 'r');
-  try {
-    const length = readSync(fd, scratch, 0, scratch.length, 0);
-    return utf8.decode(length < scratch.length ? scratch.subarray(0, length) : readFileSync(fd));
-  } finally {
-    closeSync(fd);
-  }
-}
-
-async function loadOne(dir: string, realDir: string, dirLabel: string, file: Named, entry: Dirent): Promise<MigrationFile> {
-  const fullPath = path.join(dir, file.fileName);
-  const label = `${dirLabel}/${file.fileName}`;
+/** A migration file's text, after checking that it is a file of the directory and is UTF-8. */
+function readMigrationFile(fullPath: string, realDir: string, dirLabel: string, label: string, file: Named, entry: Dirent): string {
   const location = { file: label };
-  let contents: string;
+  let bytes: Buffer;
   try {
     // A plain file in the directory needs no checks; a link must stay inside it and lead to a file.
     if (!entry.isFile()) {
@@ -192,22 +219,20 @@ async function loadOne(dir: string, realDir: string, dirLabel: string, file: Nam
         );
       }
     }
-    contents = readText(fullPath);
+    const fd = openSync(fullPath, 'r');
+    try {
+      const length = readSync(fd, scratch, 0, scratch.length, 0);
+      bytes = length < scratch.length ? scratch.subarray(0, length) : readFileSync(fd);
+    } finally {
+      closeSync(fd);
+    }
   } catch (error) {
     if (error instanceof UserError) throw error;
-    if (error instanceof TypeError && (error as { code?: string }).code === 'ERR_ENCODING_INVALID_ENCODED_DATA') {
-      throw new UserError(`Migration file ${label} is not valid UTF-8; save it as UTF-8.`, { location });
-    }
     throw new UserError(describeFsError(error, `Migration file ${label}`, 'file'), { cause: error, location });
   }
-  const sql = file.kind === 'sql' ? contents : await sqlFromJs(fullPath, label);
-  return {
-    ...file,
-    label,
-    sql,
-    hash: hashMigration(file.fileName, sql),
-    transaction: !sql.includes(DISABLE_TRANSACTION_MARKER),
-  };
+  // Strict UTF-8 (as TextDecoder's fatal mode); a BOM stays in the text, as postgres-migrations reads it.
+  if (!isUtf8(bytes)) throw new UserError(`Migration file ${label} is not valid UTF-8; save it as UTF-8.`, { location });
+  return bytes.toString('utf8');
 }
 
 /**

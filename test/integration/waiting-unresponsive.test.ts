@@ -2,7 +2,7 @@ import net from 'node:net';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { databaseUrl, freePort } from '../../scripts/local-postgres.mjs';
 import { runOn } from '../../src/main.js';
-import { recordingPlatform } from '../support/platform.js';
+import { migrationsDir, recordingPlatform } from '../support/platform.js';
 
 // Refused connections, fatal errors (password, database, SSL) and a server that comes up late are in
 // waiting.test.ts; these are the servers that are there but do not answer as PostgreSQL.
@@ -90,4 +90,22 @@ describe('waiting for a server that does not answer as PostgreSQL', () => {
     for (const form of [password, encodeURIComponent(password)]) expect(everything).not.toContain(form);
     expect(p.masked).toEqual(expect.arrayContaining([password, encodeURIComponent(password)]));
   });
+
+  it('drops the connection it began while reading the files when a file is bad, without waiting for the server', async () => {
+    // The first attempt starts alongside the file check; a silent server would hold it until the connect
+    // timeout (10 s) and keep the process alive that long. This one reads (and ignores) what it is sent,
+    // so that it sees the client close the connection.
+    const silent = await fakeServer((socket) => socket.resume());
+    const { sockets } = servers[servers.length - 1]!;
+    // Enough files that the connection reaches the server while they are read; the last one is bad.
+    const contents: Record<string, string | Buffer> = {};
+    for (let i = 1; i < 3000; i += 1) contents[`${i}_m.sql`] = `SELECT ${i};`;
+    contents['3000_bad.sql'] = Buffer.from([0x53, 0xff, 0x3b]);
+    const { p } = await timed({ 'database-url': urlOn(silent.port), 'migrations-dir': migrationsDir(contents), 'wait-timeout': '60' });
+    expect(p.failed).toMatch(/3000_bad\.sql is not valid UTF-8/);
+    expect(silent.connections()).toBe(1);
+    for (let waited = 0; sockets.size > 0 && waited < 5_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(sockets.size).toBe(0);
+  });
 });
+
