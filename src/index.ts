@@ -2,6 +2,8 @@
  * The bundle's entry: the only module with side effects. The GitHub runner runs this file; the package's
  * `bin/migrate-action.js` marks the process as the CLI first and then loads this same bundle.
  */
+// First: it must run before pg is loaded.
+import './runtime.js';
 import { runCli } from './cli.js';
 import { messageOf } from './errors.js';
 import { run } from './main.js';
