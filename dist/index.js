@@ -7102,10 +7102,16 @@ function fatalConnectMessage(error, endpoint) {
  * the migration lock within seconds, not when a long statement happens to end. Older servers lack the
  * setting; there the lock is freed when the statement ends.
  */
-async function watchForDeadClient(client) {
-    await client.query('SET client_connection_check_interval = 1000').catch(() => undefined);
+function watchForDeadClient(client) {
+    // Not awaited: in pipeline mode it goes out together with the next query (an error is ignored).
+    client.query('SET client_connection_check_interval = 1000').catch(() => undefined);
 }
-/** pg's client settings for our URL, with our application_name so that lock holders can be told apart. */
+/**
+ * pg's client settings for our URL, with our application_name so that lock holders can be told apart.
+ * Pipeline mode: a query is sent as soon as it is issued, not when the one before it has answered, so
+ * that queries issued together (BEGIN, a migration, its row and COMMIT) cost one round trip. Code that
+ * awaits each query sees no difference.
+ */
 function clientConfig(databaseUrl, connectionTimeoutMillis) {
     const parsed = (0,pg_connection_string_esm/* parse */.qg)(databaseUrl);
     return {
@@ -7113,6 +7119,7 @@ function clientConfig(databaseUrl, connectionTimeoutMillis) {
         port: parsed.port ? Number(parsed.port) : undefined,
         application_name: APPLICATION_NAME,
         connectionTimeoutMillis,
+        pipeline: true,
     };
 }
 /**
@@ -7152,7 +7159,7 @@ async function connectWithWait(databaseUrl, endpoint, waitTimeoutMs, clock, log,
         // An attempt never outlives the deadline by much: a host that drops packets must not stretch wait-timeout.
         const attempt = await (attempts === 1 && first ? first : startConnecting(databaseUrl, deadline - clock.now(), log).attempt);
         if ('client' in attempt) {
-            await watchForDeadClient(attempt.client);
+            watchForDeadClient(attempt.client);
             log.info(`Connected to ${describeEndpoint(endpoint)} as ${endpoint.user} after ${attempts} attempt(s).`);
             return attempt.client;
         }
@@ -14659,20 +14666,22 @@ async function acquireMigrationLock(client, timeoutMs) {
         throw new errors/* UserError */.yo(`Another run holds the migration lock (${await describeLockHolder(client)}) and lock-wait-timeout is 0; ` +
             'wait for it to finish, or raise lock-wait-timeout.');
     }
-    await client.query(`SET lock_timeout = ${Math.ceil(timeoutMs)}`);
-    try {
-        await client.query(`SELECT pg_advisory_lock(${MIGRATION_LOCK_KEY})`);
-    }
-    catch (error) {
+    // Issued together (one round trip in pipeline mode); RESET runs whether or not the lock was taken.
+    const [set, lock] = await Promise.allSettled([
+        client.query(`SET lock_timeout = ${Math.ceil(timeoutMs)}`),
+        client.query(`SELECT pg_advisory_lock(${MIGRATION_LOCK_KEY})`),
+        client.query('RESET lock_timeout'),
+    ]);
+    if (set.status === 'rejected')
+        throw set.reason;
+    if (lock.status === 'rejected') {
+        const error = lock.reason;
         if (error.code !== '55P03')
             throw error;
-        await client.query('RESET lock_timeout');
         throw new errors/* UserError */.yo(`Timed out after lock-wait-timeout (${Math.round(timeoutMs / 1000)} s) waiting for the migration lock, held by ` +
             `${await describeLockHolder(client)}; wait for that run to finish, end that session if it is stuck ` +
             '(SELECT pg_terminate_backend(pid)), or raise lock-wait-timeout.', { cause: error });
     }
-    // Only on success: after a lost connection this would hide the real error.
-    await client.query('RESET lock_timeout');
 }
 /** Release the lock; a failure is only a warning, because the lock also ends with the session. */
 async function releaseMigrationLock(client, log) {
@@ -15188,22 +15197,33 @@ async function applyMigration(client, migration, options) {
 function executableSql(migration) {
     return migration.sql.replace(/^\uFEFF/, '');
 }
+/**
+ * Two round trips per migration in a transaction (pipeline mode): BEGIN with the SQL, then the row with
+ * COMMIT. The row is sent only once the SQL has succeeded: a file that ends the transaction itself
+ * (`COMMIT;` inside it) and then fails must not have its row written outside any transaction. Without a
+ * transaction, the SQL and then the row, one after the other.
+ */
 async function runOnce(client, migration) {
     if (!migration.transaction) {
         await client.query(executableSql(migration));
         await recordApplied(client, migration);
         return;
     }
-    await client.query('BEGIN');
     try {
-        await client.query(executableSql(migration));
-        await recordApplied(client, migration);
-        await client.query('COMMIT');
+        await settled([client.query('BEGIN'), client.query(executableSql(migration))]);
+        await settled([recordApplied(client, migration), client.query('COMMIT')]);
     }
     catch (error) {
         await client.query('ROLLBACK').catch(() => undefined);
         throw error;
     }
+}
+/** Wait for every query issued together; throw the first failure in the order they were sent. */
+async function settled(queries) {
+    const results = await Promise.allSettled(queries);
+    const failed = results.find((result) => result.status === 'rejected');
+    if (failed)
+        throw failed.reason;
 }
 function apply_failure(migration, error, attempts) {
     const fields = pgFields(error);

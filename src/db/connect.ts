@@ -60,11 +60,17 @@ export function fatalConnectMessage(error: unknown, endpoint: Endpoint): string 
  * the migration lock within seconds, not when a long statement happens to end. Older servers lack the
  * setting; there the lock is freed when the statement ends.
  */
-async function watchForDeadClient(client: pg.Client): Promise<void> {
-  await client.query('SET client_connection_check_interval = 1000').catch(() => undefined);
+function watchForDeadClient(client: pg.Client): void {
+  // Not awaited: in pipeline mode it goes out together with the next query (an error is ignored).
+  client.query('SET client_connection_check_interval = 1000').catch(() => undefined);
 }
 
-/** pg's client settings for our URL, with our application_name so that lock holders can be told apart. */
+/**
+ * pg's client settings for our URL, with our application_name so that lock holders can be told apart.
+ * Pipeline mode: a query is sent as soon as it is issued, not when the one before it has answered, so
+ * that queries issued together (BEGIN, a migration, its row and COMMIT) cost one round trip. Code that
+ * awaits each query sees no difference.
+ */
 export function clientConfig(databaseUrl: string, connectionTimeoutMillis: number): pg.ClientConfig {
   const parsed = parse(databaseUrl);
   return {
@@ -72,6 +78,7 @@ export function clientConfig(databaseUrl: string, connectionTimeoutMillis: numbe
     port: parsed.port ? Number(parsed.port) : undefined,
     application_name: APPLICATION_NAME,
     connectionTimeoutMillis,
+    pipeline: true,
   } as pg.ClientConfig;
 }
 
@@ -132,7 +139,7 @@ export async function connectWithWait(
     // An attempt never outlives the deadline by much: a host that drops packets must not stretch wait-timeout.
     const attempt = await (attempts === 1 && first ? first : startConnecting(databaseUrl, deadline - clock.now(), log).attempt);
     if ('client' in attempt) {
-      await watchForDeadClient(attempt.client);
+      watchForDeadClient(attempt.client);
       log.info(`Connected to ${describeEndpoint(endpoint)} as ${endpoint.user} after ${attempts} attempt(s).`);
       return attempt.client;
     }

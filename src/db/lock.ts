@@ -22,12 +22,16 @@ export async function acquireMigrationLock(client: pg.Client, timeoutMs: number)
         'wait for it to finish, or raise lock-wait-timeout.',
     );
   }
-  await client.query(`SET lock_timeout = ${Math.ceil(timeoutMs)}`);
-  try {
-    await client.query(`SELECT pg_advisory_lock(${MIGRATION_LOCK_KEY})`);
-  } catch (error) {
+  // Issued together (one round trip in pipeline mode); RESET runs whether or not the lock was taken.
+  const [set, lock] = await Promise.allSettled([
+    client.query(`SET lock_timeout = ${Math.ceil(timeoutMs)}`),
+    client.query(`SELECT pg_advisory_lock(${MIGRATION_LOCK_KEY})`),
+    client.query('RESET lock_timeout'),
+  ]);
+  if (set.status === 'rejected') throw set.reason;
+  if (lock.status === 'rejected') {
+    const error: unknown = lock.reason;
     if ((error as { code?: string }).code !== '55P03') throw error;
-    await client.query('RESET lock_timeout');
     throw new UserError(
       `Timed out after lock-wait-timeout (${Math.round(timeoutMs / 1000)} s) waiting for the migration lock, held by ` +
         `${await describeLockHolder(client)}; wait for that run to finish, end that session if it is stuck ` +
@@ -35,8 +39,6 @@ export async function acquireMigrationLock(client: pg.Client, timeoutMs: number)
       { cause: error },
     );
   }
-  // Only on success: after a lost connection this would hide the real error.
-  await client.query('RESET lock_timeout');
 }
 
 /** Release the lock; a failure is only a warning, because the lock also ends with the session. */

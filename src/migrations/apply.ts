@@ -118,21 +118,32 @@ export function executableSql(migration: MigrationFile): string {
   return migration.sql.replace(/^\uFEFF/, '');
 }
 
+/**
+ * Two round trips per migration in a transaction (pipeline mode): BEGIN with the SQL, then the row with
+ * COMMIT. The row is sent only once the SQL has succeeded: a file that ends the transaction itself
+ * (`COMMIT;` inside it) and then fails must not have its row written outside any transaction. Without a
+ * transaction, the SQL and then the row, one after the other.
+ */
 async function runOnce(client: pg.Client, migration: MigrationFile): Promise<void> {
   if (!migration.transaction) {
     await client.query(executableSql(migration));
     await recordApplied(client, migration);
     return;
   }
-  await client.query('BEGIN');
   try {
-    await client.query(executableSql(migration));
-    await recordApplied(client, migration);
-    await client.query('COMMIT');
+    await settled([client.query('BEGIN'), client.query(executableSql(migration))]);
+    await settled([recordApplied(client, migration), client.query('COMMIT')]);
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   }
+}
+
+/** Wait for every query issued together; throw the first failure in the order they were sent. */
+async function settled(queries: readonly Promise<unknown>[]): Promise<void> {
+  const results = await Promise.allSettled(queries);
+  const failed = results.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 function failure(migration: MigrationFile, error: unknown, attempts: number): MigrationFailed {

@@ -20,6 +20,20 @@ function shortSleeps(sleeps: number[]): Clock {
 }
 
 describe('a failing migration', () => {
+  it('that ends the transaction itself (COMMIT inside the file) and then fails is not recorded as applied', async () => {
+    db = await freshDatabase();
+    const dir = migrationsDir({
+      '1_a.sql': 'CREATE TABLE a (id int);',
+      '2_b.sql': 'CREATE TABLE b (id int);\nCOMMIT;\nSELECT nosuch FROM b;\n',
+    });
+    const p = recordingPlatform({ 'database-url': db.url, 'migrations-dir': dir });
+    await runOn(p);
+    expect(p.failed).toMatch(/^Migration \S+2_b\.sql failed at line 3, column 8: 42703 column "nosuch" does not exist/);
+    // What the file committed itself stays (PostgreSQL did it); its row must not claim the file ran.
+    expect((await migrationRows(db)).map((r) => r.id)).toEqual([0, 1]);
+    expect(p.outputs).toMatchObject({ status: 'failed', revision: '1', pending: JSON.stringify(['2_b.sql']) });
+  });
+
   it('in the middle of a batch: reports applied and pending files, and the file and line in the summary', async () => {
     db = await freshDatabase();
     const dir = migrationsDir({
