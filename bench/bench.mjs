@@ -29,6 +29,7 @@ const { values: opts } = parseArgs({
     workloads: { type: 'string', default: 'startup,scale,contention,backup' },
     'backup-mb': { type: 'string' },
     out: { type: 'string' },
+    'render-only': { type: 'boolean', default: false },
   },
 });
 const smoke = opts.smoke;
@@ -43,6 +44,13 @@ function roundsFor(n) {
   return n <= 100 ? { warmup: 1, rounds: 7 } : n <= 1000 ? { warmup: 1, rounds: 5 } : { warmup: 0, rounds: 3 };
 }
 const CONTENTION = { runners: 8, n: smoke ? 5 : 200, rounds: smoke ? 1 : 5 };
+
+if (opts['render-only']) {
+  // Write the report again from the last results (after a change to the report itself).
+  const saved = JSON.parse(readFileSync(path.join(outDir, 'latest.json'), 'utf8'));
+  writeReports(saved);
+  process.exit(0);
+}
 
 const tmp = path.join(root, '.tmp', 'bench');
 rmSync(tmp, { recursive: true, force: true });
@@ -85,12 +93,7 @@ try {
 }
 
 writeFileSync(path.join(outDir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
-writeFileSync(path.join(outDir, 'latest.md'), renderMarkdown(results));
-writeFileSync(path.join(outDir, 'latest.svg'), renderSvg(results));
-if (!smoke && !opts.out) {
-  const readme = path.join(root, 'README.md');
-  writeFileSync(readme, replaceReadmeSection(readFileSync(readme, 'utf8'), renderReadmeSection(results)));
-}
+writeReports(results);
 say(`\n${renderMarkdown(results)}`);
 say(`Results in ${path.relative(process.cwd(), outDir) || outDir}/latest.{md,svg,json}`);
 const oursFailed = failures.filter((f) => f.tool.startsWith('ours'));
@@ -101,6 +104,16 @@ if (smoke && failures.length > 0) {
 if (oursFailed.length > 0) process.exit(1);
 
 // ---------------------------------------------------------------------------------------------------
+
+/** latest.md and latest.svg beside latest.json; the README's section too for a full run. */
+function writeReports(results) {
+  writeFileSync(path.join(outDir, 'latest.md'), renderMarkdown(results));
+  writeFileSync(path.join(outDir, 'latest.svg'), renderSvg(results));
+  if (!smoke && !opts.out) {
+    const readme = path.join(root, 'README.md');
+    writeFileSync(readme, replaceReadmeSection(readFileSync(readme, 'utf8'), renderReadmeSection(results)));
+  }
+}
 
 async function machine() {
   const { rows } = await admin.query("SELECT current_setting('server_version') AS v, current_setting('fsync') AS fsync");

@@ -68,8 +68,8 @@ function watchForDeadClient(client: pg.Client): void {
 /**
  * pg's client settings for our URL, with our application_name so that lock holders can be told apart.
  * Pipeline mode: a query is sent as soon as it is issued, not when the one before it has answered, so
- * that queries issued together (BEGIN, a migration, its row and COMMIT) cost one round trip. Code that
- * awaits each query sees no difference.
+ * that queries issued together (BEGIN with a migration's SQL, say) cost one round trip. Code that awaits
+ * each query sees no difference.
  */
 export function clientConfig(databaseUrl: string, connectionTimeoutMillis: number): pg.ClientConfig {
   const parsed = parse(databaseUrl);
