@@ -18,7 +18,7 @@ import pg from 'pg';
 import { startLocalPostgres } from '../scripts/local-postgres.mjs';
 import { HAS_GNU_TIME, tail, timed, timedTogether } from './lib/proc.mjs';
 import { renderMarkdown, renderReadmeSection, renderSvg, replaceReadmeSection } from './lib/report.mjs';
-import { floors, tools, writeMigrations, writePsqlScript } from './lib/tools.mjs';
+import { DBMATE_VERSION, ensureDbmate, floors, tools, writeMigrations, writePsqlScript } from './lib/tools.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const { values: opts } = parseArgs({
@@ -64,6 +64,7 @@ const say = (line) => console.log(line);
 const allTools = tools(root);
 const floor = floors(root);
 
+ensureDbmate(root);
 say(`Starting a throwaway PostgreSQL 15 (fsync off) ...`);
 const server = await startLocalPostgres({ major: 15 });
 const admin = new pg.Client({ connectionString: server.url });
@@ -128,7 +129,7 @@ async function machine() {
     fsync: rows[0].fsync,
     psql: versionOf('psql', ['--version']),
     pgDump: versionOf('pg_dump', ['--version']),
-    versions: packageVersions(['node-pg-migrate', 'postgrator-cli', 'postgrator', 'postgres-migrations', 'dbmate', 'pg']),
+    versions: { ...packageVersions(['node-pg-migrate', 'postgrator-cli', 'postgrator', 'postgres-migrations', 'pg']), dbmate: DBMATE_VERSION },
   };
 }
 
