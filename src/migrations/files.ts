@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { closeSync, openSync, promises as fs, readFileSync, readSync, readdirSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import Module from 'node:module';
 import path from 'node:path';
@@ -33,7 +33,8 @@ const FILE_NAME = /^(-?\d+)[-_]?(.*)\.(sql|js)$/i;
 const MAX_ID = 2_147_483_647;
 
 export function hashMigration(fileName: string, sql: string): string {
-  return createHash('sha1').update(fileName + sql, 'utf8').digest('hex');
+  // The one-shot hash: for thousands of small files, a Hash object per file costs more than the SHA-1.
+  return hash('sha1', fileName + sql, 'hex');
 }
 
 /** The built-in migration 0 that creates the `migrations` table, exactly as postgres-migrations ships it. */
@@ -79,19 +80,27 @@ export function validateFileNames(fileNames: readonly string[], dirLabel: string
 }
 
 /**
- * The common case in one pass, without sorting names: n candidates whose ids are distinct and within
- * 1..n fill the n slots exactly, so they are 1..N with no gap. Undefined on any problem, which
- * explainBadNames then finds and words.
+ * The common case in one pass, without sorting names: distinct ids whose largest equals their count are
+ * exactly 1..N with no gap. Undefined on any problem, which explainBadNames then finds and words.
  */
 function idsInOrder(fileNames: readonly string[]): Named[] | undefined {
-  const candidates = fileNames.filter((f) => CANDIDATE.test(f));
-  if (candidates.length === 0) return undefined;
-  const slots = new Array<Named | undefined>(candidates.length);
-  for (const fileName of candidates) {
+  const slots = new Array<Named | undefined>(fileNames.length);
+  let count = 0;
+  let maxId = 0;
+  for (const fileName of fileNames) {
     const parsed = parseFileName(fileName);
-    if (!parsed || parsed.id < 1 || parsed.id > candidates.length || slots[parsed.id - 1]) return undefined;
+    if (!parsed) {
+      if (CANDIDATE.test(fileName)) return undefined;
+      continue;
+    }
+    if (parsed.id < 1 || parsed.id > fileNames.length || slots[parsed.id - 1]) return undefined;
     slots[parsed.id - 1] = parsed;
+    count += 1;
+    maxId = Math.max(maxId, parsed.id);
   }
+  // Distinct ids from 1 up to as many as there are candidates fill every slot: 1..count, no gap.
+  if (count === 0 || maxId !== count) return undefined;
+  slots.length = count;
   return slots as Named[];
 }
 
@@ -232,8 +241,12 @@ function readMigrationFile(fullPath: string, realDir: string, dirLabel: string, 
     throw new UserError(describeFsError(error, `Migration file ${label}`, 'file'), { cause: error, location });
   }
   // Strict UTF-8 (as TextDecoder's fatal mode); a BOM stays in the text, as postgres-migrations reads it.
-  if (!isUtf8(bytes)) throw new UserError(`Migration file ${label} is not valid UTF-8; save it as UTF-8.`, { location });
-  return bytes.toString('utf8');
+  // Decoding turns any invalid sequence into U+FFFD, so only a text that holds one needs the full check.
+  const text = bytes.toString('utf8');
+  if (text.includes('\uFFFD') && !isUtf8(bytes)) {
+    throw new UserError(`Migration file ${label} is not valid UTF-8; save it as UTF-8.`, { location });
+  }
+  return text;
 }
 
 /**

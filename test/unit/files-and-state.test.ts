@@ -268,6 +268,16 @@ describe('loading files', () => {
     const dir = migrationsDir({ '1_utf8.sql': "SELECT 'héllo 🐘';" });
     expect((await loadMigrations(dir, 'm'))[1]!.sql).toBe("SELECT 'héllo 🐘';");
   });
+
+  it('accepts a U+FFFD that is in the file itself, and rejects one that decoding would make', async () => {
+    const dir = migrationsDir({ '1_replacement.sql': "SELECT '\uFFFD';" });
+    const [, loaded] = await loadMigrations(dir, 'm');
+    expect(loaded!.sql).toBe("SELECT '\uFFFD';");
+    expect(loaded!.hash).toBe(createHash('sha1').update("1_replacement.sqlSELECT '\uFFFD';", 'utf8').digest('hex'));
+    // An encoded surrogate (ED A0 80) is not UTF-8, though a lenient decoder would read it.
+    const bad = migrationsDir({ '1_surrogate.sql': Buffer.from([0x53, 0x45, 0x4c, 0x45, 0x43, 0x54, 0x20, 0x27, 0xed, 0xa0, 0x80, 0x27]) });
+    expect((await loadError(bad))?.message).toMatch(/m\/1_surrogate\.sql is not valid UTF-8/);
+  });
 });
 
 function file(id: number, sql: string, fileName = `${id}_m${id}.sql`): MigrationFile {
