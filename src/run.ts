@@ -179,7 +179,7 @@ async function readState(client: pg.Client, config: Config, deps: RunDeps, progr
       await applySettings(client, config.settings);
       deps.log.info(`Session settings: ${config.settings.map((s) => `${s.name}=${s.value}`).join(', ')}.`);
     }
-    const rows = await readAppliedRows(client);
+    const rows = await readAppliedRows(client, progress.files);
     progress.previous = revisionOf(rows);
     progress.revision = progress.previous;
     const pending = pendingMigrations(progress.files!, rows, config.migrationsDirLabel);

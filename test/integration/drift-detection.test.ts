@@ -2,7 +2,10 @@ import { createHash } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import type pg from 'pg';
 import { runOn } from '../../src/main.js';
+import { loadMigrations } from '../../src/migrations/files.js';
+import { readAppliedRows } from '../../src/migrations/state.js';
 import { freshDatabase, migrationRows, type TestDatabase } from '../support/db.js';
 import { migrationsDir, recordingPlatform } from '../support/platform.js';
 
@@ -74,6 +77,55 @@ describe('drift', () => {
     await runOn(p);
     expect(p.failed).toMatch(/2_b\.sql \(id 2\) is not applied, but migration 3 already is/);
     expect(p.outputs).toMatchObject({ status: 'failed', revision: '3', 'applied-count': '0' });
+  });
+});
+
+describe('reading the applied rows', () => {
+  const FULL_READ = 'SELECT id, name, hash FROM migrations ORDER BY id';
+  // Names the digest must count and encode as the server does: spaces, accents, a character outside
+  // the BMP (two UTF-16 units, one character), digits after a space.
+  const NAMED = {
+    '1_a.sql': 'CREATE TABLE a (id int);\n',
+    '2_café crème.sql': 'CREATE TABLE b (id int);\n',
+    '3_elephant 🐘 10.sql': 'CREATE TABLE c (id int);\n',
+  };
+
+  /** The rows readAppliedRows returns, and the statements it sent. */
+  async function read(client: pg.Client, dir: string) {
+    const sent: string[] = [];
+    const spied = new Proxy(client, {
+      get: (target, key) =>
+        key === 'query' ? (text: string, ...rest: unknown[]) => (sent.push(text), (target.query as (...a: unknown[]) => unknown)(text, ...rest)) : Reflect.get(target, key),
+    });
+    const files = await loadMigrations(dir, 'm');
+    const rows = (await readAppliedRows(spied, files)).map(({ id, name, hash }) => ({ id, name, hash }));
+    return { rows, sent, files };
+  }
+
+  it('takes the files for the rows when the server\'s digest of its rows matches them, without reading every row', async () => {
+    db = await freshDatabase();
+    const dir = migrationsDir(NAMED);
+    await runOn(recordingPlatform({ 'database-url': db.url, 'migrations-dir': dir }));
+    writeFileSync(path.join(dir, '4_d.sql'), 'CREATE TABLE d (id int);\n');
+    const { rows, sent } = await read(await db.client(), dir);
+    expect(rows).toEqual(await migrationRows(db));
+    expect(rows.map((r) => r.name)).toEqual(['create-migrations-table', 'a', 'café crème', 'elephant 🐘 10']);
+    expect(sent).not.toContain(FULL_READ);
+  });
+
+  it.each([
+    ['a hash differs', 'UPDATE migrations SET hash = repeat(\'0\', 40) WHERE id = 2'],
+    ['a name differs', "UPDATE migrations SET name = 'café crema' WHERE id = 2"],
+    ['an id is missing', 'DELETE FROM migrations WHERE id = 1'],
+    ['the table holds more rows than there are files', "INSERT INTO migrations (id, name, hash) VALUES (9, 'later', repeat('1', 40))"],
+  ])('reads every row when %s', async (_, change) => {
+    db = await freshDatabase();
+    const dir = migrationsDir(NAMED);
+    await runOn(recordingPlatform({ 'database-url': db.url, 'migrations-dir': dir }));
+    await db.query(change);
+    const { rows, sent } = await read(await db.client(), dir);
+    expect(rows).toEqual(await migrationRows(db));
+    expect(sent).toContain(FULL_READ);
   });
 });
 
