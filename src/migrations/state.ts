@@ -64,7 +64,7 @@ const ROWS_DIGEST_SQL =
   "E'\\n' ORDER BY id), 'UTF8')), 'hex') AS digest FROM migrations";
 
 /** The digest ROWS_DIGEST_SQL computes, for rows that would be exactly `files`. */
-export function filesDigest(files: readonly MigrationFile[]): string {
+function filesDigest(files: readonly MigrationFile[]): string {
   const lines = files.map((f) => `${f.id} ${f.hash} ${codePoints(f.name)} ${f.name}`);
   return hash('sha256', lines.join('\n'), 'hex');
 }
