@@ -15,7 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { startLocalPostgres } from '../scripts/local-postgres.mjs';
+import { createDatabase, startLocalPostgres } from '../scripts/local-postgres.mjs';
 import { HAS_GNU_TIME, tail, timed, timedTogether } from './lib/proc.mjs';
 import { renderMarkdown, renderReadmeSection, renderSvg, replaceReadmeSection } from './lib/report.mjs';
 import { DBMATE_VERSION, ensureDbmate, floors, tools, writeMigrations, writePsqlScript } from './lib/tools.mjs';
@@ -157,10 +157,7 @@ function packageVersions(names) {
 async function freshDatabase() {
   runCounter += 1;
   const name = `bench_${runCounter}`;
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(server.url);
-  url.pathname = `/${name}`;
-  return { name, url: url.toString() };
+  return { name, url: await createDatabase(server.url, name) };
 }
 
 async function dropDatabase(name) {

@@ -15032,8 +15032,9 @@ async function readAppliedRows(client, files) {
             if (n === 0)
                 return [];
             // The files themselves stand for the rows: same id, name and hash.
-            if (n <= files.length && digest === filesDigest(files.slice(0, n)))
-                return files.slice(0, n);
+            const applied = files.slice(0, n);
+            if (n <= files.length && digest === filesDigest(applied))
+                return applied;
         }
         const { rows } = await client.query('SELECT id, name, hash FROM migrations ORDER BY id');
         return rows;

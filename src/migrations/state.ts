@@ -38,7 +38,8 @@ export async function readAppliedRows(client: pg.Client | pg.PoolClient, files?:
       const { n, digest } = rows[0]!;
       if (n === 0) return [];
       // The files themselves stand for the rows: same id, name and hash.
-      if (n <= files.length && digest === filesDigest(files.slice(0, n))) return files.slice(0, n);
+      const applied = files.slice(0, n);
+      if (n <= files.length && digest === filesDigest(applied)) return applied;
     }
     const { rows } = await client.query<AppliedRow>('SELECT id, name, hash FROM migrations ORDER BY id');
     return rows;
