@@ -1,25 +1,6 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
-/***/ 4035:
-/***/ ((module) => {
-
-function webpackEmptyAsyncContext(req) {
-	// Here Promise.resolve().then() is used instead of new Promise() to prevent
-	// uncaught exception popping up in devtools
-	return Promise.resolve().then(() => {
-		var e = new Error("Cannot find module '" + req + "'");
-		e.code = 'MODULE_NOT_FOUND';
-		throw e;
-	});
-}
-webpackEmptyAsyncContext.keys = () => ([]);
-webpackEmptyAsyncContext.resolve = webpackEmptyAsyncContext;
-webpackEmptyAsyncContext.id = 4035;
-module.exports = webpackEmptyAsyncContext;
-
-/***/ }),
-
 /***/ 785:
 /***/ ((__unused_webpack_module, exports) => {
 
@@ -6855,7 +6836,7 @@ function helpText(version) {
 }
 
 // EXTERNAL MODULE: ./lib/main.js + 34 modules
-var main = __nccwpck_require__(1031);
+var main = __nccwpck_require__(9524);
 // EXTERNAL MODULE: external "node:os"
 var external_node_os_ = __nccwpck_require__(8161);
 ;// CONCATENATED MODULE: ./lib/platform/cli.js
@@ -6893,6 +6874,7 @@ function cliPlatform(flags, io) {
     let printedError;
     const at = (location) => location ? `${location.file}${location.line === undefined ? '' : `:${location.line}`}${location.column === undefined ? '' : `:${location.column}`}: ` : '';
     return {
+        env: io.env,
         workspace: io.cwd, // a GitLab job starts in CI_PROJECT_DIR
         tempDir: external_node_os_.tmpdir(),
         emptyDatabaseUrlHint: 'set --database-url, or DATABASE_URL, or the libpq variables PGHOST, PGUSER, PGPASSWORD and PGDATABASE (in GitLab: a masked CI/CD variable; check that it is not limited to protected branches or another environment)',
@@ -7230,7 +7212,7 @@ __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependen
 /* harmony import */ var _runtime_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5875);
 /* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1378);
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(452);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(1031);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(9524);
 /**
  * The bundle's entry: the only module with side effects. The GitHub runner runs this file; the package's
  * `bin/migrate-action.js` marks the process as the CLI first and then loads this same bundle.
@@ -7375,7 +7357,7 @@ const OUTPUTS = [
 
 /***/ }),
 
-/***/ 1031:
+/***/ 9524:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -14546,6 +14528,205 @@ function parseSettings(value, problems) {
     return settings;
 }
 
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./lib/migrations/js-loader.js
+
+
+/**
+ * `.js` migrations are code: loading one runs it. They are loaded in a child Node process, never in
+ * ours, for three reasons:
+ * - the bundler rewrites `import(expression)` in our own code into a lookup of modules it bundled, so
+ *   user files can only be imported by a Node that was not bundled;
+ * - a file that calls `process.exit()` or whose top-level `await` never settles must not end or hang
+ *   the run (the deploy gate must stay shut): the child is watched and bounded in time;
+ * - the file must not see the database secret: the child's environment has no `DATABASE_URL`,
+ *   `INPUT_*`, `PG*`, runner command files or tokens, nor any variable that holds the secret.
+ */
+/** How long one file may take to load and return its SQL. */
+const JS_LOAD_TIMEOUT_MS = 10_000;
+/**
+ * The child's program: load each file (ESM with `import()`; CommonJS also inside a `"type": "module"`
+ * package, where Node would refuse it, as postgres-migrations' `require` would have read it), call
+ * `generateSql()`, and send the result back. It speaks only over the IPC channel; what the files print
+ * goes to pipes that the parent reads as plain text.
+ */
+const CHILD = String.raw `
+import { readFileSync } from 'node:fs';
+import Module from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+// --eval defines a global 'module', which would take a CommonJS file's 'module.exports = …' silently.
+delete globalThis.module;
+const send = (message) => new Promise((resolve) => process.send(message, () => resolve()));
+const text = (error) => (error instanceof Error ? error.message : String(error));
+// A migration file cannot end the run: process.exit() becomes an error of that file.
+class ExitCalled extends Error {}
+process.exit = (code) => {
+  throw new ExitCalled('process.exit(' + (code === undefined ? '' : String(code)) + ')');
+};
+const problem = (kind, error) => (error instanceof ExitCalled ? { problem: 'exit', message: error.message } : { problem: kind, message: text(error) });
+
+async function load(file) {
+  try {
+    const ns = await import(pathToFileURL(file).href);
+    return typeof ns.generateSql === 'function' ? ns : (ns.default ?? ns);
+  } catch (error) {
+    if (!(error instanceof ReferenceError) || !/\b(module|exports|require) is not defined/.test(error.message)) throw error;
+    const cjs = new Module(file);
+    cjs.filename = file;
+    cjs.paths = Module._nodeModulePaths(path.dirname(file));
+    cjs._compile(readFileSync(file, 'utf8'), file);
+    return cjs.exports;
+  }
+}
+
+process.once('message', async (files) => {
+  // Keeps this process alive while a file's top-level await is pending, so that a wait that never
+  // settles meets the parent's time limit instead of ending the process quietly.
+  const alive = setInterval(() => undefined, 1 << 30);
+  for (const file of files) {
+    await send({ kind: 'start', file });
+    let result;
+    try {
+      const exported = await load(file);
+      if (typeof exported?.generateSql !== 'function') {
+        result = { problem: 'no-export' };
+      } else {
+        try {
+          const sql = exported.generateSql();
+          result = typeof sql === 'string' ? { sql } : { problem: 'not-string', type: sql === null ? 'null' : (typeof sql?.then === 'function' ? 'a Promise' : typeof sql) };
+        } catch (error) {
+          result = problem('threw', error);
+        }
+      }
+    } catch (error) {
+      result = problem('load', error);
+    }
+    await send({ kind: 'result', file, ...result });
+  }
+  clearInterval(alive);
+  await send({ kind: 'done' });
+  process.disconnect();
+});
+`;
+/** Variables that carry a secret or let a file speak to the runner, by name. */
+const SECRET_NAME = /^(DATABASE_URL|INPUT_.*|PG[A-Z].*|GITHUB_(OUTPUT|ENV|PATH|STATE|STEP_SUMMARY|TOKEN)|ACTIONS_.*|CI_JOB_(TOKEN|JWT.*)|CI_REGISTRY_PASSWORD|CI_DEPLOY_PASSWORD)$/i;
+/**
+ * The environment a `.js` migration sees: ours without the variables above and without any variable
+ * whose value is one of `secrets` or holds one of 12 characters or more (e.g. GitLab's variable named by
+ * `database-url-variable`). Shorter forms are only matched whole: a password such as "postgres" would
+ * otherwise take PATH away. Pure.
+ */
+function jsMigrationEnv(env, secrets) {
+    const clean = {};
+    const whole = new Set(secrets);
+    const long = secrets.filter((secret) => secret.length >= 12);
+    for (const [name, value] of Object.entries(env)) {
+        if (value === undefined || SECRET_NAME.test(name))
+            continue;
+        if (whole.has(value.trim()) || long.some((secret) => value.includes(secret)))
+            continue;
+        clean[name] = value;
+    }
+    return clean;
+}
+/**
+ * Run every file's `generateSql()` in one child process; returns the SQL by full path. Throws a
+ * UserError naming the file for: a load error, no `generateSql` export, a throw, a non-string result,
+ * `process.exit()`, the process ending early, or a file that takes longer than the time limit.
+ */
+function generateSqlInChild(files, options) {
+    const timeoutMs = options.timeoutMs ?? JS_LOAD_TIMEOUT_MS;
+    const labels = new Map(files.map((f) => [f.fullPath, f.label]));
+    return new Promise((resolve, reject) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)(process.execPath, ['--input-type=module', '--eval', CHILD], {
+            cwd: options.cwd,
+            env: options.env,
+            stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+            serialization: 'advanced',
+        });
+        const results = new Map();
+        let current;
+        let settled = false;
+        let timer;
+        const labelOf = (file) => (file === undefined ? 'a .js migration' : (labels.get(file) ?? file));
+        // Settle once the child is gone and its output read to the end, so that no line of it comes later.
+        const closed = child.pid === undefined ? Promise.resolve() : new Promise((done) => child.on('close', () => done()));
+        const finish = (error) => {
+            if (settled)
+                return;
+            settled = true;
+            clearTimeout(timer);
+            if (child.exitCode === null && child.signalCode === null)
+                child.kill('SIGKILL');
+            void closed.then(() => (error ? reject(error) : resolve(results)));
+        };
+        const fail = (file, why) => finish(new errors/* UserError */.yo(`Migration file ${labelOf(file)}${why.startsWith(':') ? '' : ' '}${why}`, {
+            location: file === undefined ? undefined : { file: labelOf(file) },
+        }));
+        const arm = () => {
+            clearTimeout(timer);
+            timer = setTimeout(() => fail(current, `did not return its SQL within ${timeoutMs / 1000} s (a top-level await that never settles, or a generateSql() that never returns); ` +
+                'make generateSql() return the SQL as a string without waiting on anything.'), timeoutMs);
+        };
+        for (const stream of [child.stdout, child.stderr]) {
+            let rest = '';
+            stream.setEncoding('utf8');
+            stream.on('data', (chunk) => {
+                const lines = (rest + chunk).split(/\r?\n/);
+                rest = lines.pop();
+                for (const line of lines)
+                    options.output(line);
+            });
+            stream.on('end', () => rest && options.output(rest));
+        }
+        child.on('message', (message) => {
+            if (message.kind === 'start') {
+                current = message.file;
+                arm();
+            }
+            else if (message.kind === 'result') {
+                clearTimeout(timer);
+                const why = problemText(message);
+                if (why)
+                    fail(message.file, why);
+                else
+                    results.set(message.file, message.sql);
+            }
+            else {
+                finish();
+            }
+        });
+        child.on('error', (error) => fail(current, `could not be loaded: cannot start Node.js to run it (${error.message}).`));
+        child.on('exit', (code, signal) => {
+            if (settled)
+                return;
+            fail(current, `ended the process that loads it (${signal ? `signal ${signal}` : `exit code ${code}`}) before generateSql() returned; ` +
+                'a migration file cannot end the run: remove what ends the process (process.exit, process.kill, process.abort).');
+        });
+        arm();
+        child.send(files.map((f) => f.fullPath));
+    });
+}
+function problemText(message) {
+    switch (message.problem) {
+        case undefined:
+            return undefined;
+        case 'no-export':
+            return 'does not export a generateSql function; add export function generateSql() { return "..." }.';
+        case 'not-string':
+            return `: generateSql() returned ${message.type}, not a string; return the SQL as a string.`;
+        case 'threw':
+            return `: generateSql() threw: ${message.message}; fix the function.`;
+        case 'load':
+            return `could not be loaded: ${message.message}; fix the JavaScript error.`;
+        case 'exit':
+            return `called ${message.message} while its SQL was being generated; a migration file cannot end the run: remove the call.`;
+    }
+}
+
 ;// CONCATENATED MODULE: external "node:crypto"
 const external_node_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
 // EXTERNAL MODULE: external "node:fs"
@@ -14600,6 +14781,7 @@ function githubPlatform(env = process.env, write = (text) => process.stdout.writ
     // An error annotated on its file already is the failure; do not annotate it a second time.
     let annotated;
     return {
+        env,
         workspace: env.GITHUB_WORKSPACE || process.cwd(),
         tempDir: env.RUNNER_TEMP || external_node_os_.tmpdir(),
         getInput: (name) => (env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] || '').trim(),
@@ -14719,17 +14901,12 @@ async function describeLockHolder(client) {
 
 ;// CONCATENATED MODULE: external "node:buffer"
 const external_node_buffer_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:buffer");
-;// CONCATENATED MODULE: external "node:module"
-const external_node_module_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:module");
-;// CONCATENATED MODULE: external "node:url"
-const external_node_url_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:url");
 ;// CONCATENATED MODULE: ./lib/migrations/table.js
 /** postgres-migrations 5.3.0 `dist/migrations/0_create-migrations-table.sql`, byte for byte (a unit test compares). */
 const CREATE_MIGRATIONS_TABLE_FILE = "0_create-migrations-table.sql";
 const CREATE_MIGRATIONS_TABLE_SQL = "CREATE TABLE IF NOT EXISTS migrations (\n  id integer PRIMARY KEY,\n  name varchar(100) UNIQUE NOT NULL,\n  hash varchar(40) NOT NULL, -- sha1 hex encoded hash of the file name and contents, to ensure it hasn't been altered since applying the migration\n  executed_at timestamp DEFAULT current_timestamp\n);\n";
 
 ;// CONCATENATED MODULE: ./lib/migrations/files.js
-
 
 
 
@@ -14848,6 +15025,7 @@ function explainBadNames(fileNames, dirLabel) {
     });
     return sorted;
 }
+const DEFAULT_LOAD_OPTIONS = { jsEnv: jsMigrationEnv(process.env, []), cwd: process.cwd(), jsOutput: () => undefined };
 /**
  * Load and validate every migration file in `dir`, before anything is sent to the database. Returns id 0
  * (the table migration) followed by 1..N. Errors name the file and the fix.
@@ -14855,9 +15033,9 @@ function explainBadNames(fileNames, dirLabel) {
  * Files are read synchronously, in slices of 256 with a turn of the event loop between them (so that the
  * connection opened meanwhile makes progress): for thousands of small files that is several times faster
  * than asynchronous reads, each of which is a round trip through libuv's thread pool (measured by
- * `npm run bench`, no-op at N=1,000 and 10,000).
+ * `npm run bench`, no-op at N=1,000 and 10,000). `.js` files are run in one child process (js-loader.ts).
  */
-async function loadMigrations(dir, dirLabel) {
+async function loadMigrations(dir, dirLabel, options = DEFAULT_LOAD_OPTIONS) {
     let entries;
     try {
         if (!(0,external_node_fs_.statSync)(dir).isDirectory()) {
@@ -14873,12 +15051,23 @@ async function loadMigrations(dir, dirLabel) {
     const named = validateFileNames(entries.map((e) => e.name), dirLabel);
     const types = new Map(entries.map((e) => [e.name, e]));
     const realDir = (0,external_node_fs_.realpathSync)(dir);
-    const files = [tableMigration()];
+    const texts = [];
+    const js = [];
     for (const [index, file] of named.entries()) {
         const fullPath = `${dir}${external_node_path_.sep}${file.fileName}`;
         const label = `${dirLabel}/${file.fileName}`;
-        const contents = readMigrationFile(fullPath, realDir, dirLabel, label, file, types.get(file.fileName));
-        const sql = file.kind === 'sql' ? contents : await sqlFromJs(fullPath, label);
+        texts.push(readMigrationFile(fullPath, realDir, dirLabel, label, file, types.get(file.fileName)));
+        if (file.kind === 'js')
+            js.push({ fullPath, label });
+        // Let other work started with this run (the connection to the database) make progress meanwhile.
+        if (index % 256 === 255)
+            await new Promise((resolve) => setImmediate(resolve));
+    }
+    const generated = js.length > 0 ? await generateSqlInChild(js, { env: options.jsEnv, cwd: options.cwd, output: options.jsOutput }) : undefined;
+    const files = [tableMigration()];
+    for (const [index, file] of named.entries()) {
+        const label = `${dirLabel}/${file.fileName}`;
+        const sql = file.kind === 'sql' ? texts[index] : generated.get(`${dir}${external_node_path_.sep}${file.fileName}`);
         files.push({
             id: file.id,
             name: file.name,
@@ -14889,9 +15078,6 @@ async function loadMigrations(dir, dirLabel) {
             hash: hashMigration(file.fileName, sql),
             transaction: !sql.includes(DISABLE_TRANSACTION_MARKER),
         });
-        // Let other work started with this run (the connection to the database) make progress meanwhile.
-        if (index % 256 === 255)
-            await new Promise((resolve) => setImmediate(resolve));
     }
     return files;
 }
@@ -14934,59 +15120,6 @@ function readMigrationFile(fullPath, realDir, dirLabel, label, file, entry) {
         throw new errors/* UserError */.yo(`Migration file ${label} is not valid UTF-8; save it as UTF-8.`, { location });
     }
     return text;
-}
-/**
- * Run a `.js` migration's `generateSql()`. ESM and CommonJS both work: `import()` first, and when the
- * file is CommonJS inside a `"type": "module"` package (where Node would refuse it), it is compiled as
- * CommonJS, which is what postgres-migrations' `require` saw when it was written.
- */
-async function sqlFromJs(fullPath, label) {
-    const location = { file: label };
-    let exported;
-    try {
-        exported = await importMigration(fullPath);
-    }
-    catch (error) {
-        throw new errors/* UserError */.yo(`Migration file ${label} could not be loaded: ${(0,errors/* messageOf */.bD)(error)}; fix the JavaScript error.`, {
-            cause: error,
-            location,
-        });
-    }
-    if (typeof exported.generateSql !== 'function') {
-        throw new errors/* UserError */.yo(`Migration file ${label} does not export a generateSql function; add export function generateSql() { return "..." }.`, {
-            location,
-        });
-    }
-    let sql;
-    try {
-        sql = exported.generateSql();
-    }
-    catch (error) {
-        throw new errors/* UserError */.yo(`Migration file ${label}: generateSql() threw: ${(0,errors/* messageOf */.bD)(error)}; fix the function.`, {
-            cause: error,
-            location,
-        });
-    }
-    if (typeof sql !== 'string') {
-        throw new errors/* UserError */.yo(`Migration file ${label}: generateSql() returned ${sql === null ? 'null' : typeof sql}, not a string; return the SQL as a string.`, { location });
-    }
-    return sql;
-}
-async function importMigration(fullPath) {
-    try {
-        const ns = (await __nccwpck_require__(4035)((0,external_node_url_namespaceObject.pathToFileURL)(fullPath).href));
-        return typeof ns.generateSql === 'function' ? ns : (ns.default ?? ns);
-    }
-    catch (error) {
-        if (!(error instanceof ReferenceError) || !/\b(module|exports|require) is not defined/.test(error.message))
-            throw error;
-        const source = await external_node_fs_.promises.readFile(fullPath, 'utf8');
-        const cjs = new external_node_module_namespaceObject(fullPath);
-        cjs.filename = fullPath;
-        cjs.paths = external_node_module_namespaceObject._nodeModulePaths(external_node_path_.dirname(fullPath));
-        cjs._compile(source, fullPath);
-        return cjs.exports;
-    }
 }
 function describeFsError(error, what, kind) {
     const code = error.code;
@@ -16645,7 +16778,7 @@ async function runCommand(config, deps) {
     const early = (0,connect/* startConnecting */.FW)(config.databaseUrl, config.waitTimeoutMs, log);
     try {
         const files = await log.group('Validate migration files', async () => {
-            const loaded = await loadMigrations(config.migrationsDir, config.migrationsDirLabel);
+            const loaded = await loadMigrations(config.migrationsDir, config.migrationsDirLabel, deps.load);
             const last = loaded[loaded.length - 1];
             if (config.targetRevision !== undefined && config.targetRevision > last.id) {
                 throw new errors/* UserError */.yo(`Input target-revision ${config.targetRevision} is beyond the last migration file, ${last.label} (id ${last.id}); ` +
@@ -16924,6 +17057,7 @@ function redact(text, secrets) {
 
 
 
+
 /** Raw inputs with the manifest's defaults for inputs left empty. */
 function readInputs(platform) {
     const raw = {};
@@ -16961,7 +17095,15 @@ async function runOn(platform, clock = systemClock) {
             tempDir: platform.tempDir,
             emptyDatabaseUrlHint: platform.emptyDatabaseUrlHint,
         });
-        result = await runCommand(config, { clock, log });
+        result = await runCommand(config, {
+            clock,
+            log,
+            load: {
+                jsEnv: jsMigrationEnv(platform.env, secrets),
+                cwd: platform.workspace,
+                jsOutput: (line) => log.info(`generateSql output: ${line}`),
+            },
+        });
     }
     catch (error) {
         // Only input validation throws here; runCommand reports its own failures in the result.

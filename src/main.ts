@@ -2,6 +2,7 @@ import { systemClock, type Clock } from './clock.js';
 import { parseConfig, type Config, type RawInputs } from './config.js';
 import { UserError, messageOf } from './errors.js';
 import { INPUTS, OUTPUTS } from './inputs.js';
+import { jsMigrationEnv } from './migrations/js-loader.js';
 import type { Log } from './log.js';
 import { githubPlatform } from './platform/github.js';
 import type { Platform } from './platform/types.js';
@@ -48,7 +49,15 @@ export async function runOn(platform: Platform, clock: Clock = systemClock): Pro
       tempDir: platform.tempDir,
       emptyDatabaseUrlHint: platform.emptyDatabaseUrlHint,
     });
-    result = await runCommand(config, { clock, log });
+    result = await runCommand(config, {
+      clock,
+      log,
+      load: {
+        jsEnv: jsMigrationEnv(platform.env, secrets),
+        cwd: platform.workspace,
+        jsOutput: (line) => log.info(`generateSql output: ${line}`),
+      },
+    });
   } catch (error) {
     // Only input validation throws here; runCommand reports its own failures in the result.
     const location = error instanceof UserError ? error.location : undefined;

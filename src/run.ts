@@ -7,7 +7,7 @@ import { UserError, messageOf, type FileLocation } from './errors.js';
 import type { Log } from './log.js';
 import { MigrationFailed, applyMigration, applySettings, type PgErrorFields } from './migrations/apply.js';
 import { choosePgDump, execProgram, pgDumpCandidates, takeBackup, type Backup, type Exec } from './migrations/backup.js';
-import { loadMigrations, type MigrationFile } from './migrations/files.js';
+import { loadMigrations, type LoadOptions, type MigrationFile } from './migrations/files.js';
 import {
   NO_REVISION,
   pendingMigrations,
@@ -69,6 +69,8 @@ export interface RunResult {
 export interface RunDeps {
   readonly clock: Clock;
   readonly log: Log;
+  /** How `.js` migrations are run: their environment (without the secret) and working directory. */
+  readonly load?: LoadOptions;
   /** Runs pg_dump and pg_restore; replaced in tests of the refusal paths only. */
   readonly exec?: Exec;
 }
@@ -117,7 +119,7 @@ export async function runCommand(config: Config, deps: RunDeps): Promise<RunResu
   const early = startConnecting(config.databaseUrl, config.waitTimeoutMs, log);
   try {
     const files = await log.group('Validate migration files', async () => {
-      const loaded = await loadMigrations(config.migrationsDir, config.migrationsDirLabel);
+      const loaded = await loadMigrations(config.migrationsDir, config.migrationsDirLabel, deps.load);
       const last = loaded[loaded.length - 1]!;
       if (config.targetRevision !== undefined && config.targetRevision > last.id) {
         throw new UserError(

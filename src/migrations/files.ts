@@ -1,10 +1,9 @@
 import { isUtf8 } from 'node:buffer';
 import { hash } from 'node:crypto';
-import { closeSync, openSync, promises as fs, readFileSync, readSync, readdirSync, realpathSync, statSync, type Dirent } from 'node:fs';
-import Module from 'node:module';
+import { closeSync, openSync, readFileSync, readSync, readdirSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { UserError, messageOf } from '../errors.js';
+import { generateSqlInChild, jsMigrationEnv, type JsMigration } from './js-loader.js';
 import { CREATE_MIGRATIONS_TABLE_FILE, CREATE_MIGRATIONS_TABLE_SQL } from './table.js';
 
 /** One migration, as postgres-migrations 5.3.0 would load it (same id, name, hash). */
@@ -159,6 +158,18 @@ function explainBadNames(fileNames: readonly string[], dirLabel: string): Named[
   return sorted;
 }
 
+/** What loading `.js` migrations needs from outside: see js-loader.ts. */
+export interface LoadOptions {
+  /** The environment `.js` migrations see (without the secret). */
+  readonly jsEnv: NodeJS.ProcessEnv;
+  /** Their working directory (the workspace). */
+  readonly cwd: string;
+  /** Where what they print goes. */
+  readonly jsOutput: (line: string) => void;
+}
+
+const DEFAULT_LOAD_OPTIONS: LoadOptions = { jsEnv: jsMigrationEnv(process.env, []), cwd: process.cwd(), jsOutput: () => undefined };
+
 /**
  * Load and validate every migration file in `dir`, before anything is sent to the database. Returns id 0
  * (the table migration) followed by 1..N. Errors name the file and the fix.
@@ -166,9 +177,9 @@ function explainBadNames(fileNames: readonly string[], dirLabel: string): Named[
  * Files are read synchronously, in slices of 256 with a turn of the event loop between them (so that the
  * connection opened meanwhile makes progress): for thousands of small files that is several times faster
  * than asynchronous reads, each of which is a round trip through libuv's thread pool (measured by
- * `npm run bench`, no-op at N=1,000 and 10,000).
+ * `npm run bench`, no-op at N=1,000 and 10,000). `.js` files are run in one child process (js-loader.ts).
  */
-export async function loadMigrations(dir: string, dirLabel: string): Promise<MigrationFile[]> {
+export async function loadMigrations(dir: string, dirLabel: string, options: LoadOptions = DEFAULT_LOAD_OPTIONS): Promise<MigrationFile[]> {
   let entries: Dirent[];
   try {
     if (!statSync(dir).isDirectory()) {
@@ -185,12 +196,21 @@ export async function loadMigrations(dir: string, dirLabel: string): Promise<Mig
   );
   const types = new Map(entries.map((e) => [e.name, e]));
   const realDir = realpathSync(dir);
-  const files: MigrationFile[] = [tableMigration()];
+  const texts: string[] = [];
+  const js: JsMigration[] = [];
   for (const [index, file] of named.entries()) {
     const fullPath = `${dir}${path.sep}${file.fileName}`;
     const label = `${dirLabel}/${file.fileName}`;
-    const contents = readMigrationFile(fullPath, realDir, dirLabel, label, file, types.get(file.fileName)!);
-    const sql = file.kind === 'sql' ? contents : await sqlFromJs(fullPath, label);
+    texts.push(readMigrationFile(fullPath, realDir, dirLabel, label, file, types.get(file.fileName)!));
+    if (file.kind === 'js') js.push({ fullPath, label });
+    // Let other work started with this run (the connection to the database) make progress meanwhile.
+    if (index % 256 === 255) await new Promise((resolve) => setImmediate(resolve));
+  }
+  const generated = js.length > 0 ? await generateSqlInChild(js, { env: options.jsEnv, cwd: options.cwd, output: options.jsOutput }) : undefined;
+  const files: MigrationFile[] = [tableMigration()];
+  for (const [index, file] of named.entries()) {
+    const label = `${dirLabel}/${file.fileName}`;
+    const sql = file.kind === 'sql' ? texts[index]! : generated!.get(`${dir}${path.sep}${file.fileName}`)!;
     files.push({
       id: file.id,
       name: file.name,
@@ -201,8 +221,6 @@ export async function loadMigrations(dir: string, dirLabel: string): Promise<Mig
       hash: hashMigration(file.fileName, sql),
       transaction: !sql.includes(DISABLE_TRANSACTION_MARKER),
     });
-    // Let other work started with this run (the connection to the database) make progress meanwhile.
-    if (index % 256 === 255) await new Promise((resolve) => setImmediate(resolve));
   }
   return files;
 }
@@ -247,60 +265,6 @@ function readMigrationFile(fullPath: string, realDir: string, dirLabel: string, 
     throw new UserError(`Migration file ${label} is not valid UTF-8; save it as UTF-8.`, { location });
   }
   return text;
-}
-
-/**
- * Run a `.js` migration's `generateSql()`. ESM and CommonJS both work: `import()` first, and when the
- * file is CommonJS inside a `"type": "module"` package (where Node would refuse it), it is compiled as
- * CommonJS, which is what postgres-migrations' `require` saw when it was written.
- */
-async function sqlFromJs(fullPath: string, label: string): Promise<string> {
-  const location = { file: label };
-  let exported: { generateSql?: unknown };
-  try {
-    exported = await importMigration(fullPath);
-  } catch (error) {
-    throw new UserError(`Migration file ${label} could not be loaded: ${messageOf(error)}; fix the JavaScript error.`, {
-      cause: error,
-      location,
-    });
-  }
-  if (typeof exported.generateSql !== 'function') {
-    throw new UserError(`Migration file ${label} does not export a generateSql function; add export function generateSql() { return "..." }.`, {
-      location,
-    });
-  }
-  let sql: unknown;
-  try {
-    sql = (exported.generateSql as () => unknown)();
-  } catch (error) {
-    throw new UserError(`Migration file ${label}: generateSql() threw: ${messageOf(error)}; fix the function.`, {
-      cause: error,
-      location,
-    });
-  }
-  if (typeof sql !== 'string') {
-    throw new UserError(
-      `Migration file ${label}: generateSql() returned ${sql === null ? 'null' : typeof sql}, not a string; return the SQL as a string.`,
-      { location },
-    );
-  }
-  return sql;
-}
-
-async function importMigration(fullPath: string): Promise<{ generateSql?: unknown }> {
-  try {
-    const ns = (await import(pathToFileURL(fullPath).href)) as { generateSql?: unknown; default?: { generateSql?: unknown } };
-    return typeof ns.generateSql === 'function' ? ns : (ns.default ?? ns);
-  } catch (error) {
-    if (!(error instanceof ReferenceError) || !/\b(module|exports|require) is not defined/.test(error.message)) throw error;
-    const source = await fs.readFile(fullPath, 'utf8');
-    const cjs = new Module(fullPath) as Module & { _compile(code: string, filename: string): void };
-    cjs.filename = fullPath;
-    cjs.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(path.dirname(fullPath));
-    cjs._compile(source, fullPath);
-    return cjs.exports as { generateSql?: unknown };
-  }
 }
 
 function describeFsError(error: unknown, what: string, kind: 'file' | 'directory'): string {

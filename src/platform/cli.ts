@@ -46,6 +46,7 @@ export function cliPlatform(flags: Partial<Record<InputName, string>>, io: CliEn
   const at = (location?: FileLocation) =>
     location ? `${location.file}${location.line === undefined ? '' : `:${location.line}`}${location.column === undefined ? '' : `:${location.column}`}: ` : '';
   return {
+    env: io.env,
     workspace: io.cwd, // a GitLab job starts in CI_PROJECT_DIR
     tempDir: os.tmpdir(),
     emptyDatabaseUrlHint:

@@ -52,6 +52,7 @@ export function githubPlatform(env: NodeJS.ProcessEnv = process.env, write: (tex
   // An error annotated on its file already is the failure; do not annotate it a second time.
   let annotated: string | undefined;
   return {
+    env,
     workspace: env.GITHUB_WORKSPACE || process.cwd(),
     tempDir: env.RUNNER_TEMP || os.tmpdir(),
     getInput: (name) => (env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] || '').trim(),

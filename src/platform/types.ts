@@ -8,6 +8,8 @@ export interface Platform extends Log {
   readonly workspace: string;
   /** Temporary directory of this job (default home of backups). */
   readonly tempDir: string;
+  /** The process environment (what `.js` migrations see, without the secret). */
+  readonly env: NodeJS.ProcessEnv;
   /** What to tell the user when database-url is empty; the default speaks of GitHub secrets. */
   readonly emptyDatabaseUrlHint?: string;
   /** The raw input; '' when not given. */

@@ -1,56 +1,34 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, migrationRows, type TestDatabase } from '../support/db.js';
-import { recordWritten } from '../support/leaks.js';
-import { packTarball } from '../support/pack.js';
+import { packedCli, type PackedCli } from '../support/pack.js';
 import { migrationsDir } from '../support/platform.js';
 
 const ROOT = path.resolve('.');
 const EXAMPLE = path.join(ROOT, 'migrations-example');
 const VERSION = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version as string;
-let packDir: string;
-let tarball: string;
-let work: string;
+let packed: PackedCli;
 let db: TestDatabase | undefined;
 
 // The CLI as a user installs it: the packed package, run through npx.
 beforeAll(() => {
-  tarball = packTarball(ROOT);
-  packDir = path.dirname(tarball);
-  work = mkdtempSync(path.join(os.tmpdir(), 'migrate-action-cli-'));
+  packed = packedCli(ROOT);
 }, 120_000);
-afterAll(() => rmSync(packDir, { recursive: true, force: true }));
+afterAll(() => packed.remove());
 afterEach(async () => {
   await db?.close();
   db = undefined;
 });
 
-/** Run `npx --package <tarball> migrate-action ...args` in a clean directory with only `env` (plus PATH/HOME). */
-function cli(args: string[], env: Record<string, string> = {}) {
-  const result = spawnSync('npx', ['--yes', '--package', tarball, '--', 'migrate-action', ...args], {
-    cwd: work,
-    encoding: 'utf8',
-    env: { PATH: process.env.PATH!, HOME: process.env.HOME!, npm_config_update_notifier: 'false', ...env },
-  });
-  recordWritten('cli stdout', result.stdout);
-  recordWritten('cli stderr', result.stderr);
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr, all: `${result.stdout}\n${result.stderr}` };
-}
-
-function dotenv(file: string): Record<string, string> {
-  const text = readFileSync(file, 'utf8');
-  recordWritten('dotenv', text);
-  return Object.fromEntries(text.trim().split('\n').map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
-}
+const cli = (args: string[], env: Record<string, string> = {}) => packed.run(args, env);
+const dotenv = (file: string) => packed.dotenv(file);
 
 describe('migrate-action CLI (npm pack + npx)', () => {
   it('applies with --database-url and writes the dotenv report', async () => {
     db = await freshDatabase();
-    const file = path.join(work, 'a.env');
-    const run = cli(['apply', '--database-url', db.url, '--migrations-dir', EXAMPLE, '--dotenv', file]);
+    const file = path.join(packed.work, 'a.env');
+    const run = await cli(['apply', '--database-url', db.url, '--migrations-dir', EXAMPLE, '--dotenv', file]);
     expect(run.code, run.all).toBe(0);
     expect(run.stdout).toContain('apply: applied; revision 0 -> 3, 3 applied, 0 pending.');
     expect(run.stdout).not.toContain("\u001b["); // no colours when not on a terminal
@@ -67,7 +45,7 @@ describe('migrate-action CLI (npm pack + npx)', () => {
 
   it('reads DATABASE_URL when there is no flag', async () => {
     db = await freshDatabase();
-    const run = cli(['apply', '--migrations-dir', EXAMPLE], { DATABASE_URL: db.url });
+    const run = await cli(['apply', '--migrations-dir', EXAMPLE], { DATABASE_URL: db.url });
     expect(run.code, run.all).toBe(0);
     expect((await migrationRows(db)).map((r) => r.id)).toEqual([0, 1, 2, 3]);
   });
@@ -75,7 +53,7 @@ describe('migrate-action CLI (npm pack + npx)', () => {
   it('falls back to the libpq PG* variables, with the password apart from the rest', async () => {
     db = await freshDatabase();
     const url = new URL(db.url);
-    const run = cli(['apply', '--migrations-dir', EXAMPLE, '--target-revision', '2'], {
+    const run = await cli(['apply', '--migrations-dir', EXAMPLE, '--target-revision', '2'], {
       PGHOST: url.hostname,
       PGPORT: url.port,
       PGUSER: decodeURIComponent(url.username),
@@ -89,8 +67,8 @@ describe('migrate-action CLI (npm pack + npx)', () => {
   it('exits 1 with the dotenv report written when a migration fails', async () => {
     db = await freshDatabase();
     const dir = migrationsDir({ '1_ok.sql': 'CREATE TABLE ok (id int);', '2_bad.sql': 'CREATE TABLE bad (id int);\nSELEC 1;' });
-    const file = path.join(work, 'f.env');
-    const run = cli(['apply', '--database-url', db.url, '--migrations-dir', dir, '--dotenv', file]);
+    const file = path.join(packed.work, 'f.env');
+    const run = await cli(['apply', '--database-url', db.url, '--migrations-dir', dir, '--dotenv', file]);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/error: .*2_bad\.sql:2:1: Migration .*2_bad\.sql failed at line 2, column 1: 42601 syntax error at or near "SELEC"/);
     expect(run.all).not.toMatch(/^\s+at /m);
@@ -99,12 +77,12 @@ describe('migrate-action CLI (npm pack + npx)', () => {
 
   it('check exits 1 while migrations are pending, 0 when up to date', async () => {
     db = await freshDatabase();
-    expect(cli(['check', '--database-url', db.url, '--migrations-dir', EXAMPLE]).code).toBe(1);
-    expect(cli(['apply', '--database-url', db.url, '--migrations-dir', EXAMPLE]).code).toBe(0);
-    expect(cli(['check', '--database-url', db.url, '--migrations-dir', EXAMPLE]).code).toBe(0);
+    expect((await cli(['check', '--database-url', db.url, '--migrations-dir', EXAMPLE])).code).toBe(1);
+    expect((await cli(['apply', '--database-url', db.url, '--migrations-dir', EXAMPLE])).code).toBe(0);
+    expect((await cli(['check', '--database-url', db.url, '--migrations-dir', EXAMPLE])).code).toBe(0);
   });
 
-  it('exits 2 on bad usage, naming the flag or command', () => {
+  it('exits 2 on bad usage, naming the flag or command', async () => {
     const cases: [string[], RegExp][] = [
       [['apply', '--no-such-flag', 'x'], /unknown flag --no-such-flag/],
       [['migrate'], /unknown command "migrate": use one of apply, plan, check, baseline/],
@@ -113,7 +91,7 @@ describe('migrate-action CLI (npm pack + npx)', () => {
       [['apply', 'plan'], /unexpected argument "plan"/],
     ];
     for (const [args, message] of cases) {
-      const run = cli(args);
+      const run = await cli(args);
       expect(run.code, args.join(' ')).toBe(2);
       expect(run.stderr).toMatch(message);
       // one line of ours (npm itself may add its own warnings)
@@ -121,20 +99,20 @@ describe('migrate-action CLI (npm pack + npx)', () => {
     }
   });
 
-  it('exits 1 with a one-line message when no connection is given at all', () => {
-    const run = cli(['apply', '--migrations-dir', EXAMPLE]);
+  it('exits 1 with a one-line message when no connection is given at all', async () => {
+    const run = await cli(['apply', '--migrations-dir', EXAMPLE]);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/database-url is empty: set --database-url, or DATABASE_URL, or the libpq variables/);
   });
 
-  it('prints --help with every flag and its default, and --version', () => {
-    const help = cli(['--help']);
+  it('prints --help with every flag and its default, and --version', async () => {
+    const help = await cli(['--help']);
     expect(help.code).toBe(0);
     for (const flag of ['--database-url', '--migrations-dir', '--target-revision', '--backup', '--backup-dir', '--backup-format', '--pg-dump-path', '--lock-wait-timeout', '--wait-timeout', '--settings', '--lock-retries', '--summary', '--dotenv']) {
       expect(help.stdout).toContain(flag);
     }
     expect(help.stdout).toMatch(/--lock-wait-timeout .*\(default: 300\)/);
     expect(help.stdout).toMatch(/--migrations-dir .*\(default: migrations\)/);
-    expect(cli(['--version']).stdout.trim()).toBe(VERSION);
+    expect((await cli(['--version'])).stdout.trim()).toBe(VERSION);
   });
 });

@@ -28,6 +28,7 @@ export function recordingPlatform(inputs: Partial<Record<InputName, string>>, wo
     recordWritten('log', line);
   };
   const platform: RecordingPlatform = {
+    env: process.env,
     workspace,
     tempDir: os.tmpdir(),
     lines,

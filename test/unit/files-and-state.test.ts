@@ -240,7 +240,7 @@ describe('loading files', () => {
     ['a .js file that throws', () => migrationsDir({ '1_x.js': 'export function generateSql() { throw new Error("boom"); }' }), /m\/1_x\.js: generateSql\(\) threw: boom; fix the function/],
     ['a .js file that returns a number', () => migrationsDir({ '1_x.js': 'export const generateSql = () => 42;' }), /m\/1_x\.js: generateSql\(\) returned number, not a string/],
     ['a .js file that returns null', () => migrationsDir({ '1_x.js': 'export const generateSql = () => null;' }), /m\/1_x\.js: generateSql\(\) returned null, not a string; return the SQL as a string/],
-    ['a .js file that returns a promise', () => migrationsDir({ '1_x.js': 'export async function generateSql() { return "SELECT 1"; }' }), /m\/1_x\.js: generateSql\(\) returned object, not a string/],
+    ['a .js file that returns a promise', () => migrationsDir({ '1_x.js': 'export async function generateSql() { return "SELECT 1"; }' }), /m\/1_x\.js: generateSql\(\) returned a Promise, not a string/],
     ['a CommonJS file that throws', () => migrationsDir({ 'package.json': '{ "type": "commonjs" }', '1_x.js': 'exports.generateSql = () => { throw new Error("cjs boom"); };' }), /m\/1_x\.js: generateSql\(\) threw: cjs boom; fix the function/],
     ['a CommonJS file without generateSql', () => migrationsDir({ 'package.json': '{ "type": "commonjs" }', '1_x.js': 'module.exports = { sql: "SELECT 1" };' }), /m\/1_x\.js does not export a generateSql function/],
     ['a .js file that throws while loading', () => migrationsDir({ '1_x.js': 'throw new Error("top-level boom");\nexport const generateSql = () => "";' }), /m\/1_x\.js could not be loaded: top-level boom; fix the JavaScript error/],

@@ -1,0 +1,58 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startBundle } from './action.js';
+import type { PackedCli } from './pack.js';
+
+/** The two shipped ways in that run the program itself: the Action's bundle and the packed CLI. */
+export type Artifact = 'action' | 'cli';
+export const ARTIFACTS: readonly Artifact[] = ['action', 'cli'];
+
+/** What both artifacts report, under the Action's output names (the CLI's from its dotenv report). */
+export interface ShippedRun {
+  readonly artifact: Artifact;
+  readonly code: number | null;
+  /** Everything printed (stdout, then stderr). */
+  readonly log: string;
+  readonly outputs: Record<string, string>;
+  /** The Action's job summary; empty for the CLI. */
+  readonly summary: string;
+}
+
+const DOTENV_TO_OUTPUT: Record<string, string> = {
+  MIGRATE_STATUS: 'status',
+  MIGRATE_REVISION: 'revision',
+  MIGRATE_REVISION_NAME: 'revision-name',
+  MIGRATE_PREVIOUS_REVISION: 'previous-revision',
+  MIGRATE_APPLIED_COUNT: 'applied-count',
+  MIGRATE_PENDING_COUNT: 'pending-count',
+  MIGRATE_BACKUP_PATH: 'backup-path',
+};
+
+/**
+ * Run one artifact with the Action's inputs: the bundle with INPUT_* as the runner sets them, or the CLI
+ * with the same inputs as flags and a --dotenv report. `env` is the rest of the environment.
+ */
+export async function runShipped(
+  artifact: Artifact,
+  inputs: Record<string, string>,
+  options: { env?: Record<string, string>; cli?: PackedCli; cwd?: string } = {},
+): Promise<ShippedRun> {
+  const env = options.env ?? {};
+  if (artifact === 'action') {
+    const run = await startBundle(inputs, env).done;
+    return { artifact, code: run.code, log: `${run.stdout}\n${run.stderr}`, outputs: run.outputs, summary: run.summary };
+  }
+  if (!options.cli) throw new Error('runShipped(cli) needs the packed CLI');
+  const { command = 'apply', ...flags } = inputs;
+  const report = path.join(mkdtempSync(path.join(os.tmpdir(), 'migrate-action-dotenv-')), 'migrate.env');
+  const args = [command, ...Object.entries(flags).flatMap(([name, value]) => [`--${name}`, value]), '--dotenv', report];
+  const run = await options.cli.run(args, env, { cwd: options.cwd });
+  let outputs: Record<string, string> = {};
+  try {
+    outputs = Object.fromEntries(Object.entries(options.cli.dotenv(report)).map(([key, value]) => [DOTENV_TO_OUTPUT[key] ?? key, value]));
+  } catch {
+    // no report: the test's own expectations say whether that is right
+  }
+  return { artifact, code: run.code, log: run.all, outputs, summary: '' };
+}
