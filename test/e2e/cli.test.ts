@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, migrationRows, type TestDatabase } from '../support/db.js';
-import { packedCli, type PackedCli } from '../support/pack.js';
+import { packedCli, type PackedCli } from '../support/cli.js';
 import { migrationsDir } from '../support/platform.js';
 
 const ROOT = path.resolve('.');
@@ -13,7 +13,7 @@ let db: TestDatabase | undefined;
 
 // The CLI as a user installs it: the packed package, run through npx.
 beforeAll(() => {
-  packed = packedCli(ROOT);
+  packed = packedCli();
 }, 120_000);
 afterAll(() => packed.remove());
 afterEach(async () => {
@@ -70,7 +70,9 @@ describe('migrate-action CLI (npm pack + npx)', () => {
     const file = path.join(packed.work, 'f.env');
     const run = await cli(['apply', '--database-url', db.url, '--migrations-dir', dir, '--dotenv', file]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/error: .*2_bad\.sql:2:1: Migration .*2_bad\.sql failed at line 2, column 1: 42601 syntax error at or near "SELEC"/);
+    const line = run.stderr.split('\n').find((l) => l.startsWith('error: '))!;
+    expect(line).toMatch(/^error: Migration .*2_bad\.sql failed at line 2, column 1: 42601 syntax error at or near "SELEC"/);
+    expect(line.split('2_bad.sql')).toHaveLength(2); // the path once, not twice
     expect(run.all).not.toMatch(/^\s+at /m);
     expect(dotenv(file)).toMatchObject({ MIGRATE_STATUS: 'failed', MIGRATE_REVISION: '1', MIGRATE_APPLIED_COUNT: '1', MIGRATE_PENDING_COUNT: '1' });
   });

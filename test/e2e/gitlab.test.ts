@@ -2,10 +2,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freshDatabase, migrationRows, type TestDatabase } from '../support/db.js';
 import { recordWritten } from '../support/leaks.js';
-import { packTarball } from '../support/pack.js';
 
 const ROOT = path.resolve('.');
 const GITLAB_CI_LOCAL = path.join(ROOT, 'node_modules', '.bin', 'gitlab-ci-local');
@@ -14,10 +13,10 @@ let db: TestDatabase | undefined;
 const repos: string[] = [];
 
 beforeAll(() => {
-  tarball = packTarball(ROOT);
-}, 120_000);
+  tarball = inject('cliTarball');
+});
 afterAll(() => {
-  for (const repo of [...repos, path.dirname(tarball)]) rmSync(repo, { recursive: true, force: true });
+  for (const repo of repos) rmSync(repo, { recursive: true, force: true });
 });
 afterEach(async () => {
   await db?.close();

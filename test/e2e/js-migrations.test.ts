@@ -1,35 +1,17 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadMigrationFiles } from 'postgres-migrations';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { JS_LOAD_TIMEOUT_MS } from '../../src/migrations/js-loader.js';
-import { freshDatabase, migrationRows, tableNames, type TestDatabase } from '../support/db.js';
+import { migrationRows, tableNames } from '../support/db.js';
 import { recordWritten } from '../support/leaks.js';
-import { packedCli, type PackedCli } from '../support/pack.js';
 import { migrationsDir } from '../support/platform.js';
-import { ARTIFACTS, runShipped, type Artifact } from '../support/shipped.js';
+import { ARTIFACTS, shippedSuite } from '../support/shipped.js';
 
 // `.js` migrations through what users run: the Action's dist/index.js and the packed CLI. The bundler
 // once turned their import() into a lookup that failed for every file; these tests would have caught it.
 
-let cli: PackedCli;
-const dbs: TestDatabase[] = [];
-beforeAll(() => {
-  cli = packedCli();
-}, 120_000);
-afterAll(() => cli.remove());
-afterEach(async () => {
-  await Promise.all(dbs.splice(0).map((db) => db.close()));
-});
-
-async function database(): Promise<TestDatabase> {
-  const db = await freshDatabase();
-  dbs.push(db);
-  return db;
-}
-
-const run = (artifact: Artifact, db: TestDatabase, dir: string, inputs: Record<string, string> = {}, env: Record<string, string> = {}) =>
-  runShipped(artifact, { 'database-url': db.url, 'migrations-dir': dir, ...inputs }, { cli, env });
+const { database, run } = shippedSuite();
 
 const LAYOUTS: [string, Record<string, string>][] = [
   [

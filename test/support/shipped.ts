@@ -1,8 +1,10 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { startBundle } from './action.js';
-import type { PackedCli } from './pack.js';
+import { packedCli, type PackedCli } from './cli.js';
+import { freshDatabase, type TestDatabase } from './db.js';
 
 /** The two shipped ways in that run the program itself: the Action's bundle and the packed CLI. */
 export type Artifact = 'action' | 'cli';
@@ -55,4 +57,31 @@ export async function runShipped(
     // no report: the test's own expectations say whether that is right
   }
   return { artifact, code: run.code, log: run.all, outputs, summary: '' };
+}
+
+/**
+ * The shared set-up of a test file that runs both shipped artifacts: the packed CLI, fresh databases
+ * closed after each test, and `run(artifact, db, dir, inputs, env)`.
+ */
+export function shippedSuite(): {
+  database(): Promise<TestDatabase>;
+  run(artifact: Artifact, db: TestDatabase, dir: string, inputs?: Record<string, string>, env?: Record<string, string>): Promise<ShippedRun>;
+} {
+  let cli: PackedCli;
+  const dbs: TestDatabase[] = [];
+  beforeAll(() => {
+    cli = packedCli();
+  });
+  afterAll(() => cli.remove());
+  afterEach(async () => {
+    await Promise.all(dbs.splice(0).map((db) => db.close()));
+  });
+  return {
+    async database() {
+      const db = await freshDatabase();
+      dbs.push(db);
+      return db;
+    },
+    run: (artifact, db, dir, inputs = {}, env = {}) => runShipped(artifact, { 'database-url': db.url, 'migrations-dir': dir, ...inputs }, { cli, env }),
+  };
 }
