@@ -6656,6 +6656,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("net");
 
 /***/ }),
 
+/***/ 7598:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
+
+/***/ }),
+
 /***/ 3024:
 /***/ ((module) => {
 
@@ -6835,8 +6842,8 @@ function helpText(version) {
     return lines.join('\n');
 }
 
-// EXTERNAL MODULE: ./lib/main.js + 34 modules
-var main = __nccwpck_require__(9524);
+// EXTERNAL MODULE: ./lib/main.js + 36 modules
+var main = __nccwpck_require__(1564);
 // EXTERNAL MODULE: external "node:os"
 var external_node_os_ = __nccwpck_require__(8161);
 ;// CONCATENATED MODULE: ./lib/platform/cli.js
@@ -6872,7 +6879,10 @@ function cliPlatform(flags, io) {
     const colour = io.tty && !io.env.NO_COLOR && !gitlab;
     const paint = (code, text) => (colour ? `\u001b[${code}m${text}\u001b[0m` : text);
     let printedError;
-    const at = (location) => location ? `${location.file}${location.line === undefined ? '' : `:${location.line}`}${location.column === undefined ? '' : `:${location.column}`}: ` : '';
+    // file:line:column: in front, as compilers print it, unless the message names the file itself.
+    const at = (location, message) => location && !message.includes(location.file)
+        ? `${location.file}${location.line === undefined ? '' : `:${location.line}`}${location.column === undefined ? '' : `:${location.column}`}: `
+        : '';
     return {
         env: io.env,
         workspace: io.cwd, // a GitLab job starts in CI_PROJECT_DIR
@@ -6891,7 +6901,7 @@ function cliPlatform(flags, io) {
         warning: (message) => io.writeError(`${paint('33', 'warning:')} ${message}`),
         error(message, location) {
             printedError = message;
-            io.writeError(`${paint('31', 'error:')} ${at(location)}${message}`);
+            io.writeError(`${paint('31', 'error:')} ${at(location, message)}${message}`);
         },
         async group(title, fn) {
             const id = SECTION(title);
@@ -6911,7 +6921,7 @@ function cliPlatform(flags, io) {
         writeSummary: async () => undefined, // the CLI prints its own result block
         fail(message, location) {
             if (printedError !== message)
-                io.writeError(`${paint('31', 'error:')} ${at(location)}${message}`);
+                io.writeError(`${paint('31', 'error:')} ${at(location, message)}${message}`);
         },
     };
 }
@@ -6986,7 +6996,7 @@ async function runCli(argv, io) {
 
 /***/ }),
 
-/***/ 9406:
+/***/ 4544:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -7001,35 +7011,16 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 ;// CONCATENATED MODULE: external "node:net"
 const external_node_net_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
-// EXTERNAL MODULE: ./node_modules/pg/lib/index.js
-var lib = __nccwpck_require__(3273);
-;// CONCATENATED MODULE: ./node_modules/pg/esm/index.mjs
-// ESM wrapper for pg
-
-
-// Re-export all the properties
-const Client = lib.Client
-const Pool = lib.Pool
-const Connection = lib.Connection
-const types = lib.types
-const Query = lib.Query
-const DatabaseError = lib.DatabaseError
-const escapeIdentifier = lib.escapeIdentifier
-const escapeLiteral = lib.escapeLiteral
-const Result = lib.Result
-const TypeOverrides = lib.TypeOverrides
-
-// Also export the defaults
-const defaults = lib.defaults
-
-// Re-export the default
-/* harmony default export */ const esm = (lib);
-
+// EXTERNAL MODULE: ./node_modules/pg/esm/index.mjs
+var esm = __nccwpck_require__(3849);
 // EXTERNAL MODULE: ./node_modules/pg-connection-string/esm/index.mjs
 var pg_connection_string_esm = __nccwpck_require__(984);
 // EXTERNAL MODULE: ./lib/errors.js
 var errors = __nccwpck_require__(452);
+// EXTERNAL MODULE: ./lib/db/session.js
+var db_session = __nccwpck_require__(3794);
 ;// CONCATENATED MODULE: ./lib/db/connect.js
+
 
 
 
@@ -7079,16 +7070,6 @@ function fatalConnectMessage(error, endpoint) {
     return `Cannot connect to ${where}: ${message}${typeof code === 'string' ? ` (${code})` : ''}; check database-url.`;
 }
 /**
- * Ask the server (PostgreSQL 14 and later) to check every second that we are still there while a
- * statement runs: if this job is killed in the middle of a migration, the server rolls it back and frees
- * the migration lock within seconds, not when a long statement happens to end. Older servers lack the
- * setting; there the lock is freed when the statement ends.
- */
-function watchForDeadClient(client) {
-    // Not awaited: in pipeline mode it goes out together with the next query (an error is ignored).
-    client.query('SET client_connection_check_interval = 1000').catch(() => undefined);
-}
-/**
  * pg's client settings for our URL, with our application_name so that lock holders can be told apart.
  * Pipeline mode: a query is sent as soon as it is issued, not when the one before it has answered, so
  * that queries issued together (BEGIN with a migration's SQL, say) cost one round trip. Code that awaits
@@ -7101,6 +7082,8 @@ function clientConfig(databaseUrl, connectionTimeoutMillis) {
         port: parsed.port ? Number(parsed.port) : undefined,
         application_name: APPLICATION_NAME,
         connectionTimeoutMillis,
+        // TCP keepalives: a connection that stays quiet through a long backup is not dropped by a firewall.
+        keepAlive: true,
         pipeline: true,
     };
 }
@@ -7111,7 +7094,7 @@ function clientConfig(databaseUrl, connectionTimeoutMillis) {
 function startConnecting(databaseUrl, timeoutMs, log) {
     // Our own socket, so that abandon() can close it at once: pg's end() waits for a connect under way.
     const socket = new external_node_net_namespaceObject.Socket();
-    const client = new esm.Client({ ...clientConfig(databaseUrl, Math.max(250, Math.min(timeoutMs, 10_000))), stream: () => socket });
+    const client = new esm/* default.Client */.Ay.Client({ ...clientConfig(databaseUrl, Math.max(250, Math.min(timeoutMs, 10_000))), stream: () => socket });
     const attempt = client.connect().then(() => {
         client.on('error', (error) => log.warning(`Database connection error: ${(0,errors/* messageOf */.bD)(error)}`));
         return { client };
@@ -7141,9 +7124,11 @@ async function connectWithWait(databaseUrl, endpoint, waitTimeoutMs, clock, log,
         // An attempt never outlives the deadline by much: a host that drops packets must not stretch wait-timeout.
         const attempt = await (attempts === 1 && first ? first : startConnecting(databaseUrl, deadline - clock.now(), log).attempt);
         if ('client' in attempt) {
-            watchForDeadClient(attempt.client);
+            const session = (0,db_session/* setUpSession */.T_)(attempt.client);
+            // Awaited later; an error of it (a lost connection) shows in the next query too.
+            session.catch(() => undefined);
             log.info(`Connected to ${describeEndpoint(endpoint)} as ${endpoint.user} after ${attempts} attempt(s).`);
-            return attempt.client;
+            return { client: attempt.client, session };
         }
         const { error } = attempt;
         if (!isTransient(error))
@@ -7163,14 +7148,154 @@ async function connectWithWait(databaseUrl, endpoint, waitTimeoutMs, clock, log,
 
 /***/ }),
 
+/***/ 3794:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   LQ: () => (/* binding */ lostConnection),
+/* harmony export */   Rk: () => (/* binding */ isConnectionError),
+/* harmony export */   T_: () => (/* binding */ setUpSession),
+/* harmony export */   Xz: () => (/* binding */ restoreSessionSql),
+/* harmony export */   cG: () => (/* binding */ poolerError),
+/* harmony export */   kw: () => (/* binding */ probeSessionStability),
+/* harmony export */   qq: () => (/* binding */ watchConnection)
+/* harmony export */ });
+/* harmony import */ var pg__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3849);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(452);
+
+
+/**
+ * The session that holds the migration lock, and what keeps it trustworthy:
+ * - it is set up so that the server never ends it for being idle (a long pg_dump leaves it idle, and
+ *   an `idle_session_timeout` on the role would free the lock half-way through the run);
+ * - after every migration it is put back to what a new session would be, with the `settings` input
+ *   applied, so that the same files give the same database in one run or in several;
+ * - its backend is known (`pg_backend_pid()`), so a connection pooler that hands our statements to
+ *   other server sessions is noticed before anything relies on the lock;
+ * - losing its connection is noticed, and stops the run before anything more is applied.
+ */
+/** Names of the settings that would let the server end our sessions, and the values we give them. */
+const OUR_SETTINGS = [
+    ['idle_session_timeout', '0', 140_000],
+    ['idle_in_transaction_session_timeout', '0', 90_600],
+    // The server checks every second that we are still there while a statement runs: if this job is
+    // killed in the middle of a migration, it is rolled back and the lock is freed within seconds.
+    ['client_connection_check_interval', '1000', 140_000],
+];
+/**
+ * The first statement on a new connection: who we are talking to, and our session settings (only those
+ * this server knows, so one statement serves every version). Sent without waiting, so that it goes out
+ * together with whatever the run sends next.
+ */
+function setUpSession(client) {
+    const names = OUR_SETTINGS.map(([name]) => name);
+    return client
+        .query("SELECT pg_backend_pid() AS pid, current_setting('server_version_num')::int AS version, " +
+        "(SELECT count(set_config(name, CASE name WHEN 'client_connection_check_interval' THEN '1000' ELSE '0' END, false)) " +
+        'FROM pg_settings WHERE name = ANY($1)) AS ours', [names])
+        .then(({ rows }) => ({
+        backendPid: rows[0].pid,
+        serverVersion: rows[0].version,
+        proxied: rows[0].pid !== client.processID,
+    }));
+}
+/**
+ * The statements that make a session what a new one would be (role, settings, temporary tables,
+ * prepared statements, cursors, LISTEN, sequence state), then apply `settings` and our own settings
+ * again; one simple query, so that it rides along with a migration's COMMIT without a round trip of its
+ * own. Advisory locks are kept: the migration lock is one. Pure.
+ */
+function restoreSessionSql(settings, serverVersion) {
+    const values = [
+        ...settings.map(({ name, value }) => [name, value]),
+        ...OUR_SETTINGS.filter(([, , from]) => serverVersion >= from).map(([name, value]) => [name, value]),
+    ];
+    return [
+        'SET SESSION AUTHORIZATION DEFAULT',
+        'RESET ALL',
+        'DISCARD TEMP',
+        'DISCARD SEQUENCES',
+        'DEALLOCATE ALL',
+        'CLOSE ALL',
+        'UNLISTEN *',
+        `SELECT ${values.map(([name, value]) => `set_config(${pg__WEBPACK_IMPORTED_MODULE_0__/* ["default"].escapeLiteral */ .Ay.escapeLiteral(name)}, ${pg__WEBPACK_IMPORTED_MODULE_0__/* ["default"].escapeLiteral */ .Ay.escapeLiteral(value)}, false)`).join(', ') || 'NULL'}`,
+    ].join('; ');
+}
+function watchConnection(client) {
+    let ended;
+    const end = (error) => {
+        ended ??= error instanceof Error ? error : new Error(error === undefined ? 'the connection closed' : (0,_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .messageOf */ .bD)(error));
+    };
+    client.on('error', end);
+    client.on('end', () => end());
+    return {
+        lost: () => ended,
+        assertAlive(what) {
+            if (ended)
+                throw lostConnection(ended, what);
+        },
+    };
+}
+/** The message for a lost lock connection: nothing more is applied, and why. */
+function lostConnection(cause, what) {
+    return new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo(`Lost the database connection that holds the migration lock ${what} (${(0,_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .messageOf */ .bD)(cause)}); the server freed the lock with ` +
+        'it, so nothing more is applied. Run again: the run starts from what the migrations table says is applied. If the server ' +
+        'ends idle sessions (idle_session_timeout) or a network device drops quiet connections, that is the likely cause.', { cause });
+}
+/** Whether an error means the connection itself failed (lost, terminated, server shutting down). */
+function isConnectionError(error) {
+    const code = error.code;
+    if (typeof code === 'string' && (code.startsWith('08') || ['57P01', '57P02', '57P03', '57P05', '25P03', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(code))) {
+        return true;
+    }
+    return /Connection terminated|not queryable|Client was closed|ECONNRESET|EPIPE|socket hang up/i.test((0,_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .messageOf */ .bD)(error));
+}
+/** The one message for a session that a pooler shares with others: the lock cannot be trusted. */
+function poolerError(what) {
+    return new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo(`The database connection is not one server session: ${what}. A connection pooler in transaction mode (PgBouncer ` +
+        'pool_mode=transaction, and the pooled URLs of Supabase, Neon, RDS Proxy and others) hands each statement to whichever ' +
+        'server session is free, so a session-level migration lock means nothing and another run could apply the same migration. ' +
+        'Use the direct URL of the database for migrations (a pooler in session mode also works); nothing was applied.');
+}
+/**
+ * Behind a proxy, check that our statements keep going to one server session before relying on it: a
+ * second connection opens a transaction, which in transaction pooling tends to be given the server
+ * session we just used (pools hand out the most recently freed one first), and holds it; our next
+ * statement must still run in our session. Two rounds. Throws poolerError when it does not.
+ */
+async function probeSessionStability(client, info, openProbe) {
+    for (let round = 0; round < 2; round += 1) {
+        const probe = await openProbe();
+        try {
+            await probe.query('BEGIN');
+            const { rows: held } = await probe.query('SELECT pg_backend_pid() AS pid');
+            // Checked first: with a pool of one server session, our own next statement would wait for it.
+            if (held[0].pid === info.backendPid) {
+                throw poolerError(`a second connection was given our server session (pid ${info.backendPid})`);
+            }
+            const { rows: ours } = await client.query('SELECT pg_backend_pid() AS pid');
+            if (ours[0].pid !== info.backendPid) {
+                throw poolerError(`our statements ran in server session pid ${info.backendPid}, then in pid ${ours[0].pid}`);
+            }
+            await probe.query('ROLLBACK');
+        }
+        finally {
+            await probe.end().catch(() => undefined);
+        }
+    }
+}
+
+
+/***/ }),
+
 /***/ 452:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   TN: () => (/* binding */ oneLine),
 /* harmony export */   bD: () => (/* binding */ messageOf),
 /* harmony export */   yo: () => (/* binding */ UserError)
 /* harmony export */ });
+/* unused harmony export oneLine */
 /**
  * A failure the user can fix: bad input, a bad file, a database that refuses us, a failed migration.
  * The message is one line that names the input or file, the value (never a secret) and the fix; it is
@@ -7212,7 +7337,7 @@ __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependen
 /* harmony import */ var _runtime_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5875);
 /* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1378);
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(452);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(9524);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(1564);
 /**
  * The bundle's entry: the only module with side effects. The GitHub runner runs this file; the package's
  * `bin/migrate-action.js` marks the process as the CLI first and then loads this same bundle.
@@ -7357,7 +7482,7 @@ const OUTPUTS = [
 
 /***/ }),
 
-/***/ 9524:
+/***/ 1564:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -7778,13 +7903,13 @@ function optionalKeys(shape) {
     });
 }
 // Wrapped in a `@__PURE__` IIFE: esbuild never tree-shakes a top-level initializer that contains a member access on `Number`, so the bare object literal survived into every bundle.
-const NUMBER_FORMAT_RANGES = /*@__PURE__*/ (() => ({
+const NUMBER_FORMAT_RANGES = /*@__PURE__*/ (/* unused pure expression or super */ null && ((() => ({
     safeint: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
     int32: [-2147483648, 2147483647],
     uint32: [0, 4294967295],
     float32: [-3.4028234663852886e38, 3.4028234663852886e38],
     float64: [-Number.MAX_VALUE, Number.MAX_VALUE],
-}))();
+}))()));
 const BIGINT_FORMAT_RANGES = {
     int64: [/* @__PURE__*/ BigInt("-9223372036854775808"), /* @__PURE__*/ BigInt("9223372036854775807")],
     uint64: [/* @__PURE__*/ BigInt(0), /* @__PURE__*/ BigInt("18446744073709551615")],
@@ -8479,12 +8604,12 @@ const $ZodCheckMultipleOf =
         });
     };
 })));
-const $ZodCheckNumberFormat = /*@__PURE__*/ $constructor("$ZodCheckNumberFormat", (inst, def) => {
+const $ZodCheckNumberFormat = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodCheckNumberFormat", (inst, def) => {
     $ZodCheck.init(inst, def); // no format checks
     def.format = def.format || "float64";
     const isInt = def.format?.includes("int");
     const origin = isInt ? "int" : "number";
-    const [minimum, maximum] = NUMBER_FORMAT_RANGES[def.format];
+    const [minimum, maximum] = util.NUMBER_FORMAT_RANGES[def.format];
     inst._zod.check = (payload) => {
         const input = payload.value;
         if (isInt) {
@@ -8569,7 +8694,7 @@ const $ZodCheckNumberFormat = /*@__PURE__*/ $constructor("$ZodCheckNumberFormat"
             });
         }
     };
-});
+})));
 const $ZodCheckBigIntFormat = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodCheckBigIntFormat", (inst, def) => {
     $ZodCheck.init(inst, def); // no format checks
     const [minimum, maximum] = util.BIGINT_FORMAT_RANGES[def.format];
@@ -9740,10 +9865,10 @@ const $ZodNumber = /*@__PURE__*/ $constructor("$ZodNumber", (inst, def) => {
         return payload;
     };
 });
-const $ZodNumberFormat = /*@__PURE__*/ $constructor("$ZodNumberFormat", (inst, def) => {
-    $ZodCheckNumberFormat.init(inst, def);
+const $ZodNumberFormat = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodNumberFormat", (inst, def) => {
+    checks.$ZodCheckNumberFormat.init(inst, def);
     $ZodNumber.init(inst, def); // no format checks
-});
+})));
 const $ZodBoolean = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodBoolean", (inst, def) => {
     $ZodType.init(inst, def);
     inst._zod.pattern = regexes.boolean;
@@ -12107,7 +12232,7 @@ function _int(Class, params) {
         check: "number_format",
         abort: false,
         format: "safeint",
-        ...normalizeParams(params),
+        ...util.normalizeParams(params),
     });
 }
 // @__NO_SIDE_EFFECTS__
@@ -13635,12 +13760,12 @@ const ZodMiniNumber = /*@__PURE__*/ $constructor("ZodMiniNumber", (inst, def) =>
 function schemas_number(params) {
     return _number(ZodMiniNumber, params);
 }
-const ZodMiniNumberFormat = /*@__PURE__*/ $constructor("ZodMiniNumberFormat", (inst, def) => {
-    $ZodNumberFormat.init(inst, def);
+const ZodMiniNumberFormat = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodMiniNumberFormat", (inst, def) => {
+    core.$ZodNumberFormat.init(inst, def);
     ZodMiniNumber.init(inst, def);
-});
+})));
 function schemas_int(params) {
-    return _int(ZodMiniNumberFormat, params);
+    return core._int(ZodMiniNumberFormat, params);
 }
 function float32(params) {
     return core._float32(ZodMiniNumberFormat, params);
@@ -14342,6 +14467,8 @@ class ConfigError extends errors/* UserError */.yo {
         this.problems = problems;
     }
 }
+/** The `migrations.id` column is an `integer`. */
+const MAX_MIGRATION_ID = 2_147_483_647;
 const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full', 'no-verify'];
 const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/;
 const TRUE = ['true', 'True', 'TRUE'];
@@ -14363,7 +14490,9 @@ const config_schemas = {
     summary: config_boolean,
     backup: config_boolean,
     'backup-format': schemas_enum(inputs/* BACKUP_FORMATS */.cD, { message: `is not a backup format; use ${inputs/* BACKUP_FORMATS */.cD.join(' or ')}` }),
-    'target-revision': pipe(pipe(schemas_string().check(_trim(), _regex(/^(|\d+)$/, { message: 'is not a migration id; use the number at the start of a file name, e.g. 12' })), transform((v) => (v === '' ? undefined : Number(v)))), optional(schemas_int().check(_gte(1, { message: 'must be 1 or more (0 means no migration)' })))),
+    'target-revision': pipe(pipe(schemas_string().check(_trim(), _regex(/^(|\d+)$/, { message: 'is not a migration id; use the number at the start of a file name, e.g. 12' })), transform((v) => (v === '' ? undefined : Number(v)))), optional(schemas_number().check(_gte(1, { message: 'must be 1 or more (0 means no migration)' }), 
+    // Checked as a number first: beyond 2^53 it is not a safe integer, which would say only "Invalid input".
+    _lte(MAX_MIGRATION_ID, { message: `is larger than any migration id can be (ids are at most ${MAX_MIGRATION_ID}, the integer column's limit)` })))),
 };
 /** Show a value in a message: quoted, shortened, single line. Never called with the database URL. */
 function show(value) {
@@ -14727,8 +14856,8 @@ function problemText(message) {
     }
 }
 
-;// CONCATENATED MODULE: external "node:crypto"
-const external_node_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: external "node:os"
@@ -14770,7 +14899,7 @@ function annotation(location) {
  * `name<<delimiter` block for GITHUB_OUTPUT: the value may hold newlines; the random delimiter cannot
  * occur in it.
  */
-function outputBlock(name, value, delimiter = `ghadelimiter_${(0,external_node_crypto_namespaceObject.randomUUID)()}`) {
+function outputBlock(name, value, delimiter = `ghadelimiter_${(0,external_node_crypto_.randomUUID)()}`) {
     if (name.includes(delimiter) || value.includes(delimiter))
         throw new Error(`Output ${name} contains the delimiter ${delimiter}`);
     return `${name}<<${delimiter}${external_node_os_.EOL}${value}${external_node_os_.EOL}${delimiter}${external_node_os_.EOL}`;
@@ -14826,32 +14955,46 @@ function githubPlatform(env = process.env, write = (text) => process.stdout.writ
 
 // EXTERNAL MODULE: ./lib/report.js
 var report = __nccwpck_require__(9293);
-// EXTERNAL MODULE: ./lib/db/connect.js + 2 modules
-var connect = __nccwpck_require__(9406);
+// EXTERNAL MODULE: ./lib/db/connect.js + 1 modules
+var connect = __nccwpck_require__(4544);
+// EXTERNAL MODULE: ./lib/db/session.js
+var db_session = __nccwpck_require__(3794);
 ;// CONCATENATED MODULE: ./lib/db/lock.js
+
 
 /**
  * postgres-migrations' advisory lock key. Using the same key means an application that still runs
  * postgres-migrations on start-up and this job exclude each other.
  */
 const MIGRATION_LOCK_KEY = '-8525285245963000605';
+/** The lock's key as pg_locks shows it, for a WHERE clause. */
+const IS_OUR_LOCK = `l.locktype = 'advisory' AND l.objsubid = 1 AND ((l.classid::int8 << 32) | l.objid::int8) = ${MIGRATION_LOCK_KEY}`;
+/**
+ * Whether the backend running the statement holds the lock already. A new session never does: if it
+ * does, a pooler gave us a server session that another client left the lock on.
+ */
+const ALREADY_HELD = `EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = pg_backend_pid() AND l.granted AND ${IS_OUR_LOCK})`;
 /**
  * Take the session-level migration lock, waiting at most `timeoutMs` (0 = do not wait). The wait is a
  * blocking `pg_advisory_lock` bounded by `lock_timeout`, so a waiter wakes the moment the lock is freed.
- * On timeout the error names who holds the lock.
+ * On timeout the error names who holds the lock. Returns the server process that holds it now; throws
+ * poolerError when that session held it before we asked (it is then not ours to release).
  */
 async function acquireMigrationLock(client, timeoutMs) {
     if (timeoutMs === 0) {
-        const { rows } = await client.query(`SELECT pg_try_advisory_lock(${MIGRATION_LOCK_KEY}) AS locked`);
-        if (rows[0]?.locked)
-            return;
+        const { rows } = await client.query(`SELECT pg_backend_pid() AS pid, CASE WHEN ${ALREADY_HELD} THEN 'held' WHEN pg_try_advisory_lock(${MIGRATION_LOCK_KEY}) THEN 'taken' ELSE 'busy' END AS lock`);
+        const { pid, lock } = rows[0];
+        if (lock === 'held')
+            throw (0,db_session/* poolerError */.cG)(`the server session we were given (pid ${pid}) already held the migration lock, taken by another client`);
+        if (lock === 'taken')
+            return pid;
         throw new errors/* UserError */.yo(`Another run holds the migration lock (${await describeLockHolder(client)}) and lock-wait-timeout is 0; ` +
             'wait for it to finish, or raise lock-wait-timeout.');
     }
     // Issued together (one round trip in pipeline mode); RESET runs whether or not the lock was taken.
     const [set, lock] = await Promise.allSettled([
         client.query(`SET lock_timeout = ${Math.ceil(timeoutMs)}`),
-        client.query(`SELECT pg_advisory_lock(${MIGRATION_LOCK_KEY})`),
+        client.query(`SELECT pg_backend_pid() AS pid, CASE WHEN ${ALREADY_HELD} THEN 'held' ELSE (SELECT 'taken' FROM (SELECT pg_advisory_lock(${MIGRATION_LOCK_KEY})) s) END AS lock`),
         client.query('RESET lock_timeout'),
     ]);
     if (set.status === 'rejected')
@@ -14864,453 +15007,104 @@ async function acquireMigrationLock(client, timeoutMs) {
             `${await describeLockHolder(client)}; wait for that run to finish, end that session if it is stuck ` +
             '(SELECT pg_terminate_backend(pid)), or raise lock-wait-timeout.', { cause: error });
     }
+    const { pid, lock: outcome } = lock.value.rows[0];
+    if (outcome === 'held')
+        throw (0,db_session/* poolerError */.cG)(`the server session we were given (pid ${pid}) already held the migration lock, taken by another client`);
+    return pid;
 }
-/** Release the lock; a failure is only a warning, because the lock also ends with the session. */
-async function releaseMigrationLock(client, log) {
+/**
+ * Release the lock held by server process `lockPid`. A failure is only a warning: the lock also ends
+ * with the session. When our statement does not reach that session (a pooler moved us), the lock would
+ * stay on a server connection the pooler keeps open for others: that session is ended if it is idle,
+ * which frees the lock (the pooler opens a new one when it needs it).
+ */
+async function releaseMigrationLock(client, lockPid, log) {
     try {
-        await client.query(`SELECT pg_advisory_unlock(${MIGRATION_LOCK_KEY})`);
+        const { rows } = await client.query(`SELECT pg_backend_pid() AS pid, pg_backend_pid() = $1 AND pg_advisory_unlock(${MIGRATION_LOCK_KEY}) AS released`, [lockPid]);
+        if (rows[0].released)
+            return;
+        const { rows: ended } = await client.query(`SELECT pg_terminate_backend(a.pid) AS ended FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid
+        WHERE a.pid = $1 AND a.state = 'idle' AND l.granted AND ${IS_OUR_LOCK}`, [lockPid]);
+        log.warning(ended[0]?.ended
+            ? `The migration lock was left on pooled server session pid ${lockPid}, which this run could no longer reach; that idle session was ended, which freed the lock.`
+            : `Could not release the migration lock on server session pid ${lockPid} (this run's statements went to pid ${rows[0].pid}); ` +
+                `it is freed when that session ends (SELECT pg_terminate_backend(${lockPid})).`);
     }
     catch (error) {
         log.warning(`Could not release the migration lock (${(0,errors/* messageOf */.bD)(error)}); it is released when the connection closes.`);
     }
 }
-/** Who holds the lock, from pg_locks and pg_stat_activity: pid, application_name, client, since when. */
+/**
+ * Who holds the lock, from pg_locks and pg_stat_activity: pid, role, application_name, client, since
+ * when. PostgreSQL hides another role's client address, start time and state from roles without
+ * pg_read_all_stats; the message says so rather than guess.
+ */
 async function describeLockHolder(client) {
     try {
-        const { rows } = await client.query(`SELECT a.pid, a.application_name, host(a.client_addr) AS client_addr, a.backend_start, a.state
+        const { rows } = await client.query(`SELECT a.pid, a.usename, a.application_name, host(a.client_addr) AS client_addr, a.client_port, a.backend_start, a.state, current_user AS me
          FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-        WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
-          AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-          AND ((l.classid::int8 << 32) | l.objid::int8) = ${MIGRATION_LOCK_KEY}`);
+        WHERE l.granted AND ${IS_OUR_LOCK}
+          AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`);
         const holder = rows[0];
         if (!holder)
             return 'a session that has since let it go';
-        const parts = [`pid ${holder.pid}`];
-        parts.push(`application_name "${holder.application_name ?? ''}"`);
-        parts.push(`client ${holder.client_addr ?? 'local socket'}`);
-        if (holder.backend_start)
-            parts.push(`connected since ${holder.backend_start.toISOString()}`);
-        if (holder.state)
-            parts.push(`state ${holder.state}`);
-        return parts.join(', ');
+        return describeHolder(holder, rows[0].me);
     }
     catch (error) {
         return `an unknown session (could not read pg_locks: ${(0,errors/* messageOf */.bD)(error)})`;
     }
 }
-
-;// CONCATENATED MODULE: external "node:buffer"
-const external_node_buffer_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:buffer");
-;// CONCATENATED MODULE: ./lib/migrations/table.js
-/** postgres-migrations 5.3.0 `dist/migrations/0_create-migrations-table.sql`, byte for byte (a unit test compares). */
-const CREATE_MIGRATIONS_TABLE_FILE = "0_create-migrations-table.sql";
-const CREATE_MIGRATIONS_TABLE_SQL = "CREATE TABLE IF NOT EXISTS migrations (\n  id integer PRIMARY KEY,\n  name varchar(100) UNIQUE NOT NULL,\n  hash varchar(40) NOT NULL, -- sha1 hex encoded hash of the file name and contents, to ensure it hasn't been altered since applying the migration\n  executed_at timestamp DEFAULT current_timestamp\n);\n";
-
-;// CONCATENATED MODULE: ./lib/migrations/files.js
-
-
-
-
-
-
-
-const DISABLE_TRANSACTION_MARKER = '-- postgres-migrations disable-transaction';
-/** Files postgres-migrations considers: any name ending in .sql or .js (case-insensitive). */
-const CANDIDATE = /\.(sql|js)$/i;
-/** postgres-migrations' own file-name rule, with the `.` before the extension made literal. */
-const FILE_NAME = /^(-?\d+)[-_]?(.*)\.(sql|js)$/i;
-const MAX_ID = 2_147_483_647;
-function hashMigration(fileName, sql) {
-    // The one-shot hash: for thousands of small files, a Hash object per file costs more than the SHA-1.
-    return (0,external_node_crypto_namespaceObject.hash)('sha1', fileName + sql, 'hex');
-}
-/** The built-in migration 0 that creates the `migrations` table, exactly as postgres-migrations ships it. */
-function tableMigration() {
-    return {
-        id: 0,
-        name: 'create-migrations-table',
-        fileName: CREATE_MIGRATIONS_TABLE_FILE,
-        label: CREATE_MIGRATIONS_TABLE_FILE,
-        sql: CREATE_MIGRATIONS_TABLE_SQL,
-        hash: hashMigration(CREATE_MIGRATIONS_TABLE_FILE, CREATE_MIGRATIONS_TABLE_SQL),
-        kind: 'sql',
-        transaction: true,
-    };
-}
-/** Parse a file name; `undefined` when it has no id. Pure. */
-function parseFileName(fileName) {
-    const match = FILE_NAME.exec(fileName);
-    if (!match)
-        return undefined;
-    const [, id, name, ext] = match;
-    return {
-        id: Number.parseInt(id, 10),
-        name: name === '' ? fileName : name,
-        fileName,
-        kind: ext.toLowerCase(),
-    };
-}
-/**
- * Check names and ids: every candidate has an id, ids are 1..N with no gap and no duplicate. Pure; the
- * error names the file(s) and the fix.
- */
-function validateFileNames(fileNames, dirLabel) {
-    return idsInOrder(fileNames) ?? explainBadNames(fileNames, dirLabel);
-}
-/**
- * The common case in one pass, without sorting names: distinct ids whose largest equals their count are
- * exactly 1..N with no gap. Undefined on any problem, which explainBadNames then finds and words.
- */
-function idsInOrder(fileNames) {
-    const slots = new Array(fileNames.length);
-    let count = 0;
-    let maxId = 0;
-    for (const fileName of fileNames) {
-        const parsed = parseFileName(fileName);
-        if (!parsed) {
-            if (CANDIDATE.test(fileName))
-                return undefined;
-            continue;
-        }
-        if (parsed.id < 1 || parsed.id > fileNames.length || slots[parsed.id - 1])
-            return undefined;
-        slots[parsed.id - 1] = parsed;
-        count += 1;
-        maxId = Math.max(maxId, parsed.id);
+/** One holder in words. Pure. */
+function describeHolder(holder, viewer) {
+    const parts = [`pid ${holder.pid}`];
+    if (holder.usename)
+        parts.push(`role "${holder.usename}"`);
+    parts.push(`application_name "${holder.application_name ?? ''}"`);
+    // client_port is -1 for a Unix socket; NULL (with client_addr) when hidden from this role.
+    const hidden = holder.client_port === null && holder.client_addr === null;
+    if (hidden) {
+        parts.push(`client, start time and state hidden from role "${viewer}" (grant it pg_read_all_stats to see them)`);
     }
-    // Distinct ids from 1 up to as many as there are candidates fill every slot: 1..count, no gap.
-    if (count === 0 || maxId !== count)
-        return undefined;
-    slots.length = count;
-    return slots;
+    else {
+        parts.push(holder.client_port === -1 || holder.client_addr === null ? 'client local socket' : `client ${holder.client_addr}:${holder.client_port}`);
+        if (holder.backend_start)
+            parts.push(`connected since ${holder.backend_start.toISOString()}`);
+        if (holder.state)
+            parts.push(`state ${holder.state}`);
+    }
+    return parts.join(', ');
 }
-/** The slow path of validateFileNames: names in order, so that the first problem reported is stable. */
-function explainBadNames(fileNames, dirLabel) {
-    const candidates = fileNames.filter((f) => CANDIDATE.test(f)).sort();
-    if (candidates.length === 0) {
-        throw new errors/* UserError */.yo(`migrations-dir "${dirLabel}" has no migration files; add files named <id>_<name>.sql (e.g. 1_create-users.sql), ` +
-            'or point migrations-dir at the directory that holds them.');
+
+;// CONCATENATED MODULE: ./lib/migrations/failure.js
+
+
+/** A rejected statement, tagged with the phase it belonged to. */
+class StepFailed extends Error {
+    phase;
+    constructor(phase, cause) {
+        super((0,errors/* messageOf */.bD)(cause), { cause });
+        this.name = 'StepFailed';
+        this.phase = phase;
     }
-    const named = [];
-    for (const fileName of candidates) {
-        const parsed = parseFileName(fileName);
-        if (!parsed) {
-            throw new errors/* UserError */.yo(`Migration file ${dirLabel}/${fileName} has no id at the start of its name; rename it to <id>_<name>.sql, ` +
-                'e.g. 4_add-email.sql.', { location: { file: `${dirLabel}/${fileName}` } });
-        }
-        if (parsed.id < 1 || parsed.id > MAX_ID) {
-            throw new errors/* UserError */.yo(`Migration file ${dirLabel}/${fileName} has id ${parsed.id}; ids start at 1 (0 is the built-in table ` +
-                'migration) and count up by one: rename it to the next free id.', { location: { file: `${dirLabel}/${fileName}` } });
-        }
-        named.push(parsed);
-    }
-    const byId = new Map();
-    for (const file of named)
-        byId.set(file.id, [...(byId.get(file.id) ?? []), file]);
-    for (const [id, files] of [...byId].sort((a, b) => a[0] - b[0])) {
-        if (files.length > 1) {
-            const list = files.map((f) => f.fileName).join(', ');
-            throw new errors/* UserError */.yo(`Migration files ${list} in ${dirLabel} share id ${id}: most likely two branches each added a migration. ` +
-                `Renumber the one merged last to ${Math.max(...byId.keys()) + 1} (ids must stay unique and consecutive).`, { location: { file: `${dirLabel}/${files[1].fileName}` } });
-        }
-    }
-    const sorted = named.sort((a, b) => a.id - b.id);
-    sorted.forEach((file, index) => {
-        const expected = index + 1;
-        if (file.id !== expected) {
-            const before = index === 0 ? 'the start' : sorted[index - 1].fileName;
-            throw new errors/* UserError */.yo(`Migration ids must be consecutive: ${dirLabel}/${file.fileName} has id ${file.id} but follows ${before}, ` +
-                `so id ${expected} is missing; restore the missing file or rename ${file.fileName} to start with ${expected}_.`, { location: { file: `${dirLabel}/${file.fileName}` } });
-        }
+}
+/** Tag a statement's failure with its phase (for settled() to report the first in order). */
+function step(phase, query) {
+    return query.catch((error) => {
+        throw error instanceof StepFailed ? error : new StepFailed(phase, error);
     });
-    return sorted;
 }
-const DEFAULT_LOAD_OPTIONS = { jsEnv: jsMigrationEnv(process.env, []), cwd: process.cwd(), jsOutput: () => undefined };
-/**
- * Load and validate every migration file in `dir`, before anything is sent to the database. Returns id 0
- * (the table migration) followed by 1..N. Errors name the file and the fix.
- *
- * Files are read synchronously, in slices of 256 with a turn of the event loop between them (so that the
- * connection opened meanwhile makes progress): for thousands of small files that is several times faster
- * than asynchronous reads, each of which is a round trip through libuv's thread pool (measured by
- * `npm run bench`, no-op at N=1,000 and 10,000). `.js` files are run in one child process (js-loader.ts).
- */
-async function loadMigrations(dir, dirLabel, options = DEFAULT_LOAD_OPTIONS) {
-    let entries;
-    try {
-        if (!(0,external_node_fs_.statSync)(dir).isDirectory()) {
-            throw new errors/* UserError */.yo(`migrations-dir "${dirLabel}" is a file, not a directory; point it at the directory of migration files.`);
-        }
-        entries = (0,external_node_fs_.readdirSync)(dir, { withFileTypes: true });
-    }
-    catch (error) {
-        if (error instanceof errors/* UserError */.yo)
-            throw error;
-        throw new errors/* UserError */.yo(describeFsError(error, `migrations-dir "${dirLabel}"`, 'directory'), { cause: error });
-    }
-    const named = validateFileNames(entries.map((e) => e.name), dirLabel);
-    const types = new Map(entries.map((e) => [e.name, e]));
-    const realDir = (0,external_node_fs_.realpathSync)(dir);
-    const texts = [];
-    const js = [];
-    for (const [index, file] of named.entries()) {
-        const fullPath = `${dir}${external_node_path_.sep}${file.fileName}`;
-        const label = `${dirLabel}/${file.fileName}`;
-        texts.push(readMigrationFile(fullPath, realDir, dirLabel, label, file, types.get(file.fileName)));
-        if (file.kind === 'js')
-            js.push({ fullPath, label });
-        // Let other work started with this run (the connection to the database) make progress meanwhile.
-        if (index % 256 === 255)
-            await new Promise((resolve) => setImmediate(resolve));
-    }
-    const generated = js.length > 0 ? await generateSqlInChild(js, { env: options.jsEnv, cwd: options.cwd, output: options.jsOutput }) : undefined;
-    const files = [tableMigration()];
-    for (const [index, file] of named.entries()) {
-        const label = `${dirLabel}/${file.fileName}`;
-        const sql = file.kind === 'sql' ? texts[index] : generated.get(`${dir}${external_node_path_.sep}${file.fileName}`);
-        files.push({
-            id: file.id,
-            name: file.name,
-            fileName: file.fileName,
-            kind: file.kind,
-            label,
-            sql,
-            hash: hashMigration(file.fileName, sql),
-            transaction: !sql.includes(DISABLE_TRANSACTION_MARKER),
-        });
-    }
-    return files;
-}
-/** Reused for every file: migrations are small, so one read fills it and a short read means the end. */
-const scratch = Buffer.allocUnsafe(256 * 1024);
-/** A migration file's text, after checking that it is a file of the directory and is UTF-8. */
-function readMigrationFile(fullPath, realDir, dirLabel, label, file, entry) {
-    const location = { file: label };
-    let bytes;
-    try {
-        // A plain file in the directory needs no checks; a link must stay inside it and lead to a file.
-        if (!entry.isFile()) {
-            if (!entry.isSymbolicLink() || !(0,external_node_fs_.statSync)(fullPath).isFile()) {
-                throw new errors/* UserError */.yo(`Migration file ${label} is not a regular file; remove it or rename it so it does not end in .${file.kind}.`, {
-                    location,
-                });
-            }
-            if (external_node_path_.relative(realDir, (0,external_node_fs_.realpathSync)(fullPath)).startsWith('..')) {
-                throw new errors/* UserError */.yo(`Migration file ${label} is a link to a file outside ${dirLabel}; copy the file into the directory instead.`, { location });
-            }
-        }
-        const fd = (0,external_node_fs_.openSync)(fullPath, 'r');
-        try {
-            const length = (0,external_node_fs_.readSync)(fd, scratch, 0, scratch.length, 0);
-            bytes = length < scratch.length ? scratch.subarray(0, length) : (0,external_node_fs_.readFileSync)(fd);
-        }
-        finally {
-            (0,external_node_fs_.closeSync)(fd);
-        }
-    }
-    catch (error) {
-        if (error instanceof errors/* UserError */.yo)
-            throw error;
-        throw new errors/* UserError */.yo(describeFsError(error, `Migration file ${label}`, 'file'), { cause: error, location });
-    }
-    // Strict UTF-8 (as TextDecoder's fatal mode); a BOM stays in the text, as postgres-migrations reads it.
-    // Decoding turns any invalid sequence into U+FFFD, so only a text that holds one needs the full check.
-    const text = bytes.toString('utf8');
-    if (text.includes('\uFFFD') && !(0,external_node_buffer_namespaceObject.isUtf8)(bytes)) {
-        throw new errors/* UserError */.yo(`Migration file ${label} is not valid UTF-8; save it as UTF-8.`, { location });
-    }
-    return text;
-}
-function describeFsError(error, what, kind) {
-    const code = error.code;
-    switch (code) {
-        case 'ENOENT':
-            return kind === 'directory'
-                ? `${what} does not exist; set migrations-dir to the directory of migration files, relative to the workspace (and check out the repository first).`
-                : `${what} disappeared or is a broken link; restore it.`;
-        case 'EACCES':
-        case 'EPERM':
-            return `${what} cannot be read (permission denied); make it readable by the user that runs this step.`;
-        case 'ENOTDIR':
-            return `${what} is not a directory; point it at the directory of migration files.`;
-        case 'ELOOP':
-            return `${what} is a link that points to itself; replace it with the file.`;
-        default:
-            return `${what} cannot be read (${code ?? (0,errors/* messageOf */.bD)(error)}); check the path and its permissions.`;
-    }
-}
-
-;// CONCATENATED MODULE: ./lib/migrations/state.js
-
-
-
-const NO_REVISION = { id: 0, name: '' };
-/**
- * The applied rows, in id order; `[]` when the table does not exist yet.
- *
- * With `files`, the server first sends one digest of its rows instead of the rows: when the rows are
- * exactly files 0..k (the usual case, nothing changed since they were applied), the digest of those
- * files matches and the rows are those files' id, name and hash, without sending and parsing every row
- * (at 10,000 migrations that is most of the client's work). Any difference, or a table that is not
- * 0..k, reads the rows themselves, so that drift is reported as precisely as ever.
- */
-async function readAppliedRows(client, files) {
-    const { rows: exists } = await client.query("SELECT to_regclass('migrations') IS NOT NULL AS present");
-    if (!exists[0]?.present)
-        return [];
-    try {
-        if (files) {
-            const { rows } = await client.query(ROWS_DIGEST_SQL);
-            const { n, digest } = rows[0];
-            if (n === 0)
-                return [];
-            // The files themselves stand for the rows: same id, name and hash.
-            const applied = files.slice(0, n);
-            if (n <= files.length && digest === filesDigest(applied))
-                return applied;
-        }
-        const { rows } = await client.query('SELECT id, name, hash FROM migrations ORDER BY id');
-        return rows;
-    }
-    catch (error) {
-        if (error.code === '42703') {
-            throw new errors/* UserError */.yo('The table "migrations" in this database has no id, name and hash columns: it belongs to another tool ' +
-                '(e.g. TypeORM); this tool keeps its history in that table name, so use another database or schema (search_path in database-url options).', { cause: error });
-        }
-        throw error;
-    }
-}
-/**
- * One line per row, `<id> <hash> <characters in name> <name>`, joined by newlines in id order, then
- * SHA-256 of its UTF-8 (sha256() exists from PostgreSQL 11). The name's length makes the lines
- * unambiguous whatever the name holds; a NULL anywhere makes the digest differ, never match.
- */
-const ROWS_DIGEST_SQL = "SELECT count(*)::int AS n, encode(sha256(convert_to(string_agg(id || ' ' || hash || ' ' || char_length(name) || ' ' || name, " +
-    "E'\\n' ORDER BY id), 'UTF8')), 'hex') AS digest FROM migrations";
-/** The digest ROWS_DIGEST_SQL computes, for rows that would be exactly `files`. */
-function filesDigest(files) {
-    const lines = files.map((f) => `${f.id} ${f.hash} ${codePoints(f.name)} ${f.name}`);
-    return (0,external_node_crypto_namespaceObject.hash)('sha256', lines.join('\n'), 'hex');
-}
-/** char_length in PostgreSQL counts characters; a JavaScript string's length counts UTF-16 units. */
-function codePoints(text) {
-    let surrogatePairs = 0;
-    for (let i = 0; i < text.length; i += 1) {
-        const unit = text.charCodeAt(i);
-        if (unit >= 0xd800 && unit <= 0xdbff)
-            surrogatePairs += 1;
-    }
-    return text.length - surrogatePairs;
-}
-/** Write a migration's row, as postgres-migrations does: id, name, hash (executed_at by default). */
-function recordApplied(client, migration) {
-    return client.query('INSERT INTO migrations ("id", "name", "hash") VALUES ($1, $2, $3)', [
-        migration.id,
-        migration.name,
-        migration.hash,
-    ]);
-}
-/**
- * Record `files` as applied without running them, in one transaction (baseline). Id 0 is the table
- * itself: its SQL runs (it only creates the table) so that the history is complete.
- */
-async function recordBaseline(client, files) {
-    await client.query('BEGIN');
-    try {
-        for (const file of files) {
-            if (file.id === 0)
-                await client.query(file.sql);
-            await recordApplied(client, file);
-        }
-        await client.query('COMMIT');
-    }
-    catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw error;
-    }
-}
-/** The highest applied id and its name. */
-function revisionOf(rows) {
-    const last = rows.reduce((max, row) => (max === undefined || row.id > max.id ? row : max), undefined);
-    return last && last.id > 0 ? { id: last.id, name: last.name } : NO_REVISION;
-}
-/**
- * Compare the applied rows with the files and return the pending files, in id order. Throws on drift:
- * an applied file that changed (saying when only line endings or a BOM differ), an applied id with no
- * file, or a pending file below the applied head. Pure.
- */
-function pendingMigrations(files, rows, dirLabel) {
-    // Ids are small consecutive integers: arrays indexed by id (10,000 rows in a few hundred microseconds).
-    const byId = [];
-    for (const file of files)
-        byId[file.id] = file;
-    const applied = [];
-    for (const row of rows) {
-        applied[row.id] = true;
-        const file = byId[row.id];
-        if (!file) {
-            throw new errors/* UserError */.yo(`The database has migration ${row.id} "${row.name}" applied, but ${dirLabel} has no file with id ${row.id}; ` +
-                'restore the file (an applied migration must never be deleted), or check that this commit is not older than the one that migrated the database.');
-        }
-        if (file !== row && file.hash !== row.hash) {
-            throw new errors/* UserError */.yo(driftMessage(file, row), { location: { file: file.label } });
-        }
-    }
-    const head = revisionOf(rows).id;
-    const pending = files.filter((f) => applied[f.id] !== true);
-    const early = pending.find((f) => f.id < head);
-    if (early) {
-        throw new errors/* UserError */.yo(`Migration ${early.label} (id ${early.id}) is not applied, but migration ${head} already is; ` +
-            'ids run in order, so renumber it after the applied head (a new id above every applied one).', { location: { file: early.label } });
-    }
-    return pending;
-}
-function driftMessage(file, row) {
-    const base = `Migration ${file.label} changed after it was applied (id ${row.id}: hash ${row.hash.slice(0, 12)} in the database, ${file.hash.slice(0, 12)} now)`;
-    const fix = 'restore the file exactly as it was applied and put any change in a new migration';
-    if (row.name !== file.name) {
-        return `${base}: it was applied as "${row.name}" and is now named "${file.name}"; ${fix} (an applied file must keep its name).`;
-    }
-    const cause = encodingOnlyDifference(file, row.hash);
-    if (cause) {
-        return `${base}, but the only difference is ${cause}; ${fix}; keep git from converting line endings with "*.sql -text" in .gitattributes.`;
-    }
-    return `${base}; ${fix}.`;
-}
-/** Whether the applied hash matches the file with other line endings or with/without a BOM. */
-function encodingOnlyDifference(file, appliedHash) {
-    if (file.kind !== 'sql')
-        return undefined;
-    const lf = file.sql.replace(/\r\n/g, '\n');
-    const crlf = lf.replace(/\n/g, '\r\n');
-    const noBom = (s) => s.replace(/^\uFEFF/, '');
-    const bom = (s) => `\uFEFF${noBom(s)}`;
-    const variants = [
-        [lf, 'the line endings (CRLF vs LF)'],
-        [crlf, 'the line endings (CRLF vs LF)'],
-        [noBom(file.sql), 'a byte-order mark (BOM) at the start'],
-        [bom(file.sql), 'a byte-order mark (BOM) at the start'],
-        [noBom(lf), 'the line endings and a byte-order mark'],
-        [noBom(crlf), 'the line endings and a byte-order mark'],
-        [bom(lf), 'the line endings and a byte-order mark'],
-        [bom(crlf), 'the line endings and a byte-order mark'],
-    ];
-    return variants.find(([sql]) => sql !== file.sql && hashMigration(file.fileName, sql) === appliedHash)?.[1];
-}
-
-;// CONCATENATED MODULE: ./lib/migrations/apply.js
-
-
-/** A migration that failed: the file, where in it, and what PostgreSQL said. */
-class MigrationFailed extends errors/* UserError */.yo {
-    migration;
-    pg;
-    constructor(message, migration, fields, location, cause) {
-        super(message, { location, cause });
-        this.name = 'MigrationFailed';
-        this.migration = migration;
-        this.pg = fields;
-    }
+function pgFields(error) {
+    const e = error;
+    const position = e.position === undefined ? undefined : Number.parseInt(e.position, 10);
+    return {
+        code: typeof e.code === 'string' ? e.code : undefined,
+        message: (0,errors/* messageOf */.bD)(error),
+        detail: e.detail || undefined,
+        hint: e.hint || undefined,
+        position: Number.isFinite(position) ? position : undefined,
+        where: e.where || undefined,
+        column: e.column || undefined,
+    };
 }
 /** 1-based line and column of a 1-based character position (PostgreSQL counts characters, not bytes). Pure. */
 function lineAndColumn(text, position) {
@@ -15331,26 +15125,182 @@ function lineAndColumn(text, position) {
     }
     return { line, column };
 }
-function pgFields(error) {
-    const e = error;
-    const position = e.position === undefined ? undefined : Number.parseInt(e.position, 10);
+/** What a SQLSTATE says about the cause, and the fix; `file` when the file itself must change. Pure. */
+function adviceFor(code) {
+    const c = code ?? '';
+    if (c === '42501') {
+        return {
+            file: false,
+            advice: 'The database user lacks a privilege this statement needs: grant it, or run migrations as a role that has it (the file may be right as it is).',
+        };
+    }
+    if (c === '25006') {
+        return { file: false, advice: 'The database is read-only (a standby, or default_transaction_read_only is on): point database-url at the primary.' };
+    }
+    if (c === '57014') {
+        return {
+            file: false,
+            advice: 'The statement was cancelled (statement_timeout in settings, or an administrator): raise statement_timeout, or split the work into smaller migrations.',
+        };
+    }
+    if (c === '55P03') {
+        return {
+            file: false,
+            advice: 'Another session held a lock this statement needs for longer than lock_timeout: run again when it is free, or set lock-retries.',
+        };
+    }
+    if (c === '40P01' || c === '40001') {
+        return { file: false, advice: 'It conflicted with another session (a deadlock or a serialization failure): run again.' };
+    }
+    if (c.startsWith('53')) {
+        return { file: false, advice: 'The server ran out of resources (disk, memory or connections): fix the server, then run again.' };
+    }
+    if (c.startsWith('58') || c.startsWith('XX')) {
+        return { file: false, advice: 'The server reported a system or internal error: check its log, then run again.' };
+    }
+    return { file: true, advice: 'Fix the file and run again.' };
+}
+/**
+ * One line that says what failed, where, what became of the migration, and the fix; blamed on the file
+ * only when the file's own statement failed for a reason the file can fix. Pure.
+ */
+function explainFailure(ctx, phase, error) {
+    const fields = pgFields(error);
+    const lost = (0,db_session/* isConnectionError */.Rk)(error);
+    const what = `${fields.code ? `${fields.code} ` : ''}${fields.message}`;
+    const extra = [fields.detail ? `Detail: ${fields.detail}` : '', fields.hint ? `Hint: ${fields.hint}` : '', ctx.attempts > 1 ? `(after ${ctx.attempts} attempts)` : ''];
+    if (ctx.builtIn) {
+        const advice = fields.code === '42501'
+            ? 'The database user cannot create a table in the first schema of its search_path: grant it CREATE on that schema, or set search_path (settings input, or the role) to a schema it can create in.'
+            : lost
+                ? 'The connection ended: run again when the database is back.'
+                : adviceFor(fields.code).advice.replace('Fix the file and run again.', 'Check the database user and search_path, then run again.');
+        return { message: sentence(['Could not create the migrations table: ' + what, ...extra, 'Nothing was applied.', advice]), fields };
+    }
+    if (lost) {
+        const outcome = phase === 'commit'
+            ? `The connection ended while ${ctx.label} was being committed, so it may or may not be applied; the next run reads the migrations table and knows.`
+            : phase === 'restore'
+                ? `${ctx.label} was applied before the connection ended.`
+                : ctx.transaction
+                    ? `${ctx.label} was not committed, so the server rolled it back.`
+                    : `${ctx.label} runs without a transaction, so statements of it may have taken effect; check the database.`;
+        return {
+            message: sentence([
+                `Lost the database connection that holds the migration lock while applying ${ctx.label}: ${what}`,
+                outcome,
+                'The lock went with the connection, so nothing more is applied. Run again when the database is back.',
+            ]),
+            fields,
+        };
+    }
+    if (phase === 'record')
+        return explainRecordFailure(ctx, fields, what, extra);
+    if (phase === 'restore') {
+        return {
+            message: sentence([
+                `${ctx.label} was applied, but setting the session back afterwards failed: ${what}`,
+                'Nothing after it ran. Run again to apply the rest.',
+            ]),
+            location: { file: ctx.label },
+            fields,
+        };
+    }
+    const { file, advice } = adviceFor(fields.code);
+    const at = phase === 'sql' && fields.position !== undefined ? lineAndColumn(ctx.sql, fields.position) : undefined;
+    const where = at === undefined ? (phase === 'commit' ? ' at COMMIT' : '') : ctx.kind === 'js' ? ` at line ${at.line} of the SQL from generateSql()` : ` at line ${at.line}, column ${at.column}`;
+    const outcome = ctx.transaction
+        ? 'It was rolled back; migrations before it stay applied and none after it ran.'
+        : file
+            ? 'It ran without a transaction, so statements before the failing one may have taken effect; check the database, then fix the file and run again.'
+            : 'It ran without a transaction, so statements before the failing one may have taken effect; check the database.';
     return {
-        code: typeof e.code === 'string' ? e.code : undefined,
-        message: (0,errors/* messageOf */.bD)(error),
-        detail: e.detail || undefined,
-        hint: e.hint || undefined,
-        position: Number.isFinite(position) ? position : undefined,
-        where: e.where || undefined,
+        message: sentence([`Migration ${ctx.label} failed${where}: ${what}`, ...extra, outcome, file && !ctx.transaction ? '' : advice]),
+        location: { file: ctx.label, line: at?.line, column: at?.column },
+        fields,
     };
 }
-/** Set each `settings` line on the session; a value PostgreSQL rejects names the setting. */
+/** Our INSERT into the migrations table failed, after the file's SQL succeeded. */
+function explainRecordFailure(ctx, fields, what, extra) {
+    const location = { file: ctx.label };
+    let outcome = ctx.transaction
+        ? 'It was rolled back with it; migrations before it stay applied and none after it ran.'
+        : 'It ran without a transaction, so it took effect but is not recorded: a rerun runs it again, so make it safe to rerun (IF NOT EXISTS) or check the database first.';
+    let cause;
+    if (fields.code === '23502' && fields.column === 'name') {
+        // Our own guard (apply.ts): the transaction the migration began is gone.
+        return {
+            message: sentence([
+                `Migration ${ctx.label} ended the transaction it runs in (a COMMIT, ROLLBACK, END, ABORT or PREPARE TRANSACTION, perhaps in a procedure it calls).`,
+                'What it did before that statement was committed or undone by it, and what came after ran outside the migration: check the database.',
+                'It was not recorded as applied, and nothing after it ran.',
+                'Remove that statement, or mark the file with -- postgres-migrations disable-transaction.',
+            ]),
+            location,
+            fields,
+        };
+    }
+    else if (fields.code === '23502' && fields.column === 'hash') {
+        outcome = ctx.transaction ? 'It was rolled back, and not recorded as applied.' : 'It ran without a transaction, so it took effect but is not recorded.';
+        return {
+            message: sentence([
+                `Migration ${ctx.label} did not run in the server session that holds the migration lock: a connection pooler in transaction mode moved it`,
+                outcome,
+                'Use the direct URL of the database for migrations (a pooler in session mode also works).',
+            ]),
+            location,
+            fields,
+        };
+    }
+    else if (fields.code === '42501') {
+        cause = 'The database user may not write the migrations table: grant it INSERT on that table (or run migrations as its owner).';
+    }
+    else if (fields.code === '42P01') {
+        cause = 'The migrations table is gone at the end of the file: a migration must not drop or rename it.';
+    }
+    else if (fields.code === '23505') {
+        cause = 'Another run recorded this migration at the same time, so the migration lock did not keep them apart: use the direct URL of the database, not a pooler.';
+    }
+    else {
+        cause = adviceFor(fields.code).advice.replace('Fix the file and run again.', 'Check the migrations table and the database user, then run again.');
+    }
+    return {
+        message: sentence([`Migration ${ctx.label} ran, but recording it in the migrations table failed: ${what}`, ...extra, outcome, cause]),
+        location,
+        fields,
+    };
+}
+/** Parts joined into one line, each ending in a full stop. */
+function sentence(parts) {
+    return parts
+        .filter(Boolean)
+        .map((part) => (/[.!?)]$/.test(part) ? part : `${part}.`))
+        .join(' ')
+        .replace(/\s*\n\s*/g, ' ');
+}
+
+;// CONCATENATED MODULE: ./lib/migrations/apply.js
+
+
+/** A migration that failed: the file, where in it, and what PostgreSQL said. */
+class MigrationFailed extends errors/* UserError */.yo {
+    migration;
+    pg;
+    constructor(message, migration, fields, location, cause) {
+        super(message, { location, cause });
+        this.name = 'MigrationFailed';
+        this.migration = migration;
+        this.pg = fields;
+    }
+}
+/** Set each `settings` line on the session; a value PostgreSQL rejects names the setting, never the value. */
 async function applySettings(client, settings) {
-    for (const { name, value } of settings) {
+    for (const [index, { name, value }] of settings.entries()) {
         try {
             await client.query('SELECT set_config($1, $2, false)', [name, value]);
         }
         catch (error) {
-            throw new errors/* UserError */.yo(`Input settings: PostgreSQL rejected ${name}=${value}: ${(0,errors/* messageOf */.bD)(error)}; fix the name or value (see SHOW ALL for names).`, { cause: error });
+            throw new errors/* UserError */.yo(`Input settings: PostgreSQL rejected setting ${index + 1}, ${name}: ${(0,errors/* messageOf */.bD)(error)}; fix the name or value (see SHOW ALL for names).`, { cause: error });
         }
     }
 }
@@ -15361,23 +15311,36 @@ function retryDelayMs(attempt) {
 /**
  * Run one migration and record it. In a transaction (the default) the SQL and its `migrations` row
  * commit together or not at all. A file with the disable-transaction marker runs as one statement batch
- * without BEGIN, and its row is written right after. `lock_not_available` (55P03) is retried up to
- * `lockRetries` times with backoff; any other error throws MigrationFailed.
+ * without BEGIN, and its row is written right after. Either way the session is then set back to a new
+ * one's state (see session.ts). `lock_not_available` (55P03) is retried up to `lockRetries` times with
+ * backoff; any other error throws MigrationFailed, worded by failure.ts.
  */
 async function applyMigration(client, migration, options) {
     for (let attempt = 1;; attempt += 1) {
         try {
-            await runOnce(client, migration);
+            await runOnce(client, migration, options.session);
             return;
         }
         catch (error) {
-            if (error.code === '55P03' && attempt <= options.lockRetries) {
+            const phase = error instanceof StepFailed ? error.phase : 'sql';
+            const cause = error instanceof StepFailed ? error.cause : error;
+            if (cause.code === '55P03' && phase === 'sql' && attempt <= options.lockRetries) {
                 const delay = retryDelayMs(attempt);
-                options.log.warning(`${migration.label} hit lock_timeout (${(0,errors/* messageOf */.bD)(error)}); retry ${attempt} of ${options.lockRetries} in ${delay / 1000} s.`);
+                options.log.warning(`${migration.label} hit lock_timeout (${(0,errors/* messageOf */.bD)(cause)}); retry ${attempt} of ${options.lockRetries} in ${delay / 1000} s.`);
+                // A file without a transaction may have changed the session before it failed.
+                await client.query(options.session.restoreSql);
                 await options.clock.sleep(delay);
                 continue;
             }
-            throw apply_failure(migration, error, attempt);
+            const explained = explainFailure({
+                label: migration.label,
+                kind: migration.kind,
+                builtIn: migration.id === 0,
+                transaction: migration.transaction,
+                sql: executableSql(migration),
+                attempts: attempt,
+            }, phase, cause);
+            throw new MigrationFailed(explained.message, migration, explained.fields, migration.id === 0 ? undefined : explained.location, cause);
         }
     }
 }
@@ -15389,20 +15352,50 @@ function executableSql(migration) {
     return migration.sql.replace(/^\uFEFF/, '');
 }
 /**
- * Two round trips per migration in a transaction (pipeline mode): BEGIN with the SQL, then the row with
- * COMMIT. The row is sent only once the SQL has succeeded: a file that ends the transaction itself
- * (`COMMIT;` inside it) and then fails must not have its row written outside any transaction. Without a
- * transaction, the SQL and then the row, one after the other.
+ * The row, written only when the statement runs where it must. `name` is NULL (a not-null violation on
+ * "name") when the transaction this migration began (known by its id, which a file cannot reset as it
+ * can reset a setting) is no longer the one we are in: the file ended it. `hash` is NULL (a violation on
+ * "hash") when the statement runs in another server session than the one that holds the lock: a pooler
+ * moved us. Either way the transaction is aborted, so the COMMIT sent after it commits nothing. The
+ * table is named with its schema and written as the login role, so a file that changes search_path or
+ * the role is still recorded.
  */
-async function runOnce(client, migration) {
+/** The row is written by the role we logged in as, whatever role the file switched to (SET ROLE). */
+const AS_LOGIN_ROLE = 'SET SESSION AUTHORIZATION DEFAULT';
+function recordSql(table, transaction) {
+    return transaction
+        ? `INSERT INTO ${table} ("id", "name", "hash") VALUES ($1, CASE WHEN pg_current_xact_id()::text = $4 THEN $2 END, CASE WHEN pg_backend_pid() = $5 THEN $3 END)`
+        : `INSERT INTO ${table} ("id", "name", "hash") VALUES ($1, $2, CASE WHEN pg_backend_pid() = $4 THEN $3 END)`;
+}
+/**
+ * Two round trips per migration in a transaction (pipeline mode): BEGIN with the transaction's id and
+ * the SQL, then the row with COMMIT and the session reset. The row is sent only once the SQL has
+ * succeeded. Without a transaction, the SQL, then the row with the session reset.
+ */
+async function runOnce(client, migration, session) {
+    const sql = executableSql(migration);
     if (!migration.transaction) {
-        await client.query(executableSql(migration));
-        await recordApplied(client, migration);
+        await step('sql', client.query(sql));
+        await settled([
+            step('record', client.query(AS_LOGIN_ROLE)),
+            step('record', client.query(recordSql(session.table, false), [migration.id, migration.name, migration.hash, session.lockPid])),
+            step('restore', client.query(session.restoreSql)),
+        ]);
         return;
     }
     try {
-        await settled([client.query('BEGIN'), client.query(executableSql(migration))]);
-        await settled([recordApplied(client, migration), client.query('COMMIT')]);
+        const [, transaction] = await settled([
+            step('sql', client.query('BEGIN')),
+            step('sql', client.query('SELECT pg_current_xact_id()::text AS id')),
+            step('sql', client.query(sql)),
+        ]);
+        const transactionId = transaction.rows[0].id;
+        await settled([
+            step('record', client.query(AS_LOGIN_ROLE)),
+            step('record', client.query(recordSql(session.table, true), [migration.id, migration.name, migration.hash, transactionId, session.lockPid])),
+            step('commit', client.query('COMMIT')),
+            step('restore', client.query(session.restoreSql)),
+        ]);
     }
     catch (error) {
         await client.query('ROLLBACK').catch(() => undefined);
@@ -15415,26 +15408,7 @@ async function settled(queries) {
     const failed = results.find((result) => result.status === 'rejected');
     if (failed)
         throw failed.reason;
-}
-function apply_failure(migration, error, attempts) {
-    const fields = pgFields(error);
-    const at = fields.position === undefined ? undefined : lineAndColumn(executableSql(migration), fields.position);
-    const location = { file: migration.label, line: at?.line, column: at?.column };
-    const where = at === undefined ? '' : migration.kind === 'js' ? ` at line ${at.line} of the SQL from generateSql()` : ` at line ${at.line}, column ${at.column}`;
-    const parts = [
-        `Migration ${migration.label} failed${where}: ${fields.code ? `${fields.code} ` : ''}${fields.message}`,
-        fields.detail ? `Detail: ${fields.detail}` : '',
-        fields.hint ? `Hint: ${fields.hint}` : '',
-        attempts > 1 ? `(after ${attempts} attempts)` : '',
-        migration.transaction
-            ? 'It was rolled back; migrations before it stay applied and none after it ran. Fix the file and run again.'
-            : 'It ran without a transaction, so statements before the failing one may have taken effect; check the database, fix the file and run again.',
-    ];
-    const text = parts
-        .filter(Boolean)
-        .map((part) => (/[.!?)]$/.test(part) ? part : `${part}.`))
-        .join(' ');
-    return new MigrationFailed((0,errors/* oneLine */.TN)(text), migration, fields, location, error);
+    return results.map((result) => result.value);
 }
 
 // EXTERNAL MODULE: external "string_decoder"
@@ -16739,7 +16713,573 @@ function lastLine(text) {
     return lines[lines.length - 1] ?? 'no message';
 }
 
+;// CONCATENATED MODULE: external "node:buffer"
+const external_node_buffer_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:buffer");
+;// CONCATENATED MODULE: ./lib/migrations/table.js
+/** postgres-migrations 5.3.0 `dist/migrations/0_create-migrations-table.sql`, byte for byte (a unit test compares). */
+const CREATE_MIGRATIONS_TABLE_FILE = "0_create-migrations-table.sql";
+const CREATE_MIGRATIONS_TABLE_SQL = "CREATE TABLE IF NOT EXISTS migrations (\n  id integer PRIMARY KEY,\n  name varchar(100) UNIQUE NOT NULL,\n  hash varchar(40) NOT NULL, -- sha1 hex encoded hash of the file name and contents, to ensure it hasn't been altered since applying the migration\n  executed_at timestamp DEFAULT current_timestamp\n);\n";
+
+;// CONCATENATED MODULE: ./lib/migrations/files.js
+
+
+
+
+
+
+
+const DISABLE_TRANSACTION_MARKER = '-- postgres-migrations disable-transaction';
+/** Files postgres-migrations considers: any name ending in .sql or .js (case-insensitive). */
+const CANDIDATE = /\.(sql|js)$/i;
+/** postgres-migrations' own file-name rule, with the `.` before the extension made literal. */
+const FILE_NAME = /^(-?\d+)[-_]?(.*)\.(sql|js)$/i;
+const MAX_ID = 2_147_483_647;
+function hashMigration(fileName, sql) {
+    // The one-shot hash: for thousands of small files, a Hash object per file costs more than the SHA-1.
+    return (0,external_node_crypto_.hash)('sha1', fileName + sql, 'hex');
+}
+/** The built-in migration 0 that creates the `migrations` table, exactly as postgres-migrations ships it. */
+function tableMigration() {
+    return {
+        id: 0,
+        name: 'create-migrations-table',
+        fileName: CREATE_MIGRATIONS_TABLE_FILE,
+        label: CREATE_MIGRATIONS_TABLE_FILE,
+        sql: CREATE_MIGRATIONS_TABLE_SQL,
+        hash: hashMigration(CREATE_MIGRATIONS_TABLE_FILE, CREATE_MIGRATIONS_TABLE_SQL),
+        kind: 'sql',
+        transaction: true,
+    };
+}
+/** Parse a file name; `undefined` when it has no id. Pure. */
+function parseFileName(fileName) {
+    const match = FILE_NAME.exec(fileName);
+    if (!match)
+        return undefined;
+    const [, id, name, ext] = match;
+    return {
+        id: Number.parseInt(id, 10),
+        name: name === '' ? fileName : name,
+        fileName,
+        kind: ext.toLowerCase(),
+    };
+}
+/**
+ * Check names and ids: every candidate has an id, ids are 1..N with no gap and no duplicate. Pure; the
+ * error names the file(s) and the fix.
+ */
+function validateFileNames(fileNames, dirLabel) {
+    return idsInOrder(fileNames) ?? explainBadNames(fileNames, dirLabel);
+}
+/**
+ * The common case in one pass, without sorting names: distinct ids whose largest equals their count are
+ * exactly 1..N with no gap. Undefined on any problem, which explainBadNames then finds and words.
+ */
+function idsInOrder(fileNames) {
+    const slots = new Array(fileNames.length);
+    let count = 0;
+    let maxId = 0;
+    for (const fileName of fileNames) {
+        const parsed = parseFileName(fileName);
+        if (!parsed) {
+            if (CANDIDATE.test(fileName))
+                return undefined;
+            continue;
+        }
+        if (parsed.id < 1 || parsed.id > fileNames.length || slots[parsed.id - 1])
+            return undefined;
+        slots[parsed.id - 1] = parsed;
+        count += 1;
+        maxId = Math.max(maxId, parsed.id);
+    }
+    // Distinct ids from 1 up to as many as there are candidates fill every slot: 1..count, no gap.
+    if (count === 0 || maxId !== count)
+        return undefined;
+    slots.length = count;
+    return slots;
+}
+/** The slow path of validateFileNames: names in order, so that the first problem reported is stable. */
+function explainBadNames(fileNames, dirLabel) {
+    const candidates = fileNames.filter((f) => CANDIDATE.test(f)).sort();
+    if (candidates.length === 0) {
+        throw new errors/* UserError */.yo(`migrations-dir "${dirLabel}" has no migration files; add files named <id>_<name>.sql (e.g. 1_create-users.sql), ` +
+            'or point migrations-dir at the directory that holds them.');
+    }
+    const named = [];
+    for (const fileName of candidates) {
+        const parsed = parseFileName(fileName);
+        if (/[\n\r\u2028\u2029]/.test(fileName)) {
+            throw new errors/* UserError */.yo(`Migration file name ${JSON.stringify(fileName)} in ${dirLabel} contains a line break; rename it to <id>_<name>.sql on one line.`);
+        }
+        if (!parsed) {
+            throw new errors/* UserError */.yo(`Migration file ${dirLabel}/${fileName} has no id at the start of its name; rename it to <id>_<name>.sql, ` +
+                'e.g. 4_add-email.sql.', { location: { file: `${dirLabel}/${fileName}` } });
+        }
+        if (parsed.id < 1 || parsed.id > MAX_ID) {
+            throw new errors/* UserError */.yo(`Migration file ${dirLabel}/${fileName} has id ${parsed.id}; ids start at 1 (0 is the built-in table ` +
+                'migration) and count up by one: rename it to the next free id.', { location: { file: `${dirLabel}/${fileName}` } });
+        }
+        named.push(parsed);
+    }
+    const byId = new Map();
+    for (const file of named)
+        byId.set(file.id, [...(byId.get(file.id) ?? []), file]);
+    for (const [id, files] of [...byId].sort((a, b) => a[0] - b[0])) {
+        if (files.length > 1) {
+            const list = files.map((f) => f.fileName).join(', ');
+            throw new errors/* UserError */.yo(`Migration files ${list} in ${dirLabel} share id ${id}: most likely two branches each added a migration. ` +
+                `Renumber the one merged last to ${Math.max(...byId.keys()) + 1} (ids must stay unique and consecutive).`, { location: { file: `${dirLabel}/${files[1].fileName}` } });
+        }
+    }
+    const sorted = named.sort((a, b) => a.id - b.id);
+    sorted.forEach((file, index) => {
+        const expected = index + 1;
+        if (file.id !== expected) {
+            const before = index === 0 ? 'the start' : sorted[index - 1].fileName;
+            throw new errors/* UserError */.yo(`Migration ids must be consecutive: ${dirLabel}/${file.fileName} has id ${file.id} but follows ${before}, ` +
+                `so id ${expected} is missing; restore the missing file or rename ${file.fileName} to start with ${expected}_.`, { location: { file: `${dirLabel}/${file.fileName}` } });
+        }
+    });
+    return sorted;
+}
+const DEFAULT_LOAD_OPTIONS = { jsEnv: jsMigrationEnv(process.env, []), cwd: process.cwd(), jsOutput: () => undefined };
+/**
+ * Load and validate every migration file in `dir`, before anything is sent to the database. Returns id 0
+ * (the table migration) followed by 1..N. Errors name the file and the fix.
+ *
+ * Files are read synchronously, in slices of 256 with a turn of the event loop between them (so that the
+ * connection opened meanwhile makes progress): for thousands of small files that is several times faster
+ * than asynchronous reads, each of which is a round trip through libuv's thread pool (measured by
+ * `npm run bench`, no-op at N=1,000 and 10,000). `.js` files are run in one child process (js-loader.ts).
+ */
+async function loadMigrations(dir, dirLabel, options = DEFAULT_LOAD_OPTIONS) {
+    let entries;
+    try {
+        if (!(0,external_node_fs_.statSync)(dir).isDirectory()) {
+            throw new errors/* UserError */.yo(`migrations-dir "${dirLabel}" is a file, not a directory; point it at the directory of migration files.`);
+        }
+        entries = (0,external_node_fs_.readdirSync)(dir, { withFileTypes: true });
+    }
+    catch (error) {
+        if (error instanceof errors/* UserError */.yo)
+            throw error;
+        throw new errors/* UserError */.yo(describeFsError(error, `migrations-dir "${dirLabel}"`, 'directory'), { cause: error });
+    }
+    const named = validateFileNames(entries.map((e) => e.name), dirLabel);
+    const types = new Map(entries.map((e) => [e.name, e]));
+    const realDir = (0,external_node_fs_.realpathSync)(dir);
+    const texts = [];
+    const js = [];
+    for (const [index, file] of named.entries()) {
+        const fullPath = `${dir}${external_node_path_.sep}${file.fileName}`;
+        const label = `${dirLabel}/${file.fileName}`;
+        texts.push(readMigrationFile(fullPath, realDir, dirLabel, label, file, types.get(file.fileName)));
+        if (file.kind === 'js')
+            js.push({ fullPath, label });
+        // Let other work started with this run (the connection to the database) make progress meanwhile.
+        if (index % 256 === 255)
+            await new Promise((resolve) => setImmediate(resolve));
+    }
+    const generated = js.length > 0 ? await generateSqlInChild(js, { env: options.jsEnv, cwd: options.cwd, output: options.jsOutput }) : undefined;
+    const files = [tableMigration()];
+    for (const [index, file] of named.entries()) {
+        const label = `${dirLabel}/${file.fileName}`;
+        const sql = file.kind === 'sql' ? texts[index] : generated.get(`${dir}${external_node_path_.sep}${file.fileName}`);
+        if (file.kind === 'js')
+            refuseNul(sql, label);
+        files.push({
+            id: file.id,
+            name: file.name,
+            fileName: file.fileName,
+            kind: file.kind,
+            label,
+            sql,
+            hash: hashMigration(file.fileName, sql),
+            transaction: !sql.includes(DISABLE_TRANSACTION_MARKER),
+        });
+    }
+    return files;
+}
+/** Reused for every file: migrations are small, so one read fills it and a short read means the end. */
+const scratch = Buffer.allocUnsafe(256 * 1024);
+/** A migration file's text, after checking that it is a file of the directory and is UTF-8. */
+function readMigrationFile(fullPath, realDir, dirLabel, label, file, entry) {
+    const location = { file: label };
+    let bytes;
+    try {
+        // A plain file in the directory needs no checks; a link must stay inside it and lead to a file.
+        if (!entry.isFile()) {
+            if (!entry.isSymbolicLink() || !(0,external_node_fs_.statSync)(fullPath).isFile()) {
+                throw new errors/* UserError */.yo(`Migration file ${label} is not a regular file; remove it or rename it so it does not end in .${file.kind}.`, {
+                    location,
+                });
+            }
+            if (external_node_path_.relative(realDir, (0,external_node_fs_.realpathSync)(fullPath)).startsWith('..')) {
+                throw new errors/* UserError */.yo(`Migration file ${label} is a link to a file outside ${dirLabel}; copy the file into the directory instead.`, { location });
+            }
+        }
+        const fd = (0,external_node_fs_.openSync)(fullPath, 'r');
+        try {
+            const length = (0,external_node_fs_.readSync)(fd, scratch, 0, scratch.length, 0);
+            bytes = length < scratch.length ? scratch.subarray(0, length) : (0,external_node_fs_.readFileSync)(fd);
+        }
+        finally {
+            (0,external_node_fs_.closeSync)(fd);
+        }
+    }
+    catch (error) {
+        if (error instanceof errors/* UserError */.yo)
+            throw error;
+        throw new errors/* UserError */.yo(describeFsError(error, `Migration file ${label}`, 'file'), { cause: error, location });
+    }
+    // Strict UTF-8 (as TextDecoder's fatal mode); a BOM stays in the text, as postgres-migrations reads it.
+    // Decoding turns any invalid sequence into U+FFFD, so only a text that holds one needs the full check.
+    const text = bytes.toString('utf8');
+    if (text.includes('\uFFFD') && !(0,external_node_buffer_namespaceObject.isUtf8)(bytes)) {
+        throw new errors/* UserError */.yo(`Migration file ${label} is not valid UTF-8; save it as UTF-8.`, { location });
+    }
+    if (file.kind === 'sql')
+        refuseNul(text, label);
+    return text;
+}
+/**
+ * PostgreSQL's protocol cannot carry a NUL character (the server would answer "invalid message format").
+ * A file saved as UTF-16 has one in every other byte.
+ */
+function refuseNul(sql, label) {
+    const at = sql.indexOf('\0');
+    if (at < 0)
+        return;
+    const line = sql.slice(0, at).split('\n').length;
+    throw new errors/* UserError */.yo(`Migration file ${label} contains a NUL character (at line ${line}), which PostgreSQL cannot receive; remove it ` +
+        '(a file saved as UTF-16 has one in every character: save it as UTF-8).', { location: { file: label, line } });
+}
+function describeFsError(error, what, kind) {
+    const code = error.code;
+    switch (code) {
+        case 'ENOENT':
+            return kind === 'directory'
+                ? `${what} does not exist; set migrations-dir to the directory of migration files, relative to the workspace (and check out the repository first).`
+                : `${what} disappeared or is a broken link; restore it.`;
+        case 'EACCES':
+        case 'EPERM':
+            return `${what} cannot be read (permission denied); make it readable by the user that runs this step.`;
+        case 'ENOTDIR':
+            return `${what} is not a directory; point it at the directory of migration files.`;
+        case 'ELOOP':
+            return `${what} is a link that points to itself; replace it with the file.`;
+        default:
+            return `${what} cannot be read (${code ?? (0,errors/* messageOf */.bD)(error)}); check the path and its permissions.`;
+    }
+}
+
+;// CONCATENATED MODULE: external "node:url"
+const external_node_url_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:url");
+;// CONCATENATED MODULE: ./lib/migrations/transaction-control.js
+/**
+ * Statements that end the transaction a migration runs in. A transactional migration is sent as
+ * `BEGIN`, its SQL, then its `migrations` row and `COMMIT`: a `COMMIT` (or `END`), `ROLLBACK` (or
+ * `ABORT`) or `PREPARE TRANSACTION` inside the file ends that transaction early, so part of the file
+ * would be committed or undone on its own and the row would not belong to the same transaction.
+ *
+ * The file is parsed with PostgreSQL's own grammar (libpg-query) rather than searched with patterns, so
+ * that `END` closing a `BEGIN ATOMIC` function body or a `COMMIT` inside a `DO` block's string is not
+ * mistaken for one. Parsing loads a WebAssembly parser, so only a file that contains one of the keywords
+ * at all is parsed.
+ */
+
+
+const KEYWORDS = /\b(commit|end|rollback|abort|prepare)\b/i;
+const ENDING_KINDS = new Set(['TRANS_STMT_COMMIT', 'TRANS_STMT_ROLLBACK', 'TRANS_STMT_PREPARE']);
+/**
+ * The first statement of `sql` that ends the surrounding transaction, or undefined. A file that does not
+ * parse is left to the server, which runs nothing of a file with a syntax error.
+ */
+async function findTransactionEnd(sql) {
+    if (!KEYWORDS.test(sql))
+        return undefined;
+    const { parse } = await loadParser();
+    let statements;
+    try {
+        statements = (await parse(sql)).stmts ?? [];
+    }
+    catch {
+        return undefined;
+    }
+    const bytes = Buffer.from(sql, 'utf8');
+    for (const statement of statements) {
+        const kind = statement.stmt.TransactionStmt?.kind;
+        if (kind === undefined || !ENDING_KINDS.has(kind))
+            continue;
+        // Positions are byte offsets into the UTF-8 text; 0 length means "to the end".
+        const start = statement.stmt_location ?? 0;
+        const end = statement.stmt_len ? start + statement.stmt_len : bytes.length;
+        // A statement's span starts right after the previous `;`: skip the blanks and comments before it.
+        const raw = bytes.subarray(start, end).toString('utf8');
+        const lead = leadingTrivia(raw);
+        const text = raw.slice(lead).trim();
+        return { statement: text.replace(/\s+/g, ' ').slice(0, 80), line: lines(bytes.subarray(0, start).toString('utf8') + raw.slice(0, lead)) };
+    }
+    return undefined;
+}
+/** Length of the whitespace and comments (line comments and nested block comments) at the start. */
+function leadingTrivia(text) {
+    let i = 0;
+    for (;;) {
+        while (i < text.length && /\s/.test(text[i]))
+            i += 1;
+        if (text.startsWith('--', i)) {
+            const newline = text.indexOf('\n', i);
+            i = newline < 0 ? text.length : newline + 1;
+        }
+        else if (text.startsWith('/*', i)) {
+            let depth = 0;
+            do {
+                if (text.startsWith('/*', i)) {
+                    depth += 1;
+                    i += 2;
+                }
+                else if (text.startsWith('*/', i)) {
+                    depth -= 1;
+                    i += 2;
+                }
+                else {
+                    i += 1;
+                }
+            } while (depth > 0 && i < text.length);
+        }
+        else {
+            return i;
+        }
+    }
+}
+let parser;
+/**
+ * libpg-query's WebAssembly glue finds `libpg-query.wasm` next to itself through `__dirname`, which
+ * CommonJS defines and our bundle (an ES module) does not; the build copies the file into dist/. So,
+ * only while the glue starts (it reads `__dirname` once, synchronously, when imported), a global
+ * `__dirname` points at this module's directory. Where Node loads the package itself (the sources,
+ * tests), its own `__dirname` shadows the global and this changes nothing.
+ */
+function loadParser() {
+    parser ??= (async () => {
+        const scope = globalThis;
+        const had = Object.prototype.hasOwnProperty.call(scope, '__dirname');
+        // Not new URL('.', import.meta.url): the bundler would take that for an asset of its own.
+        if (!had)
+            scope.__dirname = external_node_path_.dirname((0,external_node_url_namespaceObject.fileURLToPath)(import.meta.url));
+        try {
+            const module = __nccwpck_require__.e(/* import() */ 627).then(__nccwpck_require__.t.bind(__nccwpck_require__, 2627, 19));
+            return await module;
+        }
+        finally {
+            if (!had)
+                delete scope.__dirname;
+        }
+    })();
+    return parser;
+}
+function lines(text) {
+    let count = 1;
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1))
+        count += 1;
+    return count;
+}
+
+;// CONCATENATED MODULE: ./lib/migrations/state.js
+
+
+
+
+const NO_REVISION = { id: 0, name: '' };
+/**
+ * The applied rows, in id order; `[]` when the table does not exist yet.
+ *
+ * With `files`, the server first sends one digest of its rows instead of the rows: when the rows are
+ * exactly files 0..k (the usual case, nothing changed since they were applied), the digest of those
+ * files matches and the rows are those files' id, name and hash, without sending and parsing every row
+ * (at 10,000 migrations that is most of the client's work). Any difference, or a table that is not
+ * 0..k, reads the rows themselves, so that drift is reported as precisely as ever.
+ *
+ * No table on the search_path while another schema has one with our columns is refused: it is the same
+ * database reached without its usual search_path, and going on would create a second table and run
+ * every migration again. With `lockPid`, the statements must run in that server session (the one that
+ * holds the migration lock), or poolerError is thrown.
+ */
+async function readAppliedRows(client, files, lockPid) {
+    return (await readAppliedState(client, files, lockPid)).rows;
+}
+/** readAppliedRows, and where the table is. */
+async function readAppliedState(client, files, lockPid) {
+    const { rows: found } = await client.query(TABLE_SQL);
+    const { present, elsewhere, search_path: searchPath, pid } = found[0];
+    const table = found[0].schema === null ? 'migrations' : `${found[0].schema}.migrations`;
+    if (lockPid !== undefined && pid !== lockPid) {
+        throw (0,db_session/* poolerError */.cG)(`the migration lock is held by server session pid ${lockPid}, but the migrations table was read in pid ${pid}`);
+    }
+    if (!present) {
+        if (elsewhere) {
+            const first = elsewhere.split(', ')[0];
+            throw new errors/* UserError */.yo(`No "migrations" table is on this session's search_path (${searchPath}), but schema ${elsewhere} has one with the columns id, ` +
+                'name and hash: the database was probably reached without its usual search_path, and going on would create a second table ' +
+                `and run every migration again. Set the search_path: settings: search_path=${first} (or ALTER ROLE … SET search_path, ` +
+                'ALTER DATABASE … SET search_path). Nothing was applied.');
+        }
+        return { rows: [], table };
+    }
+    try {
+        if (files) {
+            const { rows } = await client.query(ROWS_DIGEST_SQL);
+            const { n, digest } = rows[0];
+            if (n === 0)
+                return { rows: [], table };
+            // The files themselves stand for the rows: same id, name and hash.
+            const applied = files.slice(0, n);
+            if (n <= files.length && digest === filesDigest(applied))
+                return { rows: [...applied], table };
+        }
+        const { rows } = await client.query('SELECT id, name, hash FROM migrations ORDER BY id');
+        return { rows, table };
+    }
+    catch (error) {
+        if (error.code === '42703') {
+            throw new errors/* UserError */.yo('The table "migrations" in this database has no id, name and hash columns: it belongs to another tool ' +
+                '(e.g. TypeORM); this tool keeps its history in that table name, so use another database or schema (search_path in database-url options).', { cause: error });
+        }
+        throw error;
+    }
+}
+/**
+ * Our table on the search_path and its schema (or the schema it would be created in), or else the
+ * schemas that hold a table that looks like ours.
+ */
+const TABLE_SQL = "SELECT to_regclass('migrations') IS NOT NULL AS present, current_setting('search_path') AS search_path, pg_backend_pid() AS pid, " +
+    "COALESCE((SELECT quote_ident(n.nspname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass('migrations')), " +
+    'quote_ident(current_schema())) AS schema, ' +
+    "CASE WHEN to_regclass('migrations') IS NULL THEN (SELECT string_agg(DISTINCT n.nspname, ', ') FROM pg_class c " +
+    "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = 'migrations' AND c.relkind IN ('r', 'p') " +
+    "AND (SELECT count(*) FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname IN ('id', 'name', 'hash') AND NOT a.attisdropped) = 3) END AS elsewhere";
+/**
+ * One line per row, `<id> <hash> <characters in name> <name>`, joined by newlines in id order, then
+ * SHA-256 of its UTF-8 (sha256() exists from PostgreSQL 11). The name's length makes the lines
+ * unambiguous whatever the name holds; a NULL anywhere makes the digest differ, never match.
+ */
+const ROWS_DIGEST_SQL = "SELECT count(*)::int AS n, encode(sha256(convert_to(string_agg(id || ' ' || hash || ' ' || char_length(name) || ' ' || name, " +
+    "E'\\n' ORDER BY id), 'UTF8')), 'hex') AS digest FROM migrations";
+/** The digest ROWS_DIGEST_SQL computes, for rows that would be exactly `files`. */
+function filesDigest(files) {
+    const lines = files.map((f) => `${f.id} ${f.hash} ${codePoints(f.name)} ${f.name}`);
+    return (0,external_node_crypto_.hash)('sha256', lines.join('\n'), 'hex');
+}
+/** char_length in PostgreSQL counts characters; a JavaScript string's length counts UTF-16 units. */
+function codePoints(text) {
+    let surrogatePairs = 0;
+    for (let i = 0; i < text.length; i += 1) {
+        const unit = text.charCodeAt(i);
+        if (unit >= 0xd800 && unit <= 0xdbff)
+            surrogatePairs += 1;
+    }
+    return text.length - surrogatePairs;
+}
+/** Write a migration's row, as postgres-migrations does: id, name, hash (executed_at by default). */
+function recordApplied(client, migration) {
+    return client.query('INSERT INTO migrations ("id", "name", "hash") VALUES ($1, $2, $3)', [
+        migration.id,
+        migration.name,
+        migration.hash,
+    ]);
+}
+/**
+ * Record `files` as applied without running them, in one transaction (baseline). Id 0 is the table
+ * itself: its SQL runs (it only creates the table) so that the history is complete.
+ */
+async function recordBaseline(client, files) {
+    await client.query('BEGIN');
+    try {
+        for (const file of files) {
+            if (file.id === 0)
+                await client.query(file.sql);
+            await recordApplied(client, file);
+        }
+        await client.query('COMMIT');
+    }
+    catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+    }
+}
+/** The highest applied id and its name. */
+function revisionOf(rows) {
+    const last = rows.reduce((max, row) => (max === undefined || row.id > max.id ? row : max), undefined);
+    return last && last.id > 0 ? { id: last.id, name: last.name } : NO_REVISION;
+}
+/**
+ * Compare the applied rows with the files and return the pending files, in id order. Throws on drift:
+ * an applied file that changed (saying when only line endings or a BOM differ), an applied id with no
+ * file, or a pending file below the applied head. Pure.
+ */
+function pendingMigrations(files, rows, dirLabel) {
+    // Ids are small consecutive integers: arrays indexed by id (10,000 rows in a few hundred microseconds).
+    const byId = [];
+    for (const file of files)
+        byId[file.id] = file;
+    const applied = [];
+    for (const row of rows) {
+        applied[row.id] = true;
+        const file = byId[row.id];
+        if (!file) {
+            throw new errors/* UserError */.yo(`The database has migration ${row.id} "${row.name}" applied, but ${dirLabel} has no file with id ${row.id}; ` +
+                'restore the file (an applied migration must never be deleted), or check that this commit is not older than the one that migrated the database.');
+        }
+        if (file !== row && file.hash !== row.hash) {
+            throw new errors/* UserError */.yo(driftMessage(file, row), { location: { file: file.label } });
+        }
+    }
+    const head = revisionOf(rows).id;
+    const pending = files.filter((f) => applied[f.id] !== true);
+    const early = pending.find((f) => f.id < head);
+    if (early) {
+        throw new errors/* UserError */.yo(`Migration ${early.label} (id ${early.id}) is not applied, but migration ${head} already is; ` +
+            'ids run in order, so renumber it after the applied head (a new id above every applied one).', { location: { file: early.label } });
+    }
+    return pending;
+}
+function driftMessage(file, row) {
+    const base = `Migration ${file.label} changed after it was applied (id ${row.id}: hash ${row.hash.slice(0, 12)} in the database, ${file.hash.slice(0, 12)} now)`;
+    const fix = 'restore the file exactly as it was applied and put any change in a new migration';
+    if (row.name !== file.name) {
+        return `${base}: it was applied as "${row.name}" and is now named "${file.name}"; ${fix} (an applied file must keep its name).`;
+    }
+    const cause = encodingOnlyDifference(file, row.hash);
+    if (cause) {
+        return `${base}, but the only difference is ${cause}; ${fix}; keep git from converting line endings with "*.sql -text" in .gitattributes.`;
+    }
+    return `${base}; ${fix}.`;
+}
+/** Whether the applied hash matches the file with other line endings or with/without a BOM. */
+function encodingOnlyDifference(file, appliedHash) {
+    if (file.kind !== 'sql')
+        return undefined;
+    const lf = file.sql.replace(/\r\n/g, '\n');
+    const crlf = lf.replace(/\n/g, '\r\n');
+    const noBom = (s) => s.replace(/^\uFEFF/, '');
+    const bom = (s) => `\uFEFF${noBom(s)}`;
+    const variants = [
+        [lf, 'the line endings (CRLF vs LF)'],
+        [crlf, 'the line endings (CRLF vs LF)'],
+        [noBom(file.sql), 'a byte-order mark (BOM) at the start'],
+        [bom(file.sql), 'a byte-order mark (BOM) at the start'],
+        [noBom(lf), 'the line endings and a byte-order mark'],
+        [noBom(crlf), 'the line endings and a byte-order mark'],
+        [bom(lf), 'the line endings and a byte-order mark'],
+        [bom(crlf), 'the line endings and a byte-order mark'],
+    ];
+    return variants.find(([sql]) => sql !== file.sql && hashMigration(file.fileName, sql) === appliedHash)?.[1];
+}
+
 ;// CONCATENATED MODULE: ./lib/run.js
+
+
 
 
 
@@ -16776,6 +17316,7 @@ async function runCommand(config, deps) {
     // while the files are read (they are read in slices that let it progress). Nothing is sent on it
     // before the files are valid; if they are not, it is closed unused.
     const early = (0,connect/* startConnecting */.FW)(config.databaseUrl, config.waitTimeoutMs, log);
+    let watch;
     try {
         const files = await log.group('Validate migration files', async () => {
             const loaded = await loadMigrations(config.migrationsDir, config.migrationsDirLabel, deps.load);
@@ -16791,14 +17332,29 @@ async function runCommand(config, deps) {
             throw error;
         });
         progress.files = files;
-        const client = await log.group(`Wait for the database (${(0,connect/* describeEndpoint */.N2)(config.endpoint)})`, () => (0,connect/* connectWithWait */.MB)(config.databaseUrl, config.endpoint, config.waitTimeoutMs, clock, log, early.attempt));
+        const connected = await log.group(`Wait for the database (${(0,connect/* describeEndpoint */.N2)(config.endpoint)})`, () => (0,connect/* connectWithWait */.MB)(config.databaseUrl, config.endpoint, config.waitTimeoutMs, clock, log, early.attempt));
+        const { client } = connected;
+        watch = (0,db_session/* watchConnection */.qq)(client);
         let status;
         try {
+            const db = {
+                client,
+                info: await connected.session,
+                watch,
+                connectAgain: async () => (await (0,connect/* connectWithWait */.MB)(config.databaseUrl, config.endpoint, Math.min(config.waitTimeoutMs, 10_000), clock, silent)).client,
+            };
+            client.on('notice', (notice) => {
+                const text = `${notice.severity ?? 'NOTICE'} from ${db.current ?? 'the database'}: ${notice.message ?? ''}${notice.detail ? ` (${notice.detail})` : ''}`;
+                if (notice.severity === 'WARNING')
+                    log.warning(text);
+                else
+                    log.info(text);
+            });
             if (config.command === 'plan' || config.command === 'check') {
-                status = await plan(client, config, deps, progress);
+                status = await plan(db, config, deps, progress);
             }
             else {
-                status = await withLock(client, config, deps, progress, () => config.command === 'baseline' ? baseline(client, config, deps, progress) : apply(client, config, deps, progress));
+                status = await withLock(db, config, deps, progress, () => config.command === 'baseline' ? baseline(db, config, deps, progress) : apply(db, config, deps, progress));
             }
         }
         finally {
@@ -16816,9 +17372,11 @@ async function runCommand(config, deps) {
     catch (error) {
         if (error instanceof MigrationFailed)
             log.error(error.message, error.location);
-        return finish('failed', toRunError(error));
+        return finish('failed', toRunError(error, watch?.lost()));
     }
 }
+/** A log that says nothing: for the second connection of the pooler check. */
+const silent = { info: () => undefined, warning: () => undefined, error: () => undefined, group: (_, fn) => fn() };
 /** Within target-revision; id 0 (the table) counts as pending work but is not a user migration. */
 function withinTarget(files, config) {
     return files.filter((f) => config.targetRevision === undefined || f.id <= config.targetRevision);
@@ -16827,14 +17385,15 @@ function userFiles(files) {
     return files.filter((f) => f.id > 0);
 }
 /** Read the applied rows, check drift, and return the pending files (all of them, in id order). */
-async function readState(client, config, deps, progress) {
+async function readState(db, config, deps, progress) {
     return deps.log.group('Read applied migrations', async () => {
         // Settings first: a search_path among them decides which `migrations` table is read and written.
         if (config.settings.length > 0) {
-            await applySettings(client, config.settings);
-            deps.log.info(`Session settings: ${config.settings.map((s) => `${s.name}=${s.value}`).join(', ')}.`);
+            await applySettings(db.client, config.settings);
+            deps.log.info(`Session settings: ${config.settings.map((s) => s.name).join(', ')}.`);
         }
-        const rows = await readAppliedRows(client, progress.files);
+        const { rows, table } = await readAppliedState(db.client, progress.files, db.lockPid);
+        db.table = table;
         progress.previous = revisionOf(rows);
         progress.revision = progress.previous;
         const pending = pendingMigrations(progress.files, rows, config.migrationsDirLabel);
@@ -16845,34 +17404,59 @@ async function readState(client, config, deps, progress) {
         return { rows, pending };
     });
 }
+/**
+ * A transactional migration must not end the transaction it runs in: its SQL and its row would no
+ * longer commit together. Refused before anything runs, naming the file, the line and the statement.
+ */
+async function refuseTransactionControl(files) {
+    for (const file of files) {
+        if (!file.transaction || file.id === 0)
+            continue;
+        const found = await findTransactionEnd(executableSql(file));
+        if (!found)
+            continue;
+        throw new errors/* UserError */.yo(`Migration ${file.label} ends the transaction it runs in: "${found.statement}" at line ${found.line}. Each migration runs in ` +
+            'one transaction together with its row in the migrations table, so this would commit or undo part of the file on its own. ' +
+            'Remove the statement, or, if the file must control transactions itself, mark it with -- postgres-migrations disable-transaction. ' +
+            'Nothing was applied.', { location: { file: file.label, line: found.line } });
+    }
+}
 /** plan and check: read-only (no lock, no table created, a READ ONLY transaction). */
-async function plan(client, config, deps, progress) {
-    await client.query('BEGIN READ ONLY');
+async function plan(db, config, deps, progress) {
+    await db.client.query('BEGIN READ ONLY');
     let pending;
     try {
-        ({ pending } = await readState(client, config, deps, progress));
+        ({ pending } = await readState(db, config, deps, progress));
     }
     finally {
-        await client.query('ROLLBACK').catch(() => undefined);
+        await db.client.query('ROLLBACK').catch(() => undefined);
     }
     const planned = userFiles(withinTarget(pending, config));
+    await refuseTransactionControl(planned);
     progress.planned = planned.map((f) => ({ id: f.id, fileName: f.fileName, label: f.label, sql: f.sql, transaction: f.transaction }));
     deps.log.info(planned.length === 0 ? 'apply would do nothing.' : `apply would run: ${planned.map((f) => f.fileName).join(', ')}.`);
     return planned.length > 0 ? 'pending' : 'up-to-date';
 }
-/** Take the lock, run `body`, release the lock (always). */
-async function withLock(client, config, deps, progress, body) {
+/**
+ * Take the lock, run `body`, release the lock (always, unless the connection that held it is gone).
+ * Behind a pooler the session is checked first: a lock on a session that others share is no lock.
+ */
+async function withLock(db, config, deps, progress, body) {
     const { log, clock } = deps;
     await log.group('Take the migration lock', async () => {
+        if (db.info.proxied) {
+            log.info('Something sits between us and the server (the process id it sent is not the backend\'s): checking that our statements stay in one server session.');
+            await (0,db_session/* probeSessionStability */.kw)(db.client, db.info, db.connectAgain);
+        }
         const waitStart = clock.now();
         try {
-            await acquireMigrationLock(client, config.lockWaitTimeoutMs);
+            db.lockPid = await acquireMigrationLock(db.client, config.lockWaitTimeoutMs);
         }
         catch (error) {
             // Still report the revision that is really applied: read it without the lock (with the settings,
             // for their search_path), change nothing.
-            await applySettings(client, config.settings).catch(() => undefined);
-            const rows = await readAppliedRows(client).catch(() => undefined);
+            await applySettings(db.client, config.settings).catch(() => undefined);
+            const rows = await readAppliedRows(db.client).catch(() => undefined);
             if (rows)
                 progress.previous = progress.revision = revisionOf(rows);
             throw error;
@@ -16880,16 +17464,34 @@ async function withLock(client, config, deps, progress, body) {
         log.info(`Lock taken after ${((clock.now() - waitStart) / 1000).toFixed(2)} s.`);
     });
     try {
+        if (db.lockPid !== db.info.backendPid) {
+            throw (0,db_session/* poolerError */.cG)(`the lock was taken in server session pid ${db.lockPid}, but this connection started in pid ${db.info.backendPid}`);
+        }
         return await body();
     }
     finally {
-        await releaseMigrationLock(client, log);
+        if (db.watch.lost())
+            log.info('The migration lock ended with the connection that held it.');
+        else
+            await releaseMigrationLock(db.client, db.lockPid, log);
+    }
+}
+/** Refuse a database that cannot be written before backing it up or changing anything. */
+async function refuseReadOnly(db, config) {
+    const { rows } = await db.client.query("SELECT pg_is_in_recovery() AS recovery, current_setting('transaction_read_only') AS read_only");
+    const where = (0,connect/* describeEndpoint */.N2)(config.endpoint);
+    if (rows[0].recovery) {
+        throw new errors/* UserError */.yo(`The database at ${where} is a standby in recovery, which cannot be written; point database-url at the primary. Nothing was applied.`);
+    }
+    if (rows[0].read_only === 'on') {
+        throw new errors/* UserError */.yo(`The session at ${where} is read-only (default_transaction_read_only is on for the database, the role, or in settings); ` +
+            'use a writable database or role. Nothing was applied.');
     }
 }
 /** apply: under the lock, read the state, back up if asked, then run each pending migration. */
-async function apply(client, config, deps, progress) {
+async function apply(db, config, deps, progress) {
     const { log, clock } = deps;
-    const { pending } = await readState(client, config, deps, progress);
+    const { pending } = await readState(db, config, deps, progress);
     const toRun = withinTarget(pending, config);
     if (userFiles(toRun).length === 0) {
         if (config.targetRevision !== undefined && progress.previous.id > config.targetRevision) {
@@ -16897,11 +17499,12 @@ async function apply(client, config, deps, progress) {
         }
         return 'up-to-date';
     }
+    await refuseTransactionControl(toRun);
+    await refuseReadOnly(db, config);
     if (config.backup) {
         const backup = config.backup;
         progress.backup = await log.group('Back up the database', async () => {
-            const { rows } = await client.query("SELECT current_setting('server_version_num') AS v");
-            const serverMajor = Math.floor(Number(rows[0].v) / 10_000);
+            const serverMajor = Math.floor(db.info.serverVersion / 10_000);
             const exec = deps.exec ?? execProgram;
             const candidates = await pgDumpCandidates(backup.pgDumpPath);
             const pgDump = await choosePgDump(serverMajor, candidates, exec, backup.pgDumpPath ? 'pg-dump-path' : undefined);
@@ -16919,12 +17522,25 @@ async function apply(client, config, deps, progress) {
             log.info(`Backup ${taken.path}: ${taken.sizeBytes} bytes in ${taken.durationMs} ms. Restore with: ${taken.restoreCommand}`);
             return taken;
         });
+        db.watch.assertAlive('while the backup was taken');
     }
+    const session = {
+        lockPid: db.lockPid,
+        restoreSql: (0,db_session/* restoreSessionSql */.Xz)(config.settings, db.info.serverVersion),
+        table: db.table,
+    };
     await log.group(`Apply ${userFiles(toRun).length} migration(s)`, async () => {
         for (const migration of toRun) {
+            db.watch.assertAlive(migration.id === 0 ? 'before the migrations table was created' : `before ${migration.label}`);
             const t0 = clock.now();
             log.info(migration.id === 0 ? 'Creating the migrations table ...' : `Applying ${migration.label}${migration.transaction ? '' : ' (without a transaction)'} ...`);
-            await applyMigration(client, migration, { lockRetries: config.lockRetries, clock, log });
+            db.current = migration.id === 0 ? 'the migrations table' : migration.label;
+            try {
+                await applyMigration(db.client, migration, { session, lockRetries: config.lockRetries, clock, log });
+            }
+            finally {
+                db.current = undefined;
+            }
             const durationMs = clock.now() - t0;
             if (migration.id === 0)
                 continue;
@@ -16936,16 +17552,16 @@ async function apply(client, config, deps, progress) {
     return 'applied';
 }
 /** baseline: under the lock, record ids 1..target-revision as applied without running them. */
-async function baseline(client, config, deps, progress) {
+async function baseline(db, config, deps, progress) {
     const target = config.targetRevision;
-    const { rows, pending } = await readState(client, config, deps, progress);
+    const { rows, pending } = await readState(db, config, deps, progress);
     const beyond = rows.filter((r) => r.id > target);
     if (beyond.length > 0) {
         throw new errors/* UserError */.yo(`Cannot baseline at target-revision ${target}: the migrations table already has ${beyond.map((r) => `${r.id} "${r.name}"`).join(', ')} ` +
             'beyond it; baseline only adopts a database whose history stops at or below the target. Use apply instead, or a higher target-revision.');
     }
     const toRecord = withinTarget(pending, config);
-    await deps.log.group(`Record ${userFiles(toRecord).length} migration(s) as applied`, () => recordBaseline(client, toRecord));
+    await deps.log.group(`Record ${userFiles(toRecord).length} migration(s) as applied`, () => recordBaseline(db.client, toRecord));
     progress.baselined = userFiles(toRecord).map((f) => f.fileName);
     const last = progress.files.find((f) => f.id === target);
     progress.revision = { id: last.id, name: last.name };
@@ -16959,7 +17575,7 @@ function describeRevision(revision) {
         return 'unknown';
     return revision.id === NO_REVISION.id ? '0 (none)' : `${revision.id} (${revision.name})`;
 }
-function toRunError(error) {
+function toRunError(error, lost) {
     if (error instanceof errors/* UserError */.yo) {
         return {
             message: error.message,
@@ -16968,13 +17584,14 @@ function toRunError(error) {
             expected: true,
         };
     }
+    // The lock connection ended outside a migration (reading the state, taking the backup).
+    if (lost || (0,db_session/* isConnectionError */.Rk)(error)) {
+        return { message: (0,db_session/* lostConnection */.LQ)(lost ?? error, 'during the run').message, expected: true };
+    }
     const code = error.code;
-    // A database error outside a migration (e.g. the server restarted, permission denied on the table).
+    // A database error outside a migration (e.g. permission denied on the table).
     if (typeof code === 'string') {
         return { message: `Database error ${code}: ${(0,errors/* messageOf */.bD)(error)}`, expected: true };
-    }
-    if (error instanceof Error && /Connection terminated|ECONNRESET|EPIPE/i.test(error.message)) {
-        return { message: `Lost the database connection: ${error.message}; run again when the database is back.`, expected: true };
     }
     return { message: `Unexpected error: ${(0,errors/* messageOf */.bD)(error)}`, expected: false };
 }
@@ -17127,10 +17744,12 @@ async function runOn(platform, clock = systemClock) {
             log.warning(`Could not write the job summary: ${(0,errors/* messageOf */.bD)(error)}`);
         }
     }
-    log.info(`${result.command}: ${result.status}; revision ${outputs['previous-revision'] || '?'} -> ${outputs.revision || '?'}, ` +
-        `${outputs['applied-count']} applied, ${outputs['pending-count'] || '?'} pending` +
-        (outputs['backup-path'] ? `; backup ${outputs['backup-path']}` : '') +
-        '.');
+    log.info(result.revision === undefined
+        ? `${result.command}: ${result.status} before the database was read; nothing applied.`
+        : `${result.command}: ${result.status}; revision ${outputs['previous-revision']} -> ${outputs.revision}, ` +
+            `${outputs['applied-count']} applied, ${outputs['pending-count']} pending` +
+            (outputs['backup-path'] ? `; backup ${outputs['backup-path']}` : '') +
+            '.');
     if (result.error) {
         if (!result.error.expected)
             log.info('This is a bug in migrate-action, not in your input; please report it with this log.');
@@ -17154,7 +17773,7 @@ async function run() {
 /* harmony export */   Iu: () => (/* binding */ toOutputs)
 /* harmony export */ });
 /* unused harmony exports formatBytes, escapeMarkdown, formatDuration */
-/* harmony import */ var _db_connect_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9406);
+/* harmony import */ var _db_connect_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4544);
 
 /** The step outputs of a result; every output is set, on failure too. Pure. */
 function toOutputs(result) {
@@ -17344,6 +17963,38 @@ const toClientConfig = _index_js__WEBPACK_IMPORTED_MODULE_0__.toClientConfig
 const parseIntoClientConfig = _index_js__WEBPACK_IMPORTED_MODULE_0__.parseIntoClientConfig
 
 
+/***/ }),
+
+/***/ 3849:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Ay: () => (__WEBPACK_DEFAULT_EXPORT__)
+/* harmony export */ });
+/* unused harmony exports Client, Pool, Connection, types, Query, DatabaseError, escapeIdentifier, escapeLiteral, Result, TypeOverrides, defaults */
+/* harmony import */ var _lib_index_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3273);
+// ESM wrapper for pg
+
+
+// Re-export all the properties
+const Client = _lib_index_js__WEBPACK_IMPORTED_MODULE_0__.Client
+const Pool = _lib_index_js__WEBPACK_IMPORTED_MODULE_0__.Pool
+const Connection = _lib_index_js__WEBPACK_IMPORTED_MODULE_0__.Connection
+const types = _lib_index_js__WEBPACK_IMPORTED_MODULE_0__.types
+const Query = _lib_index_js__WEBPACK_IMPORTED_MODULE_0__.Query
+const DatabaseError = _lib_index_js__WEBPACK_IMPORTED_MODULE_0__.DatabaseError
+const escapeIdentifier = _lib_index_js__WEBPACK_IMPORTED_MODULE_0__.escapeIdentifier
+const escapeLiteral = _lib_index_js__WEBPACK_IMPORTED_MODULE_0__.escapeLiteral
+const Result = _lib_index_js__WEBPACK_IMPORTED_MODULE_0__.Result
+const TypeOverrides = _lib_index_js__WEBPACK_IMPORTED_MODULE_0__.TypeOverrides
+
+// Also export the defaults
+const defaults = _lib_index_js__WEBPACK_IMPORTED_MODULE_0__.defaults
+
+// Re-export the default
+/* harmony default export */ const __WEBPACK_DEFAULT_EXPORT__ = (_lib_index_js__WEBPACK_IMPORTED_MODULE_0__);
+
+
 /***/ })
 
 /******/ });
@@ -17368,7 +18019,7 @@ const parseIntoClientConfig = _index_js__WEBPACK_IMPORTED_MODULE_0__.parseIntoCl
 /******/ 	// Execute the module function
 /******/ 	var threw = true;
 /******/ 	try {
-/******/ 		__webpack_modules__[moduleId](module, module.exports, __nccwpck_require__);
+/******/ 		__webpack_modules__[moduleId].call(module.exports, module, module.exports, __nccwpck_require__);
 /******/ 		threw = false;
 /******/ 	} finally {
 /******/ 		if(threw) delete __webpack_module_cache__[moduleId];
@@ -17377,6 +18028,9 @@ const parseIntoClientConfig = _index_js__WEBPACK_IMPORTED_MODULE_0__.parseIntoCl
 /******/ 	// Return the exports of the module
 /******/ 	return module.exports;
 /******/ }
+/******/ 
+/******/ // expose the modules object (__webpack_modules__)
+/******/ __nccwpck_require__.m = __webpack_modules__;
 /******/ 
 /************************************************************************/
 /******/ /* webpack/runtime/asset-relocator-loader */
@@ -17451,6 +18105,36 @@ const parseIntoClientConfig = _index_js__WEBPACK_IMPORTED_MODULE_0__.parseIntoCl
 /******/ 	};
 /******/ })();
 /******/ 
+/******/ /* webpack/runtime/create fake namespace object */
+/******/ (() => {
+/******/ 	var getProto = Object.getPrototypeOf ? (obj) => (Object.getPrototypeOf(obj)) : (obj) => (obj.__proto__);
+/******/ 	var leafPrototypes;
+/******/ 	// create a fake namespace object
+/******/ 	// mode & 1: value is a module id, require it
+/******/ 	// mode & 2: merge all properties of value into the ns
+/******/ 	// mode & 4: return value when already ns object
+/******/ 	// mode & 16: return value when it's Promise-like
+/******/ 	// mode & 8|1: behave like require
+/******/ 	__nccwpck_require__.t = function(value, mode) {
+/******/ 		if(mode & 1) value = this(value);
+/******/ 		if(mode & 8) return value;
+/******/ 		if(typeof value === 'object' && value) {
+/******/ 			if((mode & 4) && value.__esModule) return value;
+/******/ 			if((mode & 16) && typeof value.then === 'function') return value;
+/******/ 		}
+/******/ 		var ns = Object.create(null);
+/******/ 		__nccwpck_require__.r(ns);
+/******/ 		var def = {};
+/******/ 		leafPrototypes = leafPrototypes || [null, getProto({}), getProto([]), getProto(getProto)];
+/******/ 		for(var current = mode & 2 && value; typeof current == 'object' && !~leafPrototypes.indexOf(current); current = getProto(current)) {
+/******/ 			Object.getOwnPropertyNames(current).forEach((key) => (def[key] = () => (value[key])));
+/******/ 		}
+/******/ 		def['default'] = () => (value);
+/******/ 		__nccwpck_require__.d(ns, def);
+/******/ 		return ns;
+/******/ 	};
+/******/ })();
+/******/ 
 /******/ /* webpack/runtime/define property getters */
 /******/ (() => {
 /******/ 	// define getter functions for harmony exports
@@ -17463,9 +18147,105 @@ const parseIntoClientConfig = _index_js__WEBPACK_IMPORTED_MODULE_0__.parseIntoCl
 /******/ 	};
 /******/ })();
 /******/ 
+/******/ /* webpack/runtime/ensure chunk */
+/******/ (() => {
+/******/ 	__nccwpck_require__.f = {};
+/******/ 	// This file contains only the entry chunk.
+/******/ 	// The chunk loading function for additional chunks
+/******/ 	__nccwpck_require__.e = (chunkId) => {
+/******/ 		return Promise.all(Object.keys(__nccwpck_require__.f).reduce((promises, key) => {
+/******/ 			__nccwpck_require__.f[key](chunkId, promises);
+/******/ 			return promises;
+/******/ 		}, []));
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/get javascript chunk filename */
+/******/ (() => {
+/******/ 	// This function allow to reference async chunks
+/******/ 	__nccwpck_require__.u = (chunkId) => {
+/******/ 		// return url for filenames based on template
+/******/ 		return "" + chunkId + ".index.js";
+/******/ 	};
+/******/ })();
+/******/ 
 /******/ /* webpack/runtime/hasOwnProperty shorthand */
 /******/ (() => {
 /******/ 	__nccwpck_require__.o = (obj, prop) => (Object.prototype.hasOwnProperty.call(obj, prop))
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/make namespace object */
+/******/ (() => {
+/******/ 	// define __esModule on exports
+/******/ 	__nccwpck_require__.r = (exports) => {
+/******/ 		if(typeof Symbol !== 'undefined' && Symbol.toStringTag) {
+/******/ 			Object.defineProperty(exports, Symbol.toStringTag, { value: 'Module' });
+/******/ 		}
+/******/ 		Object.defineProperty(exports, '__esModule', { value: true });
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/import chunk loading */
+/******/ (() => {
+/******/ 	// no baseURI
+/******/ 	
+/******/ 	// object to store loaded and loading chunks
+/******/ 	// undefined = chunk not loaded, null = chunk preloaded/prefetched
+/******/ 	// [resolve, Promise] = chunk loading, 0 = chunk loaded
+/******/ 	var installedChunks = {
+/******/ 		792: 0
+/******/ 	};
+/******/ 	
+/******/ 	var installChunk = (data) => {
+/******/ 		var {ids, modules, runtime} = data;
+/******/ 		// add "modules" to the modules object,
+/******/ 		// then flag all "ids" as loaded and fire callback
+/******/ 		var moduleId, chunkId, i = 0;
+/******/ 		for(moduleId in modules) {
+/******/ 			if(__nccwpck_require__.o(modules, moduleId)) {
+/******/ 				__nccwpck_require__.m[moduleId] = modules[moduleId];
+/******/ 			}
+/******/ 		}
+/******/ 		if(runtime) runtime(__nccwpck_require__);
+/******/ 		for(;i < ids.length; i++) {
+/******/ 			chunkId = ids[i];
+/******/ 			if(__nccwpck_require__.o(installedChunks, chunkId) && installedChunks[chunkId]) {
+/******/ 				installedChunks[chunkId][0]();
+/******/ 			}
+/******/ 			installedChunks[ids[i]] = 0;
+/******/ 		}
+/******/ 	
+/******/ 	}
+/******/ 	
+/******/ 	__nccwpck_require__.f.j = (chunkId, promises) => {
+/******/ 			// import() chunk loading for javascript
+/******/ 			var installedChunkData = __nccwpck_require__.o(installedChunks, chunkId) ? installedChunks[chunkId] : undefined;
+/******/ 			if(installedChunkData !== 0) { // 0 means "already installed".
+/******/ 	
+/******/ 				// a Promise means "currently loading".
+/******/ 				if(installedChunkData) {
+/******/ 					promises.push(installedChunkData[1]);
+/******/ 				} else {
+/******/ 					if(true) { // all chunks have JS
+/******/ 						// setup Promise in chunk cache
+/******/ 						var promise = import("./" + __nccwpck_require__.u(chunkId)).then(installChunk, (e) => {
+/******/ 							if(installedChunks[chunkId] !== 0) installedChunks[chunkId] = undefined;
+/******/ 							throw e;
+/******/ 						});
+/******/ 						var promise = Promise.race([promise, new Promise((resolve) => (installedChunkData = installedChunks[chunkId] = [resolve]))])
+/******/ 						promises.push(installedChunkData[1] = promise);
+/******/ 					}
+/******/ 				}
+/******/ 			}
+/******/ 	};
+/******/ 	
+/******/ 	// no prefetching
+/******/ 	
+/******/ 	// no preloaded
+/******/ 	
+/******/ 	// no external install chunk
+/******/ 	
+/******/ 	// no on chunks loaded
 /******/ })();
 /******/ 
 /************************************************************************/

@@ -61,6 +61,8 @@ export class ConfigError extends UserError {
   }
 }
 
+/** The `migrations.id` column is an `integer`. */
+export const MAX_MIGRATION_ID = 2_147_483_647;
 const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full', 'no-verify'];
 const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/;
 const TRUE = ['true', 'True', 'TRUE'];
@@ -105,7 +107,13 @@ const schemas = {
       ),
       z.transform((v: string) => (v === '' ? undefined : Number(v))),
     ),
-    z.optional(z.int().check(z.minimum(1, { message: 'must be 1 or more (0 means no migration)' }))),
+    z.optional(
+      z.number().check(
+        z.minimum(1, { message: 'must be 1 or more (0 means no migration)' }),
+        // Checked as a number first: beyond 2^53 it is not a safe integer, which would say only "Invalid input".
+        z.maximum(MAX_MIGRATION_ID, { message: `is larger than any migration id can be (ids are at most ${MAX_MIGRATION_ID}, the integer column's limit)` }),
+      ),
+    ),
   ),
 };
 

@@ -80,10 +80,12 @@ export async function runOn(platform: Platform, clock: Clock = systemClock): Pro
     }
   }
   log.info(
-    `${result.command}: ${result.status}; revision ${outputs['previous-revision'] || '?'} -> ${outputs.revision || '?'}, ` +
-      `${outputs['applied-count']} applied, ${outputs['pending-count'] || '?'} pending` +
-      (outputs['backup-path'] ? `; backup ${outputs['backup-path']}` : '') +
-      '.',
+    result.revision === undefined
+      ? `${result.command}: ${result.status} before the database was read; nothing applied.`
+      : `${result.command}: ${result.status}; revision ${outputs['previous-revision']} -> ${outputs.revision}, ` +
+          `${outputs['applied-count']} applied, ${outputs['pending-count']} pending` +
+          (outputs['backup-path'] ? `; backup ${outputs['backup-path']}` : '') +
+          '.',
   );
   if (result.error) {
     if (!result.error.expected) log.info('This is a bug in migrate-action, not in your input; please report it with this log.');

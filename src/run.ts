@@ -3,15 +3,28 @@ import type { Clock } from './clock.js';
 import type { Command, Config, Endpoint } from './config.js';
 import { connectWithWait, describeEndpoint, startConnecting } from './db/connect.js';
 import { acquireMigrationLock, releaseMigrationLock } from './db/lock.js';
+import {
+  isConnectionError,
+  lostConnection,
+  poolerError,
+  probeSessionStability,
+  restoreSessionSql,
+  watchConnection,
+  type ConnectionWatch,
+  type SessionInfo,
+} from './db/session.js';
 import { UserError, messageOf, type FileLocation } from './errors.js';
 import type { Log } from './log.js';
-import { MigrationFailed, applyMigration, applySettings, type PgErrorFields } from './migrations/apply.js';
+import { MigrationFailed, applyMigration, applySettings, executableSql, type MigrationSession } from './migrations/apply.js';
 import { choosePgDump, execProgram, pgDumpCandidates, takeBackup, type Backup, type Exec } from './migrations/backup.js';
+import type { PgErrorFields } from './migrations/failure.js';
 import { loadMigrations, type LoadOptions, type MigrationFile } from './migrations/files.js';
+import { findTransactionEnd } from './migrations/transaction-control.js';
 import {
   NO_REVISION,
   pendingMigrations,
   readAppliedRows,
+  readAppliedState,
   recordBaseline,
   revisionOf,
   type AppliedRow,
@@ -86,6 +99,21 @@ interface Progress {
   backup?: Backup;
 }
 
+/** The connection a run works on, and what it knows about it. */
+interface Db {
+  readonly client: pg.Client;
+  readonly info: SessionInfo;
+  readonly watch: ConnectionWatch;
+  /** Opens another connection with the same URL (for the pooler check). */
+  readonly connectAgain: () => Promise<pg.Client>;
+  /** The server process that holds the migration lock, once taken. */
+  lockPid?: number;
+  /** The migration being applied: notices the server sends are shown under it. */
+  current?: string;
+  /** The migrations table with its schema, once read. */
+  table?: string;
+}
+
 /**
  * Run `config.command`: validate files, wait for the database, then apply, plan, check or baseline.
  * Never throws: failures are part of the result.
@@ -117,6 +145,7 @@ export async function runCommand(config: Config, deps: RunDeps): Promise<RunResu
   // while the files are read (they are read in slices that let it progress). Nothing is sent on it
   // before the files are valid; if they are not, it is closed unused.
   const early = startConnecting(config.databaseUrl, config.waitTimeoutMs, log);
+  let watch: ConnectionWatch | undefined;
   try {
     const files = await log.group('Validate migration files', async () => {
       const loaded = await loadMigrations(config.migrationsDir, config.migrationsDirLabel, deps.load);
@@ -135,16 +164,30 @@ export async function runCommand(config: Config, deps: RunDeps): Promise<RunResu
     });
     progress.files = files;
 
-    const client = await log.group(`Wait for the database (${describeEndpoint(config.endpoint)})`, () =>
+    const connected = await log.group(`Wait for the database (${describeEndpoint(config.endpoint)})`, () =>
       connectWithWait(config.databaseUrl, config.endpoint, config.waitTimeoutMs, clock, log, early.attempt),
     );
+    const { client } = connected;
+    watch = watchConnection(client);
     let status: Status;
     try {
+      const db: Db = {
+        client,
+        info: await connected.session,
+        watch,
+        connectAgain: async () =>
+          (await connectWithWait(config.databaseUrl, config.endpoint, Math.min(config.waitTimeoutMs, 10_000), clock, silent)).client,
+      };
+      client.on('notice', (notice: { severity?: string; message?: string; detail?: string }) => {
+        const text = `${notice.severity ?? 'NOTICE'} from ${db.current ?? 'the database'}: ${notice.message ?? ''}${notice.detail ? ` (${notice.detail})` : ''}`;
+        if (notice.severity === 'WARNING') log.warning(text);
+        else log.info(text);
+      });
       if (config.command === 'plan' || config.command === 'check') {
-        status = await plan(client, config, deps, progress);
+        status = await plan(db, config, deps, progress);
       } else {
-        status = await withLock(client, config, deps, progress, () =>
-          config.command === 'baseline' ? baseline(client, config, deps, progress) : apply(client, config, deps, progress),
+        status = await withLock(db, config, deps, progress, () =>
+          config.command === 'baseline' ? baseline(db, config, deps, progress) : apply(db, config, deps, progress),
         );
       }
     } finally {
@@ -160,9 +203,12 @@ export async function runCommand(config: Config, deps: RunDeps): Promise<RunResu
     return finish(status);
   } catch (error) {
     if (error instanceof MigrationFailed) log.error(error.message, error.location);
-    return finish('failed', toRunError(error));
+    return finish('failed', toRunError(error, watch?.lost()));
   }
 }
+
+/** A log that says nothing: for the second connection of the pooler check. */
+const silent: Log = { info: () => undefined, warning: () => undefined, error: () => undefined, group: (_, fn) => fn() };
 
 /** Within target-revision; id 0 (the table) counts as pending work but is not a user migration. */
 function withinTarget(files: readonly MigrationFile[], config: Config): MigrationFile[] {
@@ -174,14 +220,15 @@ function userFiles(files: readonly MigrationFile[]): MigrationFile[] {
 }
 
 /** Read the applied rows, check drift, and return the pending files (all of them, in id order). */
-async function readState(client: pg.Client, config: Config, deps: RunDeps, progress: Progress): Promise<{ rows: AppliedRow[]; pending: MigrationFile[] }> {
+async function readState(db: Db, config: Config, deps: RunDeps, progress: Progress): Promise<{ rows: AppliedRow[]; pending: MigrationFile[] }> {
   return deps.log.group('Read applied migrations', async () => {
     // Settings first: a search_path among them decides which `migrations` table is read and written.
     if (config.settings.length > 0) {
-      await applySettings(client, config.settings);
-      deps.log.info(`Session settings: ${config.settings.map((s) => `${s.name}=${s.value}`).join(', ')}.`);
+      await applySettings(db.client, config.settings);
+      deps.log.info(`Session settings: ${config.settings.map((s) => s.name).join(', ')}.`);
     }
-    const rows = await readAppliedRows(client, progress.files);
+    const { rows, table } = await readAppliedState(db.client, progress.files, db.lockPid);
+    db.table = table;
     progress.previous = revisionOf(rows);
     progress.revision = progress.previous;
     const pending = pendingMigrations(progress.files!, rows, config.migrationsDirLabel);
@@ -195,49 +242,97 @@ async function readState(client: pg.Client, config: Config, deps: RunDeps, progr
   });
 }
 
+/**
+ * A transactional migration must not end the transaction it runs in: its SQL and its row would no
+ * longer commit together. Refused before anything runs, naming the file, the line and the statement.
+ */
+async function refuseTransactionControl(files: readonly MigrationFile[]): Promise<void> {
+  for (const file of files) {
+    if (!file.transaction || file.id === 0) continue;
+    const found = await findTransactionEnd(executableSql(file));
+    if (!found) continue;
+    throw new UserError(
+      `Migration ${file.label} ends the transaction it runs in: "${found.statement}" at line ${found.line}. Each migration runs in ` +
+        'one transaction together with its row in the migrations table, so this would commit or undo part of the file on its own. ' +
+        'Remove the statement, or, if the file must control transactions itself, mark it with -- postgres-migrations disable-transaction. ' +
+        'Nothing was applied.',
+      { location: { file: file.label, line: found.line } },
+    );
+  }
+}
+
 /** plan and check: read-only (no lock, no table created, a READ ONLY transaction). */
-async function plan(client: pg.Client, config: Config, deps: RunDeps, progress: Progress): Promise<Status> {
-  await client.query('BEGIN READ ONLY');
+async function plan(db: Db, config: Config, deps: RunDeps, progress: Progress): Promise<Status> {
+  await db.client.query('BEGIN READ ONLY');
   let pending: MigrationFile[];
   try {
-    ({ pending } = await readState(client, config, deps, progress));
+    ({ pending } = await readState(db, config, deps, progress));
   } finally {
-    await client.query('ROLLBACK').catch(() => undefined);
+    await db.client.query('ROLLBACK').catch(() => undefined);
   }
   const planned = userFiles(withinTarget(pending, config));
+  await refuseTransactionControl(planned);
   progress.planned = planned.map((f) => ({ id: f.id, fileName: f.fileName, label: f.label, sql: f.sql, transaction: f.transaction }));
   deps.log.info(planned.length === 0 ? 'apply would do nothing.' : `apply would run: ${planned.map((f) => f.fileName).join(', ')}.`);
   return planned.length > 0 ? 'pending' : 'up-to-date';
 }
 
-/** Take the lock, run `body`, release the lock (always). */
-async function withLock(client: pg.Client, config: Config, deps: RunDeps, progress: Progress, body: () => Promise<Status>): Promise<Status> {
+/**
+ * Take the lock, run `body`, release the lock (always, unless the connection that held it is gone).
+ * Behind a pooler the session is checked first: a lock on a session that others share is no lock.
+ */
+async function withLock(db: Db, config: Config, deps: RunDeps, progress: Progress, body: () => Promise<Status>): Promise<Status> {
   const { log, clock } = deps;
   await log.group('Take the migration lock', async () => {
+    if (db.info.proxied) {
+      log.info('Something sits between us and the server (the process id it sent is not the backend\'s): checking that our statements stay in one server session.');
+      await probeSessionStability(db.client, db.info, db.connectAgain);
+    }
     const waitStart = clock.now();
     try {
-      await acquireMigrationLock(client, config.lockWaitTimeoutMs);
+      db.lockPid = await acquireMigrationLock(db.client, config.lockWaitTimeoutMs);
     } catch (error) {
       // Still report the revision that is really applied: read it without the lock (with the settings,
       // for their search_path), change nothing.
-      await applySettings(client, config.settings).catch(() => undefined);
-      const rows = await readAppliedRows(client).catch(() => undefined);
+      await applySettings(db.client, config.settings).catch(() => undefined);
+      const rows = await readAppliedRows(db.client).catch(() => undefined);
       if (rows) progress.previous = progress.revision = revisionOf(rows);
       throw error;
     }
     log.info(`Lock taken after ${((clock.now() - waitStart) / 1000).toFixed(2)} s.`);
   });
   try {
+    if (db.lockPid !== db.info.backendPid) {
+      throw poolerError(`the lock was taken in server session pid ${db.lockPid}, but this connection started in pid ${db.info.backendPid}`);
+    }
     return await body();
   } finally {
-    await releaseMigrationLock(client, log);
+    if (db.watch.lost()) log.info('The migration lock ended with the connection that held it.');
+    else await releaseMigrationLock(db.client, db.lockPid!, log);
+  }
+}
+
+/** Refuse a database that cannot be written before backing it up or changing anything. */
+async function refuseReadOnly(db: Db, config: Config): Promise<void> {
+  const { rows } = await db.client.query<{ recovery: boolean; read_only: string }>(
+    "SELECT pg_is_in_recovery() AS recovery, current_setting('transaction_read_only') AS read_only",
+  );
+  const where = describeEndpoint(config.endpoint);
+  if (rows[0]!.recovery) {
+    throw new UserError(`The database at ${where} is a standby in recovery, which cannot be written; point database-url at the primary. Nothing was applied.`);
+  }
+  if (rows[0]!.read_only === 'on') {
+    throw new UserError(
+      `The session at ${where} is read-only (default_transaction_read_only is on for the database, the role, or in settings); ` +
+        'use a writable database or role. Nothing was applied.',
+    );
   }
 }
 
 /** apply: under the lock, read the state, back up if asked, then run each pending migration. */
-async function apply(client: pg.Client, config: Config, deps: RunDeps, progress: Progress): Promise<Status> {
+async function apply(db: Db, config: Config, deps: RunDeps, progress: Progress): Promise<Status> {
   const { log, clock } = deps;
-  const { pending } = await readState(client, config, deps, progress);
+  const { pending } = await readState(db, config, deps, progress);
   const toRun = withinTarget(pending, config);
   if (userFiles(toRun).length === 0) {
     if (config.targetRevision !== undefined && progress.previous!.id > config.targetRevision) {
@@ -245,12 +340,13 @@ async function apply(client: pg.Client, config: Config, deps: RunDeps, progress:
     }
     return 'up-to-date';
   }
+  await refuseTransactionControl(toRun);
+  await refuseReadOnly(db, config);
 
   if (config.backup) {
     const backup = config.backup;
     progress.backup = await log.group('Back up the database', async () => {
-      const { rows } = await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
-      const serverMajor = Math.floor(Number(rows[0]!.v) / 10_000);
+      const serverMajor = Math.floor(db.info.serverVersion / 10_000);
       const exec = deps.exec ?? execProgram;
       const candidates = await pgDumpCandidates(backup.pgDumpPath);
       const pgDump = await choosePgDump(serverMajor, candidates, exec, backup.pgDumpPath ? 'pg-dump-path' : undefined);
@@ -268,13 +364,25 @@ async function apply(client: pg.Client, config: Config, deps: RunDeps, progress:
       log.info(`Backup ${taken.path}: ${taken.sizeBytes} bytes in ${taken.durationMs} ms. Restore with: ${taken.restoreCommand}`);
       return taken;
     });
+    db.watch.assertAlive('while the backup was taken');
   }
 
+  const session: MigrationSession = {
+    lockPid: db.lockPid!,
+    restoreSql: restoreSessionSql(config.settings, db.info.serverVersion),
+    table: db.table!,
+  };
   await log.group(`Apply ${userFiles(toRun).length} migration(s)`, async () => {
     for (const migration of toRun) {
+      db.watch.assertAlive(migration.id === 0 ? 'before the migrations table was created' : `before ${migration.label}`);
       const t0 = clock.now();
       log.info(migration.id === 0 ? 'Creating the migrations table ...' : `Applying ${migration.label}${migration.transaction ? '' : ' (without a transaction)'} ...`);
-      await applyMigration(client, migration, { lockRetries: config.lockRetries, clock, log });
+      db.current = migration.id === 0 ? 'the migrations table' : migration.label;
+      try {
+        await applyMigration(db.client, migration, { session, lockRetries: config.lockRetries, clock, log });
+      } finally {
+        db.current = undefined;
+      }
       const durationMs = clock.now() - t0;
       if (migration.id === 0) continue;
       progress.revision = { id: migration.id, name: migration.name };
@@ -286,9 +394,9 @@ async function apply(client: pg.Client, config: Config, deps: RunDeps, progress:
 }
 
 /** baseline: under the lock, record ids 1..target-revision as applied without running them. */
-async function baseline(client: pg.Client, config: Config, deps: RunDeps, progress: Progress): Promise<Status> {
+async function baseline(db: Db, config: Config, deps: RunDeps, progress: Progress): Promise<Status> {
   const target = config.targetRevision!;
-  const { rows, pending } = await readState(client, config, deps, progress);
+  const { rows, pending } = await readState(db, config, deps, progress);
   const beyond = rows.filter((r) => r.id > target);
   if (beyond.length > 0) {
     throw new UserError(
@@ -297,7 +405,7 @@ async function baseline(client: pg.Client, config: Config, deps: RunDeps, progre
     );
   }
   const toRecord = withinTarget(pending, config);
-  await deps.log.group(`Record ${userFiles(toRecord).length} migration(s) as applied`, () => recordBaseline(client, toRecord));
+  await deps.log.group(`Record ${userFiles(toRecord).length} migration(s) as applied`, () => recordBaseline(db.client, toRecord));
   progress.baselined = userFiles(toRecord).map((f) => f.fileName);
   const last = progress.files!.find((f) => f.id === target)!;
   progress.revision = { id: last.id, name: last.name };
@@ -314,7 +422,7 @@ export function describeRevision(revision: Revision | undefined): string {
   return revision.id === NO_REVISION.id ? '0 (none)' : `${revision.id} (${revision.name})`;
 }
 
-function toRunError(error: unknown): RunError {
+function toRunError(error: unknown, lost: Error | undefined): RunError {
   if (error instanceof UserError) {
     return {
       message: error.message,
@@ -323,13 +431,14 @@ function toRunError(error: unknown): RunError {
       expected: true,
     };
   }
+  // The lock connection ended outside a migration (reading the state, taking the backup).
+  if (lost || isConnectionError(error)) {
+    return { message: lostConnection(lost ?? error, 'during the run').message, expected: true };
+  }
   const code = (error as { code?: unknown }).code;
-  // A database error outside a migration (e.g. the server restarted, permission denied on the table).
+  // A database error outside a migration (e.g. permission denied on the table).
   if (typeof code === 'string') {
     return { message: `Database error ${code}: ${messageOf(error)}`, expected: true };
-  }
-  if (error instanceof Error && /Connection terminated|ECONNRESET|EPIPE/i.test(error.message)) {
-    return { message: `Lost the database connection: ${error.message}; run again when the database is back.`, expected: true };
   }
   return { message: `Unexpected error: ${messageOf(error)}`, expected: false };
 }

@@ -5,6 +5,7 @@ import type { Clock } from '../clock.js';
 import type { Endpoint } from '../config.js';
 import { UserError, messageOf } from '../errors.js';
 import type { Log } from '../log.js';
+import { setUpSession, type SessionInfo } from './session.js';
 
 export const APPLICATION_NAME = 'migrate-action';
 
@@ -55,17 +56,6 @@ export function fatalConnectMessage(error: unknown, endpoint: Endpoint): string 
 }
 
 /**
- * Ask the server (PostgreSQL 14 and later) to check every second that we are still there while a
- * statement runs: if this job is killed in the middle of a migration, the server rolls it back and frees
- * the migration lock within seconds, not when a long statement happens to end. Older servers lack the
- * setting; there the lock is freed when the statement ends.
- */
-function watchForDeadClient(client: pg.Client): void {
-  // Not awaited: in pipeline mode it goes out together with the next query (an error is ignored).
-  client.query('SET client_connection_check_interval = 1000').catch(() => undefined);
-}
-
-/**
  * pg's client settings for our URL, with our application_name so that lock holders can be told apart.
  * Pipeline mode: a query is sent as soon as it is issued, not when the one before it has answered, so
  * that queries issued together (BEGIN with a migration's SQL, say) cost one round trip. Code that awaits
@@ -78,6 +68,8 @@ export function clientConfig(databaseUrl: string, connectionTimeoutMillis: numbe
     port: parsed.port ? Number(parsed.port) : undefined,
     application_name: APPLICATION_NAME,
     connectionTimeoutMillis,
+    // TCP keepalives: a connection that stays quiet through a long backup is not dropped by a firewall.
+    keepAlive: true,
     pipeline: true,
   } as pg.ClientConfig;
 }
@@ -118,6 +110,12 @@ export function startConnecting(databaseUrl: string, timeoutMs: number, log: Log
   };
 }
 
+/** A connection, and what its first statement told us (pending until awaited: it rides with the next query). */
+export interface Connected {
+  readonly client: pg.Client;
+  readonly session: Promise<SessionInfo>;
+}
+
 /**
  * Connect, retrying transient failures with backoff until `waitTimeoutMs` has passed; fail at once on
  * anything that waiting cannot fix. `first`, when given, is an attempt already under way (started while
@@ -130,7 +128,7 @@ export async function connectWithWait(
   clock: Clock,
   log: Log,
   first?: Promise<Attempt>,
-): Promise<pg.Client> {
+): Promise<Connected> {
   const deadline = clock.now() + waitTimeoutMs;
   let delay = 250;
   let attempts = 0;
@@ -139,9 +137,11 @@ export async function connectWithWait(
     // An attempt never outlives the deadline by much: a host that drops packets must not stretch wait-timeout.
     const attempt = await (attempts === 1 && first ? first : startConnecting(databaseUrl, deadline - clock.now(), log).attempt);
     if ('client' in attempt) {
-      watchForDeadClient(attempt.client);
+      const session = setUpSession(attempt.client);
+      // Awaited later; an error of it (a lost connection) shows in the next query too.
+      session.catch(() => undefined);
       log.info(`Connected to ${describeEndpoint(endpoint)} as ${endpoint.user} after ${attempts} attempt(s).`);
-      return attempt.client;
+      return { client: attempt.client, session };
     }
     const { error } = attempt;
     if (!isTransient(error)) throw new UserError(fatalConnectMessage(error, endpoint), { cause: error });

@@ -1,27 +1,17 @@
 import type pg from 'pg';
 import type { Clock } from '../clock.js';
 import type { Setting } from '../config.js';
-import { UserError, messageOf, oneLine, type FileLocation } from '../errors.js';
+import { UserError, messageOf, type FileLocation } from '../errors.js';
 import type { Log } from '../log.js';
+import { StepFailed, explainFailure, step, type PgErrorFields, type Phase } from './failure.js';
 import type { MigrationFile } from './files.js';
-import { recordApplied } from './state.js';
-
-/** The fields of a PostgreSQL error that we keep for the report. */
-export interface PgErrorFields {
-  readonly code?: string;
-  readonly message: string;
-  readonly detail?: string;
-  readonly hint?: string;
-  readonly position?: number;
-  readonly where?: string;
-}
 
 /** A migration that failed: the file, where in it, and what PostgreSQL said. */
 export class MigrationFailed extends UserError {
   readonly migration: MigrationFile;
   readonly pg: PgErrorFields;
 
-  constructor(message: string, migration: MigrationFile, fields: PgErrorFields, location: FileLocation, cause: unknown) {
+  constructor(message: string, migration: MigrationFile, fields: PgErrorFields, location: FileLocation | undefined, cause: unknown) {
     super(message, { location, cause });
     this.name = 'MigrationFailed';
     this.migration = migration;
@@ -29,52 +19,32 @@ export class MigrationFailed extends UserError {
   }
 }
 
-/** 1-based line and column of a 1-based character position (PostgreSQL counts characters, not bytes). Pure. */
-export function lineAndColumn(text: string, position: number): { line: number; column: number } {
-  let line = 1;
-  let column = 1;
-  let index = 0;
-  for (const char of text) {
-    index += 1;
-    if (index >= position) break;
-    if (char === '\n') {
-      line += 1;
-      column = 1;
-    } else {
-      column += 1;
-    }
-  }
-  return { line, column };
-}
-
-export function pgFields(error: unknown): PgErrorFields {
-  const e = error as Partial<Record<'code' | 'detail' | 'hint' | 'position' | 'where', string>>;
-  const position = e.position === undefined ? undefined : Number.parseInt(e.position, 10);
-  return {
-    code: typeof e.code === 'string' ? e.code : undefined,
-    message: messageOf(error),
-    detail: e.detail || undefined,
-    hint: e.hint || undefined,
-    position: Number.isFinite(position) ? position : undefined,
-    where: e.where || undefined,
-  };
-}
-
-/** Set each `settings` line on the session; a value PostgreSQL rejects names the setting. */
+/** Set each `settings` line on the session; a value PostgreSQL rejects names the setting, never the value. */
 export async function applySettings(client: pg.Client, settings: readonly Setting[]): Promise<void> {
-  for (const { name, value } of settings) {
+  for (const [index, { name, value }] of settings.entries()) {
     try {
       await client.query('SELECT set_config($1, $2, false)', [name, value]);
     } catch (error) {
       throw new UserError(
-        `Input settings: PostgreSQL rejected ${name}=${value}: ${messageOf(error)}; fix the name or value (see SHOW ALL for names).`,
+        `Input settings: PostgreSQL rejected setting ${index + 1}, ${name}: ${messageOf(error)}; fix the name or value (see SHOW ALL for names).`,
         { cause: error },
       );
     }
   }
 }
 
+/** The session a migration runs in, as the lock step left it. */
+export interface MigrationSession {
+  /** The server process that holds the migration lock: every migration must run there. */
+  readonly lockPid: number;
+  /** One simple query that sets the session back to a new one's state, with the settings applied. */
+  readonly restoreSql: string;
+  /** The migrations table, with its schema (quoted): where rows are written whatever a file does to search_path. */
+  readonly table: string;
+}
+
 export interface ApplyOptions {
+  readonly session: MigrationSession;
   readonly lockRetries: number;
   readonly clock: Clock;
   readonly log: Log;
@@ -88,24 +58,39 @@ export function retryDelayMs(attempt: number): number {
 /**
  * Run one migration and record it. In a transaction (the default) the SQL and its `migrations` row
  * commit together or not at all. A file with the disable-transaction marker runs as one statement batch
- * without BEGIN, and its row is written right after. `lock_not_available` (55P03) is retried up to
- * `lockRetries` times with backoff; any other error throws MigrationFailed.
+ * without BEGIN, and its row is written right after. Either way the session is then set back to a new
+ * one's state (see session.ts). `lock_not_available` (55P03) is retried up to `lockRetries` times with
+ * backoff; any other error throws MigrationFailed, worded by failure.ts.
  */
 export async function applyMigration(client: pg.Client, migration: MigrationFile, options: ApplyOptions): Promise<void> {
   for (let attempt = 1; ; attempt += 1) {
     try {
-      await runOnce(client, migration);
+      await runOnce(client, migration, options.session);
       return;
     } catch (error) {
-      if ((error as { code?: string }).code === '55P03' && attempt <= options.lockRetries) {
+      const phase: Phase = error instanceof StepFailed ? error.phase : 'sql';
+      const cause = error instanceof StepFailed ? error.cause : error;
+      if ((cause as { code?: string }).code === '55P03' && phase === 'sql' && attempt <= options.lockRetries) {
         const delay = retryDelayMs(attempt);
-        options.log.warning(
-          `${migration.label} hit lock_timeout (${messageOf(error)}); retry ${attempt} of ${options.lockRetries} in ${delay / 1000} s.`,
-        );
+        options.log.warning(`${migration.label} hit lock_timeout (${messageOf(cause)}); retry ${attempt} of ${options.lockRetries} in ${delay / 1000} s.`);
+        // A file without a transaction may have changed the session before it failed.
+        await client.query(options.session.restoreSql);
         await options.clock.sleep(delay);
         continue;
       }
-      throw failure(migration, error, attempt);
+      const explained = explainFailure(
+        {
+          label: migration.label,
+          kind: migration.kind,
+          builtIn: migration.id === 0,
+          transaction: migration.transaction,
+          sql: executableSql(migration),
+          attempts: attempt,
+        },
+        phase,
+        cause,
+      );
+      throw new MigrationFailed(explained.message, migration, explained.fields, migration.id === 0 ? undefined : explained.location, cause);
     }
   }
 }
@@ -119,20 +104,52 @@ export function executableSql(migration: MigrationFile): string {
 }
 
 /**
- * Two round trips per migration in a transaction (pipeline mode): BEGIN with the SQL, then the row with
- * COMMIT. The row is sent only once the SQL has succeeded: a file that ends the transaction itself
- * (`COMMIT;` inside it) and then fails must not have its row written outside any transaction. Without a
- * transaction, the SQL and then the row, one after the other.
+ * The row, written only when the statement runs where it must. `name` is NULL (a not-null violation on
+ * "name") when the transaction this migration began (known by its id, which a file cannot reset as it
+ * can reset a setting) is no longer the one we are in: the file ended it. `hash` is NULL (a violation on
+ * "hash") when the statement runs in another server session than the one that holds the lock: a pooler
+ * moved us. Either way the transaction is aborted, so the COMMIT sent after it commits nothing. The
+ * table is named with its schema and written as the login role, so a file that changes search_path or
+ * the role is still recorded.
  */
-async function runOnce(client: pg.Client, migration: MigrationFile): Promise<void> {
+/** The row is written by the role we logged in as, whatever role the file switched to (SET ROLE). */
+const AS_LOGIN_ROLE = 'SET SESSION AUTHORIZATION DEFAULT';
+
+function recordSql(table: string, transaction: boolean): string {
+  return transaction
+    ? `INSERT INTO ${table} ("id", "name", "hash") VALUES ($1, CASE WHEN pg_current_xact_id()::text = $4 THEN $2 END, CASE WHEN pg_backend_pid() = $5 THEN $3 END)`
+    : `INSERT INTO ${table} ("id", "name", "hash") VALUES ($1, $2, CASE WHEN pg_backend_pid() = $4 THEN $3 END)`;
+}
+
+/**
+ * Two round trips per migration in a transaction (pipeline mode): BEGIN with the transaction's id and
+ * the SQL, then the row with COMMIT and the session reset. The row is sent only once the SQL has
+ * succeeded. Without a transaction, the SQL, then the row with the session reset.
+ */
+async function runOnce(client: pg.Client, migration: MigrationFile, session: MigrationSession): Promise<void> {
+  const sql = executableSql(migration);
   if (!migration.transaction) {
-    await client.query(executableSql(migration));
-    await recordApplied(client, migration);
+    await step('sql', client.query(sql));
+    await settled([
+      step('record', client.query(AS_LOGIN_ROLE)),
+      step('record', client.query(recordSql(session.table, false), [migration.id, migration.name, migration.hash, session.lockPid])),
+      step('restore', client.query(session.restoreSql)),
+    ]);
     return;
   }
   try {
-    await settled([client.query('BEGIN'), client.query(executableSql(migration))]);
-    await settled([recordApplied(client, migration), client.query('COMMIT')]);
+    const [, transaction] = await settled([
+      step('sql', client.query('BEGIN')),
+      step('sql', client.query<{ id: string }>('SELECT pg_current_xact_id()::text AS id')),
+      step('sql', client.query(sql)),
+    ]);
+    const transactionId = (transaction as pg.QueryResult<{ id: string }>).rows[0]!.id;
+    await settled([
+      step('record', client.query(AS_LOGIN_ROLE)),
+      step('record', client.query(recordSql(session.table, true), [migration.id, migration.name, migration.hash, transactionId, session.lockPid])),
+      step('commit', client.query('COMMIT')),
+      step('restore', client.query(session.restoreSql)),
+    ]);
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
@@ -140,30 +157,9 @@ async function runOnce(client: pg.Client, migration: MigrationFile): Promise<voi
 }
 
 /** Wait for every query issued together; throw the first failure in the order they were sent. */
-async function settled(queries: readonly Promise<unknown>[]): Promise<void> {
+async function settled(queries: readonly Promise<unknown>[]): Promise<unknown[]> {
   const results = await Promise.allSettled(queries);
   const failed = results.find((result) => result.status === 'rejected');
   if (failed) throw failed.reason;
-}
-
-function failure(migration: MigrationFile, error: unknown, attempts: number): MigrationFailed {
-  const fields = pgFields(error);
-  const at = fields.position === undefined ? undefined : lineAndColumn(executableSql(migration), fields.position);
-  const location: FileLocation = { file: migration.label, line: at?.line, column: at?.column };
-  const where =
-    at === undefined ? '' : migration.kind === 'js' ? ` at line ${at.line} of the SQL from generateSql()` : ` at line ${at.line}, column ${at.column}`;
-  const parts = [
-    `Migration ${migration.label} failed${where}: ${fields.code ? `${fields.code} ` : ''}${fields.message}`,
-    fields.detail ? `Detail: ${fields.detail}` : '',
-    fields.hint ? `Hint: ${fields.hint}` : '',
-    attempts > 1 ? `(after ${attempts} attempts)` : '',
-    migration.transaction
-      ? 'It was rolled back; migrations before it stay applied and none after it ran. Fix the file and run again.'
-      : 'It ran without a transaction, so statements before the failing one may have taken effect; check the database, fix the file and run again.',
-  ];
-  const text = parts
-    .filter(Boolean)
-    .map((part) => (/[.!?)]$/.test(part) ? part : `${part}.`))
-    .join(' ');
-  return new MigrationFailed(oneLine(text), migration, fields, location, error);
+  return results.map((result) => (result as PromiseFulfilledResult<unknown>).value);
 }

@@ -115,6 +115,11 @@ function explainBadNames(fileNames: readonly string[], dirLabel: string): Named[
   const named: Named[] = [];
   for (const fileName of candidates) {
     const parsed = parseFileName(fileName);
+    if (/[\n\r\u2028\u2029]/.test(fileName)) {
+      throw new UserError(
+        `Migration file name ${JSON.stringify(fileName)} in ${dirLabel} contains a line break; rename it to <id>_<name>.sql on one line.`,
+      );
+    }
     if (!parsed) {
       throw new UserError(
         `Migration file ${dirLabel}/${fileName} has no id at the start of its name; rename it to <id>_<name>.sql, ` +
@@ -211,6 +216,7 @@ export async function loadMigrations(dir: string, dirLabel: string, options: Loa
   for (const [index, file] of named.entries()) {
     const label = `${dirLabel}/${file.fileName}`;
     const sql = file.kind === 'sql' ? texts[index]! : generated!.get(`${dir}${path.sep}${file.fileName}`)!;
+    if (file.kind === 'js') refuseNul(sql, label);
     files.push({
       id: file.id,
       name: file.name,
@@ -264,7 +270,23 @@ function readMigrationFile(fullPath: string, realDir: string, dirLabel: string, 
   if (text.includes('\uFFFD') && !isUtf8(bytes)) {
     throw new UserError(`Migration file ${label} is not valid UTF-8; save it as UTF-8.`, { location });
   }
+  if (file.kind === 'sql') refuseNul(text, label);
   return text;
+}
+
+/**
+ * PostgreSQL's protocol cannot carry a NUL character (the server would answer "invalid message format").
+ * A file saved as UTF-16 has one in every other byte.
+ */
+function refuseNul(sql: string, label: string): void {
+  const at = sql.indexOf('\0');
+  if (at < 0) return;
+  const line = sql.slice(0, at).split('\n').length;
+  throw new UserError(
+    `Migration file ${label} contains a NUL character (at line ${line}), which PostgreSQL cannot receive; remove it ` +
+      '(a file saved as UTF-16 has one in every character: save it as UTF-8).',
+    { location: { file: label, line } },
+  );
 }
 
 function describeFsError(error: unknown, what: string, kind: 'file' | 'directory'): string {

@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto';
 import type pg from 'pg';
+import { poolerError } from '../db/session.js';
 import { UserError } from '../errors.js';
 import { hashMigration, type MigrationFile } from './files.js';
 
@@ -26,23 +27,66 @@ export const NO_REVISION: Revision = { id: 0, name: '' };
  * files matches and the rows are those files' id, name and hash, without sending and parsing every row
  * (at 10,000 migrations that is most of the client's work). Any difference, or a table that is not
  * 0..k, reads the rows themselves, so that drift is reported as precisely as ever.
+ *
+ * No table on the search_path while another schema has one with our columns is refused: it is the same
+ * database reached without its usual search_path, and going on would create a second table and run
+ * every migration again. With `lockPid`, the statements must run in that server session (the one that
+ * holds the migration lock), or poolerError is thrown.
  */
-export async function readAppliedRows(client: pg.Client | pg.PoolClient, files?: readonly MigrationFile[]): Promise<AppliedRow[]> {
-  const { rows: exists } = await client.query<{ present: boolean }>(
-    "SELECT to_regclass('migrations') IS NOT NULL AS present",
+export async function readAppliedRows(
+  client: pg.Client | pg.PoolClient,
+  files?: readonly MigrationFile[],
+  lockPid?: number,
+): Promise<AppliedRow[]> {
+  return (await readAppliedState(client, files, lockPid)).rows;
+}
+
+export interface AppliedState {
+  readonly rows: AppliedRow[];
+  /**
+   * The table with its schema, quoted: where it is, or where migration 0 will create it (the first
+   * schema of the search_path). Rows are written there, whatever a migration does to search_path.
+   */
+  readonly table: string;
+}
+
+/** readAppliedRows, and where the table is. */
+export async function readAppliedState(
+  client: pg.Client | pg.PoolClient,
+  files?: readonly MigrationFile[],
+  lockPid?: number,
+): Promise<AppliedState> {
+  const { rows: found } = await client.query<{ present: boolean; elsewhere: string | null; search_path: string; pid: number; schema: string | null }>(
+    TABLE_SQL,
   );
-  if (!exists[0]?.present) return [];
+  const { present, elsewhere, search_path: searchPath, pid } = found[0]!;
+  const table = found[0]!.schema === null ? 'migrations' : `${found[0]!.schema}.migrations`;
+  if (lockPid !== undefined && pid !== lockPid) {
+    throw poolerError(`the migration lock is held by server session pid ${lockPid}, but the migrations table was read in pid ${pid}`);
+  }
+  if (!present) {
+    if (elsewhere) {
+      const first = elsewhere.split(', ')[0]!;
+      throw new UserError(
+        `No "migrations" table is on this session's search_path (${searchPath}), but schema ${elsewhere} has one with the columns id, ` +
+          'name and hash: the database was probably reached without its usual search_path, and going on would create a second table ' +
+          `and run every migration again. Set the search_path: settings: search_path=${first} (or ALTER ROLE … SET search_path, ` +
+          'ALTER DATABASE … SET search_path). Nothing was applied.',
+      );
+    }
+    return { rows: [], table };
+  }
   try {
     if (files) {
       const { rows } = await client.query<{ n: number; digest: string | null }>(ROWS_DIGEST_SQL);
       const { n, digest } = rows[0]!;
-      if (n === 0) return [];
+      if (n === 0) return { rows: [], table };
       // The files themselves stand for the rows: same id, name and hash.
       const applied = files.slice(0, n);
-      if (n <= files.length && digest === filesDigest(applied)) return applied;
+      if (n <= files.length && digest === filesDigest(applied)) return { rows: [...applied], table };
     }
     const { rows } = await client.query<AppliedRow>('SELECT id, name, hash FROM migrations ORDER BY id');
-    return rows;
+    return { rows, table };
   } catch (error) {
     if ((error as { code?: string }).code === '42703') {
       throw new UserError(
@@ -54,6 +98,18 @@ export async function readAppliedRows(client: pg.Client | pg.PoolClient, files?:
     throw error;
   }
 }
+
+/**
+ * Our table on the search_path and its schema (or the schema it would be created in), or else the
+ * schemas that hold a table that looks like ours.
+ */
+const TABLE_SQL =
+  "SELECT to_regclass('migrations') IS NOT NULL AS present, current_setting('search_path') AS search_path, pg_backend_pid() AS pid, " +
+  "COALESCE((SELECT quote_ident(n.nspname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass('migrations')), " +
+  'quote_ident(current_schema())) AS schema, ' +
+  "CASE WHEN to_regclass('migrations') IS NULL THEN (SELECT string_agg(DISTINCT n.nspname, ', ') FROM pg_class c " +
+  "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = 'migrations' AND c.relkind IN ('r', 'p') " +
+  "AND (SELECT count(*) FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname IN ('id', 'name', 'hash') AND NOT a.attisdropped) = 3) END AS elsewhere";
 
 /**
  * One line per row, `<id> <hash> <characters in name> <name>`, joined by newlines in id order, then

@@ -43,8 +43,11 @@ export function cliPlatform(flags: Partial<Record<InputName, string>>, io: CliEn
   const colour = io.tty && !io.env.NO_COLOR && !gitlab;
   const paint = (code: string, text: string) => (colour ? `\u001b[${code}m${text}\u001b[0m` : text);
   let printedError: string | undefined;
-  const at = (location?: FileLocation) =>
-    location ? `${location.file}${location.line === undefined ? '' : `:${location.line}`}${location.column === undefined ? '' : `:${location.column}`}: ` : '';
+  // file:line:column: in front, as compilers print it, unless the message names the file itself.
+  const at = (location: FileLocation | undefined, message: string) =>
+    location && !message.includes(location.file)
+      ? `${location.file}${location.line === undefined ? '' : `:${location.line}`}${location.column === undefined ? '' : `:${location.column}`}: `
+      : '';
   return {
     env: io.env,
     workspace: io.cwd, // a GitLab job starts in CI_PROJECT_DIR
@@ -62,7 +65,7 @@ export function cliPlatform(flags: Partial<Record<InputName, string>>, io: CliEn
     warning: (message) => io.writeError(`${paint('33', 'warning:')} ${message}`),
     error(message, location) {
       printedError = message;
-      io.writeError(`${paint('31', 'error:')} ${at(location)}${message}`);
+      io.writeError(`${paint('31', 'error:')} ${at(location, message)}${message}`);
     },
     async group(title, fn) {
       const id = SECTION(title);
@@ -77,7 +80,7 @@ export function cliPlatform(flags: Partial<Record<InputName, string>>, io: CliEn
     setOutput: () => undefined, // the CLI's results are its log's last line and the --dotenv report
     writeSummary: async () => undefined, // the CLI prints its own result block
     fail(message, location) {
-      if (printedError !== message) io.writeError(`${paint('31', 'error:')} ${at(location)}${message}`);
+      if (printedError !== message) io.writeError(`${paint('31', 'error:')} ${at(location, message)}${message}`);
     },
   };
 }

@@ -85,8 +85,8 @@ const cases: Case[] = [
   ['setting without name', () => ({ settings: '=5s' }), /^Input settings line 1 "=5s" has no valid setting name/],
   ['setting without value', () => ({ settings: 'lock_timeout=' }), /^Input settings line 1 "lock_timeout=" has an empty value/],
   ['setting twice', () => ({ settings: 'lock_timeout=1s\nlock_timeout=2s' }), /^Input settings line 2 .* sets lock_timeout a second time/],
-  ['setting PostgreSQL rejects', () => ({ settings: 'statement_timeout=soon' }), /^Input settings: PostgreSQL rejected statement_timeout=soon/],
-  ['unknown setting', () => ({ settings: 'no_such_parameter=1' }), /^Input settings: PostgreSQL rejected no_such_parameter=1: unrecognized configuration parameter/],
+  ['setting PostgreSQL rejects', () => ({ settings: 'statement_timeout=soon' }), /^Input settings: PostgreSQL rejected setting 1, statement_timeout: invalid value/],
+  ['unknown setting', () => ({ settings: 'no_such_parameter=1' }), /^Input settings: PostgreSQL rejected setting 1, no_such_parameter: unrecognized configuration parameter/],
   // database-url
   ['empty URL', () => ({ 'database-url': '' }), /^Input database-url is empty: the secret is probably not available/],
   ['other scheme', () => ({ 'database-url': db.url.replace(/^postgres:/, 'mysql:') }), /^Input database-url has scheme "mysql:", which is not PostgreSQL/],

@@ -20,7 +20,7 @@ function shortSleeps(sleeps: number[]): Clock {
 }
 
 describe('a failing migration', () => {
-  it('that ends the transaction itself (COMMIT inside the file) and then fails is not recorded as applied', async () => {
+  it('that ends the transaction itself (COMMIT inside the file) is refused before anything runs', async () => {
     db = await freshDatabase();
     const dir = migrationsDir({
       '1_a.sql': 'CREATE TABLE a (id int);',
@@ -28,10 +28,11 @@ describe('a failing migration', () => {
     });
     const p = recordingPlatform({ 'database-url': db.url, 'migrations-dir': dir });
     await runOn(p);
-    expect(p.failed).toMatch(/^Migration \S+2_b\.sql failed at line 3, column 8: 42703 column "nosuch" does not exist/);
-    // What the file committed itself stays (PostgreSQL did it); its row must not claim the file ran.
-    expect((await migrationRows(db)).map((r) => r.id)).toEqual([0, 1]);
-    expect(p.outputs).toMatchObject({ status: 'failed', revision: '1', pending: JSON.stringify(['2_b.sql']) });
+    expect(p.failed).toMatch(/^Migration \S+2_b\.sql ends the transaction it runs in: "COMMIT" at line 2\. .* Nothing was applied\.$/);
+    expect(p.failed).not.toMatch(/rolled back/);
+    expect(await migrationRows(db)).toEqual([]);
+    expect(await tableNames(db)).toEqual([]);
+    expect(p.outputs).toMatchObject({ status: 'failed', revision: '0', pending: JSON.stringify(['1_a.sql', '2_b.sql']) });
   });
 
   it('in the middle of a batch: reports applied and pending files, and the file and line in the summary', async () => {
@@ -211,7 +212,7 @@ describe('settings', () => {
       settings: 'lock_timeout=5s\nstatement_timeout=soon',
     });
     await runOn(p);
-    expect(p.failed).toMatch(/^Input settings: PostgreSQL rejected statement_timeout=soon: invalid value for parameter "statement_timeout": "soon"/);
+    expect(p.failed).toMatch(/^Input settings: PostgreSQL rejected setting 2, statement_timeout: invalid value for parameter "statement_timeout"/);
     // Settings come before the migrations table is read (their search_path decides which one), so the revision is unknown.
     expect(p.outputs).toMatchObject({ status: 'failed', 'previous-revision': '', revision: '', 'applied-count': '0' });
     expect(await tableNames(db)).toEqual([]);

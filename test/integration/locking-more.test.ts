@@ -129,7 +129,7 @@ describe('the migration lock, around the basic cases', () => {
     expect(elapsed).toBeGreaterThanOrEqual(900);
     expect(elapsed).toBeLessThan(5_000);
     expect(p.failed).toMatch(
-      new RegExp(`^Timed out after lock-wait-timeout \\(1 s\\) waiting for the migration lock, held by pid ${pid}, application_name "stuck-app",`),
+      new RegExp(`^Timed out after lock-wait-timeout \\(1 s\\) waiting for the migration lock, held by pid ${pid}, role "postgres", application_name "stuck-app",`),
     );
     expect(p.outputs).toMatchObject({
       status: 'failed',
@@ -162,7 +162,7 @@ describe('the migration lock, around the basic cases', () => {
 
     const there = recordingPlatform({ 'database-url': other.url, 'migrations-dir': dir, 'lock-wait-timeout': '0' });
     await runOn(there);
-    expect(there.failed).toMatch(new RegExp(`^Another run holds the migration lock \\(pid ${pid}, application_name "other-database-app",.*lock-wait-timeout is 0`));
+    expect(there.failed).toMatch(new RegExp(`^Another run holds the migration lock \\(pid ${pid}, role "postgres", application_name "other-database-app",.*lock-wait-timeout is 0`));
     expect(await tableNames(other)).toEqual([]);
   });
 

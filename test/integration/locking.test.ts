@@ -52,7 +52,7 @@ describe('the migration lock', () => {
     await runOn(p);
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(p.failed).toMatch(
-      new RegExp(`Timed out after lock-wait-timeout \\(1 s\\) waiting for the migration lock, held by pid ${pid}, application_name "stuck-app", client 127\\.0\\.0\\.1, connected since \\d{4}-`),
+      new RegExp(`Timed out after lock-wait-timeout \\(1 s\\) waiting for the migration lock, held by pid ${pid}, role "postgres", application_name "stuck-app", client 127\\.0\\.0\\.1:\\d+, connected since \\d{4}-`),
     );
     expect(p.outputs).toMatchObject({ status: 'failed', revision: '0', 'previous-revision': '0', 'applied-count': '0' });
     expect(await tableNames(db)).toEqual([]);
@@ -64,7 +64,7 @@ describe('the migration lock', () => {
     await holder.query(`SELECT pg_advisory_lock(${MIGRATION_LOCK_KEY})`);
     const p = recordingPlatform({ 'database-url': db.url, 'migrations-dir': manyMigrations(1), 'lock-wait-timeout': '0' });
     await runOn(p);
-    expect(p.failed).toMatch(/Another run holds the migration lock \(pid \d+, application_name "other-deploy".*lock-wait-timeout is 0/);
+    expect(p.failed).toMatch(/Another run holds the migration lock \(pid \d+, role "postgres", application_name "other-deploy".*lock-wait-timeout is 0/);
     expect(await tableNames(db)).toEqual([]);
   });
 
