@@ -1,0 +1,1 @@
+ALTER TABLE uris ADD CONSTRAINT id_ne_data CHECK (id <> data);

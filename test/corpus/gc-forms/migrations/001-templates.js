@@ -1,0 +1,9 @@
+const createTemplateTable = `
+  CREATE TABLE templates (
+    id SERIAL PRIMARY KEY,
+    json_config JSONB,
+    organisation UUID
+  );
+`;
+
+module.exports.generateSql = () => `${createTemplateTable}`;

@@ -1,0 +1,7 @@
+const query = `
+  UPDATE users
+  SET admin=true
+
+`;
+
+module.exports.generateSql = () => `${query}`;

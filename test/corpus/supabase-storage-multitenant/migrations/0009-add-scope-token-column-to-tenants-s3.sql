@@ -1,0 +1,3 @@
+
+
+ALTER TABLE tenants_s3_credentials ADD COLUMN claims json NOT NULL DEFAULT '{}';
