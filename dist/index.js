@@ -16900,6 +16900,14 @@ async function loadMigrations(dir, dirLabel, options = DEFAULT_LOAD_OPTIONS) {
     }
     return files;
 }
+/**
+ * Whether `target` lies outside `dir`. A name that merely starts with two dots is inside: a Kubernetes
+ * ConfigMap volume links each file to `..data/<file>`, and `..data` to `..2026_11_25_…`. Pure.
+ */
+function isOutside(dir, target) {
+    const relative = external_node_path_.relative(dir, target);
+    return relative === '..' || relative.startsWith(`..${external_node_path_.sep}`) || external_node_path_.isAbsolute(relative);
+}
 /** Reused for every file: migrations are small, so one read fills it and a short read means the end. */
 const scratch = Buffer.allocUnsafe(256 * 1024);
 /** A migration file's text, after checking that it is a file of the directory and is UTF-8. */
@@ -16914,7 +16922,7 @@ function readMigrationFile(fullPath, realDir, dirLabel, label, file, entry) {
                     location,
                 });
             }
-            if (external_node_path_.relative(realDir, (0,external_node_fs_.realpathSync)(fullPath)).startsWith('..')) {
+            if (isOutside(realDir, (0,external_node_fs_.realpathSync)(fullPath))) {
                 throw new errors/* UserError */.yo(`Migration file ${label} is a link to a file outside ${dirLabel}; copy the file into the directory instead.`, { location });
             }
         }

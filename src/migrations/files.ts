@@ -231,6 +231,15 @@ export async function loadMigrations(dir: string, dirLabel: string, options: Loa
   return files;
 }
 
+/**
+ * Whether `target` lies outside `dir`. A name that merely starts with two dots is inside: a Kubernetes
+ * ConfigMap volume links each file to `..data/<file>`, and `..data` to `..2026_11_25_…`. Pure.
+ */
+export function isOutside(dir: string, target: string): boolean {
+  const relative = path.relative(dir, target);
+  return relative === '..' || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative);
+}
+
 /** Reused for every file: migrations are small, so one read fills it and a short read means the end. */
 const scratch = Buffer.allocUnsafe(256 * 1024);
 
@@ -246,7 +255,7 @@ function readMigrationFile(fullPath: string, realDir: string, dirLabel: string, 
           location,
         });
       }
-      if (path.relative(realDir, realpathSync(fullPath)).startsWith('..')) {
+      if (isOutside(realDir, realpathSync(fullPath))) {
         throw new UserError(
           `Migration file ${label} is a link to a file outside ${dirLabel}; copy the file into the directory instead.`,
           { location },

@@ -7,7 +7,7 @@ import { loadMigrationFiles } from 'postgres-migrations';
 import { describe, expect, it } from 'vitest';
 import { executableSql, retryDelayMs } from '../../src/migrations/apply.js';
 import { lineAndColumn, pgFields } from '../../src/migrations/failure.js';
-import { hashMigration, loadMigrations, parseFileName, tableMigration, validateFileNames, type MigrationFile } from '../../src/migrations/files.js';
+import { hashMigration, isOutside, loadMigrations, parseFileName, tableMigration, validateFileNames, type MigrationFile } from '../../src/migrations/files.js';
 import { encodingOnlyDifference, pendingMigrations, revisionOf } from '../../src/migrations/state.js';
 import { CREATE_MIGRATIONS_TABLE_SQL } from '../../src/migrations/table.js';
 import { migrationsDir } from '../support/platform.js';
@@ -405,5 +405,19 @@ describe('error positions and retries', () => {
 
   it('backs off 1 s, 2 s, 4 s … up to 30 s', () => {
     expect([1, 2, 3, 4, 5, 6, 7].map(retryDelayMs)).toEqual([1000, 2000, 4000, 8000, 16000, 30000, 30000]);
+  });
+});
+
+describe('isOutside', () => {
+  it.each([
+    ['/m', '/m/1_a.sql', false],
+    ['/m', '/m/..2026_11_25_09_00_00.1/1_a.sql', false],
+    ['/m', '/m/..data/1_a.sql', false],
+    ['/m', '/other/1_a.sql', true],
+    ['/m', '/1_a.sql', true],
+    ['/m', '/m', false],
+    ['/m/sub', '/m', true],
+  ])('%s holds %s: outside=%s', (dir, target, outside) => {
+    expect(isOutside(dir, target)).toBe(outside);
   });
 });
