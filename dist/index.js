@@ -6670,6 +6670,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 
 /***/ }),
 
+/***/ 7030:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
+
+/***/ }),
+
 /***/ 8161:
 /***/ ((module) => {
 
@@ -6996,30 +7003,22 @@ async function runCli(argv, io) {
 
 /***/ }),
 
-/***/ 4544:
+/***/ 3688:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   FW: () => (/* binding */ startConnecting),
+/* harmony export */   MB: () => (/* binding */ connectWithWait),
+/* harmony export */   N2: () => (/* binding */ describeEndpoint)
+/* harmony export */ });
+/* unused harmony exports APPLICATION_NAME, isTransient, fatalConnectMessage, clientConfig */
+/* harmony import */ var node_net__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7030);
+/* harmony import */ var pg__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3849);
+/* harmony import */ var pg_connection_string__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(984);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(452);
+/* harmony import */ var _tls_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(1284);
+/* harmony import */ var _session_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(3794);
 
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  MB: () => (/* binding */ connectWithWait),
-  N2: () => (/* binding */ describeEndpoint),
-  FW: () => (/* binding */ startConnecting)
-});
-
-// UNUSED EXPORTS: APPLICATION_NAME, clientConfig, fatalConnectMessage, isTransient
-
-;// CONCATENATED MODULE: external "node:net"
-const external_node_net_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
-// EXTERNAL MODULE: ./node_modules/pg/esm/index.mjs
-var esm = __nccwpck_require__(3849);
-// EXTERNAL MODULE: ./node_modules/pg-connection-string/esm/index.mjs
-var pg_connection_string_esm = __nccwpck_require__(984);
-// EXTERNAL MODULE: ./lib/errors.js
-var errors = __nccwpck_require__(452);
-// EXTERNAL MODULE: ./lib/db/session.js
-var db_session = __nccwpck_require__(3794);
-;// CONCATENATED MODULE: ./lib/db/connect.js
 
 
 
@@ -7044,7 +7043,7 @@ function isTransient(error) {
     const code = error.code;
     if (typeof code === 'string')
         return TRANSIENT_CODES.has(code);
-    const message = (0,errors/* messageOf */.bD)(error);
+    const message = (0,_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .messageOf */ .bD)(error);
     return /Connection terminated (unexpectedly|due to connection timeout)|timeout expired/i.test(message);
 }
 function describeEndpoint(endpoint) {
@@ -7054,7 +7053,7 @@ function describeEndpoint(endpoint) {
 function fatalConnectMessage(error, endpoint) {
     const where = describeEndpoint(endpoint);
     const code = error.code;
-    const message = (0,errors/* messageOf */.bD)(error);
+    const message = (0,_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .messageOf */ .bD)(error);
     if (code === '28P01') {
         return `Password authentication failed for user "${endpoint.user}" at ${where}; check the password in the database-url secret.`;
     }
@@ -7064,8 +7063,12 @@ function fatalConnectMessage(error, endpoint) {
     if (code === '28000') {
         return `The server at ${where} refused user "${endpoint.user}": ${message}; check the user name and the server's pg_hba.conf.`;
     }
-    if (/ssl|certificate|tls/i.test(message)) {
-        return `SSL problem connecting to ${where}: ${message}; set sslmode in database-url (e.g. ?sslmode=require for a managed database, ?sslmode=disable for a local service container).`;
+    if (error instanceof _tls_js__WEBPACK_IMPORTED_MODULE_4__/* .TlsProblem */ .zd)
+        return `Cannot connect to ${where}: ${message}`;
+    if (refusedForTls(error)) {
+        return /no encryption|SSL off/i.test(message)
+            ? `The server at ${where} accepts this user only over SSL (${message}); remove sslmode=disable from database-url (the default, prefer, uses SSL when the server offers it).`
+            : `The server at ${where} accepts this user only without SSL (${message}); use sslmode=prefer or sslmode=disable in database-url.`;
     }
     return `Cannot connect to ${where}: ${message}${typeof code === 'string' ? ` (${code})` : ''}; check database-url.`;
 }
@@ -7076,37 +7079,88 @@ function fatalConnectMessage(error, endpoint) {
  * each query sees no difference.
  */
 function clientConfig(databaseUrl, connectionTimeoutMillis) {
-    const parsed = (0,pg_connection_string_esm/* parse */.qg)(databaseUrl);
+    // TLS is negotiated by tls.ts, as libpq does; the driver is given a stream that is ready.
+    const parsed = (0,pg_connection_string__WEBPACK_IMPORTED_MODULE_2__/* .parse */ .qg)((0,_tls_js__WEBPACK_IMPORTED_MODULE_4__/* .withoutTlsParams */ .ww)(databaseUrl));
     return {
         ...parsed,
-        port: parsed.port ? Number(parsed.port) : undefined,
+        port: parsed.port ? Number(parsed.port) : 5432,
+        host: parsed.host || 'localhost',
+        ssl: false,
         application_name: APPLICATION_NAME,
         connectionTimeoutMillis,
-        // TCP keepalives: a connection that stays quiet through a long backup is not dropped by a firewall.
-        keepAlive: true,
         pipeline: true,
     };
 }
+/** The server refused a session for the TLS it was opened with (pg_hba.conf: hostssl/hostnossl lines). */
+function refusedForTls(error) {
+    return error.code === '28000' && /\b(no encryption|SSL encryption|SSL off|SSL on)\b/i.test((0,_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .messageOf */ .bD)(error));
+}
 /**
- * One attempt to connect, taking at most `timeoutMs` (between 0.25 s and 10 s). Errors the connection
- * reports later are logged as warnings.
+ * One attempt to connect, taking at most `timeoutMs` (between 0.25 s and 10 s), with TLS as sslmode
+ * says (tls.ts): `prefer` falls back to a plain connection when the server refuses the encrypted one,
+ * `allow` tries a plain one first. Errors the connection reports later are logged as warnings.
  */
 function startConnecting(databaseUrl, timeoutMs, log) {
-    // Our own socket, so that abandon() can close it at once: pg's end() waits for a connect under way.
-    const socket = new external_node_net_namespaceObject.Socket();
-    const client = new esm/* default.Client */.Ay.Client({ ...clientConfig(databaseUrl, Math.max(250, Math.min(timeoutMs, 10_000))), stream: () => socket });
-    const attempt = client.connect().then(() => {
-        client.on('error', (error) => log.warning(`Database connection error: ${(0,errors/* messageOf */.bD)(error)}`));
-        return { client };
-    }, async (error) => {
-        await client.end().catch(() => undefined);
-        return { error };
-    });
+    const limit = Math.max(250, Math.min(timeoutMs, 10_000));
+    const config = clientConfig(databaseUrl, limit);
+    const settings = (0,_tls_js__WEBPACK_IMPORTED_MODULE_4__/* .tlsSettings */ .Bl)(databaseUrl);
+    // Our own sockets, so that abandon() can close them at once: pg's end() waits for a connect under way.
+    const sockets = [];
+    const clients = [];
+    const once = async (useTls) => {
+        const socket = new node_net__WEBPACK_IMPORTED_MODULE_0__.Socket();
+        sockets.push(socket);
+        const timer = setTimeout(() => socket.destroy(new Error('timeout expired')), limit);
+        let stream;
+        try {
+            ({ stream } = await (0,_tls_js__WEBPACK_IMPORTED_MODULE_4__/* .openStream */ .fv)(config.host, config.port, settings, useTls, socket));
+        }
+        catch (error) {
+            socket.destroy();
+            throw error;
+        }
+        finally {
+            clearTimeout(timer);
+        }
+        const client = new pg__WEBPACK_IMPORTED_MODULE_1__/* ["default"].Client */ .Ay.Client({ ...config, stream: () => stream });
+        clients.push(client);
+        try {
+            await client.connect();
+            return client;
+        }
+        catch (error) {
+            await client.end().catch(() => undefined);
+            throw error;
+        }
+    };
+    const attempt = (async () => {
+        try {
+            let client;
+            if (settings.mode === 'allow' || settings.mode === 'prefer') {
+                const first = settings.mode === 'prefer';
+                client = await once(first).catch((error) => {
+                    if (!refusedForTls(error))
+                        throw error;
+                    return once(!first);
+                });
+            }
+            else {
+                client = await once(settings.mode !== 'disable');
+            }
+            client.on('error', (error) => log.warning(`Database connection error: ${(0,_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .messageOf */ .bD)(error)}`));
+            return { client };
+        }
+        catch (error) {
+            return { error };
+        }
+    })();
     return {
         attempt,
         abandon: () => {
-            void client.end().catch(() => undefined);
-            socket.destroy();
+            for (const client of clients)
+                void client.end().catch(() => undefined);
+            for (const socket of sockets)
+                socket.destroy();
         },
     };
 }
@@ -7124,7 +7178,7 @@ async function connectWithWait(databaseUrl, endpoint, waitTimeoutMs, clock, log,
         // An attempt never outlives the deadline by much: a host that drops packets must not stretch wait-timeout.
         const attempt = await (attempts === 1 && first ? first : startConnecting(databaseUrl, deadline - clock.now(), log).attempt);
         if ('client' in attempt) {
-            const session = (0,db_session/* setUpSession */.T_)(attempt.client);
+            const session = (0,_session_js__WEBPACK_IMPORTED_MODULE_5__/* .setUpSession */ .T_)(attempt.client);
             // Awaited later; an error of it (a lost connection) shows in the next query too.
             session.catch(() => undefined);
             log.info(`Connected to ${describeEndpoint(endpoint)} as ${endpoint.user} after ${attempts} attempt(s).`);
@@ -7132,14 +7186,14 @@ async function connectWithWait(databaseUrl, endpoint, waitTimeoutMs, clock, log,
         }
         const { error } = attempt;
         if (!isTransient(error))
-            throw new errors/* UserError */.yo(fatalConnectMessage(error, endpoint), { cause: error });
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo(fatalConnectMessage(error, endpoint), { cause: error });
         const left = deadline - clock.now();
         if (left <= 0) {
-            throw new errors/* UserError */.yo(`Database at ${endpoint.host}:${endpoint.port} did not accept connections within wait-timeout ` +
-                `(${Math.round(waitTimeoutMs / 1000)} s, ${attempts} attempts); last error: ${(0,errors/* messageOf */.bD)(error)}. ` +
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo(`Database at ${endpoint.host}:${endpoint.port} did not accept connections within wait-timeout ` +
+                `(${Math.round(waitTimeoutMs / 1000)} s, ${attempts} attempts); last error: ${(0,_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .messageOf */ .bD)(error)}. ` +
                 'Check the host and port, and that the database is running (give a service container a health check), or raise wait-timeout.', { cause: error });
         }
-        log.info(`Database not ready (${(0,errors/* messageOf */.bD)(error)}); retrying in ${(Math.min(delay, left) / 1000).toFixed(2)} s.`);
+        log.info(`Database not ready (${(0,_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .messageOf */ .bD)(error)}); retrying in ${(Math.min(delay, left) / 1000).toFixed(2)} s.`);
         await clock.sleep(Math.min(delay, left));
         delay = Math.min(delay * 2, 2_000);
     }
@@ -7223,7 +7277,10 @@ function restoreSessionSql(settings, serverVersion) {
 }
 function watchConnection(client) {
     let ended;
+    let closing = false;
     const end = (error) => {
+        if (closing)
+            return;
         ended ??= error instanceof Error ? error : new Error(error === undefined ? 'the connection closed' : (0,_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .messageOf */ .bD)(error));
     };
     client.on('error', end);
@@ -7233,6 +7290,9 @@ function watchConnection(client) {
         assertAlive(what) {
             if (ended)
                 throw lostConnection(ended, what);
+        },
+        closing() {
+            closing = true;
         },
     };
 }
@@ -7283,6 +7343,246 @@ async function probeSessionStability(client, info, openProbe) {
             await probe.end().catch(() => undefined);
         }
     }
+}
+
+
+/***/ }),
+
+/***/ 1284:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  yj: () => (/* binding */ SSL_MODES),
+  zd: () => (/* binding */ TlsProblem),
+  fv: () => (/* binding */ openStream),
+  Bl: () => (/* binding */ tlsSettings),
+  ww: () => (/* binding */ withoutTlsParams)
+});
+
+// UNUSED EXPORTS: tlsOptions
+
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+// EXTERNAL MODULE: external "node:net"
+var external_node_net_ = __nccwpck_require__(7030);
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+;// CONCATENATED MODULE: external "node:tls"
+const external_node_tls_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:tls");
+// EXTERNAL MODULE: ./lib/errors.js
+var errors = __nccwpck_require__(452);
+;// CONCATENATED MODULE: ./lib/db/tls.js
+
+
+
+
+
+
+/**
+ * `sslmode` with libpq's meaning, for our connections as for pg_dump's (which is libpq itself). The pg
+ * driver gives the modes meanings of its own (it treats `require` as `verify-full`, prints a warning
+ * about it, and has no fallback for `prefer` and `allow`), so we negotiate TLS ourselves, as libpq
+ * does, and hand the driver a stream that is already plain or encrypted:
+ *
+ * | mode | TLS | server certificate |
+ * |---|---|---|
+ * | `disable` | never | - |
+ * | `allow` | only if the server refuses the plain connection | not checked |
+ * | `prefer` (the default) | if the server offers it, else plain on the same connection | not checked |
+ * | `require` | always | not checked, unless a root certificate is given (then as `verify-ca`) |
+ * | `verify-ca` | always | signed by `sslrootcert` (or ~/.postgresql/root.crt; `system`: the system's CAs) |
+ * | `verify-full` | always | as `verify-ca`, and issued for the host name |
+ *
+ * Unix sockets never use TLS, as in libpq.
+ */
+const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
+/** URL parameters about TLS: read here, removed before the URL reaches the driver. */
+const TLS_PARAMS = ['sslmode', 'sslrootcert', 'sslcert', 'sslkey', 'sslpassword', 'sslnegotiation', 'ssl', 'uselibpqcompat'];
+/** The query string of a connection URL, parsed (libpq's `user@/db?host=/socket` form too). */
+function queryOf(url) {
+    const at = url.indexOf('?');
+    return new URLSearchParams(at < 0 ? '' : url.slice(at + 1).split('#')[0]);
+}
+/** The TLS parameters of a URL. Pure (config.ts has already refused unknown modes). */
+function tlsSettings(url) {
+    const query = queryOf(url);
+    const mode = (query.get('sslmode') || 'prefer');
+    return { mode, rootCert: query.get('sslrootcert') || undefined, cert: query.get('sslcert') || undefined, key: query.get('sslkey') || undefined };
+}
+/** The URL without its TLS parameters: what the driver is given (it would otherwise apply its own meaning). Pure. */
+function withoutTlsParams(url) {
+    const at = url.indexOf('?');
+    if (at < 0)
+        return url;
+    const query = new URLSearchParams(url.slice(at + 1));
+    for (const name of TLS_PARAMS)
+        query.delete(name);
+    const rest = query.toString();
+    return rest === '' ? url.slice(0, at) : `${url.slice(0, at)}?${rest}`;
+}
+/** libpq's default files, in ~/.postgresql. */
+function defaultFile(name) {
+    const file = external_node_path_.join(external_node_os_.homedir(), '.postgresql', name);
+    return (0,external_node_fs_.existsSync)(file) ? file : undefined;
+}
+/** Where a TLS setting goes wrong in a way that waiting cannot fix: the message says what to change. */
+class TlsProblem extends errors/* UserError */.yo {
+}
+/**
+ * The options for tls.connect in `mode`: whether to verify the chain, and the host name. Reads the
+ * certificate files (a missing one is a TlsProblem naming it).
+ */
+function tlsOptions(settings, host) {
+    const read = (file, what) => {
+        try {
+            return (0,external_node_fs_.readFileSync)(file);
+        }
+        catch (error) {
+            throw new TlsProblem(`${what} ${file} in database-url cannot be read (${(0,errors/* messageOf */.bD)(error)}); fix the path, or remove it.`, { cause: error });
+        }
+    };
+    const options = { host };
+    // SNI is a host name, never an address.
+    if (external_node_net_.isIP(host) === 0)
+        options.servername = host;
+    const cert = settings.cert ?? defaultFile('postgresql.crt');
+    const key = settings.key ?? defaultFile('postgresql.key');
+    if (cert && key) {
+        options.cert = read(cert, 'sslcert');
+        options.key = read(key, 'sslkey');
+    }
+    const rootFile = settings.rootCert ?? defaultFile('root.crt');
+    const verify = settings.mode === 'verify-ca' || settings.mode === 'verify-full' || (settings.mode === 'require' && rootFile !== undefined);
+    if (!verify) {
+        options.rejectUnauthorized = false;
+        return options;
+    }
+    if (rootFile === undefined) {
+        throw new TlsProblem(`sslmode=${settings.mode} verifies the server's certificate, but database-url has no sslrootcert and ~/.postgresql/root.crt does not exist; ` +
+            'add sslrootcert=/path/to/ca.pem (the CA that signed the server certificate), or sslrootcert=system for the system\'s trusted CAs, ' +
+            'or use sslmode=require to encrypt without verifying.');
+    }
+    if (rootFile !== 'system')
+        options.ca = read(rootFile, 'sslrootcert');
+    options.rejectUnauthorized = true;
+    // verify-ca (and require with a root certificate): the chain, not the name.
+    if (settings.mode !== 'verify-full')
+        options.checkServerIdentity = () => undefined;
+    return options;
+}
+/** A TCP or Unix socket connected to the server, or an error; `socket` is there to be destroyed at any time. */
+function dial(host, port, socket) {
+    return new Promise((resolve, reject) => {
+        socket.once('error', reject);
+        socket.once('connect', () => {
+            socket.off('error', reject);
+            socket.setNoDelay(true);
+            // TCP keepalives: a connection that stays quiet through a long backup is not dropped by a firewall.
+            if (!host.startsWith('/'))
+                socket.setKeepAlive(true, 10_000);
+            resolve();
+        });
+        if (host.startsWith('/'))
+            socket.connect(external_node_path_.join(host, `.s.PGSQL.${port}`));
+        else
+            socket.connect(port, host);
+    });
+}
+/** Ask for TLS (SSLRequest) and read the server's one-byte answer: 'S' yes, 'N' no. */
+function requestTls(socket) {
+    return new Promise((resolve, reject) => {
+        const onData = (data) => {
+            cleanup();
+            const answer = String.fromCharCode(data[0]);
+            if (data.length > 1) {
+                reject(new Error('the server sent more than its answer to the SSL request'));
+            }
+            else if (answer === 'S' || answer === 'N') {
+                resolve(answer);
+            }
+            else {
+                reject(new Error('the server answered the SSL request with an error'));
+            }
+        };
+        const onEnd = () => {
+            cleanup();
+            reject(new Error('the server closed the connection during the SSL request'));
+        };
+        const cleanup = () => {
+            socket.off('data', onData);
+            socket.off('error', onEnd);
+            socket.off('close', onEnd);
+        };
+        socket.on('data', onData);
+        socket.once('error', onEnd);
+        socket.once('close', onEnd);
+        const request = Buffer.alloc(8);
+        request.writeInt32BE(8, 0);
+        request.writeInt32BE(80_877_103, 4);
+        socket.write(request);
+    });
+}
+function startTls(socket, options) {
+    return new Promise((resolve, reject) => {
+        const secure = external_node_tls_namespaceObject.connect({ ...options, socket });
+        secure.once('error', reject);
+        secure.once('secureConnect', () => {
+            secure.off('error', reject);
+            resolve(secure);
+        });
+    });
+}
+/**
+ * A stream for the driver that is already connected: the driver calls connect() on the stream it is
+ * given and waits for 'connect', so that call is answered at once.
+ */
+function readyStream(stream) {
+    stream.connect = () => {
+        setImmediate(() => stream.emit('connect'));
+        return stream;
+    };
+    return stream;
+}
+/**
+ * Open the connection and negotiate TLS as `settings.mode` says; `tls` is false for `allow`'s first
+ * try and for `disable`. Returns the stream to give the driver, and whether it is encrypted.
+ */
+async function openStream(host, port, settings, useTls, socket) {
+    await dial(host, port, socket);
+    if (!useTls || host.startsWith('/'))
+        return { stream: readyStream(socket), encrypted: false };
+    const options = tlsOptions(settings, host);
+    const answer = await requestTls(socket);
+    if (answer === 'N') {
+        if (settings.mode === 'prefer' || settings.mode === 'allow')
+            return { stream: readyStream(socket), encrypted: false };
+        throw new TlsProblem(`The server does not accept SSL connections, but sslmode=${settings.mode} in database-url requires SSL; ` +
+            'turn ssl on in the server, or use sslmode=prefer (SSL when offered) or sslmode=disable.');
+    }
+    try {
+        return { stream: readyStream(await startTls(socket, options)), encrypted: true };
+    }
+    catch (error) {
+        throw new TlsProblem(certificateAdvice(error, settings.mode), { cause: error });
+    }
+}
+/** What to change when the TLS handshake fails: never "set sslmode=require" when it is already set. */
+function certificateAdvice(error, mode) {
+    const message = (0,errors/* messageOf */.bD)(error);
+    const code = error.code;
+    if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+        return (`The server's certificate is not issued for the host in database-url (${message}); with sslmode=verify-full the host must be ` +
+            'one of the names in the certificate: connect by that name, or use sslmode=verify-ca to check the signature only.');
+    }
+    if (typeof code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO/.test(code)) {
+        return (`The server's certificate could not be verified (${message}) with sslmode=${mode}; point sslrootcert in database-url at the CA ` +
+            'that signed it (for a self-signed certificate, the certificate itself), or use sslmode=require to encrypt without verifying.');
+    }
+    return `The SSL handshake with the server failed (${message}) with sslmode=${mode}; check the server's SSL settings, or try sslmode=prefer.`;
 }
 
 
@@ -14451,9 +14751,12 @@ function _function(params) {
 
 // EXTERNAL MODULE: ./lib/errors.js
 var errors = __nccwpck_require__(452);
+// EXTERNAL MODULE: ./lib/db/tls.js + 1 modules
+var db_tls = __nccwpck_require__(1284);
 // EXTERNAL MODULE: ./lib/inputs.js
 var inputs = __nccwpck_require__(646);
 ;// CONCATENATED MODULE: ./lib/config.js
+
 
 
 
@@ -14469,7 +14772,6 @@ class ConfigError extends errors/* UserError */.yo {
 }
 /** The `migrations.id` column is an `integer`. */
 const MAX_MIGRATION_ID = 2_147_483_647;
-const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full', 'no-verify'];
 const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/;
 const TRUE = ['true', 'True', 'TRUE'];
 const FALSE = ['false', 'False', 'FALSE'];
@@ -14615,8 +14917,16 @@ function parseDatabaseUrl(value, problems, emptyHint) {
                 'percent-encode special characters in the password (/ as %2F, @ as %40)');
     }
     const sslmode = url.searchParams.get('sslmode');
-    if (sslmode !== null && !SSL_MODES.includes(sslmode)) {
-        return fail(`has sslmode=${sslmode.slice(0, 20)}, which is not an SSL mode; use one of ${SSL_MODES.join(', ')}`);
+    if (sslmode === 'no-verify') {
+        return fail("has sslmode=no-verify, which is the pg driver's own word and not libpq's, so pg_dump rejects it; use sslmode=require " +
+            '(encrypted, certificate not checked), or verify-full with sslrootcert');
+    }
+    if (sslmode !== null && !db_tls/* SSL_MODES */.yj.includes(sslmode)) {
+        return fail(`has sslmode=${sslmode.slice(0, 20)}, which is not an SSL mode; use one of ${db_tls/* SSL_MODES */.yj.join(', ')}`);
+    }
+    const ssl = url.searchParams.get('ssl');
+    if (ssl !== null) {
+        return fail('has ssl=…, which is the pg driver\'s own parameter (libpq and pg_dump reject it); use sslmode=require to encrypt, or sslmode=verify-full with sslrootcert to also verify the server');
     }
     const port = Number(query('port') || url.port || 5432);
     if (!Number.isInteger(port) || port < 1 || port > 65_535) {
@@ -14955,8 +15265,8 @@ function githubPlatform(env = process.env, write = (text) => process.stdout.writ
 
 // EXTERNAL MODULE: ./lib/report.js
 var report = __nccwpck_require__(9293);
-// EXTERNAL MODULE: ./lib/db/connect.js + 1 modules
-var connect = __nccwpck_require__(4544);
+// EXTERNAL MODULE: ./lib/db/connect.js
+var connect = __nccwpck_require__(3688);
 // EXTERNAL MODULE: ./lib/db/session.js
 var db_session = __nccwpck_require__(3794);
 ;// CONCATENATED MODULE: ./lib/db/lock.js
@@ -16555,6 +16865,7 @@ var esm = __nccwpck_require__(984);
 
 
 
+
 const execProgram = async (file, args, env) => {
     const result = await getExecOutput(file, args, { env: env, silent: true, ignoreReturnCode: true });
     return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr };
@@ -16624,12 +16935,17 @@ function backupFileName(database, revision, at, format) {
     const safeDb = database.replace(/[^A-Za-z0-9_.-]/g, '_');
     return `${safeDb}-r${revision}-${stamp}.${format === 'custom' ? 'dump' : 'sql'}`;
 }
+/** Where the system's trusted CA certificates are, for `sslrootcert=system` with a libpq older than 16. */
+const SYSTEM_CA_FILES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt', '/etc/ssl/cert.pem'];
 /**
  * libpq environment for pg_dump/pg_restore: the password travels in PGPASSWORD, never in argv (where any
- * user of the machine can read it in the process list).
+ * user of the machine can read it in the process list). TLS settings are the URL's, with libpq's
+ * meaning, as for our own connection (tls.ts); libpq before 16 does not know `sslrootcert=system`, so
+ * it is given the system's CA file instead.
  */
-function libpqEnv(databaseUrl, base = process.env) {
-    const c = (0,esm/* parse */.qg)(databaseUrl);
+function libpqEnv(databaseUrl, base = process.env, libpqMajor = 16) {
+    const c = (0,esm/* parse */.qg)((0,db_tls/* withoutTlsParams */.ww)(databaseUrl));
+    const tls = (0,db_tls/* tlsSettings */.Bl)(databaseUrl);
     const env = { ...base };
     for (const key of Object.keys(env))
         if (key.startsWith('PG'))
@@ -16645,10 +16961,10 @@ function libpqEnv(databaseUrl, base = process.env) {
     set('PGUSER', c.user);
     set('PGPASSWORD', c.password);
     set('PGDATABASE', c.database);
-    set('PGSSLMODE', c.sslmode);
-    set('PGSSLROOTCERT', c.sslrootcert);
-    set('PGSSLCERT', c.sslcert);
-    set('PGSSLKEY', c.sslkey);
+    set('PGSSLMODE', tls.mode);
+    set('PGSSLROOTCERT', tls.rootCert === 'system' && libpqMajor < 16 ? SYSTEM_CA_FILES.find((file) => (0,external_node_fs_.existsSync)(file)) : tls.rootCert);
+    set('PGSSLCERT', tls.cert);
+    set('PGSSLKEY', tls.key);
     set('PGOPTIONS', c.options);
     env.PGAPPNAME = 'migrate-action-backup';
     env.PGCONNECT_TIMEOUT = '30';
@@ -16673,14 +16989,12 @@ async function takeBackup(request) {
     catch (error) {
         throw new errors/* UserError */.yo(`backup-dir "${dir}" cannot be created (${(0,errors/* messageOf */.bD)(error)}); point backup-dir at a writable directory. Nothing was applied.`);
     }
-    const file = external_node_path_.join(dir, backupFileName(request.database, request.revision, new Date(clock.now()), format));
-    const env = libpqEnv(request.databaseUrl);
+    const file = await createBackupFile(dir, backupFileName(request.database, request.revision, new Date(clock.now()), format));
+    const env = libpqEnv(request.databaseUrl, process.env, pgDump.major);
     const fail = async (why) => {
         await external_node_fs_.promises.rm(file, { force: true });
         throw new errors/* UserError */.yo(`Backup with ${pgDump.path} failed: ${why}; nothing was applied. Fix the cause, or run without backup.`);
     };
-    // Create the file first with mode 0600 so the dump is never readable by others, even while written.
-    await (await external_node_fs_.promises.open(file, 'wx', 0o600)).close();
     const dump = await exec(pgDump.path, [`--format=${format}`, `--file=${file}`, '--no-password'], env);
     if (dump.exitCode !== 0)
         await fail(`pg_dump exited with ${dump.exitCode}: ${lastLine(dump.stderr)}`);
@@ -16707,6 +17021,26 @@ async function takeBackup(request) {
         pgDump,
         restoreCommand: restoreCommand(file, format),
     };
+}
+/**
+ * Create the dump file, empty, with mode 0600 (so the dump is never readable by others, even while it is
+ * written), never over an existing one: a second dump within the same second gets `-2`, `-3`, … before
+ * the extension.
+ */
+async function createBackupFile(dir, name) {
+    const extension = external_node_path_.extname(name);
+    for (let n = 1;; n += 1) {
+        const file = external_node_path_.join(dir, n === 1 ? name : `${name.slice(0, -extension.length)}-${n}${extension}`);
+        try {
+            await (await external_node_fs_.promises.open(file, 'wx', 0o600)).close();
+            return file;
+        }
+        catch (error) {
+            if (error.code !== 'EEXIST' || n >= 100) {
+                throw new errors/* UserError */.yo(`The backup file ${file} cannot be created (${(0,errors/* messageOf */.bD)(error)}); point backup-dir at a writable directory. Nothing was applied.`);
+            }
+        }
+    }
 }
 function lastLine(text) {
     const lines = text.trim().split(/\r?\n/).filter(Boolean);
@@ -17366,6 +17700,7 @@ async function runCommand(config, deps) {
             }
         }
         finally {
+            watch.closing();
             await client.end().catch((error) => log.warning(`Closing the connection failed: ${(0,errors/* messageOf */.bD)(error)}`));
         }
         if (config.command === 'check' && status === 'pending') {
@@ -17781,7 +18116,7 @@ async function run() {
 /* harmony export */   Iu: () => (/* binding */ toOutputs)
 /* harmony export */ });
 /* unused harmony exports formatBytes, escapeMarkdown, formatDuration */
-/* harmony import */ var _db_connect_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4544);
+/* harmony import */ var _db_connect_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3688);
 
 /** The step outputs of a result; every output is set, on failure too. Pure. */
 function toOutputs(result) {

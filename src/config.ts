@@ -1,6 +1,7 @@
 import path from 'node:path';
 import * as z from 'zod/mini';
 import { UserError } from './errors.js';
+import { SSL_MODES } from './db/tls.js';
 import { BACKUP_FORMATS, COMMANDS, type InputName } from './inputs.js';
 
 export type Command = (typeof COMMANDS)[number];
@@ -63,7 +64,6 @@ export class ConfigError extends UserError {
 
 /** The `migrations.id` column is an `integer`. */
 export const MAX_MIGRATION_ID = 2_147_483_647;
-const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full', 'no-verify'];
 const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/;
 const TRUE = ['true', 'True', 'TRUE'];
 const FALSE = ['false', 'False', 'FALSE'];
@@ -260,8 +260,20 @@ export function parseDatabaseUrl(value: string, problems: string[], emptyHint?: 
     );
   }
   const sslmode = url.searchParams.get('sslmode');
-  if (sslmode !== null && !SSL_MODES.includes(sslmode)) {
+  if (sslmode === 'no-verify') {
+    return fail(
+      "has sslmode=no-verify, which is the pg driver's own word and not libpq's, so pg_dump rejects it; use sslmode=require " +
+        '(encrypted, certificate not checked), or verify-full with sslrootcert',
+    );
+  }
+  if (sslmode !== null && !(SSL_MODES as readonly string[]).includes(sslmode)) {
     return fail(`has sslmode=${sslmode.slice(0, 20)}, which is not an SSL mode; use one of ${SSL_MODES.join(', ')}`);
+  }
+  const ssl = url.searchParams.get('ssl');
+  if (ssl !== null) {
+    return fail(
+      'has ssl=…, which is the pg driver\'s own parameter (libpq and pg_dump reject it); use sslmode=require to encrypt, or sslmode=verify-full with sslrootcert to also verify the server',
+    );
   }
   const port = Number(query('port') || url.port || 5432);
   if (!Number.isInteger(port) || port < 1 || port > 65_535) {

@@ -191,6 +191,7 @@ export async function runCommand(config: Config, deps: RunDeps): Promise<RunResu
         );
       }
     } finally {
+      watch.closing();
       await client.end().catch((error: unknown) => log.warning(`Closing the connection failed: ${messageOf(error)}`));
     }
     if (config.command === 'check' && status === 'pending') {

@@ -5,6 +5,7 @@ import type { Clock } from '../clock.js';
 import type { Endpoint } from '../config.js';
 import { UserError, messageOf } from '../errors.js';
 import type { Log } from '../log.js';
+import { openStream, tlsSettings, TlsProblem, withoutTlsParams } from './tls.js';
 import { setUpSession, type SessionInfo } from './session.js';
 
 export const APPLICATION_NAME = 'migrate-action';
@@ -49,8 +50,11 @@ export function fatalConnectMessage(error: unknown, endpoint: Endpoint): string 
   if (code === '28000') {
     return `The server at ${where} refused user "${endpoint.user}": ${message}; check the user name and the server's pg_hba.conf.`;
   }
-  if (/ssl|certificate|tls/i.test(message)) {
-    return `SSL problem connecting to ${where}: ${message}; set sslmode in database-url (e.g. ?sslmode=require for a managed database, ?sslmode=disable for a local service container).`;
+  if (error instanceof TlsProblem) return `Cannot connect to ${where}: ${message}`;
+  if (refusedForTls(error)) {
+    return /no encryption|SSL off/i.test(message)
+      ? `The server at ${where} accepts this user only over SSL (${message}); remove sslmode=disable from database-url (the default, prefer, uses SSL when the server offers it).`
+      : `The server at ${where} accepts this user only without SSL (${message}); use sslmode=prefer or sslmode=disable in database-url.`;
   }
   return `Cannot connect to ${where}: ${message}${typeof code === 'string' ? ` (${code})` : ''}; check database-url.`;
 }
@@ -62,14 +66,15 @@ export function fatalConnectMessage(error: unknown, endpoint: Endpoint): string 
  * each query sees no difference.
  */
 export function clientConfig(databaseUrl: string, connectionTimeoutMillis: number): pg.ClientConfig {
-  const parsed = parse(databaseUrl);
+  // TLS is negotiated by tls.ts, as libpq does; the driver is given a stream that is ready.
+  const parsed = parse(withoutTlsParams(databaseUrl));
   return {
     ...(parsed as pg.ClientConfig),
-    port: parsed.port ? Number(parsed.port) : undefined,
+    port: parsed.port ? Number(parsed.port) : 5432,
+    host: parsed.host || 'localhost',
+    ssl: false,
     application_name: APPLICATION_NAME,
     connectionTimeoutMillis,
-    // TCP keepalives: a connection that stays quiet through a long backup is not dropped by a firewall.
-    keepAlive: true,
     pipeline: true,
   } as pg.ClientConfig;
 }
@@ -83,29 +88,69 @@ export interface PendingConnection {
   abandon(): void;
 }
 
+/** The server refused a session for the TLS it was opened with (pg_hba.conf: hostssl/hostnossl lines). */
+function refusedForTls(error: unknown): boolean {
+  return (error as { code?: unknown }).code === '28000' && /\b(no encryption|SSL encryption|SSL off|SSL on)\b/i.test(messageOf(error));
+}
+
 /**
- * One attempt to connect, taking at most `timeoutMs` (between 0.25 s and 10 s). Errors the connection
- * reports later are logged as warnings.
+ * One attempt to connect, taking at most `timeoutMs` (between 0.25 s and 10 s), with TLS as sslmode
+ * says (tls.ts): `prefer` falls back to a plain connection when the server refuses the encrypted one,
+ * `allow` tries a plain one first. Errors the connection reports later are logged as warnings.
  */
 export function startConnecting(databaseUrl: string, timeoutMs: number, log: Log): PendingConnection {
-  // Our own socket, so that abandon() can close it at once: pg's end() waits for a connect under way.
-  const socket = new net.Socket();
-  const client = new pg.Client({ ...clientConfig(databaseUrl, Math.max(250, Math.min(timeoutMs, 10_000))), stream: () => socket });
-  const attempt = client.connect().then(
-    (): Attempt => {
+  const limit = Math.max(250, Math.min(timeoutMs, 10_000));
+  const config = clientConfig(databaseUrl, limit);
+  const settings = tlsSettings(databaseUrl);
+  // Our own sockets, so that abandon() can close them at once: pg's end() waits for a connect under way.
+  const sockets: net.Socket[] = [];
+  const clients: pg.Client[] = [];
+  const once = async (useTls: boolean): Promise<pg.Client> => {
+    const socket = new net.Socket();
+    sockets.push(socket);
+    const timer = setTimeout(() => socket.destroy(new Error('timeout expired')), limit);
+    let stream: net.Socket;
+    try {
+      ({ stream } = await openStream(config.host as string, config.port as number, settings, useTls, socket));
+    } catch (error) {
+      socket.destroy();
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+    const client = new pg.Client({ ...config, stream: () => stream });
+    clients.push(client);
+    try {
+      await client.connect();
+      return client;
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+  };
+  const attempt = (async (): Promise<Attempt> => {
+    try {
+      let client: pg.Client;
+      if (settings.mode === 'allow' || settings.mode === 'prefer') {
+        const first = settings.mode === 'prefer';
+        client = await once(first).catch((error: unknown) => {
+          if (!refusedForTls(error)) throw error;
+          return once(!first);
+        });
+      } else {
+        client = await once(settings.mode !== 'disable');
+      }
       client.on('error', (error) => log.warning(`Database connection error: ${messageOf(error)}`));
       return { client };
-    },
-    async (error: unknown): Promise<Attempt> => {
-      await client.end().catch(() => undefined);
+    } catch (error) {
       return { error };
-    },
-  );
+    }
+  })();
   return {
     attempt,
     abandon: () => {
-      void client.end().catch(() => undefined);
-      socket.destroy();
+      for (const client of clients) void client.end().catch(() => undefined);
+      for (const socket of sockets) socket.destroy();
     },
   };
 }

@@ -85,11 +85,15 @@ export interface ConnectionWatch {
   lost(): Error | undefined;
   /** Throw a UserError that says the lock is gone and what was done, when the connection has ended. */
   assertAlive(what: string): void;
+  /** The run closes the connection itself: its end from now on is not a loss. */
+  closing(): void;
 }
 
 export function watchConnection(client: pg.Client): ConnectionWatch {
   let ended: Error | undefined;
+  let closing = false;
   const end = (error?: unknown) => {
+    if (closing) return;
     ended ??= error instanceof Error ? error : new Error(error === undefined ? 'the connection closed' : messageOf(error));
   };
   client.on('error', end);
@@ -98,6 +102,9 @@ export function watchConnection(client: pg.Client): ConnectionWatch {
     lost: () => ended,
     assertAlive(what) {
       if (ended) throw lostConnection(ended, what);
+    },
+    closing() {
+      closing = true;
     },
   };
 }

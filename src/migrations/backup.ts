@@ -1,8 +1,9 @@
 import { getExecOutput } from '@actions/exec';
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'pg-connection-string';
 import type { Clock } from '../clock.js';
+import { tlsSettings, withoutTlsParams } from '../db/tls.js';
 import type { BackupFormat } from '../config.js';
 import { UserError, messageOf } from '../errors.js';
 
@@ -95,12 +96,18 @@ export function backupFileName(database: string, revision: number, at: Date, for
   return `${safeDb}-r${revision}-${stamp}.${format === 'custom' ? 'dump' : 'sql'}`;
 }
 
+/** Where the system's trusted CA certificates are, for `sslrootcert=system` with a libpq older than 16. */
+const SYSTEM_CA_FILES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt', '/etc/ssl/cert.pem'];
+
 /**
  * libpq environment for pg_dump/pg_restore: the password travels in PGPASSWORD, never in argv (where any
- * user of the machine can read it in the process list).
+ * user of the machine can read it in the process list). TLS settings are the URL's, with libpq's
+ * meaning, as for our own connection (tls.ts); libpq before 16 does not know `sslrootcert=system`, so
+ * it is given the system's CA file instead.
  */
-export function libpqEnv(databaseUrl: string, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  const c = parse(databaseUrl) as Record<string, unknown>;
+export function libpqEnv(databaseUrl: string, base: NodeJS.ProcessEnv = process.env, libpqMajor = 16): NodeJS.ProcessEnv {
+  const c = parse(withoutTlsParams(databaseUrl)) as Record<string, unknown>;
+  const tls = tlsSettings(databaseUrl);
   const env: NodeJS.ProcessEnv = { ...base };
   for (const key of Object.keys(env)) if (key.startsWith('PG')) delete env[key];
   const set = (name: string, value: unknown) => {
@@ -112,10 +119,10 @@ export function libpqEnv(databaseUrl: string, base: NodeJS.ProcessEnv = process.
   set('PGUSER', c.user);
   set('PGPASSWORD', c.password);
   set('PGDATABASE', c.database);
-  set('PGSSLMODE', c.sslmode);
-  set('PGSSLROOTCERT', c.sslrootcert);
-  set('PGSSLCERT', c.sslcert);
-  set('PGSSLKEY', c.sslkey);
+  set('PGSSLMODE', tls.mode);
+  set('PGSSLROOTCERT', tls.rootCert === 'system' && libpqMajor < 16 ? SYSTEM_CA_FILES.find((file) => existsSync(file)) : tls.rootCert);
+  set('PGSSLCERT', tls.cert);
+  set('PGSSLKEY', tls.key);
   set('PGOPTIONS', c.options);
   env.PGAPPNAME = 'migrate-action-backup';
   env.PGCONNECT_TIMEOUT = '30';
@@ -152,14 +159,12 @@ export async function takeBackup(request: BackupRequest): Promise<Backup> {
   } catch (error) {
     throw new UserError(`backup-dir "${dir}" cannot be created (${messageOf(error)}); point backup-dir at a writable directory. Nothing was applied.`);
   }
-  const file = path.join(dir, backupFileName(request.database, request.revision, new Date(clock.now()), format));
-  const env = libpqEnv(request.databaseUrl);
+  const file = await createBackupFile(dir, backupFileName(request.database, request.revision, new Date(clock.now()), format));
+  const env = libpqEnv(request.databaseUrl, process.env, pgDump.major);
   const fail = async (why: string): Promise<never> => {
     await fs.rm(file, { force: true });
     throw new UserError(`Backup with ${pgDump.path} failed: ${why}; nothing was applied. Fix the cause, or run without backup.`);
   };
-  // Create the file first with mode 0600 so the dump is never readable by others, even while written.
-  await (await fs.open(file, 'wx', 0o600)).close();
   const dump = await exec(pgDump.path, [`--format=${format}`, `--file=${file}`, '--no-password'], env);
   if (dump.exitCode !== 0) await fail(`pg_dump exited with ${dump.exitCode}: ${lastLine(dump.stderr)}`);
   await fs.chmod(file, 0o600);
@@ -181,6 +186,26 @@ export async function takeBackup(request: BackupRequest): Promise<Backup> {
     pgDump,
     restoreCommand: restoreCommand(file, format),
   };
+}
+
+/**
+ * Create the dump file, empty, with mode 0600 (so the dump is never readable by others, even while it is
+ * written), never over an existing one: a second dump within the same second gets `-2`, `-3`, … before
+ * the extension.
+ */
+async function createBackupFile(dir: string, name: string): Promise<string> {
+  const extension = path.extname(name);
+  for (let n = 1; ; n += 1) {
+    const file = path.join(dir, n === 1 ? name : `${name.slice(0, -extension.length)}-${n}${extension}`);
+    try {
+      await (await fs.open(file, 'wx', 0o600)).close();
+      return file;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || n >= 100) {
+        throw new UserError(`The backup file ${file} cannot be created (${messageOf(error)}); point backup-dir at a writable directory. Nothing was applied.`);
+      }
+    }
+  }
 }
 
 function lastLine(text: string): string {

@@ -240,8 +240,10 @@ describe('database-url validation', () => {
     ['postgres://u:p@host:99999/db', /cannot be parsed as a URL/],
     ['postgres://u:p w@host/db', /^Input database-url contains whitespace; remove it, or percent-encode it in the password \(a space is %20\)\.$/],
     ['postgres://u:p@host/my db', /contains whitespace/],
-    ['postgres://u:p@host/db?sslmode=maybe', /^Input database-url has sslmode=maybe, which is not an SSL mode; use one of disable, allow, prefer, require, verify-ca, verify-full, no-verify\.$/],
+    ['postgres://u:p@host/db?sslmode=maybe', /^Input database-url has sslmode=maybe, which is not an SSL mode; use one of disable, allow, prefer, require, verify-ca, verify-full\.$/],
     ['postgres://u:p@host/db?sslmode=', /has sslmode=, which is not an SSL mode/],
+    ['postgres://u:p@host/db?sslmode=no-verify', /^Input database-url has sslmode=no-verify, which is the pg driver's own word and not libpq's, so pg_dump rejects it; use sslmode=require/],
+    ['postgres://u:p@host/db?ssl=true', /^Input database-url has ssl=…, which is the pg driver's own parameter \(libpq and pg_dump reject it\); use sslmode=require/],
   ])('rejects %j without showing the URL', (url, message) => {
     const list = problems({ 'database-url': url });
     expect(list).toHaveLength(1);
@@ -249,7 +251,7 @@ describe('database-url validation', () => {
     if (url.trim().length > 0) expect(list[0]).not.toContain(url);
   });
 
-  it.each(['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full', 'no-verify'])('accepts sslmode=%s', (mode) => {
+  it.each(['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'])('accepts sslmode=%s', (mode) => {
     expect(parseConfig(raw({ 'database-url': `postgres://u:p@h/db?sslmode=${mode}` }), places).endpoint.database).toBe('db');
   });
 
