@@ -139,18 +139,23 @@ function requestTls(socket: net.Socket): Promise<'S' | 'N'> {
         reject(new Error('the server answered the SSL request with an error'));
       }
     };
-    const onEnd = () => {
+    // Worded as the driver words a connection that ends while it starts, so that waiting retries it.
+    const onClose = () => {
       cleanup();
-      reject(new Error('the server closed the connection during the SSL request'));
+      reject(new Error('Connection terminated unexpectedly during the SSL request'));
+    };
+    const onError = (error: Error) => {
+      cleanup();
+      reject(error);
     };
     const cleanup = () => {
       socket.off('data', onData);
-      socket.off('error', onEnd);
-      socket.off('close', onEnd);
+      socket.off('error', onError);
+      socket.off('close', onClose);
     };
     socket.on('data', onData);
-    socket.once('error', onEnd);
-    socket.once('close', onEnd);
+    socket.once('error', onError);
+    socket.once('close', onClose);
     const request = Buffer.alloc(8);
     request.writeInt32BE(8, 0);
     request.writeInt32BE(80_877_103, 4);

@@ -52,7 +52,7 @@ describe('waiting for the database', () => {
     const started = Date.now();
     await runOn(p);
     expect(Date.now() - started).toBeLessThan(5_000);
-    expect(p.failed).toMatch(/SSL problem connecting to 127\.0\.0\.1:\d+\/postgres: The server does not support SSL connections; set sslmode/);
+    expect(p.failed).toMatch(/^Cannot connect to 127\.0\.0\.1:\d+\/postgres: The server does not accept SSL connections, but sslmode=require in database-url requires SSL; turn ssl on in the server, or use sslmode=prefer/);
   });
 
   it('waits for a server that comes up within wait-timeout', async () => {
