@@ -7111,6 +7111,7 @@ function startConnecting(databaseUrl, timeoutMs, log) {
         const socket = new node_net__WEBPACK_IMPORTED_MODULE_0__.Socket();
         sockets.push(socket);
         const timer = setTimeout(() => socket.destroy(new Error('timeout expired')), limit);
+        timer.unref();
         let stream;
         try {
             ({ stream } = await (0,_tls_js__WEBPACK_IMPORTED_MODULE_4__/* .openStream */ .fv)(config.host, config.port, settings, useTls, socket));
@@ -7477,9 +7478,13 @@ function tlsOptions(settings, host) {
 /** A TCP or Unix socket connected to the server, or an error; `socket` is there to be destroyed at any time. */
 function dial(host, port, socket) {
     return new Promise((resolve, reject) => {
+        // Destroyed before it connected (the run gave up on it): a close without an error.
+        const closed = () => reject(new Error('Connection terminated unexpectedly before it was made'));
         socket.once('error', reject);
+        socket.once('close', closed);
         socket.once('connect', () => {
             socket.off('error', reject);
+            socket.off('close', closed);
             socket.setNoDelay(true);
             // TCP keepalives: a connection that stays quiet through a long backup is not dropped by a firewall.
             if (!host.startsWith('/'))
@@ -7597,10 +7602,10 @@ function certificateAdvice(error, mode) {
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   TN: () => (/* binding */ oneLine),
 /* harmony export */   bD: () => (/* binding */ messageOf),
 /* harmony export */   yo: () => (/* binding */ UserError)
 /* harmony export */ });
-/* unused harmony export oneLine */
 /**
  * A failure the user can fix: bad input, a bad file, a database that refuses us, a failed migration.
  * The message is one line that names the input or file, the value (never a secret) and the fix; it is
@@ -17691,7 +17696,8 @@ async function runCommand(config, deps) {
                 connectAgain: async () => (await (0,connect/* connectWithWait */.MB)(config.databaseUrl, config.endpoint, Math.min(config.waitTimeoutMs, 10_000), clock, silent)).client,
             };
             client.on('notice', (notice) => {
-                const text = `${notice.severity ?? 'NOTICE'} from ${db.current ?? 'the database'}: ${notice.message ?? ''}${notice.detail ? ` (${notice.detail})` : ''}`;
+                // One line whatever the server sends: a line break in a message must not start a line of its own.
+                const text = (0,errors/* oneLine */.TN)(`${notice.severity ?? 'NOTICE'} from ${db.current ?? 'the database'}: ${notice.message ?? ''}${notice.detail ? ` (${notice.detail})` : ''}`);
                 if (notice.severity === 'WARNING')
                     log.warning(text);
                 else

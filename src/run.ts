@@ -13,7 +13,7 @@ import {
   type ConnectionWatch,
   type SessionInfo,
 } from './db/session.js';
-import { UserError, messageOf, type FileLocation } from './errors.js';
+import { UserError, messageOf, oneLine, type FileLocation } from './errors.js';
 import type { Log } from './log.js';
 import { MigrationFailed, applyMigration, applySettings, executableSql, type MigrationSession } from './migrations/apply.js';
 import { choosePgDump, execProgram, pgDumpCandidates, takeBackup, type Backup, type Exec } from './migrations/backup.js';
@@ -179,7 +179,10 @@ export async function runCommand(config: Config, deps: RunDeps): Promise<RunResu
           (await connectWithWait(config.databaseUrl, config.endpoint, Math.min(config.waitTimeoutMs, 10_000), clock, silent)).client,
       };
       client.on('notice', (notice: { severity?: string; message?: string; detail?: string }) => {
-        const text = `${notice.severity ?? 'NOTICE'} from ${db.current ?? 'the database'}: ${notice.message ?? ''}${notice.detail ? ` (${notice.detail})` : ''}`;
+        // One line whatever the server sends: a line break in a message must not start a line of its own.
+        const text = oneLine(
+          `${notice.severity ?? 'NOTICE'} from ${db.current ?? 'the database'}: ${notice.message ?? ''}${notice.detail ? ` (${notice.detail})` : ''}`,
+        );
         if (notice.severity === 'WARNING') log.warning(text);
         else log.info(text);
       });

@@ -109,6 +109,7 @@ export function startConnecting(databaseUrl: string, timeoutMs: number, log: Log
     const socket = new net.Socket();
     sockets.push(socket);
     const timer = setTimeout(() => socket.destroy(new Error('timeout expired')), limit);
+    timer.unref();
     let stream: net.Socket;
     try {
       ({ stream } = await openStream(config.host as string, config.port as number, settings, useTls, socket));

@@ -112,9 +112,13 @@ export function tlsOptions(settings: TlsSettings, host: string): tls.ConnectionO
 /** A TCP or Unix socket connected to the server, or an error; `socket` is there to be destroyed at any time. */
 function dial(host: string, port: number, socket: net.Socket): Promise<void> {
   return new Promise((resolve, reject) => {
+    // Destroyed before it connected (the run gave up on it): a close without an error.
+    const closed = () => reject(new Error('Connection terminated unexpectedly before it was made'));
     socket.once('error', reject);
+    socket.once('close', closed);
     socket.once('connect', () => {
       socket.off('error', reject);
+      socket.off('close', closed);
       socket.setNoDelay(true);
       // TCP keepalives: a connection that stays quiet through a long backup is not dropped by a firewall.
       if (!host.startsWith('/')) socket.setKeepAlive(true, 10_000);
