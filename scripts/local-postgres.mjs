@@ -207,7 +207,8 @@ function reachableTempDir(user) {
   const blocked = unreachableDirectory(tmp, user);
   if (!blocked) return tmp;
   if (tmp !== '/tmp' && existsSync('/tmp') && !unreachableDirectory('/tmp', user)) {
-    console.log(`The postgres user cannot reach the temporary directory ${tmp} (${blocked} is closed to it): the server's files go under /tmp instead.`);
+    const where = blocked === tmp ? tmp : `${tmp} (${blocked} is closed to it)`;
+    console.log(`The postgres user cannot reach the temporary directory ${where}: the server's files go under /tmp instead.`);
     return '/tmp';
   }
   throw new LocalPostgresError(`The postgres user, which runs PostgreSQL for root, cannot reach ${blocked}: let it through (chmod o+x ${blocked}) or point TMPDIR at a directory it can reach`);

@@ -136,7 +136,7 @@ describe('the throwaway PostgreSQL server', () => {
     expect(await query({ connectionString: server.url }, 'SELECT 1 AS one')).toEqual([{ one: 1 }]);
     expect(path.dirname(server.dataDir)).toBe('/tmp');
     expect(lines.filter((line) => line.includes(closed))).toEqual([
-      `The postgres user cannot reach the temporary directory ${closed} (${closed} is closed to it): the server's files go under /tmp instead.`,
+      `The postgres user cannot reach the temporary directory ${closed}: the server's files go under /tmp instead.`,
     ]);
   });
 
