@@ -22,8 +22,16 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) cleanup();
 });
 
+const userIds = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }));
+
+/** Where the postgres user can reach this test's directories: os.tmpdir(), unless TMPDIR is closed to it. */
+function reachableBase(): string {
+  if (!isRoot) return os.tmpdir();
+  return unreachableDirectory(os.tmpdir(), { uid: userIds('-u'), gid: userIds('-g') }) ? '/tmp' : os.tmpdir();
+}
+
 function tempDir(mode: number): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'migrate-action-localpg-'));
+  const dir = mkdtempSync(path.join(reachableBase(), 'migrate-action-localpg-'));
   chmodSync(dir, mode);
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
@@ -53,8 +61,6 @@ async function query<T>(options: pg.ClientConfig, sql: string): Promise<T[]> {
     await client.end();
   }
 }
-
-const userIds = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }));
 
 describe('the throwaway PostgreSQL server', () => {
   it('finds the first directory on the way that a user may not enter', () => {
