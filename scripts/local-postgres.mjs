@@ -262,9 +262,49 @@ function copiedBinaries(binaries, major, base, blocked) {
 
 // --- The server -------------------------------------------------------------------------------------------
 
-/** Servers still running, stopped (fast shutdown) if this process exits without stopping them. */
+/**
+ * Servers still running. While there are any, this process's exit and SIGINT, SIGTERM or SIGHUP (vitest ends its
+ * workers with SIGTERM) shut them down (fast shutdown) and delete their data; a signal then does what it would
+ * have done.
+ */
 const running = new Set();
-let exitHook = false;
+const EXIT_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+function stopAllNow() {
+  const stopping = [...running];
+  running.clear();
+  for (const { child } of stopping) child.kill('SIGINT');
+  // Nothing else runs after this: wait here, a few seconds at most, for each server to remove its
+  // postmaster.pid as it exits (the exit itself is not seen without the event loop), then delete its data.
+  const deadline = Date.now() + 5_000;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (const { dataDir } of stopping) {
+    while (existsSync(path.join(dataDir, 'postmaster.pid')) && Date.now() < deadline) Atomics.wait(pause, 0, 0, 10);
+    if (!existsSync(path.join(dataDir, 'postmaster.pid'))) rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+function onSignal(signal) {
+  stopAllNow();
+  untrack();
+  // no other listener: the signal's default action, which our listener replaced (ending this process)
+  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+}
+
+function track(server) {
+  if (running.size === 0) {
+    process.on('exit', stopAllNow);
+    for (const signal of EXIT_SIGNALS) process.on(signal, onSignal);
+  }
+  running.add(server);
+}
+
+function untrack(server) {
+  if (server) running.delete(server);
+  if (running.size > 0) return;
+  process.removeListener('exit', stopAllNow);
+  for (const signal of EXIT_SIGNALS) process.removeListener(signal, onSignal);
+}
 
 /** The last lines a program wrote, for error messages. */
 function outputTail(child) {
@@ -389,12 +429,8 @@ export async function startLocalPostgres({
     const exit = new Promise((resolve) => child.once('exit', (code, signal) => resolve((exited = signal ?? `exit code ${code}`))));
     let spawnError;
     child.once('error', (error) => (spawnError = error));
-    server = { child, exit };
-    running.add(server);
-    if (!exitHook) {
-      exitHook = true;
-      process.once('exit', () => running.forEach((s) => s.child.kill('SIGINT')));
-    }
+    server = { child, exit, dataDir };
+    track(server);
     const pidFile = path.join(dataDir, 'postmaster.pid');
     const deadline = Date.now() + 60_000;
     for (;;) {
@@ -426,7 +462,7 @@ export async function startLocalPostgres({
       await exit;
       clearTimeout(immediate);
     }
-    running.delete(stopping);
+    untrack(stopping);
   }
 
   try {

@@ -2,9 +2,10 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { afterEach, describe, expect, inject, it, vi } from 'vitest';
-import { DEFAULT_MAJOR, LocalPostgresError, serverPackageDir, startLocalPostgres, unreachableDirectory, type LocalPostgres } from '../../scripts/local-postgres.mjs';
+import { databaseUrl, DEFAULT_MAJOR, LocalPostgresError, serverPackageDir, startLocalPostgres, unreachableDirectory, type LocalPostgres } from '../../scripts/local-postgres.mjs';
 
 // The throwaway server itself (scripts/local-postgres.mjs), which the demo, the tests and the benchmark use.
 const MAJOR = Number(process.env.MIGRATE_TEST_PG_MAJOR || DEFAULT_MAJOR);
@@ -125,7 +126,10 @@ describe('the throwaway PostgreSQL server', () => {
     const planted = path.join(tmp, `migrate-action-postgres-${MAJOR}-${JSON.parse(readFileSync(path.join(packageDir, 'package.json'), 'utf8')).version}`);
     mkdirSync(path.join(planted, 'bin'), { recursive: true });
     chownSync(planted, userIds('-u'), userIds('-g'));
-    const error = await startLocalPostgres({ packageDir, major: MAJOR, password: inject('testPassword') }).catch((e: unknown) => e);
+    const error = await startLocalPostgres({ packageDir, major: MAJOR, password: inject('testPassword') }).then(
+      (started) => (server = started),
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(LocalPostgresError);
     expect((error as Error).message).toBe(
       `${planted} is not a copy of the PostgreSQL binaries made by this user (it is not a directory owned by uid 0 that only its owner can write): remove it`,
@@ -144,6 +148,22 @@ describe('the throwaway PostgreSQL server', () => {
     expect(lines.filter((line) => line.includes(closed))).toEqual([
       `The postgres user cannot reach the temporary directory ${closed}: the server's files go under /tmp instead.`,
     ]);
+  });
+
+  it('shuts a server down and deletes its data when the process that started it is ended by a signal', async () => {
+    const script = [
+      `const { startLocalPostgres } = await import(${JSON.stringify(pathToFileURL(path.resolve('scripts/local-postgres.mjs')).href)});`,
+      `const server = await startLocalPostgres({ major: ${MAJOR} });`,
+      'console.log(JSON.stringify({ port: server.port, dataDir: server.dataDir }));',
+      "process.kill(process.pid, 'SIGTERM');",
+      'setTimeout(() => undefined, 30_000);',
+    ].join('\n');
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+    // the signal still ends the process as it would have
+    expect(child.signal, child.stderr).toBe('SIGTERM');
+    const { port, dataDir } = JSON.parse(child.stdout) as { port: number; dataDir: string };
+    expect(existsSync(dataDir)).toBe(false);
+    await expect(query({ connectionString: databaseUrl({ port }), connectionTimeoutMillis: 5_000 }, 'SELECT 1')).rejects.toThrow(/ECONNREFUSED/);
   });
 
   it.skipIf(!hasOpenssl)(
