@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseOutputFile } from './github-output.mjs';
-import { createDatabase, startLocalPostgres } from './local-postgres.mjs';
+import { createDatabase, LocalPostgresError, startLocalPostgres } from './local-postgres.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const out = path.join(root, '.tmp', 'demo');
@@ -15,7 +15,12 @@ const outputFile = path.join(out, 'outputs.txt');
 const summaryFile = path.join(out, 'summary.md');
 
 console.log('Starting a throwaway PostgreSQL ...');
-const server = await startLocalPostgres();
+const server = await startLocalPostgres().catch((error) => {
+  // one line that names the directory and the fix, not a stack trace
+  if (!(error instanceof LocalPostgresError)) throw error;
+  console.error(`demo: ${error.message}`);
+  process.exit(1);
+});
 let status;
 try {
   const url = await createDatabase(server.url, 'demo');
