@@ -7060,15 +7060,15 @@ function fatalConnectMessage(error, endpoint) {
     if (code === '3D000') {
         return `Database "${endpoint.database}" does not exist on ${endpoint.host}:${endpoint.port}; create it first, or fix the database name in database-url.`;
     }
-    if (code === '28000') {
-        return `The server at ${where} refused user "${endpoint.user}": ${message}; check the user name and the server's pg_hba.conf.`;
-    }
     if (error instanceof _tls_js__WEBPACK_IMPORTED_MODULE_4__/* .TlsProblem */ .zd)
         return `Cannot connect to ${where}: ${message}`;
     if (refusedForTls(error)) {
         return /no encryption|SSL off/i.test(message)
             ? `The server at ${where} accepts this user only over SSL (${message}); remove sslmode=disable from database-url (the default, prefer, uses SSL when the server offers it).`
             : `The server at ${where} accepts this user only without SSL (${message}); use sslmode=prefer or sslmode=disable in database-url.`;
+    }
+    if (code === '28000') {
+        return `The server at ${where} refused user "${endpoint.user}": ${message}; check the user name and the server's pg_hba.conf.`;
     }
     return `Cannot connect to ${where}: ${message}${typeof code === 'string' ? ` (${code})` : ''}; check database-url.`;
 }

@@ -65,7 +65,7 @@ export async function runShipped(
  */
 export function shippedSuite(): {
   database(): Promise<TestDatabase>;
-  run(artifact: Artifact, db: TestDatabase, dir: string, inputs?: Record<string, string>, env?: Record<string, string>): Promise<ShippedRun>;
+  run(artifact: Artifact, db: Pick<TestDatabase, 'url'>, dir: string, inputs?: Record<string, string>, env?: Record<string, string>): Promise<ShippedRun>;
 } {
   let cli: PackedCli;
   const dbs: TestDatabase[] = [];
