@@ -15395,6 +15395,8 @@ function describeHolder(holder, viewer) {
     return parts.join(', ');
 }
 
+// EXTERNAL MODULE: ./node_modules/pg/esm/index.mjs
+var esm = __nccwpck_require__(3849);
 ;// CONCATENATED MODULE: ./lib/migrations/failure.js
 
 
@@ -15602,6 +15604,8 @@ function sentence(parts) {
 ;// CONCATENATED MODULE: ./lib/migrations/apply.js
 
 
+
+
 /** A migration that failed: the file, where in it, and what PostgreSQL said. */
 class MigrationFailed extends errors/* UserError */.yo {
     migration;
@@ -15676,51 +15680,67 @@ function executableSql(migration) {
  * "name") when the transaction this migration began (known by its id, which a file cannot reset as it
  * can reset a setting) is no longer the one we are in: the file ended it. `hash` is NULL (a violation on
  * "hash") when the statement runs in another server session than the one that holds the lock: a pooler
- * moved us. Either way the transaction is aborted, so the COMMIT sent after it commits nothing. The
- * table is named with its schema and written as the login role, so a file that changes search_path or
- * the role is still recorded.
+ * moved us. Either way the transaction is aborted, so nothing after it commits. The table is named with
+ * its schema and written as the login role (SET SESSION AUTHORIZATION DEFAULT), so a file that changes
+ * search_path or the role is still recorded. Values are literals, so that the statement can share one
+ * message with COMMIT and the session reset (one query for the driver to send and read, not four).
+ * Pure.
  */
-/** The row is written by the role we logged in as, whatever role the file switched to (SET ROLE). */
-const AS_LOGIN_ROLE = 'SET SESSION AUTHORIZATION DEFAULT';
-function recordSql(table, transaction) {
-    return transaction
-        ? `INSERT INTO ${table} ("id", "name", "hash") VALUES ($1, CASE WHEN pg_current_xact_id()::text = $4 THEN $2 END, CASE WHEN pg_backend_pid() = $5 THEN $3 END)`
-        : `INSERT INTO ${table} ("id", "name", "hash") VALUES ($1, $2, CASE WHEN pg_backend_pid() = $4 THEN $3 END)`;
+function recordSql(table, migration, lockPid, transactionId) {
+    const name = esm/* default.escapeLiteral */.Ay.escapeLiteral(migration.name);
+    const guardedName = transactionId === undefined ? name : `CASE WHEN pg_current_xact_id()::text = ${esm/* default.escapeLiteral */.Ay.escapeLiteral(transactionId)} THEN ${name} END`;
+    return ('SET SESSION AUTHORIZATION DEFAULT; ' +
+        `INSERT INTO ${table} ("id", "name", "hash") VALUES (${Math.trunc(migration.id)}, ${guardedName}, ` +
+        `CASE WHEN pg_backend_pid() = ${Math.trunc(lockPid)} THEN ${esm/* default.escapeLiteral */.Ay.escapeLiteral(migration.hash)} END)`);
 }
 /**
  * Two round trips per migration in a transaction (pipeline mode): BEGIN with the transaction's id and
- * the SQL, then the row with COMMIT and the session reset. The row is sent only once the SQL has
- * succeeded. Without a transaction, the SQL, then the row with the session reset.
+ * the SQL, then one message with the row, COMMIT and the session reset. The row is sent only once the
+ * SQL has succeeded. Without a transaction, the SQL, then the row, then the session reset (not in the
+ * row's message, whose statements would share one implicit transaction).
  */
 async function runOnce(client, migration, session) {
     const sql = executableSql(migration);
     if (!migration.transaction) {
         await step('sql', client.query(sql));
         await settled([
-            step('record', client.query(AS_LOGIN_ROLE)),
-            step('record', client.query(recordSql(session.table, false), [migration.id, migration.name, migration.hash, session.lockPid])),
+            step('record', client.query(recordSql(session.table, migration, session.lockPid))),
             step('restore', client.query(session.restoreSql)),
         ]);
         return;
     }
+    let transactionId;
     try {
-        const [, transaction] = await settled([
-            step('sql', client.query('BEGIN')),
-            step('sql', client.query('SELECT pg_current_xact_id()::text AS id')),
-            step('sql', client.query(sql)),
-        ]);
-        const transactionId = transaction.rows[0].id;
-        await settled([
-            step('record', client.query(AS_LOGIN_ROLE)),
-            step('record', client.query(recordSql(session.table, true), [migration.id, migration.name, migration.hash, transactionId, session.lockPid])),
-            step('commit', client.query('COMMIT')),
-            step('restore', client.query(session.restoreSql)),
-        ]);
+        const [begun] = await settled([step('sql', client.query('BEGIN; SELECT pg_current_xact_id()::text AS id')), step('sql', client.query(sql))]);
+        transactionId = begun[1].rows[0].id;
     }
     catch (error) {
         await client.query('ROLLBACK').catch(() => undefined);
         throw error;
     }
+    try {
+        await client.query(`${recordSql(session.table, migration, session.lockPid, transactionId)}; COMMIT; ${session.restoreSql}`);
+    }
+    catch (error) {
+        // Ended, unless the failure came after COMMIT; ROLLBACK of no transaction would only warn, so ask.
+        if (!(0,db_session/* isConnectionError */.Rk)(error))
+            await client.query('ROLLBACK').catch(() => undefined);
+        throw new StepFailed(await phaseOfLastMessage(client, session.table, migration, error), error);
+    }
+}
+/**
+ * Which statement of the row/COMMIT/reset message failed (the server stops at the first error): the
+ * reset, when the row is there (committed); else COMMIT, unless the error is about the migrations
+ * table (our INSERT). A lost connection cannot be asked: COMMIT, which says "may or may not be applied".
+ */
+async function phaseOfLastMessage(client, table, migration, error) {
+    if ((0,db_session/* isConnectionError */.Rk)(error))
+        return 'commit';
+    const { rows } = await client.query(`SELECT 1 FROM ${table} WHERE id = ${Math.trunc(migration.id)}`).catch(() => ({ rows: [] }));
+    if (rows.length > 0)
+        return 'restore';
+    const about = error;
+    return about.table === 'migrations' || /\bmigrations\b/.test(about.message ?? '') || about.code === '23502' ? 'record' : 'commit';
 }
 /** Wait for every query issued together; throw the first failure in the order they were sent. */
 async function settled(queries) {
@@ -16868,7 +16888,7 @@ function getExecOutput(commandLine, args, options) {
 }
 //# sourceMappingURL=exec.js.map
 // EXTERNAL MODULE: ./node_modules/pg-connection-string/esm/index.mjs
-var esm = __nccwpck_require__(984);
+var pg_connection_string_esm = __nccwpck_require__(984);
 ;// CONCATENATED MODULE: ./lib/migrations/backup.js
 
 
@@ -16954,7 +16974,7 @@ const SYSTEM_CA_FILES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/cer
  * it is given the system's CA file instead.
  */
 function libpqEnv(databaseUrl, base = process.env, libpqMajor = 16) {
-    const c = (0,esm/* parse */.qg)((0,db_tls/* withoutTlsParams */.ww)(databaseUrl));
+    const c = (0,pg_connection_string_esm/* parse */.qg)((0,db_tls/* withoutTlsParams */.ww)(databaseUrl));
     const tls = (0,db_tls/* tlsSettings */.Bl)(databaseUrl);
     const env = { ...base };
     for (const key of Object.keys(env))

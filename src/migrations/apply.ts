@@ -1,8 +1,9 @@
-import type pg from 'pg';
+import pg from 'pg';
 import type { Clock } from '../clock.js';
 import type { Setting } from '../config.js';
 import { UserError, messageOf, type FileLocation } from '../errors.js';
 import type { Log } from '../log.js';
+import { isConnectionError } from '../db/session.js';
 import { StepFailed, explainFailure, step, type PgErrorFields, type Phase } from './failure.js';
 import type { MigrationFile } from './files.js';
 
@@ -108,52 +109,66 @@ export function executableSql(migration: MigrationFile): string {
  * "name") when the transaction this migration began (known by its id, which a file cannot reset as it
  * can reset a setting) is no longer the one we are in: the file ended it. `hash` is NULL (a violation on
  * "hash") when the statement runs in another server session than the one that holds the lock: a pooler
- * moved us. Either way the transaction is aborted, so the COMMIT sent after it commits nothing. The
- * table is named with its schema and written as the login role, so a file that changes search_path or
- * the role is still recorded.
+ * moved us. Either way the transaction is aborted, so nothing after it commits. The table is named with
+ * its schema and written as the login role (SET SESSION AUTHORIZATION DEFAULT), so a file that changes
+ * search_path or the role is still recorded. Values are literals, so that the statement can share one
+ * message with COMMIT and the session reset (one query for the driver to send and read, not four).
+ * Pure.
  */
-/** The row is written by the role we logged in as, whatever role the file switched to (SET ROLE). */
-const AS_LOGIN_ROLE = 'SET SESSION AUTHORIZATION DEFAULT';
-
-function recordSql(table: string, transaction: boolean): string {
-  return transaction
-    ? `INSERT INTO ${table} ("id", "name", "hash") VALUES ($1, CASE WHEN pg_current_xact_id()::text = $4 THEN $2 END, CASE WHEN pg_backend_pid() = $5 THEN $3 END)`
-    : `INSERT INTO ${table} ("id", "name", "hash") VALUES ($1, $2, CASE WHEN pg_backend_pid() = $4 THEN $3 END)`;
+export function recordSql(table: string, migration: MigrationFile, lockPid: number, transactionId?: string): string {
+  const name = pg.escapeLiteral(migration.name);
+  const guardedName = transactionId === undefined ? name : `CASE WHEN pg_current_xact_id()::text = ${pg.escapeLiteral(transactionId)} THEN ${name} END`;
+  return (
+    'SET SESSION AUTHORIZATION DEFAULT; ' +
+    `INSERT INTO ${table} ("id", "name", "hash") VALUES (${Math.trunc(migration.id)}, ${guardedName}, ` +
+    `CASE WHEN pg_backend_pid() = ${Math.trunc(lockPid)} THEN ${pg.escapeLiteral(migration.hash)} END)`
+  );
 }
 
 /**
  * Two round trips per migration in a transaction (pipeline mode): BEGIN with the transaction's id and
- * the SQL, then the row with COMMIT and the session reset. The row is sent only once the SQL has
- * succeeded. Without a transaction, the SQL, then the row with the session reset.
+ * the SQL, then one message with the row, COMMIT and the session reset. The row is sent only once the
+ * SQL has succeeded. Without a transaction, the SQL, then the row, then the session reset (not in the
+ * row's message, whose statements would share one implicit transaction).
  */
 async function runOnce(client: pg.Client, migration: MigrationFile, session: MigrationSession): Promise<void> {
   const sql = executableSql(migration);
   if (!migration.transaction) {
     await step('sql', client.query(sql));
     await settled([
-      step('record', client.query(AS_LOGIN_ROLE)),
-      step('record', client.query(recordSql(session.table, false), [migration.id, migration.name, migration.hash, session.lockPid])),
+      step('record', client.query(recordSql(session.table, migration, session.lockPid))),
       step('restore', client.query(session.restoreSql)),
     ]);
     return;
   }
+  let transactionId: string;
   try {
-    const [, transaction] = await settled([
-      step('sql', client.query('BEGIN')),
-      step('sql', client.query<{ id: string }>('SELECT pg_current_xact_id()::text AS id')),
-      step('sql', client.query(sql)),
-    ]);
-    const transactionId = (transaction as pg.QueryResult<{ id: string }>).rows[0]!.id;
-    await settled([
-      step('record', client.query(AS_LOGIN_ROLE)),
-      step('record', client.query(recordSql(session.table, true), [migration.id, migration.name, migration.hash, transactionId, session.lockPid])),
-      step('commit', client.query('COMMIT')),
-      step('restore', client.query(session.restoreSql)),
-    ]);
+    const [begun] = await settled([step('sql', client.query('BEGIN; SELECT pg_current_xact_id()::text AS id')), step('sql', client.query(sql))]);
+    transactionId = (begun as [unknown, pg.QueryResult<{ id: string }>])[1].rows[0]!.id;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   }
+  try {
+    await client.query(`${recordSql(session.table, migration, session.lockPid, transactionId)}; COMMIT; ${session.restoreSql}`);
+  } catch (error) {
+    // Ended, unless the failure came after COMMIT; ROLLBACK of no transaction would only warn, so ask.
+    if (!isConnectionError(error)) await client.query('ROLLBACK').catch(() => undefined);
+    throw new StepFailed(await phaseOfLastMessage(client, session.table, migration, error), error);
+  }
+}
+
+/**
+ * Which statement of the row/COMMIT/reset message failed (the server stops at the first error): the
+ * reset, when the row is there (committed); else COMMIT, unless the error is about the migrations
+ * table (our INSERT). A lost connection cannot be asked: COMMIT, which says "may or may not be applied".
+ */
+async function phaseOfLastMessage(client: pg.Client, table: string, migration: MigrationFile, error: unknown): Promise<Phase> {
+  if (isConnectionError(error)) return 'commit';
+  const { rows } = await client.query(`SELECT 1 FROM ${table} WHERE id = ${Math.trunc(migration.id)}`).catch(() => ({ rows: [] }));
+  if (rows.length > 0) return 'restore';
+  const about = error as { table?: string; message?: string; code?: string };
+  return about.table === 'migrations' || /\bmigrations\b/.test(about.message ?? '') || about.code === '23502' ? 'record' : 'commit';
 }
 
 /** Wait for every query issued together; throw the first failure in the order they were sent. */
