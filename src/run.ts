@@ -16,8 +16,8 @@ import {
 import { UserError, messageOf, oneLine, type FileLocation } from './errors.js';
 import type { Log } from './log.js';
 import { MigrationFailed, applyMigration, applySettings, executableSql, type MigrationSession } from './migrations/apply.js';
-import { choosePgDump, execProgram, pgDumpCandidates, takeBackup, type Backup, type Exec } from './migrations/backup.js';
-import type { PgErrorFields } from './migrations/failure.js';
+import type { Backup, Exec } from './migrations/backup.js';
+import { adviceFor, type PgErrorFields } from './migrations/failure.js';
 import { loadMigrations, type LoadOptions, type MigrationFile } from './migrations/files.js';
 import { findTransactionEnd } from './migrations/transaction-control.js';
 import {
@@ -102,7 +102,8 @@ interface Progress {
 /** The connection a run works on, and what it knows about it. */
 interface Db {
   readonly client: pg.Client;
-  readonly info: SessionInfo;
+  /** Pending until awaited: it goes out with the next statements rather than costing a round trip. */
+  readonly info: Promise<SessionInfo>;
   readonly watch: ConnectionWatch;
   /** Opens another connection with the same URL (for the pooler check). */
   readonly connectAgain: () => Promise<pg.Client>;
@@ -173,7 +174,7 @@ export async function runCommand(config: Config, deps: RunDeps): Promise<RunResu
     try {
       const db: Db = {
         client,
-        info: await connected.session,
+        info: connected.session,
         watch,
         connectAgain: async () =>
           (await connectWithWait(config.databaseUrl, config.endpoint, Math.min(config.waitTimeoutMs, 10_000), clock, silent)).client,
@@ -207,7 +208,7 @@ export async function runCommand(config: Config, deps: RunDeps): Promise<RunResu
     return finish(status);
   } catch (error) {
     if (error instanceof MigrationFailed) log.error(error.message, error.location);
-    return finish('failed', toRunError(error, watch?.lost()));
+    return finish('failed', toRunError(error, watch?.lost(), config.command));
   }
 }
 
@@ -288,13 +289,19 @@ async function plan(db: Db, config: Config, deps: RunDeps, progress: Progress): 
 async function withLock(db: Db, config: Config, deps: RunDeps, progress: Progress, body: () => Promise<Status>): Promise<Status> {
   const { log, clock } = deps;
   await log.group('Take the migration lock', async () => {
-    if (db.info.proxied) {
-      log.info('Something sits between us and the server (the process id it sent is not the backend\'s): checking that our statements stay in one server session.');
-      await probeSessionStability(db.client, db.info, db.connectAgain);
-    }
     const waitStart = clock.now();
     try {
-      db.lockPid = await acquireMigrationLock(db.client, config.lockWaitTimeoutMs);
+      // Taken at once when the statement runs in the server process we connected to (a direct
+      // connection); behind a proxy, nothing is taken until our statements are shown to stay in one
+      // server session.
+      const connectedTo = (db.client as pg.Client & { processID: number | null }).processID ?? -1;
+      db.lockPid = await acquireMigrationLock(db.client, config.lockWaitTimeoutMs, connectedTo);
+      if (db.lockPid === undefined) {
+        const info = await db.info;
+        log.info('Something sits between us and the server (the process id it sent is not the backend\'s): checking that our statements stay in one server session.');
+        await probeSessionStability(db.client, info, db.connectAgain);
+        db.lockPid = await acquireMigrationLock(db.client, config.lockWaitTimeoutMs);
+      }
     } catch (error) {
       // Still report the revision that is really applied: read it without the lock (with the settings,
       // for their search_path), change nothing.
@@ -306,8 +313,9 @@ async function withLock(db: Db, config: Config, deps: RunDeps, progress: Progres
     log.info(`Lock taken after ${((clock.now() - waitStart) / 1000).toFixed(2)} s.`);
   });
   try {
-    if (db.lockPid !== db.info.backendPid) {
-      throw poolerError(`the lock was taken in server session pid ${db.lockPid}, but this connection started in pid ${db.info.backendPid}`);
+    const { backendPid } = await db.info;
+    if (db.lockPid !== backendPid) {
+      throw poolerError(`the lock was taken in server session pid ${db.lockPid}, but this connection started in pid ${backendPid}`);
     }
     return await body();
   } finally {
@@ -350,7 +358,9 @@ async function apply(db: Db, config: Config, deps: RunDeps, progress: Progress):
   if (config.backup) {
     const backup = config.backup;
     progress.backup = await log.group('Back up the database', async () => {
-      const serverMajor = Math.floor(db.info.serverVersion / 10_000);
+      const serverMajor = Math.floor((await db.info).serverVersion / 10_000);
+      // Loaded only for a backup: it brings the process runner, which a run without a backup never needs.
+      const { choosePgDump, execProgram, pgDumpCandidates, takeBackup } = await import('./migrations/backup.js');
       const exec = deps.exec ?? execProgram;
       const candidates = await pgDumpCandidates(backup.pgDumpPath);
       const pgDump = await choosePgDump(serverMajor, candidates, exec, backup.pgDumpPath ? 'pg-dump-path' : undefined);
@@ -373,7 +383,7 @@ async function apply(db: Db, config: Config, deps: RunDeps, progress: Progress):
 
   const session: MigrationSession = {
     lockPid: db.lockPid!,
-    restoreSql: restoreSessionSql(config.settings, db.info.serverVersion),
+    restoreSql: restoreSessionSql(config.settings, (await db.info).serverVersion),
     table: db.table!,
   };
   await log.group(`Apply ${userFiles(toRun).length} migration(s)`, async () => {
@@ -426,7 +436,7 @@ export function describeRevision(revision: Revision | undefined): string {
   return revision.id === NO_REVISION.id ? '0 (none)' : `${revision.id} (${revision.name})`;
 }
 
-function toRunError(error: unknown, lost: Error | undefined): RunError {
+function toRunError(error: unknown, lost: Error | undefined, command: Command): RunError {
   if (error instanceof UserError) {
     return {
       message: error.message,
@@ -437,12 +447,14 @@ function toRunError(error: unknown, lost: Error | undefined): RunError {
   }
   // The lock connection ended outside a migration (reading the state, taking the backup).
   if (lost || isConnectionError(error)) {
-    return { message: lostConnection(lost ?? error, 'during the run').message, expected: true };
+    const holdsLock = command === 'apply' || command === 'baseline';
+    return { message: lostConnection(lost ?? error, 'during the run', holdsLock).message, expected: true };
   }
   const code = (error as { code?: unknown }).code;
-  // A database error outside a migration (e.g. permission denied on the table).
+  // A database error outside a migration (e.g. permission denied on the migrations table).
   if (typeof code === 'string') {
-    return { message: `Database error ${code}: ${messageOf(error)}`, expected: true };
+    const { file, advice } = adviceFor(code);
+    return { message: `Database error ${code}: ${messageOf(error)}${file ? '' : `. ${advice}`}`, expected: true };
   }
   return { message: `Unexpected error: ${messageOf(error)}`, expected: false };
 }

@@ -22,13 +22,20 @@ const ALREADY_HELD = `EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = pg_backend_
  * blocking `pg_advisory_lock` bounded by `lock_timeout`, so a waiter wakes the moment the lock is freed.
  * On timeout the error names who holds the lock. Returns the server process that holds it now; throws
  * poolerError when that session held it before we asked (it is then not ours to release).
+ *
+ * With `onlyInBackend`, the lock is taken only if the statement runs in that server process (the one
+ * the connection was made to), else `undefined` is returned and nothing is taken: so the first attempt
+ * can go out together with the connection's first statement, and only a pooled connection, checked
+ * first, costs more.
  */
-export async function acquireMigrationLock(client: pg.Client, timeoutMs: number): Promise<number> {
+export async function acquireMigrationLock(client: pg.Client, timeoutMs: number, onlyInBackend?: number): Promise<number | undefined> {
+  const elsewhere = onlyInBackend === undefined ? '' : `WHEN pg_backend_pid() <> ${Math.trunc(onlyInBackend)} THEN 'elsewhere' `;
   if (timeoutMs === 0) {
     const { rows } = await client.query<{ pid: number; lock: string }>(
-      `SELECT pg_backend_pid() AS pid, CASE WHEN ${ALREADY_HELD} THEN 'held' WHEN pg_try_advisory_lock(${MIGRATION_LOCK_KEY}) THEN 'taken' ELSE 'busy' END AS lock`,
+      `SELECT pg_backend_pid() AS pid, CASE ${elsewhere}WHEN ${ALREADY_HELD} THEN 'held' WHEN pg_try_advisory_lock(${MIGRATION_LOCK_KEY}) THEN 'taken' ELSE 'busy' END AS lock`,
     );
     const { pid, lock } = rows[0]!;
+    if (lock === 'elsewhere') return undefined;
     if (lock === 'held') throw poolerError(`the server session we were given (pid ${pid}) already held the migration lock, taken by another client`);
     if (lock === 'taken') return pid;
     throw new UserError(
@@ -40,7 +47,7 @@ export async function acquireMigrationLock(client: pg.Client, timeoutMs: number)
   const [set, lock] = await Promise.allSettled([
     client.query(`SET lock_timeout = ${Math.ceil(timeoutMs)}`),
     client.query<{ pid: number; lock: string }>(
-      `SELECT pg_backend_pid() AS pid, CASE WHEN ${ALREADY_HELD} THEN 'held' ELSE (SELECT 'taken' FROM (SELECT pg_advisory_lock(${MIGRATION_LOCK_KEY})) s) END AS lock`,
+      `SELECT pg_backend_pid() AS pid, CASE ${elsewhere}WHEN ${ALREADY_HELD} THEN 'held' ELSE (SELECT 'taken' FROM (SELECT pg_advisory_lock(${MIGRATION_LOCK_KEY})) s) END AS lock`,
     ),
     client.query('RESET lock_timeout'),
   ]);
@@ -56,6 +63,7 @@ export async function acquireMigrationLock(client: pg.Client, timeoutMs: number)
     );
   }
   const { pid, lock: outcome } = lock.value.rows[0]!;
+  if (outcome === 'elsewhere') return undefined;
   if (outcome === 'held') throw poolerError(`the server session we were given (pid ${pid}) already held the migration lock, taken by another client`);
   return pid;
 }

@@ -22,6 +22,14 @@ const OUR_SETTINGS: readonly (readonly [name: string, value: string, fromVersion
   ['client_connection_check_interval', '1000', 140_000],
 ];
 
+/** Each of our settings, set only where the server has it (a CASE evaluates only the branch it takes). */
+const SET_UP_SQL =
+  "SELECT pg_backend_pid() AS pid, current_setting('server_version_num')::int AS version" +
+  OUR_SETTINGS.map(
+    ([name, value, from]) =>
+      `, CASE WHEN current_setting('server_version_num')::int >= ${from} THEN set_config(${pg.escapeLiteral(name)}, ${pg.escapeLiteral(value)}, false) END`,
+  ).join('');
+
 /** What the first statement on a new connection tells us. */
 export interface SessionInfo {
   /** The server process that runs our statements. */
@@ -41,14 +49,8 @@ export interface SessionInfo {
  * together with whatever the run sends next.
  */
 export function setUpSession(client: pg.Client): Promise<SessionInfo> {
-  const names = OUR_SETTINGS.map(([name]) => name);
   return client
-    .query<{ pid: number; version: number }>(
-      "SELECT pg_backend_pid() AS pid, current_setting('server_version_num')::int AS version, " +
-        "(SELECT count(set_config(name, CASE name WHEN 'client_connection_check_interval' THEN '1000' ELSE '0' END, false)) " +
-        'FROM pg_settings WHERE name = ANY($1)) AS ours',
-      [names],
-    )
+    .query<{ pid: number; version: number }>(SET_UP_SQL)
     .then(({ rows }) => ({
       backendPid: rows[0]!.pid,
       serverVersion: rows[0]!.version,
@@ -110,7 +112,10 @@ export function watchConnection(client: pg.Client): ConnectionWatch {
 }
 
 /** The message for a lost lock connection: nothing more is applied, and why. */
-export function lostConnection(cause: unknown, what: string): UserError {
+export function lostConnection(cause: unknown, what: string, heldLock = true): UserError {
+  if (!heldLock) {
+    return new UserError(`Lost the database connection ${what} (${messageOf(cause)}); nothing was changed. Run again when the database is back.`, { cause });
+  }
   return new UserError(
     `Lost the database connection that holds the migration lock ${what} (${messageOf(cause)}); the server freed the lock with ` +
       'it, so nothing more is applied. Run again: the run starts from what the migrations table says is applied. If the server ' +

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import tls from 'node:tls';
+import type tls from 'node:tls';
 import { UserError, messageOf } from '../errors.js';
 
 /**
@@ -167,9 +167,11 @@ function requestTls(socket: net.Socket): Promise<'S' | 'N'> {
   });
 }
 
-function startTls(socket: net.Socket, options: tls.ConnectionOptions): Promise<tls.TLSSocket> {
+/** Node's TLS is loaded only when a connection uses it (loading it costs every run a few milliseconds). */
+async function startTls(socket: net.Socket, options: tls.ConnectionOptions): Promise<tls.TLSSocket> {
+  const { connect } = await import('node:tls');
   return new Promise((resolve, reject) => {
-    const secure = tls.connect({ ...options, socket });
+    const secure = connect({ ...options, socket });
     secure.once('error', reject);
     secure.once('secureConnect', () => {
       secure.off('error', reject);
