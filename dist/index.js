@@ -7248,7 +7248,8 @@ async function connectWithWait(databaseUrl, endpoint, waitTimeoutMs, clock, log,
 /* harmony export */   Xz: () => (/* binding */ restoreSessionSql),
 /* harmony export */   cG: () => (/* binding */ poolerError),
 /* harmony export */   kw: () => (/* binding */ probeSessionStability),
-/* harmony export */   qq: () => (/* binding */ watchConnection)
+/* harmony export */   qq: () => (/* binding */ watchConnection),
+/* harmony export */   uA: () => (/* binding */ ourSettingsSql)
 /* harmony export */ });
 /* harmony import */ var pg__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3849);
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(452);
@@ -7288,6 +7289,11 @@ function setUpSession(client) {
         serverVersion: rows[0].version,
         proxied: rows[0].pid !== client.processID,
     }));
+}
+/** Our own settings again, for after the `settings` input (which must not override them). Pure. */
+function ourSettingsSql(serverVersion) {
+    const values = OUR_SETTINGS.filter(([, , from]) => serverVersion >= from);
+    return `SELECT ${values.map(([name, value]) => `set_config(${pg__WEBPACK_IMPORTED_MODULE_0__/* ["default"].escapeLiteral */ .Ay.escapeLiteral(name)}, ${pg__WEBPACK_IMPORTED_MODULE_0__/* ["default"].escapeLiteral */ .Ay.escapeLiteral(value)}, false)`).join(', ') || 'NULL'}`;
 }
 /**
  * The statements that make a session what a new one would be (role, settings, temporary tables,
@@ -16475,6 +16481,8 @@ async function readState(db, config, deps, progress) {
         // Settings first: a search_path among them decides which `migrations` table is read and written.
         if (config.settings.length > 0) {
             await applySettings(db.client, config.settings);
+            // Ours win over the input's: an idle timeout there would end the session that holds the lock.
+            await db.client.query((0,db_session/* ourSettingsSql */.uA)((await db.info).serverVersion));
             deps.log.info(`Session settings: ${config.settings.map((s) => s.name).join(', ')}.`);
         }
         const { rows, table } = await readAppliedState(db.client, progress.files, db.lockPid);

@@ -6,6 +6,7 @@ import { acquireMigrationLock, releaseMigrationLock } from './db/lock.js';
 import {
   isConnectionError,
   lostConnection,
+  ourSettingsSql,
   poolerError,
   probeSessionStability,
   restoreSessionSql,
@@ -230,6 +231,8 @@ async function readState(db: Db, config: Config, deps: RunDeps, progress: Progre
     // Settings first: a search_path among them decides which `migrations` table is read and written.
     if (config.settings.length > 0) {
       await applySettings(db.client, config.settings);
+      // Ours win over the input's: an idle timeout there would end the session that holds the lock.
+      await db.client.query(ourSettingsSql((await db.info).serverVersion));
       deps.log.info(`Session settings: ${config.settings.map((s) => s.name).join(', ')}.`);
     }
     const { rows, table } = await readAppliedState(db.client, progress.files, db.lockPid);

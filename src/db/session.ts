@@ -58,6 +58,12 @@ export function setUpSession(client: pg.Client): Promise<SessionInfo> {
     }));
 }
 
+/** Our own settings again, for after the `settings` input (which must not override them). Pure. */
+export function ourSettingsSql(serverVersion: number): string {
+  const values = OUR_SETTINGS.filter(([, , from]) => serverVersion >= from);
+  return `SELECT ${values.map(([name, value]) => `set_config(${pg.escapeLiteral(name)}, ${pg.escapeLiteral(value)}, false)`).join(', ') || 'NULL'}`;
+}
+
 /**
  * The statements that make a session what a new one would be (role, settings, temporary tables,
  * prepared statements, cursors, LISTEN, sequence state), then apply `settings` and our own settings

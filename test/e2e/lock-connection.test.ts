@@ -43,6 +43,18 @@ describe.each(ARTIFACTS)('the session that holds the lock, through the %s', (art
     expect(result.log).not.toMatch(/Could not release the migration lock/);
   });
 
+  it('is not ended by an idle_session_timeout in the settings input either', async (context) => {
+    if (!(await dumpable()) || (await serverMajor()) < 14) return context.skip('needs a pg_dump for this server, and idle_session_timeout (PostgreSQL 14+)');
+    const db = await database();
+    const result = await run(artifact, db, migrationsDir(FILES), {
+      backup: 'true',
+      'pg-dump-path': pgDumpWrapper('sleep 4'),
+      settings: 'idle_session_timeout=2s\nlock_timeout=5s',
+    });
+    expect(result.code, result.log).toBe(0);
+    expect(result.outputs).toMatchObject({ status: 'applied', revision: '2' });
+  });
+
   it('when lost during the backup, stops the run before anything is applied and says why', async (context) => {
     if (!(await dumpable())) return context.skip('needs a pg_dump for this server');
     const db = await database();
