@@ -71,8 +71,8 @@ describe('the guards around one migration (applyMigration itself, below the chec
     db = await freshDatabase();
     const client = await db.client();
     await client.query(tableMigration().sql);
-    const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
-    return { client, session: { lockPid: pid, restoreSql: restoreSessionSql([], 150_000), table: 'public.migrations' } };
+    const { pid, version } = (await client.query<{ pid: number; version: number }>("SELECT pg_backend_pid() AS pid, current_setting('server_version_num')::int AS version")).rows[0]!;
+    return { client, session: { lockPid: pid, restoreSql: restoreSessionSql([], version), table: 'public.migrations' } };
   }
   const options = (session: MigrationSession) => ({ session, lockRetries: 0, clock: systemClock, log: { info: () => undefined, warning: () => undefined, error: () => undefined, group: <T>(_: string, fn: () => Promise<T>) => fn() } });
 
