@@ -6910,6 +6910,12 @@ function urlFromLibpqEnv(env) {
         params.set('port', port);
     if (env.PGSSLMODE)
         params.set('sslmode', env.PGSSLMODE);
+    if (env.PGSSLROOTCERT)
+        params.set('sslrootcert', env.PGSSLROOTCERT);
+    if (env.PGSSLCERT)
+        params.set('sslcert', env.PGSSLCERT);
+    if (env.PGSSLKEY)
+        params.set('sslkey', env.PGSSLKEY);
     const query = params.size > 0 ? `?${params.toString()}` : '';
     const authority = socket ? '' : `${host.includes(':') ? `[${host}]` : host}:${port}`;
     return `postgres://${enc(user)}${password}@${authority}/${enc(env.PGDATABASE || user)}${query}`;
@@ -15928,7 +15934,7 @@ const DEFAULT_LOAD_OPTIONS = { jsEnv: jsMigrationEnv(process.env, []), cwd: proc
  * Load and validate every migration file in `dir`, before anything is sent to the database. Returns id 0
  * (the table migration) followed by 1..N. Errors name the file and the fix.
  *
- * Files are read synchronously, in slices of 64 with a turn of the event loop between them (so that the
+ * Files are read synchronously, in slices of 256 with a turn of the event loop between them (so that the
  * connection opened meanwhile makes progress): for thousands of small files that is several times faster
  * than asynchronous reads, each of which is a round trip through libuv's thread pool (measured by
  * `npm run bench`, no-op at N=1,000 and 10,000). `.js` files are run in one child process (js-loader.ts).
@@ -15958,7 +15964,7 @@ async function loadMigrations(dir, dirLabel, options = DEFAULT_LOAD_OPTIONS) {
         if (file.kind === 'js')
             js.push({ fullPath, label });
         // Let other work started with this run (the connection to the database) make progress meanwhile.
-        if (index % 64 === 63)
+        if (index % 256 === 255)
             await new Promise((resolve) => setImmediate(resolve));
     }
     const generated = js.length > 0 ? await generateSqlInChild(js, { env: options.jsEnv, cwd: options.cwd, output: options.jsOutput }) : undefined;

@@ -30,6 +30,9 @@ export function urlFromLibpqEnv(env: NodeJS.ProcessEnv): string {
   if (socket) params.set('host', host);
   if (socket) params.set('port', port);
   if (env.PGSSLMODE) params.set('sslmode', env.PGSSLMODE);
+  if (env.PGSSLROOTCERT) params.set('sslrootcert', env.PGSSLROOTCERT);
+  if (env.PGSSLCERT) params.set('sslcert', env.PGSSLCERT);
+  if (env.PGSSLKEY) params.set('sslkey', env.PGSSLKEY);
   const query = params.size > 0 ? `?${params.toString()}` : '';
   const authority = socket ? '' : `${host.includes(':') ? `[${host}]` : host}:${port}`;
   return `postgres://${enc(user)}${password}@${authority}/${enc(env.PGDATABASE || user)}${query}`;

@@ -56,6 +56,10 @@ describe('CLI platform', () => {
     // and the config parser accepts it (libpq's socket form)
     expect(parseConfig({ ...defaults(), 'database-url': socket }, { workspace: '/w', tempDir: '/t' }).endpoint).toMatchObject({ host: '/var/run/postgresql', database: 'app' });
     expect(urlFromLibpqEnv({})).toBe('');
+    // TLS files travel with the mode, as libpq would read them.
+    expect(urlFromLibpqEnv({ PGHOST: 'db', PGUSER: 'app', PGSSLMODE: 'verify-full', PGSSLROOTCERT: '/etc/ca.pem', PGSSLCERT: '/c.pem', PGSSLKEY: '/k.pem' })).toBe(
+      'postgres://app@db:5432/app?sslmode=verify-full&sslrootcert=%2Fetc%2Fca.pem&sslcert=%2Fc.pem&sslkey=%2Fk.pem',
+    );
   });
 });
 
