@@ -1262,7 +1262,9 @@ function libpqEnv(databaseUrl, base = process.env, libpqMajor = 16) {
     set('PGHOST', c.host);
     set('PGPORT', c.port);
     set('PGUSER', c.user);
-    set('PGPASSWORD', c.password);
+    // As the driver does: the URL's password, else PGPASSWORD, else libpq reads the password file.
+    set('PGPASSWORD', c.password || base.PGPASSWORD);
+    set('PGPASSFILE', base.PGPASSFILE);
     set('PGDATABASE', c.database);
     set('PGSSLMODE', tls.mode);
     set('PGSSLROOTCERT', tls.rootCert === 'system' && libpqMajor < 16 ? SYSTEM_CA_FILES.find((file) => (0,external_node_fs_.existsSync)(file)) : tls.rootCert);
@@ -1286,8 +1288,9 @@ async function takeBackup(request) {
     const { dir, format, pgDump, clock, exec } = request;
     const started = clock.now();
     try {
+        // Directories we create are 0700; one that exists keeps its mode (it may be the checkout itself),
+        // and the dump in it is 0600 either way.
         await external_node_fs_.promises.mkdir(dir, { recursive: true, mode: 0o700 });
-        await external_node_fs_.promises.chmod(dir, 0o700);
     }
     catch (error) {
         throw new errors/* UserError */.yo(`backup-dir "${dir}" cannot be created (${(0,errors/* messageOf */.bD)(error)}); point backup-dir at a writable directory. Nothing was applied.`);

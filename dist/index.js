@@ -6794,6 +6794,16 @@ class UsageError extends Error {
         this.name = 'UsageError';
     }
 }
+/**
+ * An argument as a usage error may show it: anything that looks like a connection URL (a scheme, or a
+ * user@host part) is replaced, so that a URL given in the wrong place is not printed with its password.
+ * Pure.
+ */
+function shownArgument(arg) {
+    if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(arg) || /:[^/]*@/.test(arg) || /%[0-9A-Fa-f]{2}/.test(arg))
+        return '<a connection URL, not shown>';
+    return JSON.stringify(arg.length > 60 ? `${arg.slice(0, 57)}...` : arg);
+}
 const BOOLEAN_INPUTS = new Set(['backup', 'summary']);
 /** Inputs that are not flags: database-url has its own flag below; command is the positional argument. */
 const INPUT_FLAGS = new Set(lib_inputs/* INPUTS */.mc.map((i) => i.name).filter((name) => name !== 'command'));
@@ -6814,9 +6824,9 @@ function parseArgs(argv) {
             return { kind: 'version' };
         if (!arg.startsWith('--')) {
             if (command !== undefined)
-                throw new UsageError(`unexpected argument "${arg}": give one command (${lib_inputs/* COMMANDS */.Lo.join(', ')})`);
+                throw new UsageError(`unexpected argument ${shownArgument(arg)}: give one command (${lib_inputs/* COMMANDS */.Lo.join(', ')})`);
             if (!lib_inputs/* COMMANDS */.Lo.includes(arg)) {
-                throw new UsageError(`unknown command "${arg}": use one of ${lib_inputs/* COMMANDS */.Lo.join(', ')}`);
+                throw new UsageError(`unknown command ${shownArgument(arg)}: use one of ${lib_inputs/* COMMANDS */.Lo.join(', ')}`);
             }
             command = arg;
             continue;
@@ -6831,7 +6841,7 @@ function parseArgs(argv) {
                 value = 'true';
             }
             else if (next === undefined || (next.startsWith('--') && next.length > 2)) {
-                throw new UsageError(`flag --${name} needs a value: --${name} VALUE`);
+                throw new UsageError(`flag ${shownArgument(`--${name}`)} needs a value`);
             }
             else {
                 value = next;
@@ -6848,7 +6858,7 @@ function parseArgs(argv) {
             inputs[name] = value;
         }
         else {
-            throw new UsageError(`unknown flag --${name}; see migrate-action --help`);
+            throw new UsageError(`unknown flag ${shownArgument(`--${name}`)}; see migrate-action --help`);
         }
     }
     if (command === undefined)
@@ -6920,6 +6930,15 @@ function urlFromLibpqEnv(env) {
     const authority = socket ? '' : `${host.includes(':') ? `[${host}]` : host}:${port}`;
     return `postgres://${enc(user)}${password}@${authority}/${enc(env.PGDATABASE || user)}${query}`;
 }
+/**
+ * Text as the CLI prints it: control characters other than line breaks are shown as `?`, so that a
+ * file name or a server's message cannot draw GitLab's collapsible sections (ESC …section_start…),
+ * move the cursor or rewrite a line. Pure.
+ */
+function inert(text) {
+    // eslint-disable-next-line no-control-regex
+    return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f\u009b]/g, '?');
+}
 const SECTION = (name) => `migrate_${name.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '')}`.slice(0, 60);
 /** The CLI platform: flags and environment in; lines on stdout; GitLab log sections when in GitLab CI. */
 function cliPlatform(flags, io) {
@@ -6945,18 +6964,18 @@ function cliPlatform(flags, io) {
             return '';
         },
         mask: () => undefined, // there is no runner to mask for us: main redacts every line itself
-        info: (message) => io.write(message),
-        warning: (message) => io.writeError(`${paint('33', 'warning:')} ${message}`),
+        info: (message) => io.write(inert(message)),
+        warning: (message) => io.writeError(`${paint('33', 'warning:')} ${inert(message)}`),
         error(message, location) {
             printedError = message;
-            io.writeError(`${paint('31', 'error:')} ${at(location, message)}${message}`);
+            io.writeError(`${paint('31', 'error:')} ${at(location, message)}${inert(message)}`);
         },
         async group(title, fn) {
             const id = SECTION(title);
             if (gitlab)
-                io.write(`\u001b[0Ksection_start:${io.now()}:${id}[collapsed=false]\r\u001b[0K${title}`);
+                io.write(`\u001b[0Ksection_start:${io.now()}:${id}[collapsed=false]\r\u001b[0K${inert(title)}`);
             else
-                io.write(paint('1', `== ${title}`));
+                io.write(paint('1', `== ${inert(title)}`));
             try {
                 return await fn();
             }
@@ -6969,7 +6988,7 @@ function cliPlatform(flags, io) {
         writeSummary: async () => undefined, // the CLI prints its own result block
         fail(message, location) {
             if (printedError !== message)
-                io.writeError(`${paint('31', 'error:')} ${at(location, message)}${message}`);
+                io.writeError(`${paint('31', 'error:')} ${at(location, message)}${inert(message)}`);
         },
     };
 }
@@ -7765,7 +7784,7 @@ const INPUTS = [
     },
     {
         name: 'backup-dir',
-        description: 'Directory for the dump files; empty = <runner temp dir>/migrate-backups. Created with mode 0700.',
+        description: 'Directory for the dump files; empty = <runner temp dir>/migrate-backups. Created with mode 0700 when missing (an existing one keeps its mode); each dump is 0600.',
         default: '',
     },
     {
@@ -14983,6 +15002,23 @@ function parseDatabaseUrl(value, problems, emptyHint) {
     }
     return { user: query('user') || user || '(default user)', host, port, database };
 }
+/**
+ * Settings whose values PostgreSQL documents as plain configuration (timeouts, paths, roles, memory,
+ * formats): only these are shown in the log. Any other setting (e.g. app.jwt_secret) is named without
+ * its value.
+ */
+const PLAIN_SETTINGS = new Set([
+    'application_name', 'check_function_bodies', 'client_encoding', 'client_min_messages', 'datestyle',
+    'default_statistics_target', 'default_tablespace', 'default_transaction_isolation', 'default_transaction_read_only',
+    'extra_float_digits', 'idle_in_transaction_session_timeout', 'idle_session_timeout', 'intervalstyle', 'lc_messages',
+    'lock_timeout', 'log_min_duration_statement', 'maintenance_io_concurrency', 'maintenance_work_mem',
+    'max_parallel_maintenance_workers', 'role', 'search_path', 'statement_timeout', 'synchronous_commit', 'temp_buffers',
+    'temp_tablespaces', 'timezone', 'transaction_timeout', 'work_mem',
+]);
+/** The settings as the log shows them: `name=value` for plain settings, the name alone for others. Pure. */
+function describeSettings(settings) {
+    return settings.map(({ name, value }) => (PLAIN_SETTINGS.has(name.toLowerCase()) ? `${name}=${value}` : `${name} (value not shown)`)).join(', ');
+}
 /** `name=value` lines; blank lines and `#` comments are ignored. */
 function parseSettings(value, problems) {
     const settings = [];
@@ -14991,7 +15027,9 @@ function parseSettings(value, problems) {
         const text = line.trim();
         if (text === '' || text.startsWith('#'))
             return;
-        const where = `Input settings line ${index + 1} ${show(text)}`;
+        // A settings line may hold a secret (app.jwt_secret=…): a message names its line and, once it is
+        // known to be one, the setting's name, never the text.
+        const where = `Input settings line ${index + 1}`;
         const eq = text.indexOf('=');
         if (eq < 0) {
             problems.push(`${where} is not name=value; write e.g. lock_timeout=5s.`);
@@ -15000,10 +15038,10 @@ function parseSettings(value, problems) {
         const name = text.slice(0, eq).trim();
         const settingValue = text.slice(eq + 1).trim();
         if (!SETTING_NAME.test(name)) {
-            problems.push(`${where} has no valid setting name; write a PostgreSQL parameter name such as lock_timeout=5s.`);
+            problems.push(`${where} has no valid setting name before "="; write a PostgreSQL parameter name such as lock_timeout=5s.`);
         }
         else if (settingValue === '') {
-            problems.push(`${where} has an empty value; write e.g. ${name}=5s.`);
+            problems.push(`${where} (${name}) has an empty value; write e.g. ${name}=5s.`);
         }
         else if (seen.has(name.toLowerCase())) {
             problems.push(`${where} sets ${name} a second time; keep one line per setting.`);
@@ -15274,7 +15312,21 @@ function githubPlatform(env = process.env, write = (text) => process.stdout.writ
         tempDir: env.RUNNER_TEMP || external_node_os_.tmpdir(),
         getInput: (name) => (env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] || '').trim(),
         mask: (secret) => line(workflowCommand('add-mask', {}, secret)),
-        info: (message) => line(message),
+        info: (message) => {
+            // Text we did not write ourselves (a file name, a server's message, a child's output) may hold
+            // a line break followed by a workflow command: such a message goes out between
+            // ::stop-commands:: and a token it cannot know, so that the runner reads none of it.
+            if (/[\r\n]/.test(message) || /^\s*(::|##\[)/.test(message)) {
+                const token = `migrate-action-${(0,external_node_crypto_.randomUUID)()}`;
+                line(`::stop-commands::${token}`);
+                for (const part of message.split(/\r\n|\r|\n/))
+                    line(part);
+                line(`::${token}::`);
+            }
+            else {
+                line(message);
+            }
+        },
         warning: (message) => line(workflowCommand('warning', {}, message)),
         error: (message, location) => {
             annotated = message;
@@ -15673,7 +15725,11 @@ async function applySettings(client, settings) {
             await client.query('SELECT set_config($1, $2, false)', [name, value]);
         }
         catch (error) {
-            throw new errors/* UserError */.yo(`Input settings: PostgreSQL rejected setting ${index + 1}, ${name}: ${(0,errors/* messageOf */.bD)(error)}; fix the name or value (see SHOW ALL for names).`, { cause: error });
+            // PostgreSQL's message quotes the value, which may be a secret: it is left out.
+            const why = (0,errors/* messageOf */.bD)(error).split(value).join('…');
+            throw new errors/* UserError */.yo(`Input settings: PostgreSQL rejected setting ${index + 1}, ${name}: ${why}; fix the name or value (see SHOW ALL for names).`, {
+                cause: error,
+            });
         }
     }
 }
@@ -16382,6 +16438,7 @@ function encodingOnlyDifference(file, appliedHash) {
 
 
 
+
 /**
  * Run `config.command`: validate files, wait for the database, then apply, plan, check or baseline.
  * Never throws: failures are part of the result.
@@ -16489,7 +16546,7 @@ async function readState(db, config, deps, progress) {
             await applySettings(db.client, config.settings);
             // Ours win over the input's: an idle timeout there would end the session that holds the lock.
             await db.client.query((0,db_session/* ourSettingsSql */.uA)((await db.info).serverVersion));
-            deps.log.info(`Session settings: ${config.settings.map((s) => s.name).join(', ')}.`);
+            deps.log.info(`Session settings: ${describeSettings(config.settings)}.`);
         }
         const { rows, table } = await readAppliedState(db.client, progress.files, db.lockPid);
         db.table = table;
@@ -16698,6 +16755,10 @@ function toRunError(error, lost, command) {
         return { message: (0,db_session/* lostConnection */.LQ)(lost ?? error, 'during the run', holdsLock).message, expected: true };
     }
     const code = error.code;
+    // The file system (Node's errors carry the system call), not the database.
+    if (typeof error.syscall === 'string') {
+        return { message: `File system error ${String(code)}: ${(0,errors/* messageOf */.bD)(error)}; check the path and its permissions.`, expected: true };
+    }
     // A database error outside a migration (e.g. permission denied on the migrations table).
     if (typeof code === 'string') {
         const { file, advice } = adviceFor(code);
@@ -16707,6 +16768,81 @@ function toRunError(error, lost, command) {
 }
 
 ;// CONCATENATED MODULE: ./lib/secrets.js
+
+
+
+/**
+ * Every password that may reach the driver or pg_dump, in every form: the URL's (as written, decoded,
+ * re-encoded; also `?password=`), else PGPASSWORD, else the line of the password file (PGPASSFILE or
+ * ~/.pgpass) that matches the URL's host, port, database and user. All of them are secrets.
+ */
+function connectionSecrets(databaseUrl, env) {
+    const forms = new Set(secretForms(databaseUrl));
+    const more = [env.PGPASSWORD ?? '', passwordFromFile(databaseUrl, env) ?? ''];
+    for (const password of more.filter((p) => p.length > 0)) {
+        for (const form of secretForms(`postgres://u:${encodeURIComponent(password)}@h/d`)) {
+            if (!form.startsWith('postgres://'))
+                forms.add(form);
+        }
+    }
+    return [...forms].sort((a, b) => b.length - a.length);
+}
+/** The password libpq would take from the password file for this URL; undefined when none matches. */
+function passwordFromFile(databaseUrl, env) {
+    let url;
+    try {
+        url = new URL(databaseUrl.trim().replace(/@(?=[/?#]|$)/, '@localhost'));
+    }
+    catch {
+        return undefined;
+    }
+    const file = env.PGPASSFILE || external_node_path_.join(env.HOME || external_node_os_.homedir(), '.pgpass');
+    let text;
+    try {
+        text = (0,external_node_fs_.readFileSync)(file, 'utf8');
+    }
+    catch {
+        return undefined;
+    }
+    const query = url.searchParams;
+    const wanted = [
+        query.get('host') || url.hostname || 'localhost',
+        query.get('port') || url.port || '5432',
+        decodeURIComponent(url.pathname.slice(1)) || '*',
+        query.get('user') || decodeURIComponent(url.username) || env.PGUSER || external_node_os_.userInfo().username,
+    ];
+    for (const line of text.split(/\r?\n/)) {
+        if (line.trim() === '' || line.startsWith('#'))
+            continue;
+        const fields = pgpassFields(line);
+        if (fields.length < 5)
+            continue;
+        if (wanted.every((value, i) => fields[i] === '*' || fields[i] === value))
+            return fields[4];
+    }
+    return undefined;
+}
+/** A password file line's fields: split on colons, with \: and \\ standing for themselves. Pure. */
+function pgpassFields(line) {
+    const fields = [];
+    let field = '';
+    for (let i = 0; i < line.length; i += 1) {
+        const char = line[i];
+        if (char === '\\' && i + 1 < line.length) {
+            field += line[i + 1];
+            i += 1;
+        }
+        else if (char === ':' && fields.length < 4) {
+            fields.push(field);
+            field = '';
+        }
+        else {
+            field += char;
+        }
+    }
+    fields.push(field);
+    return fields;
+}
 /**
  * Every form in which the database password may appear: as written in the URL, decoded, and re-encoded.
  * Computed from the raw input before it is validated, so that even a malformed URL is masked.
@@ -16774,6 +16910,26 @@ function redact(text, secrets) {
     }
     return out;
 }
+/**
+ * redact(), but occurrences of `keep` (public names, such as migration files) are left whole, so that a
+ * short password inside a file name does not turn `2_create-orders.sql` into `2_create-***.sql`. Pure.
+ */
+function redactExcept(text, secrets, keep) {
+    const kept = [];
+    const marker = (i) => `\u0000${i}\u0000`;
+    let out = text;
+    for (const name of [...keep].sort((a, b) => b.length - a.length)) {
+        if (name.length === 0 || !out.includes(name))
+            continue;
+        out = out.split(name).join(marker(kept.length));
+        kept.push(name);
+    }
+    out = redact(out, secrets);
+    kept.forEach((name, i) => {
+        out = out.split(marker(i)).join(name);
+    });
+    return out;
+}
 
 ;// CONCATENATED MODULE: ./lib/main.js
 
@@ -16794,6 +16950,25 @@ function readInputs(platform) {
     }
     return raw;
 }
+/** Strings of the run that are public (paths and names from the repository): never scrubbed. */
+function publicNames(result, config) {
+    const names = new Set();
+    if (config)
+        names.add(config.migrationsDirLabel);
+    for (const entry of [...result.applied, ...(result.planned ?? [])]) {
+        names.add(entry.label);
+        names.add(entry.fileName);
+    }
+    for (const name of [...(result.pending ?? []), ...(result.baselined ?? [])])
+        names.add(name);
+    if (result.error?.location)
+        names.add(result.error.location.file);
+    if (result.revision?.name)
+        names.add(result.revision.name);
+    if (result.backup)
+        names.add(result.backup.path);
+    return [...names].filter((name) => name.length > 0);
+}
 /** Wrap the platform's log so that no secret form can reach it, whatever the runner masks. */
 function redactingLog(platform, secrets) {
     const clean = (text) => redact(text, secrets);
@@ -16810,7 +16985,7 @@ function redactingLog(platform, secrets) {
  */
 async function runOn(platform, clock = systemClock) {
     const raw = readInputs(platform);
-    const secrets = secretForms(raw['database-url']);
+    const secrets = connectionSecrets(raw['database-url'], platform.env);
     for (const secret of secrets)
         platform.mask(secret);
     const log = redactingLog(platform, secrets);
@@ -16843,12 +17018,17 @@ async function runOn(platform, clock = systemClock) {
             error: { message: (0,errors/* messageOf */.bD)(error), location, expected: true },
         };
     }
+    // Outputs are the true values: file names and revisions are not secret, even when a short password
+    // happens to be part of one (the runner masks registered secrets in its own log). Only text that
+    // may carry a server's or a file's words (the error, the summary) is scrubbed, around the names.
+    const names = publicNames(result, config);
+    const scrub = (text) => redactExcept(text, secrets, names);
     const outputs = (0,report/* toOutputs */.Iu)(result);
     for (const output of inputs/* OUTPUTS */.py)
-        platform.setOutput(output.name, redact(outputs[output.name], secrets));
+        platform.setOutput(output.name, output.name === 'error' ? scrub(outputs[output.name]) : outputs[output.name]);
     if (config?.summary ?? true) {
         try {
-            await platform.writeSummary(redact((0,report/* renderSummary */.Br)(result), secrets));
+            await platform.writeSummary(scrub((0,report/* renderSummary */.Br)(result)));
         }
         catch (error) {
             log.warning(`Could not write the job summary: ${(0,errors/* messageOf */.bD)(error)}`);
@@ -16863,7 +17043,7 @@ async function runOn(platform, clock = systemClock) {
     if (result.error) {
         if (!result.error.expected)
             log.info('This is a bug in migrate-action, not in your input; please report it with this log.');
-        platform.fail(redact(result.error.message, secrets), result.error.location);
+        platform.fail(scrub(result.error.message), result.error.location);
     }
     return result;
 }

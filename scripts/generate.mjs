@@ -71,15 +71,23 @@ export function renderComponent(version) {
     if (input.regex) spec.regex = input.regex;
     inputs[input.name] = spec;
   }
-  const flags = INPUTS.filter((i) => !['database-url', 'command', 'settings'].includes(i.name))
-    .map((i) => `  --${i.name} "$[[ inputs.${i.name} ]]" \\`)
+  // Free-text inputs reach the script only as job variables (GitLab serialises them; expand: false keeps a
+  // `$` literal), referenced in double quotes: the shell never reads an input's value as code. Typed inputs
+  // (numbers, booleans, a fixed list of options) are checked by GitLab and written in place.
+  const free = (i) => !i.type && !i.options;
+  const variableOf = (name) => `MIGRATE_INPUT_${name.toUpperCase().replace(/-/g, '_')}`;
+  const flags = INPUTS.filter((i) => i.name !== 'database-url' && i.name !== 'command')
+    .map((i) => `  --${i.name} "${free(i) ? `$${variableOf(i.name)}` : `$[[ inputs.${i.name} ]]`}" \\`)
     .join('\n');
+  const inputVariables = Object.fromEntries(
+    INPUTS.filter((i) => i.name !== 'database-url' && free(i)).map((i) => [variableOf(i.name), { value: `$[[ inputs.${i.name} ]]`, expand: false }]),
+  );
   const script = [
     'set -eu',
     '# The URL comes from the masked variable named by database-url-variable; it never appears in argv.',
     'DATABASE_URL="$(printenv "$MIGRATE_DATABASE_URL_VARIABLE" || true)"',
     'export DATABASE_URL',
-    'if [ "$[[ inputs.backup ]]" = "true" ] && [ -z "$[[ inputs.pg-dump-path ]]" ] && ! command -v pg_dump >/dev/null 2>&1; then',
+    'if [ "$[[ inputs.backup ]]" = "true" ] && [ -z "$MIGRATE_INPUT_PG_DUMP_PATH" ] && ! command -v pg_dump >/dev/null 2>&1; then',
     '  printf "\\033[0Ksection_start:%s:migrate_install_client[collapsed=true]\\r\\033[0KInstall the PostgreSQL client for the backup\\n" "$(date +%s)"',
     '  apt-get update -qq',
     '  apt-get install -y -qq --no-install-recommends ca-certificates postgresql-common >/dev/null',
@@ -89,7 +97,6 @@ export function renderComponent(version) {
     'fi',
     'npx --yes --package "$MIGRATE_PACKAGE" -- migrate-action "$[[ inputs.command ]]" \\',
     flags,
-    '  --settings "$MIGRATE_SETTINGS" \\',
     '  --dotenv migrate.env',
   ].join('\n');
   const job = {
@@ -98,9 +105,9 @@ export function renderComponent(version) {
     resource_group: '$[[ inputs.resource-group ]]',
     environment: { name: '$[[ inputs.environment ]]', action: 'prepare' },
     variables: {
-      MIGRATE_PACKAGE: '$[[ inputs.package ]]',
+      MIGRATE_PACKAGE: { value: '$[[ inputs.package ]]', expand: false },
       MIGRATE_DATABASE_URL_VARIABLE: '$[[ inputs.database-url-variable ]]',
-      MIGRATE_SETTINGS: '$[[ inputs.settings ]]',
+      ...inputVariables,
     },
     script: [script],
     artifacts: { when: 'always', reports: { dotenv: 'migrate.env' } },

@@ -282,6 +282,25 @@ export function parseDatabaseUrl(value: string, problems: string[], emptyHint?: 
   return { user: query('user') || user || '(default user)', host, port, database };
 }
 
+/**
+ * Settings whose values PostgreSQL documents as plain configuration (timeouts, paths, roles, memory,
+ * formats): only these are shown in the log. Any other setting (e.g. app.jwt_secret) is named without
+ * its value.
+ */
+const PLAIN_SETTINGS = new Set([
+  'application_name', 'check_function_bodies', 'client_encoding', 'client_min_messages', 'datestyle',
+  'default_statistics_target', 'default_tablespace', 'default_transaction_isolation', 'default_transaction_read_only',
+  'extra_float_digits', 'idle_in_transaction_session_timeout', 'idle_session_timeout', 'intervalstyle', 'lc_messages',
+  'lock_timeout', 'log_min_duration_statement', 'maintenance_io_concurrency', 'maintenance_work_mem',
+  'max_parallel_maintenance_workers', 'role', 'search_path', 'statement_timeout', 'synchronous_commit', 'temp_buffers',
+  'temp_tablespaces', 'timezone', 'transaction_timeout', 'work_mem',
+]);
+
+/** The settings as the log shows them: `name=value` for plain settings, the name alone for others. Pure. */
+export function describeSettings(settings: readonly Setting[]): string {
+  return settings.map(({ name, value }) => (PLAIN_SETTINGS.has(name.toLowerCase()) ? `${name}=${value}` : `${name} (value not shown)`)).join(', ');
+}
+
 /** `name=value` lines; blank lines and `#` comments are ignored. */
 export function parseSettings(value: string, problems: string[]): Setting[] {
   const settings: Setting[] = [];
@@ -289,7 +308,9 @@ export function parseSettings(value: string, problems: string[]): Setting[] {
   value.split(/\r?\n/).forEach((line, index) => {
     const text = line.trim();
     if (text === '' || text.startsWith('#')) return;
-    const where = `Input settings line ${index + 1} ${show(text)}`;
+    // A settings line may hold a secret (app.jwt_secret=…): a message names its line and, once it is
+    // known to be one, the setting's name, never the text.
+    const where = `Input settings line ${index + 1}`;
     const eq = text.indexOf('=');
     if (eq < 0) {
       problems.push(`${where} is not name=value; write e.g. lock_timeout=5s.`);
@@ -298,9 +319,9 @@ export function parseSettings(value: string, problems: string[]): Setting[] {
     const name = text.slice(0, eq).trim();
     const settingValue = text.slice(eq + 1).trim();
     if (!SETTING_NAME.test(name)) {
-      problems.push(`${where} has no valid setting name; write a PostgreSQL parameter name such as lock_timeout=5s.`);
+      problems.push(`${where} has no valid setting name before "="; write a PostgreSQL parameter name such as lock_timeout=5s.`);
     } else if (settingValue === '') {
-      problems.push(`${where} has an empty value; write e.g. ${name}=5s.`);
+      problems.push(`${where} (${name}) has an empty value; write e.g. ${name}=5s.`);
     } else if (seen.has(name.toLowerCase())) {
       problems.push(`${where} sets ${name} a second time; keep one line per setting.`);
     } else {

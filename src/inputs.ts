@@ -53,7 +53,8 @@ export const INPUTS = [
   },
   {
     name: 'backup-dir',
-    description: 'Directory for the dump files; empty = <runner temp dir>/migrate-backups. Created with mode 0700.',
+    description:
+      'Directory for the dump files; empty = <runner temp dir>/migrate-backups. Created with mode 0700 when missing (an existing one keeps its mode); each dump is 0600.',
     default: '',
   },
   {

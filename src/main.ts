@@ -8,7 +8,7 @@ import { githubPlatform } from './platform/github.js';
 import type { Platform } from './platform/types.js';
 import { renderSummary, toOutputs } from './report.js';
 import { runCommand, type RunResult } from './run.js';
-import { redact, secretForms } from './secrets.js';
+import { connectionSecrets, redact, redactExcept } from './secrets.js';
 
 /** Raw inputs with the manifest's defaults for inputs left empty. */
 export function readInputs(platform: Platform): RawInputs {
@@ -18,6 +18,21 @@ export function readInputs(platform: Platform): RawInputs {
     raw[input.name] = value.trim() === '' && 'default' in input ? input.default : value;
   }
   return raw as RawInputs;
+}
+
+/** Strings of the run that are public (paths and names from the repository): never scrubbed. */
+function publicNames(result: RunResult, config: Config | undefined): string[] {
+  const names = new Set<string>();
+  if (config) names.add(config.migrationsDirLabel);
+  for (const entry of [...result.applied, ...(result.planned ?? [])]) {
+    names.add(entry.label);
+    names.add(entry.fileName);
+  }
+  for (const name of [...(result.pending ?? []), ...(result.baselined ?? [])]) names.add(name);
+  if (result.error?.location) names.add(result.error.location.file);
+  if (result.revision?.name) names.add(result.revision.name);
+  if (result.backup) names.add(result.backup.path);
+  return [...names].filter((name) => name.length > 0);
 }
 
 /** Wrap the platform's log so that no secret form can reach it, whatever the runner masks. */
@@ -37,7 +52,7 @@ function redactingLog(platform: Platform, secrets: readonly string[]): Log {
  */
 export async function runOn(platform: Platform, clock: Clock = systemClock): Promise<RunResult> {
   const raw = readInputs(platform);
-  const secrets = secretForms(raw['database-url']);
+  const secrets = connectionSecrets(raw['database-url'], platform.env);
   for (const secret of secrets) platform.mask(secret);
   const log = redactingLog(platform, secrets);
 
@@ -70,11 +85,16 @@ export async function runOn(platform: Platform, clock: Clock = systemClock): Pro
     };
   }
 
+  // Outputs are the true values: file names and revisions are not secret, even when a short password
+  // happens to be part of one (the runner masks registered secrets in its own log). Only text that
+  // may carry a server's or a file's words (the error, the summary) is scrubbed, around the names.
+  const names = publicNames(result, config);
+  const scrub = (text: string) => redactExcept(text, secrets, names);
   const outputs = toOutputs(result);
-  for (const output of OUTPUTS) platform.setOutput(output.name, redact(outputs[output.name], secrets));
+  for (const output of OUTPUTS) platform.setOutput(output.name, output.name === 'error' ? scrub(outputs[output.name]) : outputs[output.name]);
   if (config?.summary ?? true) {
     try {
-      await platform.writeSummary(redact(renderSummary(result), secrets));
+      await platform.writeSummary(scrub(renderSummary(result)));
     } catch (error) {
       log.warning(`Could not write the job summary: ${messageOf(error)}`);
     }
@@ -89,7 +109,7 @@ export async function runOn(platform: Platform, clock: Clock = systemClock): Pro
   );
   if (result.error) {
     if (!result.error.expected) log.info('This is a bug in migrate-action, not in your input; please report it with this log.');
-    platform.fail(redact(result.error.message, secrets), result.error.location);
+    platform.fail(scrub(result.error.message), result.error.location);
   }
   return result;
 }

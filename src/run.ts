@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { Clock } from './clock.js';
-import type { Command, Config, Endpoint } from './config.js';
+import { describeSettings, type Command, type Config, type Endpoint } from './config.js';
 import { connectWithWait, describeEndpoint, startConnecting } from './db/connect.js';
 import { acquireMigrationLock, releaseMigrationLock } from './db/lock.js';
 import {
@@ -233,7 +233,7 @@ async function readState(db: Db, config: Config, deps: RunDeps, progress: Progre
       await applySettings(db.client, config.settings);
       // Ours win over the input's: an idle timeout there would end the session that holds the lock.
       await db.client.query(ourSettingsSql((await db.info).serverVersion));
-      deps.log.info(`Session settings: ${config.settings.map((s) => s.name).join(', ')}.`);
+      deps.log.info(`Session settings: ${describeSettings(config.settings)}.`);
     }
     const { rows, table } = await readAppliedState(db.client, progress.files, db.lockPid);
     db.table = table;
@@ -454,6 +454,10 @@ function toRunError(error: unknown, lost: Error | undefined, command: Command): 
     return { message: lostConnection(lost ?? error, 'during the run', holdsLock).message, expected: true };
   }
   const code = (error as { code?: unknown }).code;
+  // The file system (Node's errors carry the system call), not the database.
+  if (typeof (error as { syscall?: unknown }).syscall === 'string') {
+    return { message: `File system error ${String(code)}: ${messageOf(error)}; check the path and its permissions.`, expected: true };
+  }
   // A database error outside a migration (e.g. permission denied on the migrations table).
   if (typeof code === 'string') {
     const { file, advice } = adviceFor(code);

@@ -1,3 +1,74 @@
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+/**
+ * Every password that may reach the driver or pg_dump, in every form: the URL's (as written, decoded,
+ * re-encoded; also `?password=`), else PGPASSWORD, else the line of the password file (PGPASSFILE or
+ * ~/.pgpass) that matches the URL's host, port, database and user. All of them are secrets.
+ */
+export function connectionSecrets(databaseUrl: string, env: NodeJS.ProcessEnv): string[] {
+  const forms = new Set(secretForms(databaseUrl));
+  const more = [env.PGPASSWORD ?? '', passwordFromFile(databaseUrl, env) ?? ''];
+  for (const password of more.filter((p) => p.length > 0)) {
+    for (const form of secretForms(`postgres://u:${encodeURIComponent(password)}@h/d`)) {
+      if (!form.startsWith('postgres://')) forms.add(form);
+    }
+  }
+  return [...forms].sort((a, b) => b.length - a.length);
+}
+
+/** The password libpq would take from the password file for this URL; undefined when none matches. */
+export function passwordFromFile(databaseUrl: string, env: NodeJS.ProcessEnv): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(databaseUrl.trim().replace(/@(?=[/?#]|$)/, '@localhost'));
+  } catch {
+    return undefined;
+  }
+  const file = env.PGPASSFILE || path.join(env.HOME || os.homedir(), '.pgpass');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const query = url.searchParams;
+  const wanted = [
+    query.get('host') || url.hostname || 'localhost',
+    query.get('port') || url.port || '5432',
+    decodeURIComponent(url.pathname.slice(1)) || '*',
+    query.get('user') || decodeURIComponent(url.username) || env.PGUSER || os.userInfo().username,
+  ];
+  for (const line of text.split(/\r?\n/)) {
+    if (line.trim() === '' || line.startsWith('#')) continue;
+    const fields = pgpassFields(line);
+    if (fields.length < 5) continue;
+    if (wanted.every((value, i) => fields[i] === '*' || fields[i] === value)) return fields[4];
+  }
+  return undefined;
+}
+
+/** A password file line's fields: split on colons, with \: and \\ standing for themselves. Pure. */
+export function pgpassFields(line: string): string[] {
+  const fields: string[] = [];
+  let field = '';
+  for (let i = 0; i < line.length; i += 1) {
+    const char = line[i]!;
+    if (char === '\\' && i + 1 < line.length) {
+      field += line[i + 1];
+      i += 1;
+    } else if (char === ':' && fields.length < 4) {
+      fields.push(field);
+      field = '';
+    } else {
+      field += char;
+    }
+  }
+  fields.push(field);
+  return fields;
+}
+
 /**
  * Every form in which the database password may appear: as written in the URL, decoded, and re-encoded.
  * Computed from the raw input before it is validated, so that even a malformed URL is masked.
@@ -58,5 +129,25 @@ export function redact(text: string, secrets: readonly string[]): string {
   for (const secret of secrets) {
     if (secret.length > 0) out = out.split(secret).join('***');
   }
+  return out;
+}
+
+/**
+ * redact(), but occurrences of `keep` (public names, such as migration files) are left whole, so that a
+ * short password inside a file name does not turn `2_create-orders.sql` into `2_create-***.sql`. Pure.
+ */
+export function redactExcept(text: string, secrets: readonly string[], keep: readonly string[]): string {
+  const kept: string[] = [];
+  const marker = (i: number) => `\u0000${i}\u0000`;
+  let out = text;
+  for (const name of [...keep].sort((a, b) => b.length - a.length)) {
+    if (name.length === 0 || !out.includes(name)) continue;
+    out = out.split(name).join(marker(kept.length));
+    kept.push(name);
+  }
+  out = redact(out, secrets);
+  kept.forEach((name, i) => {
+    out = out.split(marker(i)).join(name);
+  });
   return out;
 }

@@ -18,6 +18,16 @@ export type CliRequest =
       readonly dotenv?: string;
     };
 
+/**
+ * An argument as a usage error may show it: anything that looks like a connection URL (a scheme, or a
+ * user@host part) is replaced, so that a URL given in the wrong place is not printed with its password.
+ * Pure.
+ */
+export function shownArgument(arg: string): string {
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(arg) || /:[^/]*@/.test(arg) || /%[0-9A-Fa-f]{2}/.test(arg)) return '<a connection URL, not shown>';
+  return JSON.stringify(arg.length > 60 ? `${arg.slice(0, 57)}...` : arg);
+}
+
 const BOOLEAN_INPUTS = new Set<InputName>(['backup', 'summary']);
 /** Inputs that are not flags: database-url has its own flag below; command is the positional argument. */
 const INPUT_FLAGS = new Set<string>(INPUTS.map((i) => i.name).filter((name) => name !== 'command'));
@@ -36,9 +46,9 @@ export function parseArgs(argv: readonly string[]): CliRequest {
     if (arg === '--help' || arg === '-h') return { kind: 'help' };
     if (arg === '--version' || arg === '-V') return { kind: 'version' };
     if (!arg.startsWith('--')) {
-      if (command !== undefined) throw new UsageError(`unexpected argument "${arg}": give one command (${COMMANDS.join(', ')})`);
+      if (command !== undefined) throw new UsageError(`unexpected argument ${shownArgument(arg)}: give one command (${COMMANDS.join(', ')})`);
       if (!(COMMANDS as readonly string[]).includes(arg)) {
-        throw new UsageError(`unknown command "${arg}": use one of ${COMMANDS.join(', ')}`);
+        throw new UsageError(`unknown command ${shownArgument(arg)}: use one of ${COMMANDS.join(', ')}`);
       }
       command = arg;
       continue;
@@ -52,7 +62,7 @@ export function parseArgs(argv: readonly string[]): CliRequest {
       if (isBoolean && (next === undefined || next.startsWith('--') || !['true', 'false'].includes(next))) {
         value = 'true';
       } else if (next === undefined || (next.startsWith('--') && next.length > 2)) {
-        throw new UsageError(`flag --${name} needs a value: --${name} VALUE`);
+        throw new UsageError(`flag ${shownArgument(`--${name}`)} needs a value`);
       } else {
         value = next;
         i += 1;
@@ -65,7 +75,7 @@ export function parseArgs(argv: readonly string[]): CliRequest {
     } else if (INPUT_FLAGS.has(name)) {
       inputs[name as InputName] = value;
     } else {
-      throw new UsageError(`unknown flag --${name}; see migrate-action --help`);
+      throw new UsageError(`unknown flag ${shownArgument(`--${name}`)}; see migrate-action --help`);
     }
   }
   if (command === undefined) throw new UsageError(`no command: use migrate-action <${COMMANDS.join('|')}> [flags]; see --help`);

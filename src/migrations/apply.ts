@@ -26,10 +26,11 @@ export async function applySettings(client: pg.Client, settings: readonly Settin
     try {
       await client.query('SELECT set_config($1, $2, false)', [name, value]);
     } catch (error) {
-      throw new UserError(
-        `Input settings: PostgreSQL rejected setting ${index + 1}, ${name}: ${messageOf(error)}; fix the name or value (see SHOW ALL for names).`,
-        { cause: error },
-      );
+      // PostgreSQL's message quotes the value, which may be a secret: it is left out.
+      const why = messageOf(error).split(value).join('…');
+      throw new UserError(`Input settings: PostgreSQL rejected setting ${index + 1}, ${name}: ${why}; fix the name or value (see SHOW ALL for names).`, {
+        cause: error,
+      });
     }
   }
 }

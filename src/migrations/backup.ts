@@ -117,7 +117,9 @@ export function libpqEnv(databaseUrl: string, base: NodeJS.ProcessEnv = process.
   set('PGHOST', c.host);
   set('PGPORT', c.port);
   set('PGUSER', c.user);
-  set('PGPASSWORD', c.password);
+  // As the driver does: the URL's password, else PGPASSWORD, else libpq reads the password file.
+  set('PGPASSWORD', c.password || base.PGPASSWORD);
+  set('PGPASSFILE', base.PGPASSFILE);
   set('PGDATABASE', c.database);
   set('PGSSLMODE', tls.mode);
   set('PGSSLROOTCERT', tls.rootCert === 'system' && libpqMajor < 16 ? SYSTEM_CA_FILES.find((file) => existsSync(file)) : tls.rootCert);
@@ -154,8 +156,9 @@ export async function takeBackup(request: BackupRequest): Promise<Backup> {
   const { dir, format, pgDump, clock, exec } = request;
   const started = clock.now();
   try {
+    // Directories we create are 0700; one that exists keeps its mode (it may be the checkout itself),
+    // and the dump in it is 0600 either way.
     await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-    await fs.chmod(dir, 0o700);
   } catch (error) {
     throw new UserError(`backup-dir "${dir}" cannot be created (${messageOf(error)}); point backup-dir at a writable directory. Nothing was applied.`);
   }

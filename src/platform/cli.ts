@@ -38,6 +38,16 @@ export function urlFromLibpqEnv(env: NodeJS.ProcessEnv): string {
   return `postgres://${enc(user)}${password}@${authority}/${enc(env.PGDATABASE || user)}${query}`;
 }
 
+/**
+ * Text as the CLI prints it: control characters other than line breaks are shown as `?`, so that a
+ * file name or a server's message cannot draw GitLab's collapsible sections (ESC …section_start…),
+ * move the cursor or rewrite a line. Pure.
+ */
+export function inert(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f\u009b]/g, '?');
+}
+
 const SECTION = (name: string) => `migrate_${name.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '')}`.slice(0, 60);
 
 /** The CLI platform: flags and environment in; lines on stdout; GitLab log sections when in GitLab CI. */
@@ -64,16 +74,16 @@ export function cliPlatform(flags: Partial<Record<InputName, string>>, io: CliEn
       return '';
     },
     mask: () => undefined, // there is no runner to mask for us: main redacts every line itself
-    info: (message) => io.write(message),
-    warning: (message) => io.writeError(`${paint('33', 'warning:')} ${message}`),
+    info: (message) => io.write(inert(message)),
+    warning: (message) => io.writeError(`${paint('33', 'warning:')} ${inert(message)}`),
     error(message, location) {
       printedError = message;
-      io.writeError(`${paint('31', 'error:')} ${at(location, message)}${message}`);
+      io.writeError(`${paint('31', 'error:')} ${at(location, message)}${inert(message)}`);
     },
     async group(title, fn) {
       const id = SECTION(title);
-      if (gitlab) io.write(`\u001b[0Ksection_start:${io.now()}:${id}[collapsed=false]\r\u001b[0K${title}`);
-      else io.write(paint('1', `== ${title}`));
+      if (gitlab) io.write(`\u001b[0Ksection_start:${io.now()}:${id}[collapsed=false]\r\u001b[0K${inert(title)}`);
+      else io.write(paint('1', `== ${inert(title)}`));
       try {
         return await fn();
       } finally {
@@ -83,7 +93,7 @@ export function cliPlatform(flags: Partial<Record<InputName, string>>, io: CliEn
     setOutput: () => undefined, // the CLI's results are its log's last line and the --dotenv report
     writeSummary: async () => undefined, // the CLI prints its own result block
     fail(message, location) {
-      if (printedError !== message) io.writeError(`${paint('31', 'error:')} ${at(location, message)}${message}`);
+      if (printedError !== message) io.writeError(`${paint('31', 'error:')} ${at(location, message)}${inert(message)}`);
     },
   };
 }

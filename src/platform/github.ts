@@ -57,7 +57,19 @@ export function githubPlatform(env: NodeJS.ProcessEnv = process.env, write: (tex
     tempDir: env.RUNNER_TEMP || os.tmpdir(),
     getInput: (name) => (env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] || '').trim(),
     mask: (secret) => line(workflowCommand('add-mask', {}, secret)),
-    info: (message) => line(message),
+    info: (message) => {
+      // Text we did not write ourselves (a file name, a server's message, a child's output) may hold
+      // a line break followed by a workflow command: such a message goes out between
+      // ::stop-commands:: and a token it cannot know, so that the runner reads none of it.
+      if (/[\r\n]/.test(message) || /^\s*(::|##\[)/.test(message)) {
+        const token = `migrate-action-${randomUUID()}`;
+        line(`::stop-commands::${token}`);
+        for (const part of message.split(/\r\n|\r|\n/)) line(part);
+        line(`::${token}::`);
+      } else {
+        line(message);
+      }
+    },
     warning: (message) => line(workflowCommand('warning', {}, message)),
     error: (message, location) => {
       annotated = message;

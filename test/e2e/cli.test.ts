@@ -86,11 +86,16 @@ describe('migrate-action CLI (npm pack + npx)', () => {
 
   it('exits 2 on bad usage, naming the flag or command', async () => {
     const cases: [string[], RegExp][] = [
-      [['apply', '--no-such-flag', 'x'], /unknown flag --no-such-flag/],
+      [['apply', '--no-such-flag', 'x'], /unknown flag "--no-such-flag"/],
       [['migrate'], /unknown command "migrate": use one of apply, plan, check, baseline/],
-      [['apply', '--wait-timeout'], /flag --wait-timeout needs a value/],
+      [['apply', '--wait-timeout'], /flag "--wait-timeout" needs a value/],
       [[], /no command/],
       [['apply', 'plan'], /unexpected argument "plan"/],
+      // A URL given in the wrong place is never printed back with its password.
+      [['apply', 'postgres://app:Sup3r%40Secret@db.internal/shop'], /unexpected argument <a connection URL, not shown>/],
+      [['postgres://app:Sup3r%40Secret@db.internal/shop'], /unknown command <a connection URL, not shown>/],
+      [['apply', '--postgres://app:Sup3r%40Secret@db.internal/shop', 'x'], /unknown flag <a connection URL, not shown>/],
+      [['apply', '--postgres://app:Sup3r%40Secret@db.internal/shop'], /flag <a connection URL, not shown> needs a value/],
     ];
     for (const [args, message] of cases) {
       const run = await cli(args);
@@ -98,6 +103,7 @@ describe('migrate-action CLI (npm pack + npx)', () => {
       expect(run.stderr).toMatch(message);
       // one line of ours (npm itself may add its own warnings)
       expect(run.stderr.trim().split('\n').filter((line) => !line.startsWith('npm '))).toHaveLength(1);
+      expect(run.all).not.toMatch(/Sup3r/);
     }
   });
 

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -27,16 +27,22 @@ afterEach(async () => {
  * A project that includes the component from this repository at its own commit, the way GitLab resolves
  * `$CI_SERVER_FQDN/$CI_PROJECT_PATH/migrate@$CI_COMMIT_SHA`, with a deploy job that needs the migration.
  */
-function project(databaseUrl: string, migrations: Record<string, string> | 'example'): string {
+function project(databaseUrl: string, migrations: Record<string, string> | 'example', options: { dir?: string; inputs?: Record<string, string> } = {}): string {
+  const dir = options.dir ?? 'db';
   const repo = mkdtempSync(path.join(os.tmpdir(), 'migrate-action-gitlab-'));
   repos.push(repo);
   cpSync(path.join(ROOT, 'templates'), path.join(repo, 'templates'), { recursive: true });
   if (migrations === 'example') {
-    cpSync(path.join(ROOT, 'migrations-example'), path.join(repo, 'db'), { recursive: true });
+    cpSync(path.join(ROOT, 'migrations-example'), path.join(repo, dir), { recursive: true });
   } else {
-    mkdirSync(path.join(repo, 'db'));
-    for (const [name, sql] of Object.entries(migrations)) writeFileSync(path.join(repo, 'db', name), sql);
+    mkdirSync(path.join(repo, dir));
+    for (const [name, sql] of Object.entries(migrations)) writeFileSync(path.join(repo, dir, name), sql);
   }
+  // YAML single-quoted scalars: the value exactly as written, whatever it holds.
+  const yaml = (value: string) => `'${value.replace(/'/g, "''")}'`;
+  const extra = Object.entries({ 'migrations-dir': dir, ...options.inputs })
+    .map(([name, value]) => `      ${name}: ${yaml(value)}\n`)
+    .join('');
   writeFileSync(
     path.join(repo, '.gitlab-ci.yml'),
     `stages: [migrate, deploy]
@@ -45,8 +51,7 @@ include:
     inputs:
       stage: migrate
       package: ${tarball}
-      migrations-dir: db
-      environment: staging
+${extra}      environment: staging
       database-url-variable: STAGING_DATABASE_URL
       wait-timeout: 10
 deploy:
@@ -97,6 +102,27 @@ describe('GitLab component through gitlab-ci-local', () => {
     expect(run.out).toMatch(/db\/2_broken\.sql failed at line 1, column \d+: 42704 type "nosuchtype" does not exist/);
     expect(run.out).not.toContain('deploying against revision');
     expect((await migrationRows(db)).map((r) => r.id)).toEqual([0, 1]);
+  });
+
+  it.each([
+    ['a command substitution', 'db$(touch INJECTED)'],
+    ['backticks', 'db`touch INJECTED`'],
+    ['a double quote that would end the argument', 'db" ; touch INJECTED ; echo "'],
+  ])('takes an input holding %s literally: no command runs and no later flag is lost', async (_, hostile) => {
+    db = await freshDatabase();
+    const repo = project(db.url, { '1_seen.sql': "CREATE TABLE seen AS SELECT current_setting('lock_timeout') AS lock_timeout;\n" }, {
+      dir: hostile,
+      inputs: { 'backup-dir': hostile, 'pg-dump-path': hostile, settings: 'lock_timeout=4s', 'target-revision': '' },
+    });
+    const run = pipeline(repo);
+    expect(run.code, run.out).toBe(0);
+    expect(run.out).toContain('deploying against revision 1 (seen), status applied');
+    // The migration ran from the directory literally named so, with the settings given after it.
+    expect(await db.query('SELECT lock_timeout FROM seen')).toEqual([{ lock_timeout: '4s' }]);
+    expect(existsSync(path.join(repo, 'migrate.env'))).toBe(true);
+    const created = readdirSync(path.join(repo, '.gitlab-ci-local', 'builds'), { recursive: true }).map(String);
+    expect(created.filter((name) => name.endsWith('INJECTED'))).toEqual([]);
+    expect(existsSync(path.join(repo, 'INJECTED'))).toBe(false);
   });
 
   it('reads the dotenv report as GitLab would: MIGRATE_* keys only, one line each', async () => {

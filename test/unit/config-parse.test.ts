@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { parse as parsePg } from 'pg-connection-string';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig, type RawInputs } from '../../src/config.js';
+import { ConfigError, describeSettings, parseConfig, type RawInputs } from '../../src/config.js';
 import { INPUTS } from '../../src/inputs.js';
 import { redact, secretForms } from '../../src/secrets.js';
 
@@ -182,22 +182,22 @@ describe('parseConfig', () => {
 
 describe('settings', () => {
   it.each([
-    ['lock_timeout', 'Input settings line 1 "lock_timeout" is not name=value; write e.g. lock_timeout=5s.'],
-    ['=5s', 'Input settings line 1 "=5s" has no valid setting name; write a PostgreSQL parameter name such as lock_timeout=5s.'],
-    ['lock timeout=5s', 'Input settings line 1 "lock timeout=5s" has no valid setting name; write a PostgreSQL parameter name such as lock_timeout=5s.'],
-    ['1abc=5', 'Input settings line 1 "1abc=5" has no valid setting name; write a PostgreSQL parameter name such as lock_timeout=5s.'],
-    ['a.b.c=5', 'Input settings line 1 "a.b.c=5" has no valid setting name; write a PostgreSQL parameter name such as lock_timeout=5s.'],
-    ['lock_timeout=', 'Input settings line 1 "lock_timeout=" has an empty value; write e.g. lock_timeout=5s.'],
-    ['lock_timeout =   ', 'Input settings line 1 "lock_timeout =" has an empty value; write e.g. lock_timeout=5s.'],
-    ['lock_timeout=1s\nLOCK_TIMEOUT=2s', 'Input settings line 2 "LOCK_TIMEOUT=2s" sets LOCK_TIMEOUT a second time; keep one line per setting.'],
+    ['lock_timeout', 'Input settings line 1 is not name=value; write e.g. lock_timeout=5s.'],
+    ['=5s', 'Input settings line 1 has no valid setting name before "="; write a PostgreSQL parameter name such as lock_timeout=5s.'],
+    ['lock timeout=5s', 'Input settings line 1 has no valid setting name before "="; write a PostgreSQL parameter name such as lock_timeout=5s.'],
+    ['1abc=5', 'Input settings line 1 has no valid setting name before "="; write a PostgreSQL parameter name such as lock_timeout=5s.'],
+    ['a.b.c=5', 'Input settings line 1 has no valid setting name before "="; write a PostgreSQL parameter name such as lock_timeout=5s.'],
+    ['lock_timeout=', 'Input settings line 1 (lock_timeout) has an empty value; write e.g. lock_timeout=5s.'],
+    ['lock_timeout =   ', 'Input settings line 1 (lock_timeout) has an empty value; write e.g. lock_timeout=5s.'],
+    ['lock_timeout=1s\nLOCK_TIMEOUT=2s', 'Input settings line 2 sets LOCK_TIMEOUT a second time; keep one line per setting.'],
   ])('rejects %j', (settings, message) => {
     expect(problems({ settings })).toEqual([message]);
   });
 
   it('reports every bad line with its line number, CRLF or LF', () => {
     expect(problems({ settings: 'a=1\r\n\r\nbad\r\n# c\r\nb=\r\nc=3' })).toEqual([
-      'Input settings line 3 "bad" is not name=value; write e.g. lock_timeout=5s.',
-      'Input settings line 5 "b=" has an empty value; write e.g. b=5s.',
+      'Input settings line 3 is not name=value; write e.g. lock_timeout=5s.',
+      'Input settings line 5 (b) has an empty value; write e.g. b=5s.',
     ]);
   });
 
@@ -436,5 +436,22 @@ describe('secret forms', () => {
   it('redacts nothing when there are no secrets, and ignores empty ones', () => {
     expect(redact('plain text', [])).toBe('plain text');
     expect(redact('plain text', [''])).toBe('plain text');
+  });
+});
+
+describe('settings never show a value that may be secret', () => {
+  it('names the line, not its text, when it cannot be parsed', () => {
+    for (const settings of ['app.jwt secret=Sup3rSecretValue-that-is-long', 'Sup3rSecretValue-that-is-long', 'app.jwt_secret=']) {
+      expect(problems({ settings }).join(' ')).not.toMatch(/Sup3r/);
+    }
+  });
+
+  it('logs the values of plain settings only', () => {
+    expect(describeSettings([
+      { name: 'lock_timeout', value: '5s' },
+      { name: 'search_path', value: 'app, public' },
+      { name: 'app.jwt_secret', value: 'Sup3r' },
+      { name: 'myapp.api_key', value: 'k' },
+    ])).toBe('lock_timeout=5s, search_path=app, public, app.jwt_secret (value not shown), myapp.api_key (value not shown)');
   });
 });

@@ -51,9 +51,11 @@ afterEach(() => {
 
 describe('GitHub runner protocol', () => {
   it.each(AWKWARD)('writes what @actions/core writes for %j', async (value) => {
+    // A log line with a line break is where we differ on purpose (see the next test).
+    const plain = !/[\r\n]/.test(value);
     const theirs = await capture(async () => {
       core.setSecret(value);
-      core.info(value);
+      if (plain) core.info(value);
       core.warning(value);
       core.error(value, { file: `db/${value}.sql`, startLine: 3, startColumn: 7, title: 'migrate-action' });
       core.error(value, { file: 'a.sql', title: 'migrate-action' });
@@ -64,7 +66,7 @@ describe('GitHub runner protocol', () => {
     const ours = await capture(async (env) => {
       const gh = githubPlatform(env);
       gh.mask(value);
-      gh.info(value);
+      if (plain) gh.info(value);
       gh.warning(value);
       gh.error(value, { file: `db/${value}.sql`, line: 3, column: 7 });
       gh.error(value, { file: 'a.sql' });
@@ -73,6 +75,25 @@ describe('GitHub runner protocol', () => {
       await gh.writeSummary(value);
     });
     expect(ours).toEqual(theirs);
+  });
+
+  it.each([
+    ['a line break', 'file 2_x\n::set-output name=revision::999\n::add-mask::x'],
+    ['a carriage return', 'notice\r::error::forged'],
+    ['a command at the start', '::warning::forged'],
+    ['the legacy syntax', '##[set-output name=revision;]999'],
+  ])('shows a log line holding %s between stop-commands and a token it cannot know', (_, text) => {
+    const lines: string[] = [];
+    githubPlatform({}, (t) => lines.push(t)).info(text);
+    const [start, ...rest] = lines.map((l) => l.replace(/\r?\n$/, ''));
+    const token = /^::stop-commands::(migrate-action-[0-9a-f-]{36})$/.exec(start!)?.[1];
+    expect(token).toBeDefined();
+    expect(rest.at(-1)).toBe(`::${token}::`);
+    expect(rest.slice(0, -1).join('\n')).toBe(text.replace(/\r\n|\r/g, '\n'));
+    // A second line gets another token.
+    const again: string[] = [];
+    githubPlatform({}, (t) => again.push(t)).info(text);
+    expect(again[0]).not.toBe(lines[0]);
   });
 
   it('reads inputs as @actions/core does: INPUT_ + upper case, spaces as _, trimmed, empty when unset', () => {
