@@ -6621,20 +6621,6 @@ module.exports = eval("require")("pg-native");
 
 /***/ }),
 
-/***/ 2613:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("assert");
-
-/***/ }),
-
-/***/ 5317:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
-
-/***/ }),
-
 /***/ 6982:
 /***/ ((module) => {
 
@@ -6667,6 +6653,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("net");
+
+/***/ }),
+
+/***/ 1421:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 
 /***/ }),
 
@@ -6712,13 +6705,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:tls");
 
 /***/ }),
 
-/***/ 857:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
-
-/***/ }),
-
 /***/ 6928:
 /***/ ((module) => {
 
@@ -6737,13 +6723,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("stream");
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("string_decoder");
-
-/***/ }),
-
-/***/ 3557:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("timers");
 
 /***/ }),
 
@@ -6894,8 +6873,8 @@ function helpText(version) {
     return lines.join('\n');
 }
 
-// EXTERNAL MODULE: ./lib/main.js + 27 modules
-var main = __nccwpck_require__(6064);
+// EXTERNAL MODULE: ./lib/main.js + 26 modules
+var main = __nccwpck_require__(1342);
 // EXTERNAL MODULE: external "node:os"
 var external_node_os_ = __nccwpck_require__(8161);
 ;// CONCATENATED MODULE: ./lib/platform/cli.js
@@ -7046,7 +7025,7 @@ async function runCli(argv, io) {
         return 0;
     }
     const platform = cliPlatform(request.inputs, io);
-    const result = await (0,main/* runOn */.l9)(platform);
+    const result = await (0,main/* runOn */.l9)(platform, undefined, io.signal);
     if (request.dotenv) {
         const file = external_node_path_.resolve(io.cwd, request.dotenv);
         try {
@@ -7069,7 +7048,8 @@ async function runCli(argv, io) {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   FW: () => (/* binding */ startConnecting),
 /* harmony export */   MB: () => (/* binding */ connectWithWait),
-/* harmony export */   N2: () => (/* binding */ describeEndpoint)
+/* harmony export */   N2: () => (/* binding */ describeEndpoint),
+/* harmony export */   TY: () => (/* binding */ cancelRunningStatement)
 /* harmony export */ });
 /* unused harmony exports APPLICATION_NAME, isTransient, fatalConnectMessage, clientConfig */
 /* harmony import */ var node_net__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7030);
@@ -7230,7 +7210,7 @@ function startConnecting(databaseUrl, timeoutMs, log) {
  * anything that waiting cannot fix. `first`, when given, is an attempt already under way (started while
  * the migration files were read) and counts as the first.
  */
-async function connectWithWait(databaseUrl, endpoint, waitTimeoutMs, clock, log, first) {
+async function connectWithWait(databaseUrl, endpoint, waitTimeoutMs, clock, log, first, signal) {
     const deadline = clock.now() + waitTimeoutMs;
     let delay = 250;
     let attempts = 0;
@@ -7256,7 +7236,42 @@ async function connectWithWait(databaseUrl, endpoint, waitTimeoutMs, clock, log,
         }
         log.info(`Database not ready (${(0,_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .messageOf */ .bD)(error)}); retrying in ${(Math.min(delay, left) / 1000).toFixed(2)} s.`);
         await clock.sleep(Math.min(delay, left));
+        if (signal?.aborted)
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .Cancelled */ .cJ(`The run was cancelled (${String(signal.reason)}) while waiting for the database; nothing was applied.`);
         delay = Math.min(delay * 2, 2_000);
+    }
+}
+/**
+ * Ask the server to cancel whatever statement `client`'s session is running: PostgreSQL's
+ * CancelRequest (the session's process id and secret key) on a connection of its own, as libpq's
+ * PQcancel does. Best effort, at most 3 s; it never throws.
+ */
+async function cancelRunningStatement(databaseUrl, client) {
+    const { processID, secretKey } = client;
+    if (processID === null || secretKey === null)
+        return;
+    const config = clientConfig(databaseUrl, 3_000);
+    const socket = new node_net__WEBPACK_IMPORTED_MODULE_0__.Socket();
+    const timer = setTimeout(() => socket.destroy(), 3_000);
+    try {
+        await (0,_tls_js__WEBPACK_IMPORTED_MODULE_4__/* .dial */ .zy)(config.host, config.port, socket);
+        const request = Buffer.alloc(16);
+        request.writeInt32BE(16, 0);
+        request.writeInt32BE(80_877_102, 4);
+        request.writeInt32BE(processID, 8);
+        request.writeInt32BE(secretKey, 12);
+        // The server reads the request and closes the connection.
+        await new Promise((resolve) => {
+            socket.once('close', () => resolve());
+            socket.end(request);
+        });
+    }
+    catch {
+        // best effort
+    }
+    finally {
+        clearTimeout(timer);
+        socket.destroy();
     }
 }
 
@@ -7426,7 +7441,8 @@ async function probeSessionStability(client, info, openProbe) {
 /* harmony export */   fv: () => (/* binding */ openStream),
 /* harmony export */   ww: () => (/* binding */ withoutTlsParams),
 /* harmony export */   yj: () => (/* binding */ SSL_MODES),
-/* harmony export */   zd: () => (/* binding */ TlsProblem)
+/* harmony export */   zd: () => (/* binding */ TlsProblem),
+/* harmony export */   zy: () => (/* binding */ dial)
 /* harmony export */ });
 /* unused harmony export tlsOptions */
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3024);
@@ -7662,6 +7678,7 @@ function certificateAdvice(error, mode) {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   TN: () => (/* binding */ oneLine),
 /* harmony export */   bD: () => (/* binding */ messageOf),
+/* harmony export */   cJ: () => (/* binding */ Cancelled),
 /* harmony export */   yo: () => (/* binding */ UserError)
 /* harmony export */ });
 /**
@@ -7676,6 +7693,9 @@ class UserError extends Error {
         this.name = 'UserError';
         this.location = options.location;
     }
+}
+/** The run was cancelled (SIGTERM, SIGINT); the message says where and what became of it. */
+class Cancelled extends UserError {
 }
 /** Collapse whitespace so that a message stays on one log line. */
 function oneLine(text) {
@@ -7705,7 +7725,7 @@ __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependen
 /* harmony import */ var _runtime_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5875);
 /* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1378);
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(452);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6064);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(1342);
 /**
  * The bundle's entry: the only module with side effects. The GitHub runner runs this file; the package's
  * `bin/migrate-action.js` marks the process as the CLI first and then loads this same bundle.
@@ -7716,9 +7736,33 @@ __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependen
 
 
 const CLI = Symbol.for('migrate-action.cli');
+// GitHub and GitLab stop a cancelled or timed-out job with SIGINT or SIGTERM, and kill it a few seconds
+// later. The first signal cancels the run: the statement running on the server is cancelled (a migration
+// is rolled back), child processes are stopped, and outputs, summary and report are still written. A
+// second signal ends the process at once.
+const cancel = new AbortController();
+const onSignal = (signal) => {
+    if (cancel.signal.aborted)
+        process.exit(signal === 'SIGINT' ? 130 : 143);
+    process.stderr.write(`migrate-action: ${signal} received: cancelling the run.\n`);
+    cancel.abort(signal);
+};
+process.on('SIGTERM', onSignal);
+process.on('SIGINT', onSignal);
+// npx runs the CLI under `sh -c`, and on SIGTERM it ends that shell without passing the signal on: the
+// CLI would run on unseen, orphaned. An end of the parent process is therefore a cancellation too.
+const parent = process.ppid;
+const orphaned = setInterval(() => {
+    if (process.ppid !== parent && !cancel.signal.aborted) {
+        process.stderr.write('migrate-action: the parent process ended: cancelling the run.\n');
+        cancel.abort('its parent process ended');
+    }
+}, 250);
+orphaned.unref();
 try {
     if (globalThis[CLI]) {
         process.exitCode = await (0,_cli_js__WEBPACK_IMPORTED_MODULE_1__/* .runCli */ .ak)(process.argv.slice(2), {
+            signal: cancel.signal,
             env: process.env,
             cwd: process.cwd(),
             tty: Boolean(process.stdout.isTTY),
@@ -7728,7 +7772,7 @@ try {
         });
     }
     else {
-        await (0,_main_js__WEBPACK_IMPORTED_MODULE_3__/* .run */ .eF)();
+        await (0,_main_js__WEBPACK_IMPORTED_MODULE_3__/* .run */ .eF)(cancel.signal);
     }
 }
 catch (error) {
@@ -7736,6 +7780,9 @@ catch (error) {
     process.stderr.write(`migrate-action: unexpected error: ${(0,_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .messageOf */ .bD)(error)}\n`);
     process.exitCode = 1;
 }
+process.off('SIGTERM', onSignal);
+process.off('SIGINT', onSignal);
+clearInterval(orphaned);
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
@@ -7837,9 +7884,9 @@ const OUTPUTS = [
     { name: 'revision-name', description: 'Name of that migration (e.g. create-users); empty when none.' },
     { name: 'previous-revision', description: 'The revision before the run.' },
     { name: 'applied-count', description: 'How many migrations this run applied.' },
-    { name: 'applied', description: 'JSON array of the file names this run applied.' },
+    { name: 'applied', description: 'JSON array of the file names this run applied (the first 1,000; applied-count is exact).' },
     { name: 'pending-count', description: 'How many migrations are still pending after the run.' },
-    { name: 'pending', description: 'JSON array of the file names still pending after the run.' },
+    { name: 'pending', description: 'JSON array of the file names still pending after the run (the first 1,000; pending-count is exact).' },
     { name: 'backup-path', description: 'The dump file; empty when none was taken.' },
     {
         name: 'error',
@@ -7850,7 +7897,7 @@ const OUTPUTS = [
 
 /***/ }),
 
-/***/ 6064:
+/***/ 1342:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -15054,8 +15101,8 @@ function parseSettings(value, problems) {
     return settings;
 }
 
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+// EXTERNAL MODULE: external "node:child_process"
+var external_node_child_process_ = __nccwpck_require__(1421);
 ;// CONCATENATED MODULE: ./lib/migrations/js-loader.js
 
 
@@ -15167,7 +15214,7 @@ function generateSqlInChild(files, options) {
     const timeoutMs = options.timeoutMs ?? JS_LOAD_TIMEOUT_MS;
     const labels = new Map(files.map((f) => [f.fullPath, f.label]));
     return new Promise((resolve, reject) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)(process.execPath, ['--input-type=module', '--eval', CHILD], {
+        const child = (0,external_node_child_process_.spawn)(process.execPath, ['--input-type=module', '--eval', CHILD], {
             cwd: options.cwd,
             env: options.env,
             stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
@@ -15232,6 +15279,12 @@ function generateSqlInChild(files, options) {
             fail(current, `ended the process that loads it (${signal ? `signal ${signal}` : `exit code ${code}`}) before generateSql() returned; ` +
                 'a migration file cannot end the run: remove what ends the process (process.exit, process.kill, process.abort).');
         });
+        const onAbort = () => fail(current, `was being loaded when the run was cancelled (${String(options.signal?.reason)}); nothing was applied.`);
+        if (options.signal?.aborted)
+            onAbort();
+        else
+            options.signal?.addEventListener('abort', onAbort, { once: true });
+        void closed.then(() => options.signal?.removeEventListener('abort', onAbort));
         arm();
         child.send(files.map((f) => f.fullPath));
     });
@@ -15761,6 +15814,17 @@ async function applyMigration(client, migration, options) {
                 await options.clock.sleep(delay);
                 continue;
             }
+            if (options.signal?.aborted && migration.id > 0) {
+                const outcome = phase === 'restore'
+                    ? 'it had been applied just before'
+                    : phase === 'commit'
+                        ? 'it was being committed, so it may or may not be applied (the next run reads the migrations table and knows)'
+                        : migration.transaction
+                            ? 'it was rolled back'
+                            : 'it runs without a transaction, so statements of it may have taken effect (check the database)';
+                throw new MigrationFailed(`The run was cancelled (${String(options.signal.reason)}) while ${migration.label} was being applied: ${outcome}. ` +
+                    'Migrations before it stay applied and none after it ran; run again to apply the rest.', migration, pgFields(cause), undefined, cause);
+            }
             const explained = explainFailure({
                 label: migration.label,
                 kind: migration.kind,
@@ -16023,7 +16087,7 @@ async function loadMigrations(dir, dirLabel, options = DEFAULT_LOAD_OPTIONS) {
         if (index % 256 === 255)
             await new Promise((resolve) => setImmediate(resolve));
     }
-    const generated = js.length > 0 ? await generateSqlInChild(js, { env: options.jsEnv, cwd: options.cwd, output: options.jsOutput }) : undefined;
+    const generated = js.length > 0 ? await generateSqlInChild(js, { env: options.jsEnv, cwd: options.cwd, output: options.jsOutput, signal: options.signal }) : undefined;
     const files = [tableMigration()];
     for (const [index, file] of named.entries()) {
         const label = `${dirLabel}/${file.fileName}`;
@@ -16332,14 +16396,6 @@ function codePoints(text) {
     }
     return text.length - surrogatePairs;
 }
-/** Write a migration's row, as postgres-migrations does: id, name, hash (executed_at by default). */
-function recordApplied(client, migration) {
-    return client.query('INSERT INTO migrations ("id", "name", "hash") VALUES ($1, $2, $3)', [
-        migration.id,
-        migration.name,
-        migration.hash,
-    ]);
-}
 /**
  * Record `files` as applied without running them, in one transaction (baseline). Id 0 is the table
  * itself: its SQL runs (it only creates the table) so that the history is complete.
@@ -16347,10 +16403,16 @@ function recordApplied(client, migration) {
 async function recordBaseline(client, files) {
     await client.query('BEGIN');
     try {
-        for (const file of files) {
-            if (file.id === 0)
-                await client.query(file.sql);
-            await recordApplied(client, file);
+        if (files[0]?.id === 0)
+            await client.query(files[0].sql);
+        // A thousand rows per statement: adopting a database with 100,000 migrations is seconds, not minutes.
+        for (let i = 0; i < files.length; i += 1_000) {
+            const slice = files.slice(i, i + 1_000);
+            await client.query('INSERT INTO migrations ("id", "name", "hash") SELECT * FROM unnest($1::int[], $2::varchar[], $3::varchar[])', [
+                slice.map((f) => f.id),
+                slice.map((f) => f.name),
+                slice.map((f) => f.hash),
+            ]);
         }
         await client.query('COMMIT');
     }
@@ -16439,6 +16501,10 @@ function encodingOnlyDifference(file, appliedHash) {
 
 
 
+function throwIfCancelled(deps, where) {
+    if (deps.signal?.aborted)
+        throw new errors/* Cancelled */.cJ(`The run was cancelled (${String(deps.signal.reason)}) ${where}`);
+}
 /**
  * Run `config.command`: validate files, wait for the database, then apply, plan, check or baseline.
  * Never throws: failures are part of the result.
@@ -16484,9 +16550,14 @@ async function runCommand(config, deps) {
             throw error;
         });
         progress.files = files;
-        const connected = await log.group(`Wait for the database (${(0,connect/* describeEndpoint */.N2)(config.endpoint)})`, () => (0,connect/* connectWithWait */.MB)(config.databaseUrl, config.endpoint, config.waitTimeoutMs, clock, log, early.attempt));
+        throwIfCancelled(deps, 'before it connected; nothing was applied.');
+        const connected = await log.group(`Wait for the database (${(0,connect/* describeEndpoint */.N2)(config.endpoint)})`, () => (0,connect/* connectWithWait */.MB)(config.databaseUrl, config.endpoint, config.waitTimeoutMs, clock, log, early.attempt, deps.signal));
         const { client } = connected;
         watch = (0,db_session/* watchConnection */.qq)(client);
+        // A cancelled run stops the statement its session is running on the server (a migration is then
+        // rolled back, a lock wait ends), rather than leave it to run on after we are gone.
+        const cancel = () => void (0,connect/* cancelRunningStatement */.TY)(config.databaseUrl, client);
+        deps.signal?.addEventListener('abort', cancel, { once: true });
         let status;
         try {
             const db = {
@@ -16511,11 +16582,12 @@ async function runCommand(config, deps) {
             }
         }
         finally {
+            deps.signal?.removeEventListener('abort', cancel);
             watch.closing();
             await client.end().catch((error) => log.warning(`Closing the connection failed: ${(0,errors/* messageOf */.bD)(error)}`));
         }
         if (config.command === 'check' && status === 'pending') {
-            const names = progress.planned.map((p) => p.fileName).join(', ');
+            const names = listed(progress.planned.map((p) => p.fileName));
             return finish(status, {
                 message: `${progress.planned.length} migration(s) pending (${names}); the database is behind this commit: run apply before deploying.`,
                 expected: true,
@@ -16524,6 +16596,16 @@ async function runCommand(config, deps) {
         return finish(status);
     }
     catch (error) {
+        if (deps.signal?.aborted && !(error instanceof errors/* Cancelled */.cJ) && !(error instanceof MigrationFailed)) {
+            // Whatever the cancellation broke (a lock wait, a read, the backup), the report says it was cancelled.
+            const what = error instanceof errors/* UserError */.yo ? `: ${error.message}` : '';
+            const applied = progress.applied.length;
+            return finish('failed', {
+                message: `The run was cancelled (${String(deps.signal.reason)})${what}. ` +
+                    (applied > 0 ? `The ${applied} migration(s) applied before it stay applied; nothing more is applied.` : 'Nothing was applied.'),
+                expected: true,
+            });
+        }
         if (error instanceof MigrationFailed)
             log.error(error.message, error.location);
         return finish('failed', toRunError(error, watch?.lost(), config.command));
@@ -16555,8 +16637,13 @@ async function readState(db, config, deps, progress) {
         const pending = pendingMigrations(progress.files, rows, config.migrationsDirLabel);
         const names = userFiles(pending).map((f) => f.fileName);
         deps.log.info(`Database at revision ${describeRevision(progress.previous)}; ${names.length} pending` +
-            (names.length > 0 ? `: ${names.join(', ')}.` : '.') +
+            (names.length > 0 ? `: ${listed(names)}.` : '.') +
             (config.targetRevision !== undefined ? ` target-revision is ${config.targetRevision}.` : ''));
+        // Every name is in the log, in lines of 50 rather than one line of megabytes.
+        if (names.length > 20) {
+            for (let i = 0; i < names.length; i += 50)
+                deps.log.info(`Pending (${i + 1}–${Math.min(i + 50, names.length)} of ${names.length}): ${names.slice(i, i + 50).join(', ')}`);
+        }
         return { rows, pending };
     });
 }
@@ -16590,7 +16677,7 @@ async function plan(db, config, deps, progress) {
     const planned = userFiles(withinTarget(pending, config));
     await refuseTransactionControl(planned);
     progress.planned = planned.map((f) => ({ id: f.id, fileName: f.fileName, label: f.label, sql: f.sql, transaction: f.transaction }));
-    deps.log.info(planned.length === 0 ? 'apply would do nothing.' : `apply would run: ${planned.map((f) => f.fileName).join(', ')}.`);
+    deps.log.info(planned.length === 0 ? 'apply would do nothing.' : `apply would run: ${listed(planned.map((f) => f.fileName))}.`);
     return planned.length > 0 ? 'pending' : 'up-to-date';
 }
 /**
@@ -16669,12 +16756,13 @@ async function apply(db, config, deps, progress) {
         progress.backup = await log.group('Back up the database', async () => {
             const serverMajor = Math.floor((await db.info).serverVersion / 10_000);
             // Loaded only for a backup: it brings the process runner, which a run without a backup never needs.
-            const { choosePgDump, execProgram, pgDumpCandidates, takeBackup } = await __nccwpck_require__.e(/* import() */ 489).then(__nccwpck_require__.bind(__nccwpck_require__, 3489));
+            const { choosePgDump, execProgram, pgDumpCandidates, takeBackup } = await __nccwpck_require__.e(/* import() */ 263).then(__nccwpck_require__.bind(__nccwpck_require__, 5263));
             const exec = deps.exec ?? execProgram;
             const candidates = await pgDumpCandidates(backup.pgDumpPath);
             const pgDump = await choosePgDump(serverMajor, candidates, exec, backup.pgDumpPath ? 'pg-dump-path' : undefined);
             log.info(`Using ${pgDump.path} (${pgDump.version}) for a PostgreSQL ${serverMajor} server.`);
             const taken = await takeBackup({
+                signal: deps.signal,
                 databaseUrl: config.databaseUrl,
                 database: config.endpoint.database,
                 revision: progress.previous.id,
@@ -16686,6 +16774,13 @@ async function apply(db, config, deps, progress) {
             });
             log.info(`Backup ${taken.path}: ${taken.sizeBytes} bytes in ${taken.durationMs} ms. Restore with: ${taken.restoreCommand}`);
             return taken;
+        }).catch(async (error) => {
+            // Stopping pg_dump does not stop its server session's query: cancel that too.
+            const name = error.applicationName;
+            if (typeof name === 'string') {
+                await db.client.query('SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [name]).catch(() => undefined);
+            }
+            throw error;
         });
         db.watch.assertAlive('while the backup was taken');
     }
@@ -16694,14 +16789,16 @@ async function apply(db, config, deps, progress) {
         restoreSql: (0,db_session/* restoreSessionSql */.Xz)(config.settings, (await db.info).serverVersion),
         table: db.table,
     };
+    throwIfCancelled(deps, 'before the first migration; nothing was applied.');
     await log.group(`Apply ${userFiles(toRun).length} migration(s)`, async () => {
         for (const migration of toRun) {
+            throwIfCancelled(deps, `before ${migration.label}: the ${progress.applied.length} migration(s) before it stay applied; nothing more is applied.`);
             db.watch.assertAlive(migration.id === 0 ? 'before the migrations table was created' : `before ${migration.label}`);
             const t0 = clock.now();
             log.info(migration.id === 0 ? 'Creating the migrations table ...' : `Applying ${migration.label}${migration.transaction ? '' : ' (without a transaction)'} ...`);
             db.current = migration.id === 0 ? 'the migrations table' : migration.label;
             try {
-                await applyMigration(db.client, migration, { session, lockRetries: config.lockRetries, clock, log });
+                await applyMigration(db.client, migration, { session, lockRetries: config.lockRetries, clock, log, signal: deps.signal });
             }
             finally {
                 db.current = undefined;
@@ -16722,7 +16819,7 @@ async function baseline(db, config, deps, progress) {
     const { rows, pending } = await readState(db, config, deps, progress);
     const beyond = rows.filter((r) => r.id > target);
     if (beyond.length > 0) {
-        throw new errors/* UserError */.yo(`Cannot baseline at target-revision ${target}: the migrations table already has ${beyond.map((r) => `${r.id} "${r.name}"`).join(', ')} ` +
+        throw new errors/* UserError */.yo(`Cannot baseline at target-revision ${target}: the migrations table already has ${listed(beyond.map((r) => `${r.id} "${r.name}"`))} ` +
             'beyond it; baseline only adopts a database whose history stops at or below the target. Use apply instead, or a higher target-revision.');
     }
     const toRecord = withinTarget(pending, config);
@@ -16732,8 +16829,17 @@ async function baseline(db, config, deps, progress) {
     progress.revision = { id: last.id, name: last.name };
     deps.log.info(progress.baselined.length === 0
         ? `Nothing to record: ids 1..${target} were already recorded.`
-        : `Recorded ${progress.baselined.join(', ')} without running them.`);
+        : `Recorded ${listed(progress.baselined)} without running them.`);
     return 'baselined';
+}
+/**
+ * Names for one log line or message: the first 20, then how many more (a plan of 100,000 files would
+ * otherwise be a line of megabytes). Pure.
+ */
+function listed(names, first = 20) {
+    if (names.length <= first)
+        return names.join(', ');
+    return `${names.slice(0, first).join(', ')} and ${names.length - first} more`;
 }
 function describeRevision(revision) {
     if (!revision)
@@ -16915,16 +17021,21 @@ function redact(text, secrets) {
  * short password inside a file name does not turn `2_create-orders.sql` into `2_create-***.sql`. Pure.
  */
 function redactExcept(text, secrets, keep) {
+    const present = secrets.filter((secret) => secret.length > 0 && text.includes(secret));
+    if (present.length === 0)
+        return text;
+    // Only names that hold a secret need keeping (a run may have 100,000 names).
+    const holders = keep.filter((name) => present.some((secret) => name.includes(secret)));
     const kept = [];
     const marker = (i) => `\u0000${i}\u0000`;
     let out = text;
-    for (const name of [...keep].sort((a, b) => b.length - a.length)) {
+    for (const name of [...holders].sort((a, b) => b.length - a.length)) {
         if (name.length === 0 || !out.includes(name))
             continue;
         out = out.split(name).join(marker(kept.length));
         kept.push(name);
     }
-    out = redact(out, secrets);
+    out = redact(out, present);
     kept.forEach((name, i) => {
         out = out.split(marker(i)).join(name);
     });
@@ -16983,7 +17094,7 @@ function redactingLog(platform, secrets) {
  * One run on any platform: mask the secret, parse inputs, run the command, report outputs and summary,
  * and fail the step (exit code 1) on any failure. The only place that turns errors into a failure.
  */
-async function runOn(platform, clock = systemClock) {
+async function runOn(platform, clock = systemClock, signal) {
     const raw = readInputs(platform);
     const secrets = connectionSecrets(raw['database-url'], platform.env);
     for (const secret of secrets)
@@ -17000,7 +17111,9 @@ async function runOn(platform, clock = systemClock) {
         result = await runCommand(config, {
             clock,
             log,
+            signal,
             load: {
+                signal,
                 jsEnv: jsMigrationEnv(platform.env, secrets),
                 cwd: platform.workspace,
                 jsOutput: (line) => log.info(`generateSql output: ${line}`),
@@ -17048,8 +17161,8 @@ async function runOn(platform, clock = systemClock) {
     return result;
 }
 /** The GitHub Action's entry (also what `local-action run . src/main.ts` calls). */
-async function run() {
-    await runOn(githubPlatform());
+async function run(signal) {
+    await runOn(githubPlatform(), systemClock, signal);
 }
 
 
@@ -17062,9 +17175,14 @@ async function run() {
 /* harmony export */   Br: () => (/* binding */ renderSummary),
 /* harmony export */   Iu: () => (/* binding */ toOutputs)
 /* harmony export */ });
-/* unused harmony exports formatBytes, escapeMarkdown, formatDuration */
+/* unused harmony exports MAX_LISTED_IN_OUTPUT, formatBytes, escapeMarkdown, formatDuration, MAX_SUMMARY_BYTES */
 /* harmony import */ var _db_connect_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3688);
 
+/**
+ * How many file names the `applied` and `pending` outputs hold at most (the first ones, in id order):
+ * step outputs have size limits of their own, and 100,000 names would pass them. The counts are exact.
+ */
+const MAX_LISTED_IN_OUTPUT = 1_000;
 /** The step outputs of a result; every output is set, on failure too. Pure. */
 function toOutputs(result) {
     return {
@@ -17073,9 +17191,9 @@ function toOutputs(result) {
         'revision-name': result.revision?.name ?? '',
         'previous-revision': result.previous ? String(result.previous.id) : '',
         'applied-count': String(result.applied.length),
-        applied: JSON.stringify(result.applied.map((a) => a.fileName)),
+        applied: JSON.stringify(result.applied.slice(0, MAX_LISTED_IN_OUTPUT).map((a) => a.fileName)),
         'pending-count': result.pending ? String(result.pending.length) : '',
-        pending: result.pending ? JSON.stringify(result.pending) : '',
+        pending: result.pending ? JSON.stringify(result.pending.slice(0, MAX_LISTED_IN_OUTPUT)) : '',
         'backup-path': result.backup?.path ?? '',
         error: result.error?.message ?? '',
     };
@@ -17094,9 +17212,8 @@ function title(result) {
             return `❌ ${result.command === 'apply' ? 'Migration' : result.command[0].toUpperCase() + result.command.slice(1)} failed`;
     }
 }
-/** Longest SQL shown per file and in all, so the summary stays under GitHub's 1 MiB per step. */
+/** Longest SQL shown per file (the rest of the summary's budget is shared, see MAX_SUMMARY_BYTES). */
 const MAX_SQL_PER_FILE = 20_000;
-const MAX_SQL_TOTAL = 400_000;
 /** A code fence longer than any run of backticks in `text`. */
 function fenceFor(text) {
     const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length));
@@ -17128,85 +17245,104 @@ function revisionText(revision) {
 function formatDuration(ms) {
     return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
+/**
+ * GitHub drops a job summary over 1 MiB; we stay well under it, whatever the number of files: the
+ * lists (SQL of pending files, applied, pending, recorded) are cut where the budget ends, with a line
+ * that says how many were left out. Counts in the table above stay exact; the log has every name.
+ */
+const MAX_SUMMARY_BYTES = 900 * 1024;
 /** The job summary: what a reviewer wants to see after a deploy's migration step. Pure. */
 function renderSummary(result) {
-    const lines = [];
-    lines.push(`## ${title(result)}`, '');
-    lines.push('| | |', '|---|---|');
+    const head = [];
+    head.push(`## ${title(result)}`, '');
+    head.push('| | |', '|---|---|');
     if (result.endpoint)
-        lines.push(`| Database | \`${escapeMarkdown((0,_db_connect_js__WEBPACK_IMPORTED_MODULE_0__/* .describeEndpoint */ .N2)(result.endpoint))}\` |`);
-    lines.push(`| Command | \`${result.command}\` |`);
-    lines.push(`| Status | \`${result.status}\` |`);
+        head.push(`| Database | \`${escapeMarkdown((0,_db_connect_js__WEBPACK_IMPORTED_MODULE_0__/* .describeEndpoint */ .N2)(result.endpoint))}\` |`);
+    head.push(`| Command | \`${result.command}\` |`);
+    head.push(`| Status | \`${result.status}\` |`);
     if (result.targetRevision !== undefined)
-        lines.push(`| Target revision | ${result.targetRevision} |`);
+        head.push(`| Target revision | ${result.targetRevision} |`);
     const before = revisionText(result.previous);
     const after = revisionText(result.revision);
-    lines.push(`| Revision | ${before === after ? after : `${before} → ${after}`} |`);
-    lines.push(`| Applied | ${result.applied.length} |`);
-    lines.push(`| Pending | ${result.pending ? result.pending.length : 'unknown'} |`);
+    head.push(`| Revision | ${before === after ? after : `${before} → ${after}`} |`);
+    head.push(`| Applied | ${result.applied.length} |`);
+    head.push(`| Pending | ${result.pending ? result.pending.length : 'unknown'} |`);
     if (result.backup)
-        lines.push(`| Backup | \`${escapeMarkdown(result.backup.path)}\` |`);
-    lines.push(`| Duration | ${formatDuration(result.durationMs)} |`);
-    lines.push('');
+        head.push(`| Backup | \`${escapeMarkdown(result.backup.path)}\` |`);
+    head.push(`| Duration | ${formatDuration(result.durationMs)} |`);
+    head.push('');
     if (result.backup) {
         const b = result.backup;
-        lines.push('### Backup', '');
-        lines.push('| | |', '|---|---|');
-        lines.push(`| File | \`${escapeMarkdown(b.path)}\` |`);
-        lines.push(`| Size | ${formatBytes(b.sizeBytes)} |`);
-        lines.push(`| Duration | ${formatDuration(b.durationMs)} |`);
-        lines.push(`| pg_dump | ${escapeMarkdown(b.pgDump.version)} (\`${escapeMarkdown(b.pgDump.path)}\`) |`);
-        lines.push('', 'Restore (on the runner that holds the file, with `DATABASE_URL` set):', '', '```sh', b.restoreCommand, '```', '');
+        head.push('### Backup', '');
+        head.push('| | |', '|---|---|');
+        head.push(`| File | \`${escapeMarkdown(b.path)}\` |`);
+        head.push(`| Size | ${formatBytes(b.sizeBytes)} |`);
+        head.push(`| Duration | ${formatDuration(b.durationMs)} |`);
+        head.push(`| pg_dump | ${escapeMarkdown(b.pgDump.version)} (\`${escapeMarkdown(b.pgDump.path)}\`) |`);
+        head.push('', 'Restore (on the runner that holds the file, with `DATABASE_URL` set):', '', '```sh', b.restoreCommand, '```', '');
     }
-    if (result.planned && result.planned.length > 0) {
-        lines.push(`### ${result.command === 'check' ? 'Pending' : 'apply would run'}`, '');
-        let budget = MAX_SQL_TOTAL;
-        for (const entry of result.planned) {
-            const mode = entry.transaction ? 'in a transaction' : '**without a transaction** (disable-transaction)';
-            const shown = entry.sql.length > Math.min(MAX_SQL_PER_FILE, budget) ? entry.sql.slice(0, Math.max(0, Math.min(MAX_SQL_PER_FILE, budget))) : entry.sql;
-            budget -= shown.length;
-            const fence = fenceFor(shown);
-            lines.push(`<details><summary><code>${escapeMarkdown(entry.label)}</code>, ${mode}</summary>`, '');
-            lines.push(`${fence}sql`, shown.replace(/\n$/, ''), fence);
-            if (shown.length < entry.sql.length)
-                lines.push('', `(${entry.sql.length - shown.length} more characters not shown)`);
-            lines.push('', '</details>', '');
-        }
-    }
-    if (result.baselined && result.baselined.length > 0) {
-        lines.push('### Recorded as applied (not run)', '');
-        for (const name of result.baselined)
-            lines.push(`- \`${escapeMarkdown(name)}\``);
-        lines.push('');
-    }
-    if (result.applied.length > 0) {
-        lines.push('### Applied', '', '| Id | File | Transaction | Duration |', '|---:|---|---|---:|');
-        for (const entry of result.applied) {
-            lines.push(`| ${entry.id} | \`${escapeMarkdown(entry.label)}\` | ${entry.transaction ? 'yes' : 'no (disable-transaction)'} | ${formatDuration(entry.durationMs)} |`);
-        }
-        lines.push('');
-    }
+    const error = [];
     if (result.error) {
         const where = result.error.location;
-        lines.push('### Error', '');
+        error.push('### Error', '');
         if (where) {
             const at = where.line === undefined ? '' : `, line ${where.line}${where.column === undefined ? '' : `, column ${where.column}`}`;
-            lines.push(`**\`${escapeMarkdown(where.file)}\`${at}**`, '');
+            error.push(`**\`${escapeMarkdown(where.file)}\`${at}**`, '');
         }
-        lines.push('```text', result.error.message.replace(/```/g, "'''"), '```', '');
+        error.push('```text', result.error.message.replace(/```/g, "'''").slice(0, 20_000), '```', '');
         const pg = result.error.pg;
         if (pg?.code) {
-            lines.push(`PostgreSQL error code \`${escapeMarkdown(pg.code)}\`.`, '');
+            error.push(`PostgreSQL error code \`${escapeMarkdown(pg.code)}\`.`, '');
         }
-        lines.push('The deploy that depends on this step will not run.', '');
+        error.push('The deploy that depends on this step will not run.', '');
     }
-    if (result.pending && result.pending.length > 0) {
-        lines.push('### Still pending', '');
-        for (const name of result.pending)
-            lines.push(`- \`${escapeMarkdown(name)}\``);
-        lines.push('');
-    }
-    return lines.join('\n');
+    let budget = MAX_SUMMARY_BYTES - bytes(head) - bytes(error);
+    /** A titled list of blocks, as many as fit in what is left of the budget, then how many were left out. */
+    const section = (heading, blocks, what) => {
+        if (blocks.length === 0)
+            return [];
+        const out = [...heading];
+        budget -= bytes(heading);
+        let shown = 0;
+        for (const block of blocks) {
+            const size = bytes(block);
+            if (size > budget - 200)
+                break;
+            out.push(...block);
+            budget -= size;
+            shown += 1;
+        }
+        if (shown < blocks.length) {
+            const note = `(${blocks.length - shown} more ${what} not shown here, to keep this summary under GitHub's size limit; the log lists them all.)`;
+            out.push('', note, '');
+            budget -= note.length + 2;
+        }
+        out.push('');
+        return out;
+    };
+    const planned = section([`### ${result.command === 'check' ? 'Pending' : 'apply would run'}`, ''], (result.planned ?? []).map((entry) => {
+        const mode = entry.transaction ? 'in a transaction' : '**without a transaction** (disable-transaction)';
+        const shown = entry.sql.length > MAX_SQL_PER_FILE ? entry.sql.slice(0, MAX_SQL_PER_FILE) : entry.sql;
+        const fence = fenceFor(shown);
+        const block = [`<details><summary><code>${escapeMarkdown(entry.label)}</code>, ${mode}</summary>`, '', `${fence}sql`, shown.replace(/\n$/, ''), fence];
+        if (shown.length < entry.sql.length)
+            block.push('', `(${entry.sql.length - shown.length} more characters not shown)`);
+        block.push('', '</details>', '');
+        return block;
+    }), 'pending migrations');
+    const baselined = section(['### Recorded as applied (not run)', ''], (result.baselined ?? []).map((name) => [`- \`${escapeMarkdown(name)}\``]), 'recorded migrations');
+    const applied = section(['### Applied', '', '| Id | File | Transaction | Duration |', '|---:|---|---|---:|'], result.applied.map((entry) => [
+        `| ${entry.id} | \`${escapeMarkdown(entry.label)}\` | ${entry.transaction ? 'yes' : 'no (disable-transaction)'} | ${formatDuration(entry.durationMs)} |`,
+    ]), 'applied migrations');
+    const pending = section(['### Still pending', ''], (result.pending ?? []).map((name) => [`- \`${escapeMarkdown(name)}\``]), 'pending migrations');
+    return [...head, ...planned, ...baselined, ...applied, ...error, ...pending].join('\n');
+}
+/** UTF-8 size of lines joined by newlines. */
+function bytes(lines) {
+    let total = 0;
+    for (const line of lines)
+        total += Buffer.byteLength(line, 'utf8') + 1;
+    return total;
 }
 
 

@@ -46,7 +46,7 @@ export async function runCli(argv: readonly string[], io: CliEnvironment): Promi
     return 0;
   }
   const platform = cliPlatform(request.inputs, io);
-  const result = await runOn(platform);
+  const result = await runOn(platform, undefined, io.signal);
   if (request.dotenv) {
     const file = path.resolve(io.cwd, request.dotenv);
     try {

@@ -21,6 +21,9 @@ export class UserError extends Error {
   }
 }
 
+/** The run was cancelled (SIGTERM, SIGINT); the message says where and what became of it. */
+export class Cancelled extends UserError {}
+
 /** Collapse whitespace so that a message stays on one log line. */
 export function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, ' ').trim();

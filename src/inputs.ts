@@ -113,9 +113,9 @@ export const OUTPUTS = [
   { name: 'revision-name', description: 'Name of that migration (e.g. create-users); empty when none.' },
   { name: 'previous-revision', description: 'The revision before the run.' },
   { name: 'applied-count', description: 'How many migrations this run applied.' },
-  { name: 'applied', description: 'JSON array of the file names this run applied.' },
+  { name: 'applied', description: 'JSON array of the file names this run applied (the first 1,000; applied-count is exact).' },
   { name: 'pending-count', description: 'How many migrations are still pending after the run.' },
-  { name: 'pending', description: 'JSON array of the file names still pending after the run.' },
+  { name: 'pending', description: 'JSON array of the file names still pending after the run (the first 1,000; pending-count is exact).' },
   { name: 'backup-path', description: 'The dump file; empty when none was taken.' },
   {
     name: 'error',

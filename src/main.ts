@@ -50,7 +50,7 @@ function redactingLog(platform: Platform, secrets: readonly string[]): Log {
  * One run on any platform: mask the secret, parse inputs, run the command, report outputs and summary,
  * and fail the step (exit code 1) on any failure. The only place that turns errors into a failure.
  */
-export async function runOn(platform: Platform, clock: Clock = systemClock): Promise<RunResult> {
+export async function runOn(platform: Platform, clock: Clock = systemClock, signal?: AbortSignal): Promise<RunResult> {
   const raw = readInputs(platform);
   const secrets = connectionSecrets(raw['database-url'], platform.env);
   for (const secret of secrets) platform.mask(secret);
@@ -67,7 +67,9 @@ export async function runOn(platform: Platform, clock: Clock = systemClock): Pro
     result = await runCommand(config, {
       clock,
       log,
+      signal,
       load: {
+        signal,
         jsEnv: jsMigrationEnv(platform.env, secrets),
         cwd: platform.workspace,
         jsOutput: (line) => log.info(`generateSql output: ${line}`),
@@ -115,6 +117,6 @@ export async function runOn(platform: Platform, clock: Clock = systemClock): Pro
 }
 
 /** The GitHub Action's entry (also what `local-action run . src/main.ts` calls). */
-export async function run(): Promise<void> {
-  await runOn(githubPlatform());
+export async function run(signal?: AbortSignal): Promise<void> {
+  await runOn(githubPlatform(), systemClock, signal);
 }

@@ -3,6 +3,12 @@ import type { OutputName } from './inputs.js';
 import type { RunResult } from './run.js';
 import type { Revision } from './migrations/state.js';
 
+/**
+ * How many file names the `applied` and `pending` outputs hold at most (the first ones, in id order):
+ * step outputs have size limits of their own, and 100,000 names would pass them. The counts are exact.
+ */
+export const MAX_LISTED_IN_OUTPUT = 1_000;
+
 /** The step outputs of a result; every output is set, on failure too. Pure. */
 export function toOutputs(result: RunResult): Record<OutputName, string> {
   return {
@@ -11,9 +17,9 @@ export function toOutputs(result: RunResult): Record<OutputName, string> {
     'revision-name': result.revision?.name ?? '',
     'previous-revision': result.previous ? String(result.previous.id) : '',
     'applied-count': String(result.applied.length),
-    applied: JSON.stringify(result.applied.map((a) => a.fileName)),
+    applied: JSON.stringify(result.applied.slice(0, MAX_LISTED_IN_OUTPUT).map((a) => a.fileName)),
     'pending-count': result.pending ? String(result.pending.length) : '',
-    pending: result.pending ? JSON.stringify(result.pending) : '',
+    pending: result.pending ? JSON.stringify(result.pending.slice(0, MAX_LISTED_IN_OUTPUT)) : '',
     'backup-path': result.backup?.path ?? '',
     error: result.error?.message ?? '',
   };
@@ -34,9 +40,8 @@ function title(result: RunResult): string {
   }
 }
 
-/** Longest SQL shown per file and in all, so the summary stays under GitHub's 1 MiB per step. */
+/** Longest SQL shown per file (the rest of the summary's budget is shared, see MAX_SUMMARY_BYTES). */
 const MAX_SQL_PER_FILE = 20_000;
-const MAX_SQL_TOTAL = 400_000;
 
 /** A code fence longer than any run of backticks in `text`. */
 function fenceFor(text: string): string {
@@ -70,85 +75,117 @@ export function formatDuration(ms: number): string {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
+/**
+ * GitHub drops a job summary over 1 MiB; we stay well under it, whatever the number of files: the
+ * lists (SQL of pending files, applied, pending, recorded) are cut where the budget ends, with a line
+ * that says how many were left out. Counts in the table above stay exact; the log has every name.
+ */
+export const MAX_SUMMARY_BYTES = 900 * 1024;
+
 /** The job summary: what a reviewer wants to see after a deploy's migration step. Pure. */
 export function renderSummary(result: RunResult): string {
-  const lines: string[] = [];
-  lines.push(`## ${title(result)}`, '');
-  lines.push('| | |', '|---|---|');
-  if (result.endpoint) lines.push(`| Database | \`${escapeMarkdown(describeEndpoint(result.endpoint))}\` |`);
-  lines.push(`| Command | \`${result.command}\` |`);
-  lines.push(`| Status | \`${result.status}\` |`);
-  if (result.targetRevision !== undefined) lines.push(`| Target revision | ${result.targetRevision} |`);
+  const head: string[] = [];
+  head.push(`## ${title(result)}`, '');
+  head.push('| | |', '|---|---|');
+  if (result.endpoint) head.push(`| Database | \`${escapeMarkdown(describeEndpoint(result.endpoint))}\` |`);
+  head.push(`| Command | \`${result.command}\` |`);
+  head.push(`| Status | \`${result.status}\` |`);
+  if (result.targetRevision !== undefined) head.push(`| Target revision | ${result.targetRevision} |`);
   const before = revisionText(result.previous);
   const after = revisionText(result.revision);
-  lines.push(`| Revision | ${before === after ? after : `${before} → ${after}`} |`);
-  lines.push(`| Applied | ${result.applied.length} |`);
-  lines.push(`| Pending | ${result.pending ? result.pending.length : 'unknown'} |`);
-  if (result.backup) lines.push(`| Backup | \`${escapeMarkdown(result.backup.path)}\` |`);
-  lines.push(`| Duration | ${formatDuration(result.durationMs)} |`);
-  lines.push('');
+  head.push(`| Revision | ${before === after ? after : `${before} → ${after}`} |`);
+  head.push(`| Applied | ${result.applied.length} |`);
+  head.push(`| Pending | ${result.pending ? result.pending.length : 'unknown'} |`);
+  if (result.backup) head.push(`| Backup | \`${escapeMarkdown(result.backup.path)}\` |`);
+  head.push(`| Duration | ${formatDuration(result.durationMs)} |`);
+  head.push('');
 
   if (result.backup) {
     const b = result.backup;
-    lines.push('### Backup', '');
-    lines.push('| | |', '|---|---|');
-    lines.push(`| File | \`${escapeMarkdown(b.path)}\` |`);
-    lines.push(`| Size | ${formatBytes(b.sizeBytes)} |`);
-    lines.push(`| Duration | ${formatDuration(b.durationMs)} |`);
-    lines.push(`| pg_dump | ${escapeMarkdown(b.pgDump.version)} (\`${escapeMarkdown(b.pgDump.path)}\`) |`);
-    lines.push('', 'Restore (on the runner that holds the file, with `DATABASE_URL` set):', '', '```sh', b.restoreCommand, '```', '');
+    head.push('### Backup', '');
+    head.push('| | |', '|---|---|');
+    head.push(`| File | \`${escapeMarkdown(b.path)}\` |`);
+    head.push(`| Size | ${formatBytes(b.sizeBytes)} |`);
+    head.push(`| Duration | ${formatDuration(b.durationMs)} |`);
+    head.push(`| pg_dump | ${escapeMarkdown(b.pgDump.version)} (\`${escapeMarkdown(b.pgDump.path)}\`) |`);
+    head.push('', 'Restore (on the runner that holds the file, with `DATABASE_URL` set):', '', '```sh', b.restoreCommand, '```', '');
   }
 
-  if (result.planned && result.planned.length > 0) {
-    lines.push(`### ${result.command === 'check' ? 'Pending' : 'apply would run'}`, '');
-    let budget = MAX_SQL_TOTAL;
-    for (const entry of result.planned) {
-      const mode = entry.transaction ? 'in a transaction' : '**without a transaction** (disable-transaction)';
-      const shown = entry.sql.length > Math.min(MAX_SQL_PER_FILE, budget) ? entry.sql.slice(0, Math.max(0, Math.min(MAX_SQL_PER_FILE, budget))) : entry.sql;
-      budget -= shown.length;
-      const fence = fenceFor(shown);
-      lines.push(`<details><summary><code>${escapeMarkdown(entry.label)}</code>, ${mode}</summary>`, '');
-      lines.push(`${fence}sql`, shown.replace(/\n$/, ''), fence);
-      if (shown.length < entry.sql.length) lines.push('', `(${entry.sql.length - shown.length} more characters not shown)`);
-      lines.push('', '</details>', '');
-    }
-  }
-
-  if (result.baselined && result.baselined.length > 0) {
-    lines.push('### Recorded as applied (not run)', '');
-    for (const name of result.baselined) lines.push(`- \`${escapeMarkdown(name)}\``);
-    lines.push('');
-  }
-
-  if (result.applied.length > 0) {
-    lines.push('### Applied', '', '| Id | File | Transaction | Duration |', '|---:|---|---|---:|');
-    for (const entry of result.applied) {
-      lines.push(
-        `| ${entry.id} | \`${escapeMarkdown(entry.label)}\` | ${entry.transaction ? 'yes' : 'no (disable-transaction)'} | ${formatDuration(entry.durationMs)} |`,
-      );
-    }
-    lines.push('');
-  }
-
+  const error: string[] = [];
   if (result.error) {
     const where = result.error.location;
-    lines.push('### Error', '');
+    error.push('### Error', '');
     if (where) {
       const at = where.line === undefined ? '' : `, line ${where.line}${where.column === undefined ? '' : `, column ${where.column}`}`;
-      lines.push(`**\`${escapeMarkdown(where.file)}\`${at}**`, '');
+      error.push(`**\`${escapeMarkdown(where.file)}\`${at}**`, '');
     }
-    lines.push('```text', result.error.message.replace(/```/g, "'''"), '```', '');
+    error.push('```text', result.error.message.replace(/```/g, "'''").slice(0, 20_000), '```', '');
     const pg = result.error.pg;
     if (pg?.code) {
-      lines.push(`PostgreSQL error code \`${escapeMarkdown(pg.code)}\`.`, '');
+      error.push(`PostgreSQL error code \`${escapeMarkdown(pg.code)}\`.`, '');
     }
-    lines.push('The deploy that depends on this step will not run.', '');
+    error.push('The deploy that depends on this step will not run.', '');
   }
 
-  if (result.pending && result.pending.length > 0) {
-    lines.push('### Still pending', '');
-    for (const name of result.pending) lines.push(`- \`${escapeMarkdown(name)}\``);
-    lines.push('');
-  }
-  return lines.join('\n');
+  let budget = MAX_SUMMARY_BYTES - bytes(head) - bytes(error);
+  /** A titled list of blocks, as many as fit in what is left of the budget, then how many were left out. */
+  const section = (heading: string[], blocks: readonly string[][], what: string): string[] => {
+    if (blocks.length === 0) return [];
+    const out = [...heading];
+    budget -= bytes(heading);
+    let shown = 0;
+    for (const block of blocks) {
+      const size = bytes(block);
+      if (size > budget - 200) break;
+      out.push(...block);
+      budget -= size;
+      shown += 1;
+    }
+    if (shown < blocks.length) {
+      const note = `(${blocks.length - shown} more ${what} not shown here, to keep this summary under GitHub's size limit; the log lists them all.)`;
+      out.push('', note, '');
+      budget -= note.length + 2;
+    }
+    out.push('');
+    return out;
+  };
+
+  const planned = section(
+    [`### ${result.command === 'check' ? 'Pending' : 'apply would run'}`, ''],
+    (result.planned ?? []).map((entry) => {
+      const mode = entry.transaction ? 'in a transaction' : '**without a transaction** (disable-transaction)';
+      const shown = entry.sql.length > MAX_SQL_PER_FILE ? entry.sql.slice(0, MAX_SQL_PER_FILE) : entry.sql;
+      const fence = fenceFor(shown);
+      const block = [`<details><summary><code>${escapeMarkdown(entry.label)}</code>, ${mode}</summary>`, '', `${fence}sql`, shown.replace(/\n$/, ''), fence];
+      if (shown.length < entry.sql.length) block.push('', `(${entry.sql.length - shown.length} more characters not shown)`);
+      block.push('', '</details>', '');
+      return block;
+    }),
+    'pending migrations',
+  );
+  const baselined = section(
+    ['### Recorded as applied (not run)', ''],
+    (result.baselined ?? []).map((name) => [`- \`${escapeMarkdown(name)}\``]),
+    'recorded migrations',
+  );
+  const applied = section(
+    ['### Applied', '', '| Id | File | Transaction | Duration |', '|---:|---|---|---:|'],
+    result.applied.map((entry) => [
+      `| ${entry.id} | \`${escapeMarkdown(entry.label)}\` | ${entry.transaction ? 'yes' : 'no (disable-transaction)'} | ${formatDuration(entry.durationMs)} |`,
+    ]),
+    'applied migrations',
+  );
+  const pending = section(
+    ['### Still pending', ''],
+    (result.pending ?? []).map((name) => [`- \`${escapeMarkdown(name)}\``]),
+    'pending migrations',
+  );
+  return [...head, ...planned, ...baselined, ...applied, ...error, ...pending].join('\n');
+}
+
+/** UTF-8 size of lines joined by newlines. */
+function bytes(lines: readonly string[]): number {
+  let total = 0;
+  for (const line of lines) total += Buffer.byteLength(line, 'utf8') + 1;
+  return total;
 }

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { Clock } from './clock.js';
 import { describeSettings, type Command, type Config, type Endpoint } from './config.js';
-import { connectWithWait, describeEndpoint, startConnecting } from './db/connect.js';
+import { cancelRunningStatement, connectWithWait, describeEndpoint, startConnecting } from './db/connect.js';
 import { acquireMigrationLock, releaseMigrationLock } from './db/lock.js';
 import {
   isConnectionError,
@@ -14,7 +14,7 @@ import {
   type ConnectionWatch,
   type SessionInfo,
 } from './db/session.js';
-import { UserError, messageOf, oneLine, type FileLocation } from './errors.js';
+import { Cancelled, UserError, messageOf, oneLine, type FileLocation } from './errors.js';
 import type { Log } from './log.js';
 import { MigrationFailed, applyMigration, applySettings, executableSql, type MigrationSession } from './migrations/apply.js';
 import type { Backup, Exec } from './migrations/backup.js';
@@ -87,6 +87,15 @@ export interface RunDeps {
   readonly load?: LoadOptions;
   /** Runs pg_dump and pg_restore; replaced in tests of the refusal paths only. */
   readonly exec?: Exec;
+  /**
+   * Aborted when the job is cancelled (SIGTERM, SIGINT; the reason is the signal's name): the statement
+   * running on the server is cancelled, child processes are stopped, and the run ends with a report.
+   */
+  readonly signal?: AbortSignal;
+}
+
+function throwIfCancelled(deps: RunDeps, where: string): void {
+  if (deps.signal?.aborted) throw new Cancelled(`The run was cancelled (${String(deps.signal.reason)}) ${where}`);
 }
 
 /** What a run knows so far; turned into a RunResult however the run ends. */
@@ -165,12 +174,17 @@ export async function runCommand(config: Config, deps: RunDeps): Promise<RunResu
       throw error;
     });
     progress.files = files;
+    throwIfCancelled(deps, 'before it connected; nothing was applied.');
 
     const connected = await log.group(`Wait for the database (${describeEndpoint(config.endpoint)})`, () =>
-      connectWithWait(config.databaseUrl, config.endpoint, config.waitTimeoutMs, clock, log, early.attempt),
+      connectWithWait(config.databaseUrl, config.endpoint, config.waitTimeoutMs, clock, log, early.attempt, deps.signal),
     );
     const { client } = connected;
     watch = watchConnection(client);
+    // A cancelled run stops the statement its session is running on the server (a migration is then
+    // rolled back, a lock wait ends), rather than leave it to run on after we are gone.
+    const cancel = () => void cancelRunningStatement(config.databaseUrl, client);
+    deps.signal?.addEventListener('abort', cancel, { once: true });
     let status: Status;
     try {
       const db: Db = {
@@ -196,11 +210,12 @@ export async function runCommand(config: Config, deps: RunDeps): Promise<RunResu
         );
       }
     } finally {
+      deps.signal?.removeEventListener('abort', cancel);
       watch.closing();
       await client.end().catch((error: unknown) => log.warning(`Closing the connection failed: ${messageOf(error)}`));
     }
     if (config.command === 'check' && status === 'pending') {
-      const names = progress.planned!.map((p) => p.fileName).join(', ');
+      const names = listed(progress.planned!.map((p) => p.fileName));
       return finish(status, {
         message: `${progress.planned!.length} migration(s) pending (${names}); the database is behind this commit: run apply before deploying.`,
         expected: true,
@@ -208,6 +223,17 @@ export async function runCommand(config: Config, deps: RunDeps): Promise<RunResu
     }
     return finish(status);
   } catch (error) {
+    if (deps.signal?.aborted && !(error instanceof Cancelled) && !(error instanceof MigrationFailed)) {
+      // Whatever the cancellation broke (a lock wait, a read, the backup), the report says it was cancelled.
+      const what = error instanceof UserError ? `: ${error.message}` : '';
+      const applied = progress.applied.length;
+      return finish('failed', {
+        message:
+          `The run was cancelled (${String(deps.signal.reason)})${what}. ` +
+          (applied > 0 ? `The ${applied} migration(s) applied before it stay applied; nothing more is applied.` : 'Nothing was applied.'),
+        expected: true,
+      });
+    }
     if (error instanceof MigrationFailed) log.error(error.message, error.location);
     return finish('failed', toRunError(error, watch?.lost(), config.command));
   }
@@ -243,9 +269,13 @@ async function readState(db: Db, config: Config, deps: RunDeps, progress: Progre
     const names = userFiles(pending).map((f) => f.fileName);
     deps.log.info(
       `Database at revision ${describeRevision(progress.previous)}; ${names.length} pending` +
-        (names.length > 0 ? `: ${names.join(', ')}.` : '.') +
+        (names.length > 0 ? `: ${listed(names)}.` : '.') +
         (config.targetRevision !== undefined ? ` target-revision is ${config.targetRevision}.` : ''),
     );
+    // Every name is in the log, in lines of 50 rather than one line of megabytes.
+    if (names.length > 20) {
+      for (let i = 0; i < names.length; i += 50) deps.log.info(`Pending (${i + 1}–${Math.min(i + 50, names.length)} of ${names.length}): ${names.slice(i, i + 50).join(', ')}`);
+    }
     return { rows, pending };
   });
 }
@@ -281,7 +311,7 @@ async function plan(db: Db, config: Config, deps: RunDeps, progress: Progress): 
   const planned = userFiles(withinTarget(pending, config));
   await refuseTransactionControl(planned);
   progress.planned = planned.map((f) => ({ id: f.id, fileName: f.fileName, label: f.label, sql: f.sql, transaction: f.transaction }));
-  deps.log.info(planned.length === 0 ? 'apply would do nothing.' : `apply would run: ${planned.map((f) => f.fileName).join(', ')}.`);
+  deps.log.info(planned.length === 0 ? 'apply would do nothing.' : `apply would run: ${listed(planned.map((f) => f.fileName))}.`);
   return planned.length > 0 ? 'pending' : 'up-to-date';
 }
 
@@ -369,6 +399,7 @@ async function apply(db: Db, config: Config, deps: RunDeps, progress: Progress):
       const pgDump = await choosePgDump(serverMajor, candidates, exec, backup.pgDumpPath ? 'pg-dump-path' : undefined);
       log.info(`Using ${pgDump.path} (${pgDump.version}) for a PostgreSQL ${serverMajor} server.`);
       const taken = await takeBackup({
+        signal: deps.signal,
         databaseUrl: config.databaseUrl,
         database: config.endpoint.database,
         revision: progress.previous!.id,
@@ -380,6 +411,13 @@ async function apply(db: Db, config: Config, deps: RunDeps, progress: Progress):
       });
       log.info(`Backup ${taken.path}: ${taken.sizeBytes} bytes in ${taken.durationMs} ms. Restore with: ${taken.restoreCommand}`);
       return taken;
+    }).catch(async (error: unknown) => {
+      // Stopping pg_dump does not stop its server session's query: cancel that too.
+      const name = (error as { applicationName?: unknown }).applicationName;
+      if (typeof name === 'string') {
+        await db.client.query('SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [name]).catch(() => undefined);
+      }
+      throw error;
     });
     db.watch.assertAlive('while the backup was taken');
   }
@@ -389,14 +427,16 @@ async function apply(db: Db, config: Config, deps: RunDeps, progress: Progress):
     restoreSql: restoreSessionSql(config.settings, (await db.info).serverVersion),
     table: db.table!,
   };
+  throwIfCancelled(deps, 'before the first migration; nothing was applied.');
   await log.group(`Apply ${userFiles(toRun).length} migration(s)`, async () => {
     for (const migration of toRun) {
+      throwIfCancelled(deps, `before ${migration.label}: the ${progress.applied.length} migration(s) before it stay applied; nothing more is applied.`);
       db.watch.assertAlive(migration.id === 0 ? 'before the migrations table was created' : `before ${migration.label}`);
       const t0 = clock.now();
       log.info(migration.id === 0 ? 'Creating the migrations table ...' : `Applying ${migration.label}${migration.transaction ? '' : ' (without a transaction)'} ...`);
       db.current = migration.id === 0 ? 'the migrations table' : migration.label;
       try {
-        await applyMigration(db.client, migration, { session, lockRetries: config.lockRetries, clock, log });
+        await applyMigration(db.client, migration, { session, lockRetries: config.lockRetries, clock, log, signal: deps.signal });
       } finally {
         db.current = undefined;
       }
@@ -417,7 +457,7 @@ async function baseline(db: Db, config: Config, deps: RunDeps, progress: Progres
   const beyond = rows.filter((r) => r.id > target);
   if (beyond.length > 0) {
     throw new UserError(
-      `Cannot baseline at target-revision ${target}: the migrations table already has ${beyond.map((r) => `${r.id} "${r.name}"`).join(', ')} ` +
+      `Cannot baseline at target-revision ${target}: the migrations table already has ${listed(beyond.map((r) => `${r.id} "${r.name}"`))} ` +
         'beyond it; baseline only adopts a database whose history stops at or below the target. Use apply instead, or a higher target-revision.',
     );
   }
@@ -429,9 +469,18 @@ async function baseline(db: Db, config: Config, deps: RunDeps, progress: Progres
   deps.log.info(
     progress.baselined.length === 0
       ? `Nothing to record: ids 1..${target} were already recorded.`
-      : `Recorded ${progress.baselined.join(', ')} without running them.`,
+      : `Recorded ${listed(progress.baselined)} without running them.`,
   );
   return 'baselined';
+}
+
+/**
+ * Names for one log line or message: the first 20, then how many more (a plan of 100,000 files would
+ * otherwise be a line of megabytes). Pure.
+ */
+export function listed(names: readonly string[], first = 20): string {
+  if (names.length <= first) return names.join(', ');
+  return `${names.slice(0, first).join(', ')} and ${names.length - first} more`;
 }
 
 export function describeRevision(revision: Revision | undefined): string {

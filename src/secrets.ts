@@ -137,15 +137,19 @@ export function redact(text: string, secrets: readonly string[]): string {
  * short password inside a file name does not turn `2_create-orders.sql` into `2_create-***.sql`. Pure.
  */
 export function redactExcept(text: string, secrets: readonly string[], keep: readonly string[]): string {
+  const present = secrets.filter((secret) => secret.length > 0 && text.includes(secret));
+  if (present.length === 0) return text;
+  // Only names that hold a secret need keeping (a run may have 100,000 names).
+  const holders = keep.filter((name) => present.some((secret) => name.includes(secret)));
   const kept: string[] = [];
   const marker = (i: number) => `\u0000${i}\u0000`;
   let out = text;
-  for (const name of [...keep].sort((a, b) => b.length - a.length)) {
+  for (const name of [...holders].sort((a, b) => b.length - a.length)) {
     if (name.length === 0 || !out.includes(name)) continue;
     out = out.split(name).join(marker(kept.length));
     kept.push(name);
   }
-  out = redact(out, secrets);
+  out = redact(out, present);
   kept.forEach((name, i) => {
     out = out.split(marker(i)).join(name);
   });

@@ -3,9 +3,9 @@ import pg from 'pg';
 import { parse } from 'pg-connection-string';
 import type { Clock } from '../clock.js';
 import type { Endpoint } from '../config.js';
-import { UserError, messageOf } from '../errors.js';
+import { Cancelled, UserError, messageOf } from '../errors.js';
 import type { Log } from '../log.js';
-import { openStream, tlsSettings, TlsProblem, withoutTlsParams } from './tls.js';
+import { dial, openStream, tlsSettings, TlsProblem, withoutTlsParams } from './tls.js';
 import { setUpSession, type SessionInfo } from './session.js';
 
 export const APPLICATION_NAME = 'migrate-action';
@@ -174,6 +174,7 @@ export async function connectWithWait(
   clock: Clock,
   log: Log,
   first?: Promise<Attempt>,
+  signal?: AbortSignal,
 ): Promise<Connected> {
   const deadline = clock.now() + waitTimeoutMs;
   let delay = 250;
@@ -202,6 +203,38 @@ export async function connectWithWait(
     }
     log.info(`Database not ready (${messageOf(error)}); retrying in ${(Math.min(delay, left) / 1000).toFixed(2)} s.`);
     await clock.sleep(Math.min(delay, left));
+    if (signal?.aborted) throw new Cancelled(`The run was cancelled (${String(signal.reason)}) while waiting for the database; nothing was applied.`);
     delay = Math.min(delay * 2, 2_000);
+  }
+}
+
+/**
+ * Ask the server to cancel whatever statement `client`'s session is running: PostgreSQL's
+ * CancelRequest (the session's process id and secret key) on a connection of its own, as libpq's
+ * PQcancel does. Best effort, at most 3 s; it never throws.
+ */
+export async function cancelRunningStatement(databaseUrl: string, client: pg.Client): Promise<void> {
+  const { processID, secretKey } = client as pg.Client & { processID: number | null; secretKey: number | null };
+  if (processID === null || secretKey === null) return;
+  const config = clientConfig(databaseUrl, 3_000);
+  const socket = new net.Socket();
+  const timer = setTimeout(() => socket.destroy(), 3_000);
+  try {
+    await dial(config.host as string, config.port as number, socket);
+    const request = Buffer.alloc(16);
+    request.writeInt32BE(16, 0);
+    request.writeInt32BE(80_877_102, 4);
+    request.writeInt32BE(processID, 8);
+    request.writeInt32BE(secretKey, 12);
+    // The server reads the request and closes the connection.
+    await new Promise<void>((resolve) => {
+      socket.once('close', () => resolve());
+      socket.end(request);
+    });
+  } catch {
+    // best effort
+  } finally {
+    clearTimeout(timer);
+    socket.destroy();
   }
 }

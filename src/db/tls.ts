@@ -110,7 +110,7 @@ export function tlsOptions(settings: TlsSettings, host: string): tls.ConnectionO
 }
 
 /** A TCP or Unix socket connected to the server, or an error; `socket` is there to be destroyed at any time. */
-function dial(host: string, port: number, socket: net.Socket): Promise<void> {
+export function dial(host: string, port: number, socket: net.Socket): Promise<void> {
   return new Promise((resolve, reject) => {
     // Destroyed before it connected (the run gave up on it): a close without an error.
     const closed = () => reject(new Error('Connection terminated unexpectedly before it was made'));

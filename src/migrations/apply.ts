@@ -4,7 +4,7 @@ import type { Setting } from '../config.js';
 import { UserError, messageOf, type FileLocation } from '../errors.js';
 import type { Log } from '../log.js';
 import { isConnectionError } from '../db/session.js';
-import { StepFailed, explainFailure, step, type PgErrorFields, type Phase } from './failure.js';
+import { StepFailed, explainFailure, pgFields, step, type PgErrorFields, type Phase } from './failure.js';
 import type { MigrationFile } from './files.js';
 
 /** A migration that failed: the file, where in it, and what PostgreSQL said. */
@@ -50,6 +50,8 @@ export interface ApplyOptions {
   readonly lockRetries: number;
   readonly clock: Clock;
   readonly log: Log;
+  /** Aborted when the run is cancelled: a failure is then worded as the cancellation it is. */
+  readonly signal?: AbortSignal;
 }
 
 /** Backoff before retry `attempt` (1-based) of a migration that hit lock_timeout: 1 s, 2 s, 4 s, … at most 30 s. */
@@ -79,6 +81,24 @@ export async function applyMigration(client: pg.Client, migration: MigrationFile
         await client.query(options.session.restoreSql);
         await options.clock.sleep(delay);
         continue;
+      }
+      if (options.signal?.aborted && migration.id > 0) {
+        const outcome =
+          phase === 'restore'
+            ? 'it had been applied just before'
+            : phase === 'commit'
+              ? 'it was being committed, so it may or may not be applied (the next run reads the migrations table and knows)'
+              : migration.transaction
+                ? 'it was rolled back'
+                : 'it runs without a transaction, so statements of it may have taken effect (check the database)';
+        throw new MigrationFailed(
+          `The run was cancelled (${String(options.signal.reason)}) while ${migration.label} was being applied: ${outcome}. ` +
+            'Migrations before it stay applied and none after it ran; run again to apply the rest.',
+          migration,
+          pgFields(cause),
+          undefined,
+          cause,
+        );
       }
       const explained = explainFailure(
         {

@@ -1,4 +1,5 @@
-import { getExecOutput } from '@actions/exec';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'pg-connection-string';
@@ -23,13 +24,39 @@ export interface Backup {
   readonly restoreCommand: string;
 }
 
-/** Runs a program; the edge that tests may replace. Never logs the command line's environment. */
-export type Exec = (file: string, args: string[], env?: NodeJS.ProcessEnv) => Promise<{ exitCode: number; stdout: string; stderr: string }>;
+/**
+ * Runs a program; the edge that tests may replace. Never logs the command line's environment. With
+ * `signal`, an abort stops the program (SIGTERM, then SIGKILL after 2 s) and the promise rejects.
+ */
+export type Exec = (
+  file: string,
+  args: string[],
+  env?: NodeJS.ProcessEnv,
+  signal?: AbortSignal,
+) => Promise<{ exitCode: number; stdout: string; stderr: string }>;
 
-export const execProgram: Exec = async (file, args, env) => {
-  const result = await getExecOutput(file, args, { env: env as Record<string, string> | undefined, silent: true, ignoreReturnCode: true });
-  return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr };
-};
+export const execProgram: Exec = (file, args, env, signal) =>
+  new Promise((resolve, reject) => {
+    const child = spawn(file, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    let stopped = false;
+    const stop = () => {
+      stopped = true;
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 2_000).unref();
+    };
+    if (signal?.aborted) stop();
+    else signal?.addEventListener('abort', stop, { once: true });
+    child.once('error', reject);
+    child.once('close', (code) => {
+      signal?.removeEventListener('abort', stop);
+      if (stopped) reject(new Error(`${path.basename(file)} was stopped`));
+      else resolve({ exitCode: code ?? -1, stdout, stderr });
+    });
+  });
 
 /** "pg_dump (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)" -> { major 15, version "15.18" }. Pure. */
 export function parsePgDumpVersion(text: string): { major: number; version: string } | undefined {
@@ -126,7 +153,8 @@ export function libpqEnv(databaseUrl: string, base: NodeJS.ProcessEnv = process.
   set('PGSSLCERT', tls.cert);
   set('PGSSLKEY', tls.key);
   set('PGOPTIONS', c.options);
-  env.PGAPPNAME = 'migrate-action-backup';
+  // Told apart from every other session, so that its queries can be cancelled if the run is.
+  env.PGAPPNAME = `migrate-action-backup-${randomBytes(4).toString('hex')}`;
   env.PGCONNECT_TIMEOUT = '30';
   return env;
 }
@@ -146,6 +174,19 @@ export interface BackupRequest {
   readonly pgDump: PgDumpBinary;
   readonly clock: Clock;
   readonly exec: Exec;
+  /** Aborted when the run is cancelled: pg_dump is stopped and its partial file removed. */
+  readonly signal?: AbortSignal;
+}
+
+/** The backup was stopped because the run was cancelled; its server session is named so it can be cancelled too. */
+export class BackupStopped extends UserError {
+  readonly applicationName: string;
+
+  constructor(file: string, applicationName: string) {
+    super(`the backup was stopped and its partial file ${file} removed; nothing was applied`);
+    this.name = 'BackupStopped';
+    this.applicationName = applicationName;
+  }
 }
 
 /**
@@ -168,7 +209,11 @@ export async function takeBackup(request: BackupRequest): Promise<Backup> {
     await fs.rm(file, { force: true });
     throw new UserError(`Backup with ${pgDump.path} failed: ${why}; nothing was applied. Fix the cause, or run without backup.`);
   };
-  const dump = await exec(pgDump.path, [`--format=${format}`, `--file=${file}`, '--no-password'], env);
+  const dump = await exec(pgDump.path, [`--format=${format}`, `--file=${file}`, '--no-password'], env, request.signal).catch(async (error: unknown) => {
+    await fs.rm(file, { force: true });
+    if (request.signal?.aborted) throw new BackupStopped(file, env.PGAPPNAME!);
+    throw new UserError(`Backup with ${pgDump.path} failed: it could not be run (${messageOf(error)}); nothing was applied.`, { cause: error });
+  });
   if (dump.exitCode !== 0) await fail(`pg_dump exited with ${dump.exitCode}: ${lastLine(dump.stderr)}`);
   await fs.chmod(file, 0o600);
   const { size } = await fs.stat(file);

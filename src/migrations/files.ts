@@ -171,6 +171,8 @@ export interface LoadOptions {
   readonly cwd: string;
   /** Where what they print goes. */
   readonly jsOutput: (line: string) => void;
+  /** Aborted when the run is cancelled. */
+  readonly signal?: AbortSignal;
 }
 
 const DEFAULT_LOAD_OPTIONS: LoadOptions = { jsEnv: jsMigrationEnv(process.env, []), cwd: process.cwd(), jsOutput: () => undefined };
@@ -211,7 +213,7 @@ export async function loadMigrations(dir: string, dirLabel: string, options: Loa
     // Let other work started with this run (the connection to the database) make progress meanwhile.
     if (index % 256 === 255) await new Promise((resolve) => setImmediate(resolve));
   }
-  const generated = js.length > 0 ? await generateSqlInChild(js, { env: options.jsEnv, cwd: options.cwd, output: options.jsOutput }) : undefined;
+  const generated = js.length > 0 ? await generateSqlInChild(js, { env: options.jsEnv, cwd: options.cwd, output: options.jsOutput, signal: options.signal }) : undefined;
   const files: MigrationFile[] = [tableMigration()];
   for (const [index, file] of named.entries()) {
     const label = `${dirLabel}/${file.fileName}`;

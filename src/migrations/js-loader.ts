@@ -121,6 +121,8 @@ export interface JsLoadOptions {
   /** Where the files' own output (console.log, warnings) goes, one line at a time. */
   readonly output: (line: string) => void;
   readonly timeoutMs?: number;
+  /** Aborted when the run is cancelled: the child is stopped. */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -202,6 +204,10 @@ export function generateSqlInChild(files: readonly JsMigration[], options: JsLoa
           'a migration file cannot end the run: remove what ends the process (process.exit, process.kill, process.abort).',
       );
     });
+    const onAbort = () => fail(current, `was being loaded when the run was cancelled (${String(options.signal?.reason)}); nothing was applied.`);
+    if (options.signal?.aborted) onAbort();
+    else options.signal?.addEventListener('abort', onAbort, { once: true });
+    void closed.then(() => options.signal?.removeEventListener('abort', onAbort));
     arm();
     child.send(files.map((f) => f.fullPath));
   });

@@ -12,6 +12,8 @@ export interface CliEnvironment {
   writeError(line: string): void;
   /** Seconds since the epoch, for GitLab section markers. */
   now(): number;
+  /** Aborted when the process is asked to stop (SIGTERM, SIGINT). */
+  readonly signal?: AbortSignal;
 }
 
 /**

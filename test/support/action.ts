@@ -75,7 +75,10 @@ export function runBundle(inputs: Record<string, string>, extraEnv: Record<strin
 }
 
 /** Start the bundle as a child process (to race it, or to kill it); `done` resolves when it exits. */
-export function startBundle(inputs: Record<string, string>, extraEnv: Record<string, string> = {}): { child: ChildProcess; done: Promise<ActionRun> } {
+export function startBundle(
+  inputs: Record<string, string>,
+  extraEnv: Record<string, string> = {},
+): { child: ChildProcess; printed: () => string; done: Promise<ActionRun> } {
   const prepared = prepare(inputs, extraEnv);
   const child = spawn(process.execPath, [BUNDLE()], { cwd: ROOT, env: prepared.env });
   let stdout = '';
@@ -83,5 +86,5 @@ export function startBundle(inputs: Record<string, string>, extraEnv: Record<str
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
   const done = new Promise<ActionRun>((resolve) => child.on('close', (code) => resolve(collect(prepared, code, stdout, stderr))));
-  return { child, done };
+  return { child, printed: () => `${stdout}\n${stderr}`, done };
 }

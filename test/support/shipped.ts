@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -40,23 +41,39 @@ export async function runShipped(
   inputs: Record<string, string>,
   options: { env?: Record<string, string>; cli?: PackedCli; cwd?: string } = {},
 ): Promise<ShippedRun> {
+  return startShipped(artifact, inputs, options).done;
+}
+
+/** runShipped, started: the process (to signal it), what it has printed so far, and its end. */
+export function startShipped(
+  artifact: Artifact,
+  inputs: Record<string, string>,
+  options: { env?: Record<string, string>; cli?: PackedCli; cwd?: string } = {},
+): { child: ChildProcess; printed: () => string; done: Promise<ShippedRun> } {
   const env = options.env ?? {};
   if (artifact === 'action') {
-    const run = await startBundle(inputs, env).done;
-    return { artifact, code: run.code, log: `${run.stdout}\n${run.stderr}`, outputs: run.outputs, summary: run.summary };
+    const started = startBundle(inputs, env);
+    return {
+      ...started,
+      done: started.done.then((run) => ({ artifact, code: run.code, log: `${run.stdout}\n${run.stderr}`, outputs: run.outputs, summary: run.summary })),
+    };
   }
-  if (!options.cli) throw new Error('runShipped(cli) needs the packed CLI');
+  const cli = options.cli;
+  if (!cli) throw new Error('runShipped(cli) needs the packed CLI');
   const { command = 'apply', ...flags } = inputs;
   const report = path.join(mkdtempSync(path.join(os.tmpdir(), 'migrate-action-dotenv-')), 'migrate.env');
   const args = [command, ...Object.entries(flags).flatMap(([name, value]) => [`--${name}`, value]), '--dotenv', report];
-  const run = await options.cli.run(args, env, { cwd: options.cwd });
-  let outputs: Record<string, string> = {};
-  try {
-    outputs = Object.fromEntries(Object.entries(options.cli.dotenv(report)).map(([key, value]) => [DOTENV_TO_OUTPUT[key] ?? key, value]));
-  } catch {
-    // no report: the test's own expectations say whether that is right
-  }
-  return { artifact, code: run.code, log: run.all, outputs, summary: '' };
+  const started = cli.start(args, env, { cwd: options.cwd });
+  const done = started.done.then((run) => {
+    let outputs: Record<string, string> = {};
+    try {
+      outputs = Object.fromEntries(Object.entries(cli.dotenv(report)).map(([key, value]) => [DOTENV_TO_OUTPUT[key] ?? key, value]));
+    } catch {
+      // no report: the test's own expectations say whether that is right
+    }
+    return { artifact, code: run.code, log: run.all, outputs, summary: '' };
+  });
+  return { child: started.child, printed: started.printed, done };
 }
 
 /**
@@ -66,6 +83,7 @@ export async function runShipped(
 export function shippedSuite(): {
   database(): Promise<TestDatabase>;
   run(artifact: Artifact, db: Pick<TestDatabase, 'url'>, dir: string, inputs?: Record<string, string>, env?: Record<string, string>): Promise<ShippedRun>;
+  start(artifact: Artifact, db: Pick<TestDatabase, 'url'>, dir: string, inputs?: Record<string, string>, env?: Record<string, string>): ReturnType<typeof startShipped>;
 } {
   let cli: PackedCli;
   const dbs: TestDatabase[] = [];
@@ -83,5 +101,6 @@ export function shippedSuite(): {
       return db;
     },
     run: (artifact, db, dir, inputs = {}, env = {}) => runShipped(artifact, { 'database-url': db.url, 'migrations-dir': dir, ...inputs }, { cli, env }),
+    start: (artifact, db, dir, inputs = {}, env = {}) => startShipped(artifact, { 'database-url': db.url, 'migrations-dir': dir, ...inputs }, { cli, env }),
   };
 }

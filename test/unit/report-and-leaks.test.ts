@@ -148,6 +148,25 @@ describe('job summary', () => {
     expect(md).toContain('### Still pending\n\n- `2_index.sql`\n- `3_add-email.sql`');
   });
 
+  it('stays under 1 MiB with 100,000 applied and pending files, and says how many it left out; the error stays', () => {
+    const many = Array.from({ length: 100_000 }, (_, i) => ({ id: i + 1, fileName: `${i + 1}_m.sql`, label: `db/${i + 1}_m.sql`, durationMs: 3, transaction: true }));
+    const md = renderSummary({
+      ...applied,
+      status: 'failed',
+      applied: many,
+      pending: many.map((m) => m.fileName),
+      error: { message: 'Migration db/x.sql failed: boom', expected: true },
+    });
+    expect(Buffer.byteLength(md)).toBeLessThan(1024 * 1024);
+    expect(md).toContain('| Applied | 100000 |');
+    expect(md).toMatch(/\(\d+ more applied migrations not shown here/);
+    expect(md).toMatch(/\(\d+ more pending migrations not shown here/);
+    expect(md).toContain('Migration db/x.sql failed: boom');
+    const outputs = toOutputs({ ...applied, applied: many, pending: many.map((m) => m.fileName) });
+    expect(JSON.parse(outputs.applied)).toHaveLength(1_000);
+    expect(outputs['applied-count']).toBe('100000');
+  });
+
   it('shows the database, command, status and total duration', () => {
     const md = renderSummary(applied);
     expect(md).toContain('| Database | `db:5432/shop` |');
