@@ -155,9 +155,11 @@ function libpqEnv(databaseUrl, base = process.env, libpqMajor = 16) {
     return env;
 }
 function restoreCommand(file, format) {
+    // Single-quoted for a POSIX shell, a quote in the path included: the command is safe to copy.
+    const quoted = `'${file.replace(/'/g, "'\\''")}'`;
     return format === 'custom'
-        ? `pg_restore --clean --if-exists --no-owner --dbname "$DATABASE_URL" '${file}'`
-        : `psql "$DATABASE_URL" --single-transaction --file '${file}'`;
+        ? `pg_restore --clean --if-exists --no-owner --dbname "$DATABASE_URL" ${quoted}`
+        : `psql "$DATABASE_URL" --single-transaction --file ${quoted}`;
 }
 /** The backup was stopped because the run was cancelled; its server session is named so it can be cancelled too. */
 class BackupStopped extends _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .UserError */ .yo {

@@ -6779,8 +6779,9 @@ class UsageError extends Error {
  * Pure.
  */
 function shownArgument(arg) {
-    if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(arg) || /:[^/]*@/.test(arg) || /%[0-9A-Fa-f]{2}/.test(arg))
+    if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(arg) || /:[^/]*@/.test(arg) || /%[0-9A-Fa-f]{2}/.test(arg) || /password\s*=/i.test(arg)) {
         return '<a connection URL, not shown>';
+    }
     return JSON.stringify(arg.length > 60 ? `${arg.slice(0, 57)}...` : arg);
 }
 const BOOLEAN_INPUTS = new Set(['backup', 'summary']);
@@ -7180,7 +7181,9 @@ function startConnecting(databaseUrl, timeoutMs, log) {
             if (settings.mode === 'allow' || settings.mode === 'prefer') {
                 const first = settings.mode === 'prefer';
                 client = await once(first).catch((error) => {
-                    if (!refusedForTls(error))
+                    // libpq's fallbacks: a session refused for its TLS, and for prefer a failed handshake too.
+                    const handshake = first && error instanceof _tls_js__WEBPACK_IMPORTED_MODULE_4__/* .TlsProblem */ .zd && error.handshake;
+                    if (!refusedForTls(error) && !handshake)
                         throw error;
                     return once(!first);
                 });
@@ -7312,6 +7315,7 @@ const OUR_SETTINGS = [
     // The server checks every second that we are still there while a statement runs: if this job is
     // killed in the middle of a migration, it is rolled back and the lock is freed within seconds.
     ['client_connection_check_interval', '1000', 140_000],
+    ['transaction_timeout', '0', 170_000],
 ];
 /** Each of our settings, set only where the server has it (a CASE evaluates only the branch it takes). */
 const SET_UP_SQL = "SELECT pg_backend_pid() AS pid, current_setting('server_version_num')::int AS version" +
@@ -7390,7 +7394,7 @@ function lostConnection(cause, what, heldLock = true) {
 /** Whether an error means the connection itself failed (lost, terminated, server shutting down). */
 function isConnectionError(error) {
     const code = error.code;
-    if (typeof code === 'string' && (code.startsWith('08') || ['57P01', '57P02', '57P03', '57P05', '25P03', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(code))) {
+    if (typeof code === 'string' && (code.startsWith('08') || ['57P01', '57P02', '57P03', '57P05', '25P03', '25P04', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(code))) {
         return true;
     }
     return /Connection terminated|not queryable|Client was closed|ECONNRESET|EPIPE|socket hang up/i.test((0,_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .messageOf */ .bD)(error));
@@ -7483,7 +7487,8 @@ function queryOf(url) {
 /** The TLS parameters of a URL. Pure (config.ts has already refused unknown modes). */
 function tlsSettings(url) {
     const query = queryOf(url);
-    const mode = (query.get('sslmode') || 'prefer');
+    // As libpq 16 does: the system's CAs mean verify-full unless said otherwise (config.ts refuses weaker modes).
+    const mode = (query.get('sslmode') || (query.get('sslrootcert') === 'system' ? 'verify-full' : 'prefer'));
     return { mode, rootCert: query.get('sslrootcert') || undefined, cert: query.get('sslcert') || undefined, key: query.get('sslkey') || undefined };
 }
 /** The URL without its TLS parameters: what the driver is given (it would otherwise apply its own meaning). Pure. */
@@ -7504,6 +7509,8 @@ function defaultFile(name) {
 }
 /** Where a TLS setting goes wrong in a way that waiting cannot fix: the message says what to change. */
 class TlsProblem extends _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .UserError */ .yo {
+    /** The TLS handshake itself failed (prefer then tries a plain connection, as libpq does). */
+    handshake = false;
 }
 /**
  * The options for tls.connect in `mode`: whether to verify the chain, and the host name. Reads the
@@ -7651,7 +7658,9 @@ async function openStream(host, port, settings, useTls, socket) {
         return { stream: readyStream(await startTls(socket, options)), encrypted: true };
     }
     catch (error) {
-        throw new TlsProblem(certificateAdvice(error, settings.mode), { cause: error });
+        const problem = new TlsProblem(certificateAdvice(error, settings.mode), { cause: error });
+        problem.handshake = true;
+        throw problem;
     }
 }
 /** What to change when the TLS handshake fails: never "set sslmode=require" when it is already set. */
@@ -7666,7 +7675,9 @@ function certificateAdvice(error, mode) {
         return (`The server's certificate could not be verified (${message}) with sslmode=${mode}; point sslrootcert in database-url at the CA ` +
             'that signed it (for a self-signed certificate, the certificate itself), or use sslmode=require to encrypt without verifying.');
     }
-    return `The SSL handshake with the server failed (${message}) with sslmode=${mode}; check the server's SSL settings, or try sslmode=prefer.`;
+    return mode === 'prefer' || mode === 'allow'
+        ? `The SSL handshake with the server failed (${message}), and so did a plain connection; check the server's SSL settings, or use sslmode=disable.`
+        : `The SSL handshake with the server failed (${message}) with sslmode=${mode}; check the server's SSL settings, or use sslmode=prefer to fall back to a plain connection.`;
 }
 
 
@@ -15039,6 +15050,9 @@ function parseDatabaseUrl(value, problems, emptyHint) {
     if (sslmode !== null && !tls/* SSL_MODES */.yj.includes(sslmode)) {
         return fail(`has sslmode=${sslmode.slice(0, 20)}, which is not an SSL mode; use one of ${tls/* SSL_MODES */.yj.join(', ')}`);
     }
+    if (url.searchParams.get('sslrootcert') === 'system' && sslmode !== null && sslmode !== 'verify-full') {
+        return fail(`has sslmode=${sslmode} with sslrootcert=system, which libpq refuses (the system's CAs only make sense with verify-full); use sslmode=verify-full or leave sslmode out`);
+    }
     const ssl = url.searchParams.get('ssl');
     if (ssl !== null) {
         return fail('has ssl=…, which is the pg driver\'s own parameter (libpq and pg_dump reject it); use sslmode=require to encrypt, or sslmode=verify-full with sslrootcert to also verify the server');
@@ -15185,7 +15199,7 @@ process.once('message', async (files) => {
 });
 `;
 /** Variables that carry a secret or let a file speak to the runner, by name. */
-const SECRET_NAME = /^(DATABASE_URL|INPUT_.*|PG[A-Z].*|GITHUB_(OUTPUT|ENV|PATH|STATE|STEP_SUMMARY|TOKEN)|ACTIONS_.*|CI_JOB_(TOKEN|JWT.*)|CI_REGISTRY_PASSWORD|CI_DEPLOY_PASSWORD)$/i;
+const SECRET_NAME = /^(DATABASE_URL|INPUT_.*|PG[A-Z].*|GITHUB_(OUTPUT|ENV|PATH|STATE|STEP_SUMMARY|TOKEN)|ACTIONS_.*|CI_JOB_(TOKEN|JWT.*)|CI_BUILD_TOKEN|CI_REPOSITORY_URL|CI_REGISTRY_PASSWORD|CI_DEPLOY_PASSWORD|CI_DEPENDENCY_PROXY_PASSWORD|.*_TOKEN|.*_PASSWORD)$/i;
 /**
  * The environment a `.js` migration sees: ours without the variables above and without any variable
  * whose value is one of `secrets` or holds one of 12 characters or more (e.g. GitLab's variable named by
@@ -15226,7 +15240,22 @@ function generateSqlInChild(files, options) {
         let timer;
         const labelOf = (file) => (file === undefined ? 'a .js migration' : (labels.get(file) ?? file));
         // Settle once the child is gone and its output read to the end, so that no line of it comes later.
-        const closed = child.pid === undefined ? Promise.resolve() : new Promise((done) => child.on('close', () => done()));
+        // Settled once the child has exited and its output is read; a process the file started may hold the
+        // pipes open, so the output is waited for half a second at most.
+        const exited = child.pid === undefined ? Promise.resolve() : new Promise((done) => child.on('exit', () => done()));
+        const closed = exited.then(() => new Promise((done) => {
+            const cut = setTimeout(() => {
+                child.stdout?.destroy();
+                child.stderr?.destroy();
+                done();
+            }, 500);
+            child.on('close', () => {
+                clearTimeout(cut);
+                done();
+            });
+            if (child.stdout?.destroyed && child.stderr?.destroyed)
+                done();
+        }));
         const finish = (error) => {
             if (settled)
                 return;
@@ -15369,7 +15398,8 @@ function githubPlatform(env = process.env, write = (text) => process.stdout.writ
             // Text we did not write ourselves (a file name, a server's message, a child's output) may hold
             // a line break followed by a workflow command: such a message goes out between
             // ::stop-commands:: and a token it cannot know, so that the runner reads none of it.
-            if (/[\r\n]/.test(message) || /^\s*(::|##\[)/.test(message)) {
+            // The legacy ##[command] form is read anywhere in a line, the :: form at its start.
+            if (/[\r\n]/.test(message) || /^\s*::/.test(message) || message.includes('##[')) {
                 const token = `migrate-action-${(0,external_node_crypto_.randomUUID)()}`;
                 line(`::stop-commands::${token}`);
                 for (const part of message.split(/\r\n|\r|\n/))
@@ -15704,14 +15734,20 @@ function explainRecordFailure(ctx, fields, what, extra) {
         : 'It ran without a transaction, so it took effect but is not recorded: a rerun runs it again, so make it safe to rerun (IF NOT EXISTS) or check the database first.';
     let cause;
     if (fields.code === '23502' && fields.column === 'name') {
-        // Our own guard (apply.ts): the transaction the migration began is gone.
+        // Our own guard (apply.ts): the transaction is not the one it should be.
         return {
-            message: sentence([
-                `Migration ${ctx.label} ended the transaction it runs in (a COMMIT, ROLLBACK, END, ABORT or PREPARE TRANSACTION, perhaps in a procedure it calls).`,
-                'What it did before that statement was committed or undone by it, and what came after ran outside the migration: check the database.',
-                'It was not recorded as applied, and nothing after it ran.',
-                'Remove that statement, or mark the file with -- postgres-migrations disable-transaction.',
-            ]),
+            message: ctx.transaction
+                ? sentence([
+                    `Migration ${ctx.label} ended the transaction it runs in (a COMMIT, ROLLBACK, END, ABORT or PREPARE TRANSACTION, perhaps in a procedure it calls).`,
+                    'What it did before that statement was committed or undone by it, and what came after ran outside the migration: check the database.',
+                    'It was not recorded as applied, and nothing after it ran.',
+                    'Remove that statement, or mark the file with -- postgres-migrations disable-transaction.',
+                ])
+                : sentence([
+                    `Migration ${ctx.label} runs without a transaction (disable-transaction) but left one open (a BEGIN without its COMMIT).`,
+                    'That transaction was rolled back with everything in it, and the migration was not recorded as applied; nothing after it ran.',
+                    'End the transaction in the file (COMMIT), or remove the BEGIN.',
+                ]),
             location,
             fields,
         };
@@ -15733,6 +15769,9 @@ function explainRecordFailure(ctx, fields, what, extra) {
     }
     else if (fields.code === '42P01') {
         cause = 'The migrations table is gone at the end of the file: a migration must not drop or rename it.';
+    }
+    else if (fields.code === '23505' && /name/.test(String(fields.constraint ?? fields.message))) {
+        cause = 'Another migration already has this name in the migrations table (names must be unique): rename the file.';
     }
     else if (fields.code === '23505') {
         cause = 'Another run recorded this migration at the same time, so the migration lock did not keep them apart: use the direct URL of the database, not a pooler.';
@@ -15764,11 +15803,14 @@ function sentence(parts) {
 class MigrationFailed extends errors/* UserError */.yo {
     migration;
     pg;
-    constructor(message, migration, fields, location, cause) {
+    /** The migration was committed before what failed (setting the session back afterwards). */
+    applied;
+    constructor(message, migration, fields, location, cause, applied = false) {
         super(message, { location, cause });
         this.name = 'MigrationFailed';
         this.migration = migration;
         this.pg = fields;
+        this.applied = applied;
     }
 }
 /** Set each `settings` line on the session; a value PostgreSQL rejects names the setting, never the value. */
@@ -15785,6 +15827,19 @@ async function applySettings(client, settings) {
             });
         }
     }
+}
+/** Sleep, but wake at once when the run is cancelled. */
+function sleepUnlessCancelled(clock, ms, signal) {
+    if (!signal)
+        return clock.sleep(ms);
+    return new Promise((resolve) => {
+        const wake = () => resolve();
+        signal.addEventListener('abort', wake, { once: true });
+        void clock.sleep(ms).then(() => {
+            signal.removeEventListener('abort', wake);
+            resolve();
+        });
+    });
 }
 /** Backoff before retry `attempt` (1-based) of a migration that hit lock_timeout: 1 s, 2 s, 4 s, … at most 30 s. */
 function retryDelayMs(attempt) {
@@ -15811,7 +15866,11 @@ async function applyMigration(client, migration, options) {
                 options.log.warning(`${migration.label} hit lock_timeout (${(0,errors/* messageOf */.bD)(cause)}); retry ${attempt} of ${options.lockRetries} in ${delay / 1000} s.`);
                 // A file without a transaction may have changed the session before it failed.
                 await client.query(options.session.restoreSql);
-                await options.clock.sleep(delay);
+                await sleepUnlessCancelled(options.clock, delay, options.signal);
+                if (options.signal?.aborted) {
+                    throw new errors/* Cancelled */.cJ(`The run was cancelled (${String(options.signal.reason)}) while ${migration.label} waited to be retried after lock_timeout: it was rolled back. ` +
+                        'Migrations before it stay applied and none after it ran; run again to apply the rest.');
+                }
                 continue;
             }
             if (options.signal?.aborted && migration.id > 0) {
@@ -15823,7 +15882,7 @@ async function applyMigration(client, migration, options) {
                             ? 'it was rolled back'
                             : 'it runs without a transaction, so statements of it may have taken effect (check the database)';
                 throw new MigrationFailed(`The run was cancelled (${String(options.signal.reason)}) while ${migration.label} was being applied: ${outcome}. ` +
-                    'Migrations before it stay applied and none after it ran; run again to apply the rest.', migration, pgFields(cause), undefined, cause);
+                    'Migrations before it stay applied and none after it ran; run again to apply the rest.', migration, pgFields(cause), undefined, cause, phase === 'restore');
             }
             const explained = explainFailure({
                 label: migration.label,
@@ -15833,7 +15892,7 @@ async function applyMigration(client, migration, options) {
                 sql: executableSql(migration),
                 attempts: attempt,
             }, phase, cause);
-            throw new MigrationFailed(explained.message, migration, explained.fields, migration.id === 0 ? undefined : explained.location, cause);
+            throw new MigrationFailed(explained.message, migration, explained.fields, migration.id === 0 ? undefined : explained.location, cause, phase === 'restore');
         }
     }
 }
@@ -15846,49 +15905,55 @@ function executableSql(migration) {
 }
 /**
  * The row, written only when the statement runs where it must. `name` is NULL (a not-null violation on
- * "name") when the transaction this migration began (known by its id, which a file cannot reset as it
- * can reset a setting) is no longer the one we are in: the file ended it. `hash` is NULL (a violation on
- * "hash") when the statement runs in another server session than the one that holds the lock: a pooler
- * moved us. Either way the transaction is aborted, so nothing after it commits. The table is named with
- * its schema and written as the login role (SET SESSION AUTHORIZATION DEFAULT), so a file that changes
- * search_path or the role is still recorded. Values are literals, so that the statement can share one
- * message with COMMIT and the session reset (one query for the driver to send and read, not four).
- * Pure.
+ * "name") when the transaction is not the one it should be: for a migration in a transaction, one that
+ * began before this message (ours, begun with BEGIN); for one without, none left open by the file (its
+ * transaction then begins with this message). A file that ended its transaction, or left one open,
+ * trips it, whatever it did to the settings (RESET ALL), and no statement runs before the file's own
+ * (a file may begin with SET TRANSACTION ISOLATION LEVEL). `hash` is NULL (a violation on "hash") when
+ * the statement runs in another server session than the one that holds the lock: a pooler moved us.
+ * Either way the transaction is aborted, so nothing after it commits. The table is named with its
+ * schema and written as the login role (SET SESSION AUTHORIZATION DEFAULT; then the `role` setting, if
+ * the settings input has one), so a file that changes search_path or the role is still recorded.
+ * Values are literals, so that the statement can share one message with COMMIT and the session reset
+ * (one query for the driver to send and read, not four). Pure.
  */
-function recordSql(table, migration, lockPid, transactionId) {
-    const name = esm/* default.escapeLiteral */.Ay.escapeLiteral(migration.name);
-    const guardedName = transactionId === undefined ? name : `CASE WHEN pg_current_xact_id()::text = ${esm/* default.escapeLiteral */.Ay.escapeLiteral(transactionId)} THEN ${name} END`;
+function recordSql(table, migration, session) {
+    const inOurTransaction = migration.transaction ? 'transaction_timestamp() < statement_timestamp()' : 'transaction_timestamp() = statement_timestamp()';
     return ('SET SESSION AUTHORIZATION DEFAULT; ' +
-        `INSERT INTO ${table} ("id", "name", "hash") VALUES (${Math.trunc(migration.id)}, ${guardedName}, ` +
-        `CASE WHEN pg_backend_pid() = ${Math.trunc(lockPid)} THEN ${esm/* default.escapeLiteral */.Ay.escapeLiteral(migration.hash)} END)`);
+        (session.role === undefined ? '' : `SET ROLE ${esm/* default.escapeIdentifier */.Ay.escapeIdentifier(session.role)}; `) +
+        `INSERT INTO ${table} ("id", "name", "hash") VALUES (${Math.trunc(migration.id)}, ` +
+        `CASE WHEN ${inOurTransaction} THEN ${esm/* default.escapeLiteral */.Ay.escapeLiteral(migration.name)} END, ` +
+        `CASE WHEN pg_backend_pid() = ${Math.trunc(session.lockPid)} THEN ${esm/* default.escapeLiteral */.Ay.escapeLiteral(migration.hash)} END)`);
 }
 /**
- * Two round trips per migration in a transaction (pipeline mode): BEGIN with the transaction's id and
- * the SQL, then one message with the row, COMMIT and the session reset. The row is sent only once the
- * SQL has succeeded. Without a transaction, the SQL, then the row, then the session reset (not in the
- * row's message, whose statements would share one implicit transaction).
+ * Two round trips per migration in a transaction (pipeline mode): BEGIN and the SQL, then one message
+ * with the row, COMMIT and the session reset. The row is sent only once the SQL has succeeded. Without
+ * a transaction, the SQL, then the row, then the session reset (not in the row's message, whose
+ * statements would share one implicit transaction).
  */
 async function runOnce(client, migration, session) {
     const sql = executableSql(migration);
     if (!migration.transaction) {
         await step('sql', client.query(sql));
-        await settled([
-            step('record', client.query(recordSql(session.table, migration, session.lockPid))),
-            step('restore', client.query(session.restoreSql)),
-        ]);
+        try {
+            await settled([step('record', client.query(recordSql(session.table, migration, session))), step('restore', client.query(session.restoreSql))]);
+        }
+        catch (error) {
+            // A transaction the file left open is rolled back with the row.
+            await client.query('ROLLBACK').catch(() => undefined);
+            throw error;
+        }
         return;
     }
-    let transactionId;
     try {
-        const [begun] = await settled([step('sql', client.query('BEGIN; SELECT pg_current_xact_id()::text AS id')), step('sql', client.query(sql))]);
-        transactionId = begun[1].rows[0].id;
+        await settled([step('sql', client.query('BEGIN')), step('sql', client.query(sql))]);
     }
     catch (error) {
         await client.query('ROLLBACK').catch(() => undefined);
         throw error;
     }
     try {
-        await client.query(`${recordSql(session.table, migration, session.lockPid, transactionId)}; COMMIT; ${session.restoreSql}`);
+        await client.query(`${recordSql(session.table, migration, session)}; COMMIT; ${session.restoreSql}`);
     }
     catch (error) {
         // Ended, unless the failure came after COMMIT; ROLLBACK of no transaction would only warn, so ask.
@@ -15976,7 +16041,27 @@ function parseFileName(fileName) {
  * error names the file(s) and the fix.
  */
 function validateFileNames(fileNames, dirLabel) {
-    return idsInOrder(fileNames) ?? explainBadNames(fileNames, dirLabel);
+    const named = idsInOrder(fileNames) ?? explainBadNames(fileNames, dirLabel);
+    checkNames(named, dirLabel);
+    return named;
+}
+/**
+ * `migrations.name` is `varchar(100) UNIQUE`: two files with the same name after the id, or a name of
+ * more than 100 characters, could never both be recorded (postgres-migrations fails on them too, half-way).
+ */
+function checkNames(named, dirLabel) {
+    const seen = new Map();
+    for (const file of named) {
+        if ([...file.name].length > 100) {
+            throw new errors/* UserError */.yo(`Migration file ${dirLabel}/${file.fileName} has a name of ${[...file.name].length} characters after its id; the migrations table keeps at most 100: shorten it.`, { location: { file: `${dirLabel}/${file.fileName}` } });
+        }
+        const other = seen.get(file.name);
+        if (other) {
+            throw new errors/* UserError */.yo(`Migration files ${other.fileName} and ${file.fileName} in ${dirLabel} have the same name "${file.name}" after their ids; ` +
+                'the migrations table keeps names unique: rename the later one.', { location: { file: `${dirLabel}/${file.fileName}` } });
+        }
+        seen.set(file.name, file);
+    }
 }
 /**
  * The common case in one pass, without sorting names: distinct ids whose largest equals their count are
@@ -16560,6 +16645,7 @@ async function runCommand(config, deps) {
         deps.signal?.addEventListener('abort', cancel, { once: true });
         let status;
         try {
+            throwIfCancelled(deps, 'while it connected; nothing was applied.');
             const db = {
                 client,
                 info: connected.session,
@@ -16596,6 +16682,9 @@ async function runCommand(config, deps) {
         return finish(status);
     }
     catch (error) {
+        // Never connected: the attempt started with the file check must not keep the process alive.
+        if (watch === undefined)
+            early.abandon();
         if (deps.signal?.aborted && !(error instanceof errors/* Cancelled */.cJ) && !(error instanceof MigrationFailed)) {
             // Whatever the cancellation broke (a lock wait, a read, the backup), the report says it was cancelled.
             const what = error instanceof errors/* UserError */.yo ? `: ${error.message}` : '';
@@ -16788,6 +16877,7 @@ async function apply(db, config, deps, progress) {
         lockPid: db.lockPid,
         restoreSql: (0,db_session/* restoreSessionSql */.Xz)(config.settings, (await db.info).serverVersion),
         table: db.table,
+        role: config.settings.find((setting) => setting.name.toLowerCase() === 'role')?.value,
     };
     throwIfCancelled(deps, 'before the first migration; nothing was applied.');
     await log.group(`Apply ${userFiles(toRun).length} migration(s)`, async () => {
@@ -16797,8 +16887,20 @@ async function apply(db, config, deps, progress) {
             const t0 = clock.now();
             log.info(migration.id === 0 ? 'Creating the migrations table ...' : `Applying ${migration.label}${migration.transaction ? '' : ' (without a transaction)'} ...`);
             db.current = migration.id === 0 ? 'the migrations table' : migration.label;
+            const applied = () => {
+                if (migration.id === 0)
+                    return;
+                progress.revision = { id: migration.id, name: migration.name };
+                progress.applied.push({ id: migration.id, fileName: migration.fileName, label: migration.label, durationMs: clock.now() - t0, transaction: migration.transaction });
+            };
             try {
                 await applyMigration(db.client, migration, { session, lockRetries: config.lockRetries, clock, log, signal: deps.signal });
+            }
+            catch (error) {
+                // Committed before what failed: the report must say it is applied.
+                if (error instanceof MigrationFailed && error.applied)
+                    applied();
+                throw error;
             }
             finally {
                 db.current = undefined;
@@ -16806,8 +16908,7 @@ async function apply(db, config, deps, progress) {
             const durationMs = clock.now() - t0;
             if (migration.id === 0)
                 continue;
-            progress.revision = { id: migration.id, name: migration.name };
-            progress.applied.push({ id: migration.id, fileName: migration.fileName, label: migration.label, durationMs, transaction: migration.transaction });
+            applied();
             log.info(`Applied ${migration.label} in ${durationMs} ms.`);
         }
     });
@@ -16911,11 +17012,19 @@ function passwordFromFile(databaseUrl, env) {
         return undefined;
     }
     const query = url.searchParams;
+    const decode = (text) => {
+        try {
+            return decodeURIComponent(text);
+        }
+        catch {
+            return text; // bad percent-encoding: config.ts says so; the lookup goes on with the text as written
+        }
+    };
     const wanted = [
         query.get('host') || url.hostname || 'localhost',
         query.get('port') || url.port || '5432',
-        decodeURIComponent(url.pathname.slice(1)) || '*',
-        query.get('user') || decodeURIComponent(url.username) || env.PGUSER || external_node_os_.userInfo().username,
+        decode(url.pathname.slice(1)) || '*',
+        query.get('user') || decode(url.username) || env.PGUSER || external_node_os_.userInfo().username,
     ];
     for (const line of text.split(/\r?\n/)) {
         if (line.trim() === '' || line.startsWith('#'))
@@ -17027,7 +17136,8 @@ function redactExcept(text, secrets, keep) {
     // Only names that hold a secret need keeping (a run may have 100,000 names).
     const holders = keep.filter((name) => present.some((secret) => name.includes(secret)));
     const kept = [];
-    const marker = (i) => `\u0000${i}\u0000`;
+    // Markers of characters no password holds (NUL cannot be in a URL; the middle one is private-use).
+    const marker = (i) => `\u0000${String.fromCharCode(0xe000 + i)}\u0000`;
     let out = text;
     for (const name of [...holders].sort((a, b) => b.length - a.length)) {
         if (name.length === 0 || !out.includes(name))

@@ -269,6 +269,9 @@ export function parseDatabaseUrl(value: string, problems: string[], emptyHint?: 
   if (sslmode !== null && !(SSL_MODES as readonly string[]).includes(sslmode)) {
     return fail(`has sslmode=${sslmode.slice(0, 20)}, which is not an SSL mode; use one of ${SSL_MODES.join(', ')}`);
   }
+  if (url.searchParams.get('sslrootcert') === 'system' && sslmode !== null && sslmode !== 'verify-full') {
+    return fail(`has sslmode=${sslmode} with sslrootcert=system, which libpq refuses (the system's CAs only make sense with verify-full); use sslmode=verify-full or leave sslmode out`);
+  }
   const ssl = url.searchParams.get('ssl');
   if (ssl !== null) {
     return fail(

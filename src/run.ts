@@ -187,6 +187,7 @@ export async function runCommand(config: Config, deps: RunDeps): Promise<RunResu
     deps.signal?.addEventListener('abort', cancel, { once: true });
     let status: Status;
     try {
+      throwIfCancelled(deps, 'while it connected; nothing was applied.');
       const db: Db = {
         client,
         info: connected.session,
@@ -223,6 +224,8 @@ export async function runCommand(config: Config, deps: RunDeps): Promise<RunResu
     }
     return finish(status);
   } catch (error) {
+    // Never connected: the attempt started with the file check must not keep the process alive.
+    if (watch === undefined) early.abandon();
     if (deps.signal?.aborted && !(error instanceof Cancelled) && !(error instanceof MigrationFailed)) {
       // Whatever the cancellation broke (a lock wait, a read, the backup), the report says it was cancelled.
       const what = error instanceof UserError ? `: ${error.message}` : '';
@@ -426,6 +429,7 @@ async function apply(db: Db, config: Config, deps: RunDeps, progress: Progress):
     lockPid: db.lockPid!,
     restoreSql: restoreSessionSql(config.settings, (await db.info).serverVersion),
     table: db.table!,
+    role: config.settings.find((setting) => setting.name.toLowerCase() === 'role')?.value,
   };
   throwIfCancelled(deps, 'before the first migration; nothing was applied.');
   await log.group(`Apply ${userFiles(toRun).length} migration(s)`, async () => {
@@ -435,15 +439,23 @@ async function apply(db: Db, config: Config, deps: RunDeps, progress: Progress):
       const t0 = clock.now();
       log.info(migration.id === 0 ? 'Creating the migrations table ...' : `Applying ${migration.label}${migration.transaction ? '' : ' (without a transaction)'} ...`);
       db.current = migration.id === 0 ? 'the migrations table' : migration.label;
+      const applied = () => {
+        if (migration.id === 0) return;
+        progress.revision = { id: migration.id, name: migration.name };
+        progress.applied.push({ id: migration.id, fileName: migration.fileName, label: migration.label, durationMs: clock.now() - t0, transaction: migration.transaction });
+      };
       try {
         await applyMigration(db.client, migration, { session, lockRetries: config.lockRetries, clock, log, signal: deps.signal });
+      } catch (error) {
+        // Committed before what failed: the report must say it is applied.
+        if (error instanceof MigrationFailed && error.applied) applied();
+        throw error;
       } finally {
         db.current = undefined;
       }
       const durationMs = clock.now() - t0;
       if (migration.id === 0) continue;
-      progress.revision = { id: migration.id, name: migration.name };
-      progress.applied.push({ id: migration.id, fileName: migration.fileName, label: migration.label, durationMs, transaction: migration.transaction });
+      applied();
       log.info(`Applied ${migration.label} in ${durationMs} ms.`);
     }
   });

@@ -34,11 +34,18 @@ export function passwordFromFile(databaseUrl: string, env: NodeJS.ProcessEnv): s
     return undefined;
   }
   const query = url.searchParams;
+  const decode = (text: string) => {
+    try {
+      return decodeURIComponent(text);
+    } catch {
+      return text; // bad percent-encoding: config.ts says so; the lookup goes on with the text as written
+    }
+  };
   const wanted = [
     query.get('host') || url.hostname || 'localhost',
     query.get('port') || url.port || '5432',
-    decodeURIComponent(url.pathname.slice(1)) || '*',
-    query.get('user') || decodeURIComponent(url.username) || env.PGUSER || os.userInfo().username,
+    decode(url.pathname.slice(1)) || '*',
+    query.get('user') || decode(url.username) || env.PGUSER || os.userInfo().username,
   ];
   for (const line of text.split(/\r?\n/)) {
     if (line.trim() === '' || line.startsWith('#')) continue;
@@ -142,7 +149,8 @@ export function redactExcept(text: string, secrets: readonly string[], keep: rea
   // Only names that hold a secret need keeping (a run may have 100,000 names).
   const holders = keep.filter((name) => present.some((secret) => name.includes(secret)));
   const kept: string[] = [];
-  const marker = (i: number) => `\u0000${i}\u0000`;
+  // Markers of characters no password holds (NUL cannot be in a URL; the middle one is private-use).
+  const marker = (i: number) => `\u0000${String.fromCharCode(0xe000 + i)}\u0000`;
   let out = text;
   for (const name of [...holders].sort((a, b) => b.length - a.length)) {
     if (name.length === 0 || !out.includes(name)) continue;

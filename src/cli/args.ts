@@ -24,7 +24,9 @@ export type CliRequest =
  * Pure.
  */
 export function shownArgument(arg: string): string {
-  if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(arg) || /:[^/]*@/.test(arg) || /%[0-9A-Fa-f]{2}/.test(arg)) return '<a connection URL, not shown>';
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(arg) || /:[^/]*@/.test(arg) || /%[0-9A-Fa-f]{2}/.test(arg) || /password\s*=/i.test(arg)) {
+    return '<a connection URL, not shown>';
+  }
   return JSON.stringify(arg.length > 60 ? `${arg.slice(0, 57)}...` : arg);
 }
 

@@ -135,7 +135,9 @@ export function startConnecting(databaseUrl: string, timeoutMs: number, log: Log
       if (settings.mode === 'allow' || settings.mode === 'prefer') {
         const first = settings.mode === 'prefer';
         client = await once(first).catch((error: unknown) => {
-          if (!refusedForTls(error)) throw error;
+          // libpq's fallbacks: a session refused for its TLS, and for prefer a failed handshake too.
+          const handshake = first && error instanceof TlsProblem && error.handshake;
+          if (!refusedForTls(error) && !handshake) throw error;
           return once(!first);
         });
       } else {

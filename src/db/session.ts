@@ -20,6 +20,7 @@ const OUR_SETTINGS: readonly (readonly [name: string, value: string, fromVersion
   // The server checks every second that we are still there while a statement runs: if this job is
   // killed in the middle of a migration, it is rolled back and the lock is freed within seconds.
   ['client_connection_check_interval', '1000', 140_000],
+  ['transaction_timeout', '0', 170_000],
 ];
 
 /** Each of our settings, set only where the server has it (a CASE evaluates only the branch it takes). */
@@ -133,7 +134,7 @@ export function lostConnection(cause: unknown, what: string, heldLock = true): U
 /** Whether an error means the connection itself failed (lost, terminated, server shutting down). */
 export function isConnectionError(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && (code.startsWith('08') || ['57P01', '57P02', '57P03', '57P05', '25P03', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(code))) {
+  if (typeof code === 'string' && (code.startsWith('08') || ['57P01', '57P02', '57P03', '57P05', '25P03', '25P04', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(code))) {
     return true;
   }
   return /Connection terminated|not queryable|Client was closed|ECONNRESET|EPIPE|socket hang up/i.test(messageOf(error));

@@ -45,7 +45,8 @@ function queryOf(url: string): URLSearchParams {
 /** The TLS parameters of a URL. Pure (config.ts has already refused unknown modes). */
 export function tlsSettings(url: string): TlsSettings {
   const query = queryOf(url);
-  const mode = (query.get('sslmode') || 'prefer') as SslMode;
+  // As libpq 16 does: the system's CAs mean verify-full unless said otherwise (config.ts refuses weaker modes).
+  const mode = (query.get('sslmode') || (query.get('sslrootcert') === 'system' ? 'verify-full' : 'prefer')) as SslMode;
   return { mode, rootCert: query.get('sslrootcert') || undefined, cert: query.get('sslcert') || undefined, key: query.get('sslkey') || undefined };
 }
 
@@ -66,7 +67,10 @@ function defaultFile(name: string): string | undefined {
 }
 
 /** Where a TLS setting goes wrong in a way that waiting cannot fix: the message says what to change. */
-export class TlsProblem extends UserError {}
+export class TlsProblem extends UserError {
+  /** The TLS handshake itself failed (prefer then tries a plain connection, as libpq does). */
+  handshake = false;
+}
 
 /**
  * The options for tls.connect in `mode`: whether to verify the chain, and the host name. Reads the
@@ -217,7 +221,9 @@ export async function openStream(
   try {
     return { stream: readyStream(await startTls(socket, options)), encrypted: true };
   } catch (error) {
-    throw new TlsProblem(certificateAdvice(error, settings.mode), { cause: error });
+    const problem = new TlsProblem(certificateAdvice(error, settings.mode), { cause: error });
+    problem.handshake = true;
+    throw problem;
   }
 }
 
@@ -237,5 +243,7 @@ function certificateAdvice(error: unknown, mode: SslMode): string {
       'that signed it (for a self-signed certificate, the certificate itself), or use sslmode=require to encrypt without verifying.'
     );
   }
-  return `The SSL handshake with the server failed (${message}) with sslmode=${mode}; check the server's SSL settings, or try sslmode=prefer.`;
+  return mode === 'prefer' || mode === 'allow'
+    ? `The SSL handshake with the server failed (${message}), and so did a plain connection; check the server's SSL settings, or use sslmode=disable.`
+    : `The SSL handshake with the server failed (${message}) with sslmode=${mode}; check the server's SSL settings, or use sslmode=prefer to fall back to a plain connection.`;
 }

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { Clock } from '../clock.js';
 import type { Setting } from '../config.js';
-import { UserError, messageOf, type FileLocation } from '../errors.js';
+import { Cancelled, UserError, messageOf, type FileLocation } from '../errors.js';
 import type { Log } from '../log.js';
 import { isConnectionError } from '../db/session.js';
 import { StepFailed, explainFailure, pgFields, step, type PgErrorFields, type Phase } from './failure.js';
@@ -11,12 +11,15 @@ import type { MigrationFile } from './files.js';
 export class MigrationFailed extends UserError {
   readonly migration: MigrationFile;
   readonly pg: PgErrorFields;
+  /** The migration was committed before what failed (setting the session back afterwards). */
+  readonly applied: boolean;
 
-  constructor(message: string, migration: MigrationFile, fields: PgErrorFields, location: FileLocation | undefined, cause: unknown) {
+  constructor(message: string, migration: MigrationFile, fields: PgErrorFields, location: FileLocation | undefined, cause: unknown, applied = false) {
     super(message, { location, cause });
     this.name = 'MigrationFailed';
     this.migration = migration;
     this.pg = fields;
+    this.applied = applied;
   }
 }
 
@@ -43,6 +46,8 @@ export interface MigrationSession {
   readonly restoreSql: string;
   /** The migrations table, with its schema (quoted): where rows are written whatever a file does to search_path. */
   readonly table: string;
+  /** The `role` of the settings input, set again before the row is written. */
+  readonly role?: string;
 }
 
 export interface ApplyOptions {
@@ -52,6 +57,19 @@ export interface ApplyOptions {
   readonly log: Log;
   /** Aborted when the run is cancelled: a failure is then worded as the cancellation it is. */
   readonly signal?: AbortSignal;
+}
+
+/** Sleep, but wake at once when the run is cancelled. */
+function sleepUnlessCancelled(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
+  if (!signal) return clock.sleep(ms);
+  return new Promise((resolve) => {
+    const wake = () => resolve();
+    signal.addEventListener('abort', wake, { once: true });
+    void clock.sleep(ms).then(() => {
+      signal.removeEventListener('abort', wake);
+      resolve();
+    });
+  });
 }
 
 /** Backoff before retry `attempt` (1-based) of a migration that hit lock_timeout: 1 s, 2 s, 4 s, … at most 30 s. */
@@ -79,7 +97,13 @@ export async function applyMigration(client: pg.Client, migration: MigrationFile
         options.log.warning(`${migration.label} hit lock_timeout (${messageOf(cause)}); retry ${attempt} of ${options.lockRetries} in ${delay / 1000} s.`);
         // A file without a transaction may have changed the session before it failed.
         await client.query(options.session.restoreSql);
-        await options.clock.sleep(delay);
+        await sleepUnlessCancelled(options.clock, delay, options.signal);
+        if (options.signal?.aborted) {
+          throw new Cancelled(
+            `The run was cancelled (${String(options.signal.reason)}) while ${migration.label} waited to be retried after lock_timeout: it was rolled back. ` +
+              'Migrations before it stay applied and none after it ran; run again to apply the rest.',
+          );
+        }
         continue;
       }
       if (options.signal?.aborted && migration.id > 0) {
@@ -98,6 +122,7 @@ export async function applyMigration(client: pg.Client, migration: MigrationFile
           pgFields(cause),
           undefined,
           cause,
+          phase === 'restore',
         );
       }
       const explained = explainFailure(
@@ -112,7 +137,14 @@ export async function applyMigration(client: pg.Client, migration: MigrationFile
         phase,
         cause,
       );
-      throw new MigrationFailed(explained.message, migration, explained.fields, migration.id === 0 ? undefined : explained.location, cause);
+      throw new MigrationFailed(
+        explained.message,
+        migration,
+        explained.fields,
+        migration.id === 0 ? undefined : explained.location,
+        cause,
+        phase === 'restore',
+      );
     }
   }
 }
@@ -127,51 +159,56 @@ export function executableSql(migration: MigrationFile): string {
 
 /**
  * The row, written only when the statement runs where it must. `name` is NULL (a not-null violation on
- * "name") when the transaction this migration began (known by its id, which a file cannot reset as it
- * can reset a setting) is no longer the one we are in: the file ended it. `hash` is NULL (a violation on
- * "hash") when the statement runs in another server session than the one that holds the lock: a pooler
- * moved us. Either way the transaction is aborted, so nothing after it commits. The table is named with
- * its schema and written as the login role (SET SESSION AUTHORIZATION DEFAULT), so a file that changes
- * search_path or the role is still recorded. Values are literals, so that the statement can share one
- * message with COMMIT and the session reset (one query for the driver to send and read, not four).
- * Pure.
+ * "name") when the transaction is not the one it should be: for a migration in a transaction, one that
+ * began before this message (ours, begun with BEGIN); for one without, none left open by the file (its
+ * transaction then begins with this message). A file that ended its transaction, or left one open,
+ * trips it, whatever it did to the settings (RESET ALL), and no statement runs before the file's own
+ * (a file may begin with SET TRANSACTION ISOLATION LEVEL). `hash` is NULL (a violation on "hash") when
+ * the statement runs in another server session than the one that holds the lock: a pooler moved us.
+ * Either way the transaction is aborted, so nothing after it commits. The table is named with its
+ * schema and written as the login role (SET SESSION AUTHORIZATION DEFAULT; then the `role` setting, if
+ * the settings input has one), so a file that changes search_path or the role is still recorded.
+ * Values are literals, so that the statement can share one message with COMMIT and the session reset
+ * (one query for the driver to send and read, not four). Pure.
  */
-export function recordSql(table: string, migration: MigrationFile, lockPid: number, transactionId?: string): string {
-  const name = pg.escapeLiteral(migration.name);
-  const guardedName = transactionId === undefined ? name : `CASE WHEN pg_current_xact_id()::text = ${pg.escapeLiteral(transactionId)} THEN ${name} END`;
+export function recordSql(table: string, migration: MigrationFile, session: Pick<MigrationSession, 'lockPid' | 'role'>): string {
+  const inOurTransaction = migration.transaction ? 'transaction_timestamp() < statement_timestamp()' : 'transaction_timestamp() = statement_timestamp()';
   return (
     'SET SESSION AUTHORIZATION DEFAULT; ' +
-    `INSERT INTO ${table} ("id", "name", "hash") VALUES (${Math.trunc(migration.id)}, ${guardedName}, ` +
-    `CASE WHEN pg_backend_pid() = ${Math.trunc(lockPid)} THEN ${pg.escapeLiteral(migration.hash)} END)`
+    (session.role === undefined ? '' : `SET ROLE ${pg.escapeIdentifier(session.role)}; `) +
+    `INSERT INTO ${table} ("id", "name", "hash") VALUES (${Math.trunc(migration.id)}, ` +
+    `CASE WHEN ${inOurTransaction} THEN ${pg.escapeLiteral(migration.name)} END, ` +
+    `CASE WHEN pg_backend_pid() = ${Math.trunc(session.lockPid)} THEN ${pg.escapeLiteral(migration.hash)} END)`
   );
 }
 
 /**
- * Two round trips per migration in a transaction (pipeline mode): BEGIN with the transaction's id and
- * the SQL, then one message with the row, COMMIT and the session reset. The row is sent only once the
- * SQL has succeeded. Without a transaction, the SQL, then the row, then the session reset (not in the
- * row's message, whose statements would share one implicit transaction).
+ * Two round trips per migration in a transaction (pipeline mode): BEGIN and the SQL, then one message
+ * with the row, COMMIT and the session reset. The row is sent only once the SQL has succeeded. Without
+ * a transaction, the SQL, then the row, then the session reset (not in the row's message, whose
+ * statements would share one implicit transaction).
  */
 async function runOnce(client: pg.Client, migration: MigrationFile, session: MigrationSession): Promise<void> {
   const sql = executableSql(migration);
   if (!migration.transaction) {
     await step('sql', client.query(sql));
-    await settled([
-      step('record', client.query(recordSql(session.table, migration, session.lockPid))),
-      step('restore', client.query(session.restoreSql)),
-    ]);
+    try {
+      await settled([step('record', client.query(recordSql(session.table, migration, session))), step('restore', client.query(session.restoreSql))]);
+    } catch (error) {
+      // A transaction the file left open is rolled back with the row.
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
     return;
   }
-  let transactionId: string;
   try {
-    const [begun] = await settled([step('sql', client.query('BEGIN; SELECT pg_current_xact_id()::text AS id')), step('sql', client.query(sql))]);
-    transactionId = (begun as [unknown, pg.QueryResult<{ id: string }>])[1].rows[0]!.id;
+    await settled([step('sql', client.query('BEGIN')), step('sql', client.query(sql))]);
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   }
   try {
-    await client.query(`${recordSql(session.table, migration, session.lockPid, transactionId)}; COMMIT; ${session.restoreSql}`);
+    await client.query(`${recordSql(session.table, migration, session)}; COMMIT; ${session.restoreSql}`);
   } catch (error) {
     // Ended, unless the failure came after COMMIT; ROLLBACK of no transaction would only warn, so ask.
     if (!isConnectionError(error)) await client.query('ROLLBACK').catch(() => undefined);

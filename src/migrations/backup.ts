@@ -160,9 +160,11 @@ export function libpqEnv(databaseUrl: string, base: NodeJS.ProcessEnv = process.
 }
 
 export function restoreCommand(file: string, format: BackupFormat): string {
+  // Single-quoted for a POSIX shell, a quote in the path included: the command is safe to copy.
+  const quoted = `'${file.replace(/'/g, "'\\''")}'`;
   return format === 'custom'
-    ? `pg_restore --clean --if-exists --no-owner --dbname "$DATABASE_URL" '${file}'`
-    : `psql "$DATABASE_URL" --single-transaction --file '${file}'`;
+    ? `pg_restore --clean --if-exists --no-owner --dbname "$DATABASE_URL" ${quoted}`
+    : `psql "$DATABASE_URL" --single-transaction --file ${quoted}`;
 }
 
 export interface BackupRequest {

@@ -199,14 +199,20 @@ function explainRecordFailure(ctx: FailureContext, fields: PgErrorFields, what: 
     : 'It ran without a transaction, so it took effect but is not recorded: a rerun runs it again, so make it safe to rerun (IF NOT EXISTS) or check the database first.';
   let cause: string;
   if (fields.code === '23502' && fields.column === 'name') {
-    // Our own guard (apply.ts): the transaction the migration began is gone.
+    // Our own guard (apply.ts): the transaction is not the one it should be.
     return {
-      message: sentence([
-        `Migration ${ctx.label} ended the transaction it runs in (a COMMIT, ROLLBACK, END, ABORT or PREPARE TRANSACTION, perhaps in a procedure it calls).`,
-        'What it did before that statement was committed or undone by it, and what came after ran outside the migration: check the database.',
-        'It was not recorded as applied, and nothing after it ran.',
-        'Remove that statement, or mark the file with -- postgres-migrations disable-transaction.',
-      ]),
+      message: ctx.transaction
+        ? sentence([
+            `Migration ${ctx.label} ended the transaction it runs in (a COMMIT, ROLLBACK, END, ABORT or PREPARE TRANSACTION, perhaps in a procedure it calls).`,
+            'What it did before that statement was committed or undone by it, and what came after ran outside the migration: check the database.',
+            'It was not recorded as applied, and nothing after it ran.',
+            'Remove that statement, or mark the file with -- postgres-migrations disable-transaction.',
+          ])
+        : sentence([
+            `Migration ${ctx.label} runs without a transaction (disable-transaction) but left one open (a BEGIN without its COMMIT).`,
+            'That transaction was rolled back with everything in it, and the migration was not recorded as applied; nothing after it ran.',
+            'End the transaction in the file (COMMIT), or remove the BEGIN.',
+          ]),
       location,
       fields,
     };
@@ -225,6 +231,8 @@ function explainRecordFailure(ctx: FailureContext, fields: PgErrorFields, what: 
     cause = 'The database user may not write the migrations table: grant it INSERT on that table (or run migrations as its owner).';
   } else if (fields.code === '42P01') {
     cause = 'The migrations table is gone at the end of the file: a migration must not drop or rename it.';
+  } else if (fields.code === '23505' && /name/.test(String((fields as { constraint?: string }).constraint ?? fields.message))) {
+    cause = 'Another migration already has this name in the migrations table (names must be unique): rename the file.';
   } else if (fields.code === '23505') {
     cause = 'Another run recorded this migration at the same time, so the migration lock did not keep them apart: use the direct URL of the database, not a pooler.';
   } else {

@@ -75,7 +75,34 @@ export function parseFileName(fileName: string): Named | undefined {
  * error names the file(s) and the fix.
  */
 export function validateFileNames(fileNames: readonly string[], dirLabel: string): Named[] {
-  return idsInOrder(fileNames) ?? explainBadNames(fileNames, dirLabel);
+  const named = idsInOrder(fileNames) ?? explainBadNames(fileNames, dirLabel);
+  checkNames(named, dirLabel);
+  return named;
+}
+
+/**
+ * `migrations.name` is `varchar(100) UNIQUE`: two files with the same name after the id, or a name of
+ * more than 100 characters, could never both be recorded (postgres-migrations fails on them too, half-way).
+ */
+function checkNames(named: readonly Named[], dirLabel: string): void {
+  const seen = new Map<string, Named>();
+  for (const file of named) {
+    if ([...file.name].length > 100) {
+      throw new UserError(
+        `Migration file ${dirLabel}/${file.fileName} has a name of ${[...file.name].length} characters after its id; the migrations table keeps at most 100: shorten it.`,
+        { location: { file: `${dirLabel}/${file.fileName}` } },
+      );
+    }
+    const other = seen.get(file.name);
+    if (other) {
+      throw new UserError(
+        `Migration files ${other.fileName} and ${file.fileName} in ${dirLabel} have the same name "${file.name}" after their ids; ` +
+          'the migrations table keeps names unique: rename the later one.',
+        { location: { file: `${dirLabel}/${file.fileName}` } },
+      );
+    }
+    seen.set(file.name, file);
+  }
 }
 
 /**

@@ -94,7 +94,8 @@ type ChildMessage =
   | { kind: 'result'; file: string; sql?: string; problem?: 'no-export' | 'not-string' | 'threw' | 'load' | 'exit'; type?: string; message?: string };
 
 /** Variables that carry a secret or let a file speak to the runner, by name. */
-const SECRET_NAME = /^(DATABASE_URL|INPUT_.*|PG[A-Z].*|GITHUB_(OUTPUT|ENV|PATH|STATE|STEP_SUMMARY|TOKEN)|ACTIONS_.*|CI_JOB_(TOKEN|JWT.*)|CI_REGISTRY_PASSWORD|CI_DEPLOY_PASSWORD)$/i;
+const SECRET_NAME =
+  /^(DATABASE_URL|INPUT_.*|PG[A-Z].*|GITHUB_(OUTPUT|ENV|PATH|STATE|STEP_SUMMARY|TOKEN)|ACTIONS_.*|CI_JOB_(TOKEN|JWT.*)|CI_BUILD_TOKEN|CI_REPOSITORY_URL|CI_REGISTRY_PASSWORD|CI_DEPLOY_PASSWORD|CI_DEPENDENCY_PROXY_PASSWORD|.*_TOKEN|.*_PASSWORD)$/i;
 
 /**
  * The environment a `.js` migration sees: ours without the variables above and without any variable
@@ -146,7 +147,24 @@ export function generateSqlInChild(files: readonly JsMigration[], options: JsLoa
     let timer: NodeJS.Timeout | undefined;
     const labelOf = (file: string | undefined) => (file === undefined ? 'a .js migration' : (labels.get(file) ?? file));
     // Settle once the child is gone and its output read to the end, so that no line of it comes later.
-    const closed = child.pid === undefined ? Promise.resolve() : new Promise<void>((done) => child.on('close', () => done()));
+    // Settled once the child has exited and its output is read; a process the file started may hold the
+    // pipes open, so the output is waited for half a second at most.
+    const exited = child.pid === undefined ? Promise.resolve() : new Promise<void>((done) => child.on('exit', () => done()));
+    const closed = exited.then(
+      () =>
+        new Promise<void>((done) => {
+          const cut = setTimeout(() => {
+            child.stdout?.destroy();
+            child.stderr?.destroy();
+            done();
+          }, 500);
+          child.on('close', () => {
+            clearTimeout(cut);
+            done();
+          });
+          if (child.stdout?.destroyed && child.stderr?.destroyed) done();
+        }),
+    );
     const finish = (error?: UserError) => {
       if (settled) return;
       settled = true;

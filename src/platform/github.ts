@@ -61,7 +61,8 @@ export function githubPlatform(env: NodeJS.ProcessEnv = process.env, write: (tex
       // Text we did not write ourselves (a file name, a server's message, a child's output) may hold
       // a line break followed by a workflow command: such a message goes out between
       // ::stop-commands:: and a token it cannot know, so that the runner reads none of it.
-      if (/[\r\n]/.test(message) || /^\s*(::|##\[)/.test(message)) {
+      // The legacy ##[command] form is read anywhere in a line, the :: form at its start.
+      if (/[\r\n]/.test(message) || /^\s*::/.test(message) || message.includes('##[')) {
         const token = `migrate-action-${randomUUID()}`;
         line(`::stop-commands::${token}`);
         for (const part of message.split(/\r\n|\r|\n/)) line(part);

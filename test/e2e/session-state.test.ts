@@ -46,6 +46,29 @@ describe.each(ARTIFACTS)('session state does not leak from one migration into th
     ]);
   });
 
+  it('writes the row as the settings role, where the login role cannot (NOINHERIT)', async () => {
+    const db = await database();
+    const owner = `own_${db.name}`;
+    const login = `log_${db.name}`;
+    await db.query(`CREATE ROLE ${owner} NOLOGIN`);
+    await db.query(`CREATE ROLE ${login} LOGIN NOINHERIT PASSWORD 'pw-login'`);
+    await db.query(`GRANT ${owner} TO ${login}`);
+    await db.query(`GRANT CREATE ON SCHEMA public TO ${owner}`);
+    const url = new URL(db.url);
+    url.username = login;
+    url.password = 'pw-login';
+    try {
+      const dir = migrationsDir({ '1_a.sql': 'CREATE TABLE a (id int);\n', '2_b.sql': 'RESET ROLE;\nSELECT 1;\n' });
+      const result = await run(artifact, db, dir, { 'database-url': url.toString(), settings: `role=${owner}` });
+      expect(result.code, result.log).toBe(0);
+      expect(result.outputs).toMatchObject({ status: 'applied', revision: '2' });
+      expect(await db.query("SELECT tableowner AS o FROM pg_tables WHERE tablename IN ('a', 'migrations') ORDER BY tablename")).toEqual([{ o: owner }, { o: owner }]);
+    } finally {
+      await db.query(`DROP OWNED BY ${owner}, ${login}`);
+      await db.query(`DROP ROLE ${login}, ${owner}`);
+    }
+  });
+
   it('keeps the settings input after a file that runs RESET ALL: statement_timeout still stops the next migration', async () => {
     const db = await database();
     const dir = migrationsDir({

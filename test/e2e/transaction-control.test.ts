@@ -28,6 +28,16 @@ describe.each(ARTIFACTS)('a transactional migration that ends its own transactio
     if (artifact === 'action') expect(result.log).toMatch(new RegExp(`::error title=migrate-action,file=\\S*2_ends\\.sql,line=${line}::`));
   });
 
+  it('a disable-transaction file that leaves a transaction open: rolled back, not recorded, exit 1', async () => {
+    const db = await database();
+    const dir = migrationsDir({ '1_open.sql': '-- postgres-migrations disable-transaction\nBEGIN;\nCREATE TABLE left_open (id int);\n' });
+    const result = await run(artifact, db, dir);
+    expect(result.code).toBe(1);
+    expect(result.log).toMatch(/1_open\.sql runs without a transaction \(disable-transaction\) but left one open/);
+    expect(await tableNames(db)).toEqual(['migrations']);
+    expect((await migrationRows(db)).map((r) => r.id)).toEqual([0]);
+  });
+
   it('plan and check say the same before apply is ever tried', async () => {
     const db = await database();
     const dir = migrationsDir({ '1_ends.sql': 'CREATE TABLE x (id int);\nCOMMIT;\n' });

@@ -85,6 +85,22 @@ describe('the guards around one migration (applyMigration itself, below the chec
     expect((await migrationRows(db)).map((r) => r.id)).toEqual([]);
   });
 
+  it('does not record a disable-transaction file that leaves a transaction open, and rolls that transaction back', async () => {
+    const { client, session } = await prepared();
+    const error = await applyMigration(client, migration(1, '-- postgres-migrations disable-transaction\nBEGIN;\nCREATE TABLE open_one (id int);\n', false), options(session)).catch(
+      (e: unknown) => e,
+    );
+    expect((error as Error).message).toMatch(/^Migration db\/1_m\.sql runs without a transaction \(disable-transaction\) but left one open \(a BEGIN without its COMMIT\)\. That transaction was rolled back/);
+    expect(await tableNames(db)).toEqual(['migrations']);
+    expect(await migrationRows(db)).toEqual([]);
+  });
+
+  it('lets a file begin with SET TRANSACTION ISOLATION LEVEL, which must come before any query of the transaction', async () => {
+    const { client, session } = await prepared();
+    await applyMigration(client, migration(1, 'SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;\nCREATE TABLE serial_one (id int);\n'), options(session));
+    expect((await migrationRows(db)).map((r) => r.id)).toEqual([1]);
+  });
+
   it('does not record a migration that runs in another server session than the lock holder (a pooler moved it)', async () => {
     const { client, session } = await prepared();
     const error = await applyMigration(client, migration(1, 'CREATE TABLE moved (id int);\n'), options({ ...session, lockPid: session.lockPid + 100_000 })).catch((e: unknown) => e);
@@ -108,6 +124,18 @@ describe('the guards around one migration (applyMigration itself, below the chec
       await limited.end();
       await client.query(`DROP OWNED BY ${name}; DROP ROLE ${name}`);
     }
+  });
+
+  it('marks a migration applied when what failed came after its COMMIT (setting the session back)', async () => {
+    const { client, session } = await prepared();
+    await client.query('CREATE TEXT SEARCH CONFIGURATION public.gone (COPY = simple)');
+    const version = Number((await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0]!.v);
+    const restoreSql = restoreSessionSql([{ name: 'default_text_search_config', value: 'public.gone' }], version);
+    const error = await applyMigration(client, migration(1, 'DROP TEXT SEARCH CONFIGURATION public.gone;\n'), options({ ...session, restoreSql })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MigrationFailed);
+    expect((error as MigrationFailed).applied).toBe(true);
+    expect((error as Error).message).toMatch(/^db\/1_m\.sql was applied, but setting the session back afterwards failed/);
+    expect((await migrationRows(db)).map((r) => r.id)).toEqual([1]);
   });
 
   it('writes the row with a name that holds quotes and backslashes exactly', async () => {

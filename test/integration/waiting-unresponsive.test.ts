@@ -99,7 +99,7 @@ describe('waiting for a server that does not answer as PostgreSQL', () => {
     const { sockets } = servers[servers.length - 1]!;
     // Enough files that the connection reaches the server while they are read; the last one is bad.
     const contents: Record<string, string | Buffer> = {};
-    for (let i = 1; i < 3000; i += 1) contents[`${i}_m.sql`] = `SELECT ${i};`;
+    for (let i = 1; i < 3000; i += 1) contents[`${i}_m${i}.sql`] = `SELECT ${i};`;
     contents['3000_bad.sql'] = Buffer.from([0x53, 0xff, 0x3b]);
     const { p } = await timed({ 'database-url': urlOn(silent.port), 'migrations-dir': migrationsDir(contents), 'wait-timeout': '60' });
     expect(p.failed).toMatch(/3000_bad\.sql is not valid UTF-8/);

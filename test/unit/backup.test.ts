@@ -64,3 +64,9 @@ describe('backup files', () => {
     expect(restoreCommand('/b/app.sql', 'plain')).toContain(`psql "$DATABASE_URL"`);
   });
 });
+
+describe('the restore command', () => {
+  it('quotes a path with a single quote so that it is safe to copy', () => {
+    expect(restoreCommand("/tmp/it's/x.dump", 'custom')).toBe(`pg_restore --clean --if-exists --no-owner --dbname "$DATABASE_URL" '/tmp/it'\\''s/x.dump'`);
+  });
+});

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { parse as parsePg } from 'pg-connection-string';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, describeSettings, parseConfig, type RawInputs } from '../../src/config.js';
+import { tlsSettings } from '../../src/db/tls.js';
 import { INPUTS } from '../../src/inputs.js';
 import { redact, secretForms } from '../../src/secrets.js';
 
@@ -453,5 +454,16 @@ describe('settings never show a value that may be secret', () => {
       { name: 'app.jwt_secret', value: 'Sup3r' },
       { name: 'myapp.api_key', value: 'k' },
     ])).toBe('lock_timeout=5s, search_path=app, public, app.jwt_secret (value not shown), myapp.api_key (value not shown)');
+  });
+});
+
+describe('sslrootcert=system, as libpq 16 means it', () => {
+  it('defaults to verify-full and refuses a weaker sslmode', () => {
+    expect(tlsSettings('postgres://u:p@h/db?sslrootcert=system').mode).toBe('verify-full');
+    expect(tlsSettings('postgres://u:p@h/db').mode).toBe('prefer');
+    expect(problems({ 'database-url': 'postgres://u:p@h/db?sslrootcert=system&sslmode=require' })).toEqual([
+      "Input database-url has sslmode=require with sslrootcert=system, which libpq refuses (the system's CAs only make sense with verify-full); use sslmode=verify-full or leave sslmode out.",
+    ]);
+    expect(parseConfig(raw({ 'database-url': 'postgres://u:p@h/db?sslrootcert=system&sslmode=verify-full' }), places).endpoint.host).toBe('h');
   });
 });

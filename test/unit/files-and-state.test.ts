@@ -46,7 +46,7 @@ describe('file names', () => {
   });
 
   it('orders ids numerically, not by name', () => {
-    const names = Array.from({ length: 12 }, (_, i) => `${i + 1}_m.sql`).reverse();
+    const names = Array.from({ length: 12 }, (_, i) => `${i + 1}_m${i + 1}.sql`).reverse();
     expect(validateFileNames(names, 'm').map((f) => f.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
   });
 
@@ -419,5 +419,18 @@ describe('isOutside', () => {
     ['/m/sub', '/m', true],
   ])('%s holds %s: outside=%s', (dir, target, outside) => {
     expect(isOutside(dir, target)).toBe(outside);
+  });
+});
+
+describe('names the migrations table can hold', () => {
+  it('refuses two files with the same name after their ids', () => {
+    expect(() => validateFileNames(['1_add-index.sql', '2_x.sql', '3_add-index.js'], 'm')).toThrow(
+      /Migration files 1_add-index\.sql and 3_add-index\.js in m have the same name "add-index" after their ids; the migrations table keeps names unique: rename the later one\./,
+    );
+  });
+
+  it('refuses a name longer than the 100 characters of the name column', () => {
+    expect(() => validateFileNames([`1_${'a'.repeat(101)}.sql`], 'm')).toThrow(/has a name of 101 characters after its id; the migrations table keeps at most 100/);
+    expect(validateFileNames([`1_${'é'.repeat(100)}.sql`], 'm')).toHaveLength(1);
   });
 });

@@ -82,6 +82,7 @@ describe('GitHub runner protocol', () => {
     ['a carriage return', 'notice\r::error::forged'],
     ['a command at the start', '::warning::forged'],
     ['the legacy syntax', '##[set-output name=revision;]999'],
+    ['the legacy syntax inside a line', 'NOTICE from db/1.sql: x ##[add-mask]secret'],
   ])('shows a log line holding %s between stop-commands and a token it cannot know', (_, text) => {
     const lines: string[] = [];
     githubPlatform({}, (t) => lines.push(t)).info(text);

@@ -1,5 +1,8 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { jsMigrationEnv } from '../../src/migrations/js-loader.js';
+import { generateSqlInChild, jsMigrationEnv } from '../../src/migrations/js-loader.js';
 import { secretForms } from '../../src/secrets.js';
 
 describe('the environment a .js migration sees', () => {
@@ -33,4 +36,24 @@ describe('the environment a .js migration sees', () => {
     const clean = jsMigrationEnv({ PATH: '/usr/lib/postgresql/15/bin', DB: weak, DB_PASS: 'postgres' }, secretForms(weak));
     expect(clean).toEqual({ PATH: '/usr/lib/postgresql/15/bin' });
   });
+});
+
+describe('tokens a GitLab or GitHub job carries', () => {
+  it('are not passed on, by name', () => {
+    const env = { CI_REPOSITORY_URL: 'https://gitlab-ci-token:glcbt-x@gitlab.example/x.git', CI_DEPENDENCY_PROXY_PASSWORD: 'x', NPM_TOKEN: 'x', DB_PASSWORD: 'x', APP_NAME: 'shop' };
+    expect(jsMigrationEnv(env, [])).toEqual({ APP_NAME: 'shop' });
+  });
+});
+
+describe('a .js migration that leaves a process holding its output', () => {
+  it('does not keep the load waiting (it settles on the child exit, not on the pipes closing)', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'ma-js-'));
+    writeFileSync(
+      path.join(dir, '1_spawns.js'),
+      "const { spawn } = require('node:child_process');\nspawn('sleep', ['30'], { stdio: 'inherit', detached: true }).unref();\nexports.generateSql = () => 'SELECT 1';\n",
+    );
+    writeFileSync(path.join(dir, 'package.json'), '{ "type": "commonjs" }');
+    const sql = await generateSqlInChild([{ fullPath: path.join(dir, '1_spawns.js'), label: 'm/1_spawns.js' }], { env: process.env, cwd: dir, output: () => undefined });
+    expect([...sql.values()]).toEqual(['SELECT 1']);
+  }, 8_000);
 });

@@ -29,3 +29,13 @@ describe('redactExcept', () => {
     );
   });
 });
+
+describe('redactExcept with a password of digits', () => {
+  it('does not confuse the password with its own markers', () => {
+    expect(redactExcept('file 10_a.sql: password 0 and 1', ['0', '1'], ['10_a.sql'])).toBe('file 10_a.sql: password *** and ***');
+  });
+
+  it('survives bad percent-encoding in the URL while a password file exists', () => {
+    expect(() => passwordFromFile('postgres://u@h/d%zz', { PGPASSFILE: '/etc/hostname' })).not.toThrow();
+  });
+});
