@@ -24,10 +24,12 @@ process.on('SIGTERM', onSignal);
 process.on('SIGINT', onSignal);
 
 // npx runs the CLI under `sh -c`, and on SIGTERM it ends that shell without passing the signal on: the
-// CLI would run on unseen, orphaned. An end of the parent process is therefore a cancellation too.
+// CLI would run on unseen, orphaned. Under npx (npm sets npm_command=exec), an end of the parent process
+// is therefore a cancellation too; a run started any other way may outlive its parent on purpose.
 const parent = process.ppid;
+const underNpx = process.env.npm_command === 'exec';
 const orphaned = setInterval(() => {
-  if (process.ppid !== parent && !cancel.signal.aborted) {
+  if (underNpx && process.ppid !== parent && !cancel.signal.aborted) {
     process.stderr.write('migrate-action: the parent process ended: cancelling the run.\n');
     cancel.abort('its parent process ended');
   }
