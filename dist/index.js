@@ -7334,10 +7334,17 @@ function setUpSession(client) {
         proxied: rows[0].pid !== client.processID,
     }));
 }
+/** One statement that sets each name to its value for the session. Pure. */
+function setConfigSql(values) {
+    return `SELECT ${values.map(([name, value]) => `set_config(${pg__WEBPACK_IMPORTED_MODULE_0__/* ["default"].escapeLiteral */ .Ay.escapeLiteral(name)}, ${pg__WEBPACK_IMPORTED_MODULE_0__/* ["default"].escapeLiteral */ .Ay.escapeLiteral(value)}, false)`).join(', ') || 'NULL'}`;
+}
+/** Ours, as this server knows them. */
+function ourSettings(serverVersion) {
+    return OUR_SETTINGS.filter(([, , from]) => serverVersion >= from).map(([name, value]) => [name, value]);
+}
 /** Our own settings again, for after the `settings` input (which must not override them). Pure. */
 function ourSettingsSql(serverVersion) {
-    const values = OUR_SETTINGS.filter(([, , from]) => serverVersion >= from);
-    return `SELECT ${values.map(([name, value]) => `set_config(${pg__WEBPACK_IMPORTED_MODULE_0__/* ["default"].escapeLiteral */ .Ay.escapeLiteral(name)}, ${pg__WEBPACK_IMPORTED_MODULE_0__/* ["default"].escapeLiteral */ .Ay.escapeLiteral(value)}, false)`).join(', ') || 'NULL'}`;
+    return setConfigSql(ourSettings(serverVersion));
 }
 /**
  * The statements that make a session what a new one would be (role, settings, temporary tables,
@@ -7346,10 +7353,6 @@ function ourSettingsSql(serverVersion) {
  * own. Advisory locks are kept: the migration lock is one. Pure.
  */
 function restoreSessionSql(settings, serverVersion) {
-    const values = [
-        ...settings.map(({ name, value }) => [name, value]),
-        ...OUR_SETTINGS.filter(([, , from]) => serverVersion >= from).map(([name, value]) => [name, value]),
-    ];
     return [
         'SET SESSION AUTHORIZATION DEFAULT',
         'RESET ALL',
@@ -7358,7 +7361,7 @@ function restoreSessionSql(settings, serverVersion) {
         'DEALLOCATE ALL',
         'CLOSE ALL',
         'UNLISTEN *',
-        `SELECT ${values.map(([name, value]) => `set_config(${pg__WEBPACK_IMPORTED_MODULE_0__/* ["default"].escapeLiteral */ .Ay.escapeLiteral(name)}, ${pg__WEBPACK_IMPORTED_MODULE_0__/* ["default"].escapeLiteral */ .Ay.escapeLiteral(value)}, false)`).join(', ') || 'NULL'}`,
+        setConfigSql([...settings.map(({ name, value }) => [name, value]), ...ourSettings(serverVersion)]),
     ].join('; ');
 }
 function watchConnection(client) {
@@ -16988,13 +16991,12 @@ function toRunError(error, lost, command) {
 function connectionSecrets(databaseUrl, env) {
     const forms = new Set(secretForms(databaseUrl));
     const more = [env.PGPASSWORD ?? '', passwordFromFile(databaseUrl, env) ?? ''];
+    // Not percent-encoded where they come from: encode first, so that a literal % is not decoded.
     for (const password of more.filter((p) => p.length > 0)) {
-        for (const form of secretForms(`postgres://u:${encodeURIComponent(password)}@h/d`)) {
-            if (!form.startsWith('postgres://'))
-                forms.add(form);
-        }
+        for (const form of passwordForms(encodeURIComponent(password)))
+            forms.add(form);
     }
-    return [...forms].sort((a, b) => b.length - a.length);
+    return [...forms].filter((form) => form.length > 0).sort((a, b) => b.length - a.length);
 }
 /** The password libpq would take from the password file for this URL; undefined when none matches. */
 function passwordFromFile(databaseUrl, env) {
@@ -17074,22 +17076,28 @@ function secretForms(databaseUrl) {
     // The password as written between `user:` and the last `@`, and as a URL parser (and pg) reads it: they
     // differ when the query holds an `@` too. pg also takes a password from `?password=`.
     for (const raw of [rawPassword(url), ...parsedPasswords(url)]) {
-        if (!raw)
-            continue;
-        forms.add(raw);
-        let decoded = raw;
-        try {
-            decoded = decodeURIComponent(raw);
-        }
-        catch {
-            // bad percent-encoding: the raw form is all we can know
-        }
-        forms.add(decoded);
-        forms.add(encodeURIComponent(decoded));
-        // the WHATWG URL serializer leaves some characters (e.g. ! * ' ( )) unencoded
-        forms.add(decoded.replace(/[^A-Za-z0-9\-._~!$&'()*+,;=]/g, (c) => encodeURIComponent(c)));
+        if (raw)
+            for (const form of passwordForms(raw))
+                forms.add(form);
     }
     return [...forms].filter((form) => form.length > 0).sort((a, b) => b.length - a.length);
+}
+/** A password as written (perhaps percent-encoded), decoded, and encoded both ways URLs encode it. */
+function passwordForms(raw) {
+    let decoded = raw;
+    try {
+        decoded = decodeURIComponent(raw);
+    }
+    catch {
+        // bad percent-encoding: the raw form is all we can know
+    }
+    return [
+        raw,
+        decoded,
+        encodeURIComponent(decoded),
+        // the WHATWG URL serializer leaves some characters (e.g. ! * ' ( )) unencoded
+        decoded.replace(/[^A-Za-z0-9\-._~!$&'()*+,;=]/g, (c) => encodeURIComponent(c)),
+    ];
 }
 function parsedPasswords(url) {
     try {

@@ -10,12 +10,11 @@ import path from 'node:path';
 export function connectionSecrets(databaseUrl: string, env: NodeJS.ProcessEnv): string[] {
   const forms = new Set(secretForms(databaseUrl));
   const more = [env.PGPASSWORD ?? '', passwordFromFile(databaseUrl, env) ?? ''];
+  // Not percent-encoded where they come from: encode first, so that a literal % is not decoded.
   for (const password of more.filter((p) => p.length > 0)) {
-    for (const form of secretForms(`postgres://u:${encodeURIComponent(password)}@h/d`)) {
-      if (!form.startsWith('postgres://')) forms.add(form);
-    }
+    for (const form of passwordForms(encodeURIComponent(password))) forms.add(form);
   }
-  return [...forms].sort((a, b) => b.length - a.length);
+  return [...forms].filter((form) => form.length > 0).sort((a, b) => b.length - a.length);
 }
 
 /** The password libpq would take from the password file for this URL; undefined when none matches. */
@@ -89,20 +88,26 @@ export function secretForms(databaseUrl: string): string[] {
   // The password as written between `user:` and the last `@`, and as a URL parser (and pg) reads it: they
   // differ when the query holds an `@` too. pg also takes a password from `?password=`.
   for (const raw of [rawPassword(url), ...parsedPasswords(url)]) {
-    if (!raw) continue;
-    forms.add(raw);
-    let decoded = raw;
-    try {
-      decoded = decodeURIComponent(raw);
-    } catch {
-      // bad percent-encoding: the raw form is all we can know
-    }
-    forms.add(decoded);
-    forms.add(encodeURIComponent(decoded));
-    // the WHATWG URL serializer leaves some characters (e.g. ! * ' ( )) unencoded
-    forms.add(decoded.replace(/[^A-Za-z0-9\-._~!$&'()*+,;=]/g, (c) => encodeURIComponent(c)));
+    if (raw) for (const form of passwordForms(raw)) forms.add(form);
   }
   return [...forms].filter((form) => form.length > 0).sort((a, b) => b.length - a.length);
+}
+
+/** A password as written (perhaps percent-encoded), decoded, and encoded both ways URLs encode it. */
+function passwordForms(raw: string): string[] {
+  let decoded = raw;
+  try {
+    decoded = decodeURIComponent(raw);
+  } catch {
+    // bad percent-encoding: the raw form is all we can know
+  }
+  return [
+    raw,
+    decoded,
+    encodeURIComponent(decoded),
+    // the WHATWG URL serializer leaves some characters (e.g. ! * ' ( )) unencoded
+    decoded.replace(/[^A-Za-z0-9\-._~!$&'()*+,;=]/g, (c) => encodeURIComponent(c)),
+  ];
 }
 
 function parsedPasswords(url: string): string[] {

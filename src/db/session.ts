@@ -59,10 +59,19 @@ export function setUpSession(client: pg.Client): Promise<SessionInfo> {
     }));
 }
 
+/** One statement that sets each name to its value for the session. Pure. */
+function setConfigSql(values: readonly (readonly [name: string, value: string])[]): string {
+  return `SELECT ${values.map(([name, value]) => `set_config(${pg.escapeLiteral(name)}, ${pg.escapeLiteral(value)}, false)`).join(', ') || 'NULL'}`;
+}
+
+/** Ours, as this server knows them. */
+function ourSettings(serverVersion: number): (readonly [string, string])[] {
+  return OUR_SETTINGS.filter(([, , from]) => serverVersion >= from).map(([name, value]) => [name, value] as const);
+}
+
 /** Our own settings again, for after the `settings` input (which must not override them). Pure. */
 export function ourSettingsSql(serverVersion: number): string {
-  const values = OUR_SETTINGS.filter(([, , from]) => serverVersion >= from);
-  return `SELECT ${values.map(([name, value]) => `set_config(${pg.escapeLiteral(name)}, ${pg.escapeLiteral(value)}, false)`).join(', ') || 'NULL'}`;
+  return setConfigSql(ourSettings(serverVersion));
 }
 
 /**
@@ -72,10 +81,6 @@ export function ourSettingsSql(serverVersion: number): string {
  * own. Advisory locks are kept: the migration lock is one. Pure.
  */
 export function restoreSessionSql(settings: readonly Setting[], serverVersion: number): string {
-  const values = [
-    ...settings.map(({ name, value }) => [name, value] as const),
-    ...OUR_SETTINGS.filter(([, , from]) => serverVersion >= from).map(([name, value]) => [name, value] as const),
-  ];
   return [
     'SET SESSION AUTHORIZATION DEFAULT',
     'RESET ALL',
@@ -84,7 +89,7 @@ export function restoreSessionSql(settings: readonly Setting[], serverVersion: n
     'DEALLOCATE ALL',
     'CLOSE ALL',
     'UNLISTEN *',
-    `SELECT ${values.map(([name, value]) => `set_config(${pg.escapeLiteral(name)}, ${pg.escapeLiteral(value)}, false)`).join(', ') || 'NULL'}`,
+    setConfigSql([...settings.map(({ name, value }) => [name, value] as const), ...ourSettings(serverVersion)]),
   ].join('; ');
 }
 

@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll } from 'vitest';
+import { DOTENV_KEYS } from '../../src/cli.js';
 import { startBundle } from './action.js';
 import { packedCli, type PackedCli } from './cli.js';
 import { freshDatabase, type TestDatabase } from './db.js';
@@ -22,15 +23,7 @@ export interface ShippedRun {
   readonly summary: string;
 }
 
-const DOTENV_TO_OUTPUT: Record<string, string> = {
-  MIGRATE_STATUS: 'status',
-  MIGRATE_REVISION: 'revision',
-  MIGRATE_REVISION_NAME: 'revision-name',
-  MIGRATE_PREVIOUS_REVISION: 'previous-revision',
-  MIGRATE_APPLIED_COUNT: 'applied-count',
-  MIGRATE_PENDING_COUNT: 'pending-count',
-  MIGRATE_BACKUP_PATH: 'backup-path',
-};
+const DOTENV_TO_OUTPUT: Record<string, string> = Object.fromEntries(DOTENV_KEYS);
 
 /**
  * Run one artifact with the Action's inputs: the bundle with INPUT_* as the runner sets them, or the CLI
