@@ -110,11 +110,15 @@ async function choosePgDump(serverMajor, candidates, exec, explicitInput) {
         : `install the PostgreSQL ${serverMajor} client (Debian/Ubuntu: postgresql-client-${serverMajor} from apt.postgresql.org), or set pg-dump-path to a pg_dump ${serverMajor} or newer`;
     throw new _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .UserError */ .yo(`Backup needs pg_dump ${serverMajor} or newer for this PostgreSQL ${serverMajor} server (${found}); ${fix}. Nothing was applied.`);
 }
-/** `<db>-r<revision>-<UTC timestamp>.dump|.sql`, safe as a file name. Pure. */
+/**
+ * `<db>-r<revision>-<UTC timestamp>.dump|.sql`, safe as a file name (the revision is the engine's id, `0`
+ * when none; Alembic's several heads are joined by `+`). Pure.
+ */
 function backupFileName(database, revision, at, format) {
     const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
-    const safeDb = database.replace(/[^A-Za-z0-9_.-]/g, '_');
-    return `${safeDb}-r${revision}-${stamp}.${format === 'custom' ? 'dump' : 'sql'}`;
+    const safe = (text) => text.replace(/[^A-Za-z0-9_.-]/g, '_');
+    const rev = revision.trim().split(/\s+/).map(safe).join('+').slice(0, 80) || '0';
+    return `${safe(database)}-r${rev}-${stamp}.${format === 'custom' ? 'dump' : 'sql'}`;
 }
 /** Where the system's trusted CA certificates are, for `sslrootcert=system` with a libpq older than 16. */
 const SYSTEM_CA_FILES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt', '/etc/ssl/cert.pem'];

@@ -6874,8 +6874,8 @@ function helpText(version) {
     return lines.join('\n');
 }
 
-// EXTERNAL MODULE: ./lib/main.js + 26 modules
-var main = __nccwpck_require__(1342);
+// EXTERNAL MODULE: ./lib/main.js + 35 modules
+var main = __nccwpck_require__(8762);
 // EXTERNAL MODULE: external "node:os"
 var external_node_os_ = __nccwpck_require__(8161);
 ;// CONCATENATED MODULE: ./lib/platform/cli.js
@@ -7739,7 +7739,7 @@ __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependen
 /* harmony import */ var _runtime_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5875);
 /* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1378);
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(452);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(1342);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8762);
 /**
  * The bundle's entry: the only module with side effects. The GitHub runner runs this file; the package's
  * `bin/migrate-action.js` marks the process as the CLI first and then loads this same bundle.
@@ -7812,9 +7812,14 @@ __webpack_async_result__();
 /* harmony export */   Lo: () => (/* binding */ COMMANDS),
 /* harmony export */   cD: () => (/* binding */ BACKUP_FORMATS),
 /* harmony export */   mc: () => (/* binding */ INPUTS),
-/* harmony export */   py: () => (/* binding */ OUTPUTS)
+/* harmony export */   py: () => (/* binding */ OUTPUTS),
+/* harmony export */   ug: () => (/* binding */ ENGINES)
 /* harmony export */ });
-const COMMANDS = ['apply', 'plan', 'check', 'baseline'];
+/* unused harmony export DEFAULT_LOCK_KEY */
+const COMMANDS = ['apply', 'plan', 'check', 'baseline', 'status'];
+const ENGINES = ['postgres-migrations', 'alembic', 'node-pg-migrate', 'dbmate'];
+/** postgres-migrations' own advisory lock key: the default for every engine. */
+const DEFAULT_LOCK_KEY = '-8525285245963000605';
 const BACKUP_FORMATS = ['custom', 'plain'];
 const INPUTS = [
     {
@@ -7824,20 +7829,26 @@ const INPUTS = [
     },
     {
         name: 'command',
-        description: 'What to do: apply (run pending migrations), plan (read-only: list what apply would run), check (plan that fails when anything is pending or drifted), baseline (record ids 1..target-revision as applied without running them).',
+        description: 'What to do: apply (run pending migrations), plan (read-only: list what apply would run), check (plan that fails when anything is pending or drifted), baseline (record the migrations up to target-revision as applied without running them), status (read-only: list applied and pending migrations; exits 0).',
         default: 'apply',
         options: COMMANDS,
     },
     {
+        name: 'engine',
+        description: "The migration tool: postgres-migrations (built in), alembic, node-pg-migrate or dbmate (the job's own installation of it).",
+        default: 'postgres-migrations',
+        options: ENGINES,
+    },
+    {
         name: 'migrations-dir',
-        description: 'Directory of migration files (<id>_<name>.sql or .js), relative to the workspace.',
+        description: "Directory of migration files, relative to the workspace (postgres-migrations: <id>_<name>.sql or .js; node-pg-migrate and dbmate: their files; alembic: not used, see alembic-config).",
         default: 'migrations',
     },
     {
         name: 'target-revision',
-        description: 'Apply (or plan) only up to and including this migration id; later ones stay pending. Required for baseline. Empty = the latest file.',
+        description: "Apply (or plan) only up to and including this migration, by the engine's id (postgres-migrations: the number; alembic: the revision; dbmate: the version; node-pg-migrate: the file name without extension); later ones stay pending. Required for baseline. Empty = the latest.",
         default: '',
-        regex: '^(|[0-9]+)$',
+        regex: '^(|[A-Za-z0-9][A-Za-z0-9_.-]{0,254})$',
     },
     {
         name: 'backup',
@@ -7885,6 +7896,27 @@ const INPUTS = [
         type: 'number',
     },
     {
+        name: 'lock-key',
+        description: "The advisory lock key (a bigint) held for the whole run. The default is postgres-migrations' key, the same for every engine, so everything migrate-action runs on one database is serialised; set it to share an application's own key (e.g. the one it takes around alembic upgrade head on start-up).",
+        default: DEFAULT_LOCK_KEY,
+        regex: '^-?[0-9]{1,19}$',
+    },
+    {
+        name: 'python',
+        description: 'alembic: the Python interpreter that has Alembic and your project installed (e.g. .venv/bin/python, relative to the workspace, or a name on PATH).',
+        default: 'python3',
+    },
+    {
+        name: 'alembic-config',
+        description: "alembic: the Alembic configuration file, relative to the workspace; its script_location and env.py are used as `alembic -c` would.",
+        default: 'alembic.ini',
+    },
+    {
+        name: 'engine-path',
+        description: 'node-pg-migrate and dbmate: the program to run; empty = node_modules/.bin/node-pg-migrate in the workspace, or dbmate on PATH.',
+        default: '',
+    },
+    {
         name: 'summary',
         description: 'Write the job summary (true or false).',
         default: 'true',
@@ -7894,10 +7926,13 @@ const INPUTS = [
 const OUTPUTS = [
     {
         name: 'status',
-        description: 'applied, up-to-date, pending (plan and check: something would be applied), baselined or failed.',
+        description: 'applied, up-to-date, pending (plan, check and status: something would be applied), baselined or failed.',
     },
-    { name: 'revision', description: 'Id of the latest applied migration after the run; 0 when none.' },
-    { name: 'revision-name', description: 'Name of that migration (e.g. create-users); empty when none.' },
+    {
+        name: 'revision',
+        description: "The engine's id of the latest applied migration after the run (Alembic: the revision, heads joined by a space; dbmate: the version; node-pg-migrate: the name). When none is applied: 0 for postgres-migrations, empty for the other engines.",
+    },
+    { name: 'revision-name', description: "Name of that migration (e.g. create-users; Alembic: the revision's message); empty when none." },
     { name: 'previous-revision', description: 'The revision before the run.' },
     { name: 'applied-count', description: 'How many migrations this run applied.' },
     { name: 'applied', description: 'JSON array of the file names this run applied (the first 1,000; applied-count is exact).' },
@@ -7913,7 +7948,7 @@ const OUTPUTS = [
 
 /***/ }),
 
-/***/ 1342:
+/***/ 8762:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -8995,7 +9030,7 @@ const $ZodCheckLessThan = /*@__PURE__*/ $constructor("$ZodCheckLessThan", (inst,
         });
     };
 });
-const $ZodCheckGreaterThan = /*@__PURE__*/ $constructor("$ZodCheckGreaterThan", (inst, def) => {
+const $ZodCheckGreaterThan = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodCheckGreaterThan", (inst, def) => {
     $ZodCheck.init(inst, def);
     const origin = numericOriginMap[typeof def.value];
     inst._zod.check = (payload) => {
@@ -9012,7 +9047,7 @@ const $ZodCheckGreaterThan = /*@__PURE__*/ $constructor("$ZodCheckGreaterThan", 
             continue: !def.abort,
         });
     };
-});
+})));
 const $ZodCheckMultipleOf = 
 /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodCheckMultipleOf", (inst, def) => {
     $ZodCheck.init(inst, def);
@@ -11736,18 +11771,18 @@ function handleOptionalResult(payload, result) {
     payload.value = result.issues.length ? undefined : result.value;
     return payload;
 }
-const $ZodOptional = /*@__PURE__*/ $constructor("$ZodOptional", (inst, def) => {
+const $ZodOptional = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodOptional", (inst, def) => {
     $ZodType.init(inst, def);
     // .optional() propagates absence rather than substituting for it, so a defaulted inner keeps its rung.
-    defineLazyInternal(inst, "optin", (zod) => zod.def.innerType._zod.optin === "defaulted" ? "defaulted" : "optional");
+    util.defineLazyInternal(inst, "optin", (zod) => zod.def.innerType._zod.optin === "defaulted" ? "defaulted" : "optional");
     inst._zod.optout = "optional";
-    defineLazyInternal(inst, "values", (zod) => {
+    util.defineLazyInternal(inst, "values", (zod) => {
         const values = zod.def.innerType._zod.values;
         return values ? new Set([...values, undefined]) : undefined;
     });
-    defineLazyInternal(inst, "pattern", (zod) => {
+    util.defineLazyInternal(inst, "pattern", (zod) => {
         const pattern = zod.def.innerType._zod.pattern;
-        return pattern ? new RegExp(`^(${cleanRegex(pattern.source)})?$`) : undefined;
+        return pattern ? new RegExp(`^(${util.cleanRegex(pattern.source)})?$`) : undefined;
     });
     inst._zod.parse = (payload, ctx) => {
         if (payload.value === undefined) {
@@ -11762,7 +11797,7 @@ const $ZodOptional = /*@__PURE__*/ $constructor("$ZodOptional", (inst, def) => {
         }
         return def.innerType._zod.run(payload, ctx);
     };
-});
+})));
 const $ZodExactOptional = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodExactOptional", (inst, def) => {
     // Call parent init - inherits optin/optout = "optional"
     $ZodOptional.init(inst, def);
@@ -12855,9 +12890,9 @@ function _gt(value, params) {
 }
 // @__NO_SIDE_EFFECTS__
 function _gte(value, params) {
-    return new $ZodCheckGreaterThan({
+    return new checks.$ZodCheckGreaterThan({
         check: "greater_than",
-        ...normalizeParams(params),
+        ...util.normalizeParams(params),
         value,
         inclusive: true,
     });
@@ -14602,10 +14637,10 @@ function transform(fn) {
         transform: fn,
     });
 }
-const ZodMiniOptional = /*@__PURE__*/ $constructor("ZodMiniOptional", (inst, def) => {
-    $ZodOptional.init(inst, def);
+const ZodMiniOptional = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodMiniOptional", (inst, def) => {
+    core.$ZodOptional.init(inst, def);
     ZodMiniType.init(inst, def);
-});
+})));
 // @__NO_SIDE_EFFECTS__
 function optional(innerType) {
     return new ZodMiniOptional({
@@ -14917,15 +14952,17 @@ const config_schemas = {
     command: schemas_enum(inputs/* COMMANDS */.Lo, {
         message: `is not a command; use one of ${inputs/* COMMANDS */.Lo.join(', ')}`,
     }),
+    engine: schemas_enum(inputs/* ENGINES */.ug, { message: `is not a supported engine; use one of ${inputs/* ENGINES */.ug.join(', ')}` }),
+    'lock-key': schemas_string().check(_trim(), _regex(/^-?\d{1,19}$/, { message: 'is not a bigint; use a whole number such as 123456' }), refine((v) => !/^-?\d{1,19}$/.test(v) || (BigInt(v) >= -(2n ** 63n) && BigInt(v) < 2n ** 63n), { message: 'is outside the bigint range (-9223372036854775808 to 9223372036854775807)' })),
     'lock-wait-timeout': wholeNumber('lock-wait-timeout', 86_400, 'seconds', '300'),
     'wait-timeout': wholeNumber('wait-timeout', 3_600, 'seconds', '60'),
     'lock-retries': wholeNumber('lock-retries', 100, 'retries', '3'),
     summary: config_boolean,
     backup: config_boolean,
     'backup-format': schemas_enum(inputs/* BACKUP_FORMATS */.cD, { message: `is not a backup format; use ${inputs/* BACKUP_FORMATS */.cD.join(' or ')}` }),
-    'target-revision': pipe(pipe(schemas_string().check(_trim(), _regex(/^(|\d+)$/, { message: 'is not a migration id; use the number at the start of a file name, e.g. 12' })), transform((v) => (v === '' ? undefined : Number(v)))), optional(schemas_number().check(_gte(1, { message: 'must be 1 or more (0 means no migration)' }), 
-    // Checked as a number first: beyond 2^53 it is not a safe integer, which would say only "Invalid input".
-    _lte(MAX_MIGRATION_ID, { message: `is larger than any migration id can be (ids are at most ${MAX_MIGRATION_ID}, the integer column's limit)` })))),
+    'target-revision': pipe(schemas_string().check(_trim(), _regex(/^(|[A-Za-z0-9][A-Za-z0-9_.-]{0,254})$/, {
+        message: "is not a migration id; use the engine's id of a migration (postgres-migrations: the number at the start of a file name, e.g. 12)",
+    })), transform((v) => (v === '' ? undefined : v))),
 };
 /** Show a value in a message: quoted, shortened, single line. Never called with the database URL. */
 function show(value) {
@@ -14943,6 +14980,8 @@ function parseConfig(raw, places) {
         return undefined;
     };
     const command = field('command', config_schemas.command);
+    const engine = field('engine', config_schemas.engine);
+    const lockKey = field('lock-key', config_schemas['lock-key']);
     const lockWait = field('lock-wait-timeout', config_schemas['lock-wait-timeout']);
     const wait = field('wait-timeout', config_schemas['wait-timeout']);
     const lockRetries = field('lock-retries', config_schemas['lock-retries']);
@@ -14950,6 +14989,20 @@ function parseConfig(raw, places) {
     const targetRevision = field('target-revision', config_schemas['target-revision']);
     const backup = field('backup', config_schemas.backup);
     const backupFormat = field('backup-format', config_schemas['backup-format']);
+    // postgres-migrations' ids are numbers (the migrations.id column): checked here with the other inputs.
+    // Other engines' ids are checked against their files.
+    if (engine === 'postgres-migrations' && targetRevision !== undefined) {
+        const id = /^\d+$/.test(targetRevision) ? Number(targetRevision) : NaN;
+        if (Number.isNaN(id)) {
+            problems.push(`Input target-revision ${show(targetRevision)} is not a migration id; use the number at the start of a file name, e.g. 12.`);
+        }
+        else if (id < 1) {
+            problems.push(`Input target-revision ${show(targetRevision)} must be 1 or more (0 means no migration).`);
+        }
+        else if (id > MAX_MIGRATION_ID) {
+            problems.push(`Input target-revision ${show(targetRevision)} is larger than any migration id can be (ids are at most ${MAX_MIGRATION_ID}, the integer column's limit).`);
+        }
+    }
     if (command === 'baseline' && raw['target-revision'].trim() === '') {
         problems.push('Input target-revision is required for command baseline; set it to the id of the last migration the database already has.');
     }
@@ -14959,13 +15012,31 @@ function parseConfig(raw, places) {
     if (dirLabel === '') {
         problems.push('Input migrations-dir is empty; set it to the directory that holds the migration files, e.g. migrations.');
     }
+    const python = raw.python.trim();
+    if (python === '')
+        problems.push('Input python is empty; set it to the interpreter that has Alembic installed, e.g. python3 or .venv/bin/python.');
+    const alembicConfig = raw['alembic-config'].trim();
+    if (alembicConfig === '')
+        problems.push('Input alembic-config is empty; set it to your Alembic configuration file, e.g. alembic.ini.');
     if (problems.length > 0)
         throw new ConfigError(problems);
+    const enginePath = raw['engine-path'].trim();
     const backupDir = raw['backup-dir'].trim();
     const pgDumpPath = raw['pg-dump-path'].trim();
     return Object.freeze({
         command: command,
-        targetRevision,
+        engine: engine,
+        // As a number's text for postgres-migrations (`007` is 7), as given for the other engines.
+        targetRevision: engine === 'postgres-migrations' && targetRevision !== undefined ? String(Number(targetRevision)) : targetRevision,
+        lockKey: BigInt(lockKey).toString(),
+        tools: Object.freeze({
+            // A bare name is looked up on PATH (an activated virtualenv's python first), a path from the workspace.
+            python: python.includes('/') ? external_node_path_.resolve(workspace, python) : python,
+            alembicConfig: external_node_path_.resolve(workspace, alembicConfig),
+            alembicConfigLabel: alembicConfig,
+            enginePath: enginePath === '' ? undefined : enginePath.includes('/') ? external_node_path_.resolve(workspace, enginePath) : enginePath,
+        }),
+        workspace: external_node_path_.resolve(workspace),
         backup: backup
             ? Object.freeze({
                 dir: backupDir === '' ? external_node_path_.join(places.tempDir, 'migrate-backups') : external_node_path_.resolve(workspace, backupDir),
@@ -15461,18 +15532,29 @@ var db_session = __nccwpck_require__(3794);
 ;// CONCATENATED MODULE: ./lib/db/lock.js
 
 
+
 /**
- * postgres-migrations' advisory lock key. Using the same key means an application that still runs
- * postgres-migrations on start-up and this job exclude each other.
+ * postgres-migrations' advisory lock key, the default of input lock-key for every engine. Using the same
+ * key means an application that still runs postgres-migrations on start-up and this job exclude each other.
  */
-const MIGRATION_LOCK_KEY = '-8525285245963000605';
+const MIGRATION_LOCK_KEY = (/* unused pure expression or super */ null && (DEFAULT_LOCK_KEY));
+/** The key as SQL text: config.ts has checked it is a bigint; checked again, as it is written into SQL. */
+function keySql(key) {
+    if (!/^-?\d{1,19}$/.test(key))
+        throw new Error(`not a bigint lock key: ${JSON.stringify(key)}`);
+    return `'${key}'::int8`;
+}
 /** The lock's key as pg_locks shows it, for a WHERE clause. */
-const IS_OUR_LOCK = `l.locktype = 'advisory' AND l.objsubid = 1 AND ((l.classid::int8 << 32) | l.objid::int8) = ${MIGRATION_LOCK_KEY}`;
+function isOurLock(key) {
+    return `l.locktype = 'advisory' AND l.objsubid = 1 AND ((l.classid::int8 << 32) | l.objid::int8) = ${keySql(key)}`;
+}
 /**
  * Whether the backend running the statement holds the lock already. A new session never does: if it
  * does, a pooler gave us a server session that another client left the lock on.
  */
-const ALREADY_HELD = `EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = pg_backend_pid() AND l.granted AND ${IS_OUR_LOCK})`;
+function alreadyHeld(key) {
+    return `EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = pg_backend_pid() AND l.granted AND ${isOurLock(key)})`;
+}
 /**
  * Take the session-level migration lock, waiting at most `timeoutMs` (0 = do not wait). The wait is a
  * blocking `pg_advisory_lock` bounded by `lock_timeout`, so a waiter wakes the moment the lock is freed.
@@ -15484,10 +15566,11 @@ const ALREADY_HELD = `EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = pg_backend_
  * can go out together with the connection's first statement, and only a pooled connection, checked
  * first, costs more.
  */
-async function acquireMigrationLock(client, timeoutMs, onlyInBackend) {
+async function acquireMigrationLock(client, key, timeoutMs, onlyInBackend) {
+    const ALREADY_HELD = alreadyHeld(key);
     const elsewhere = onlyInBackend === undefined ? '' : `WHEN pg_backend_pid() <> ${Math.trunc(onlyInBackend)} THEN 'elsewhere' `;
     if (timeoutMs === 0) {
-        const { rows } = await client.query(`SELECT pg_backend_pid() AS pid, CASE ${elsewhere}WHEN ${ALREADY_HELD} THEN 'held' WHEN pg_try_advisory_lock(${MIGRATION_LOCK_KEY}) THEN 'taken' ELSE 'busy' END AS lock`);
+        const { rows } = await client.query(`SELECT pg_backend_pid() AS pid, CASE ${elsewhere}WHEN ${ALREADY_HELD} THEN 'held' WHEN pg_try_advisory_lock(${keySql(key)}) THEN 'taken' ELSE 'busy' END AS lock`);
         const { pid, lock } = rows[0];
         if (lock === 'elsewhere')
             return undefined;
@@ -15495,13 +15578,13 @@ async function acquireMigrationLock(client, timeoutMs, onlyInBackend) {
             throw (0,db_session/* poolerError */.cG)(`the server session we were given (pid ${pid}) already held the migration lock, taken by another client`);
         if (lock === 'taken')
             return pid;
-        throw new errors/* UserError */.yo(`Another run holds the migration lock (${await describeLockHolder(client)}) and lock-wait-timeout is 0; ` +
+        throw new errors/* UserError */.yo(`Another run holds the migration lock (${await describeLockHolder(client, key)}) and lock-wait-timeout is 0; ` +
             'wait for it to finish, or raise lock-wait-timeout.');
     }
     // Issued together (one round trip in pipeline mode); RESET runs whether or not the lock was taken.
     const [set, lock] = await Promise.allSettled([
         client.query(`SET lock_timeout = ${Math.ceil(timeoutMs)}`),
-        client.query(`SELECT pg_backend_pid() AS pid, CASE ${elsewhere}WHEN ${ALREADY_HELD} THEN 'held' ELSE (SELECT 'taken' FROM (SELECT pg_advisory_lock(${MIGRATION_LOCK_KEY})) s) END AS lock`),
+        client.query(`SELECT pg_backend_pid() AS pid, CASE ${elsewhere}WHEN ${ALREADY_HELD} THEN 'held' ELSE (SELECT 'taken' FROM (SELECT pg_advisory_lock(${keySql(key)})) s) END AS lock`),
         client.query('RESET lock_timeout'),
     ]);
     if (set.status === 'rejected')
@@ -15511,7 +15594,7 @@ async function acquireMigrationLock(client, timeoutMs, onlyInBackend) {
         if (error.code !== '55P03')
             throw error;
         throw new errors/* UserError */.yo(`Timed out after lock-wait-timeout (${Math.round(timeoutMs / 1000)} s) waiting for the migration lock, held by ` +
-            `${await describeLockHolder(client)}; wait for that run to finish, end that session if it is stuck ` +
+            `${await describeLockHolder(client, key)}; wait for that run to finish, end that session if it is stuck ` +
             '(SELECT pg_terminate_backend(pid)), or raise lock-wait-timeout.', { cause: error });
     }
     const { pid, lock: outcome } = lock.value.rows[0];
@@ -15527,13 +15610,13 @@ async function acquireMigrationLock(client, timeoutMs, onlyInBackend) {
  * stay on a server connection the pooler keeps open for others: that session is ended if it is idle,
  * which frees the lock (the pooler opens a new one when it needs it).
  */
-async function releaseMigrationLock(client, lockPid, log) {
+async function releaseMigrationLock(client, key, lockPid, log) {
     try {
-        const { rows } = await client.query(`SELECT pg_backend_pid() AS pid, pg_backend_pid() = $1 AND pg_advisory_unlock(${MIGRATION_LOCK_KEY}) AS released`, [lockPid]);
+        const { rows } = await client.query(`SELECT pg_backend_pid() AS pid, pg_backend_pid() = $1 AND pg_advisory_unlock(${keySql(key)}) AS released`, [lockPid]);
         if (rows[0].released)
             return;
         const { rows: ended } = await client.query(`SELECT pg_terminate_backend(a.pid) AS ended FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid
-        WHERE a.pid = $1 AND a.state = 'idle' AND l.granted AND ${IS_OUR_LOCK}`, [lockPid]);
+        WHERE a.pid = $1 AND a.state = 'idle' AND l.granted AND ${isOurLock(key)}`, [lockPid]);
         log.warning(ended[0]?.ended
             ? `The migration lock was left on pooled server session pid ${lockPid}, which this run could no longer reach; that idle session was ended, which freed the lock.`
             : `Could not release the migration lock on server session pid ${lockPid} (this run's statements went to pid ${rows[0].pid}); ` +
@@ -15548,11 +15631,11 @@ async function releaseMigrationLock(client, lockPid, log) {
  * when. PostgreSQL hides another role's client address, start time and state from roles without
  * pg_read_all_stats; the message says so rather than guess.
  */
-async function describeLockHolder(client) {
+async function describeLockHolder(client, key) {
     try {
         const { rows } = await client.query(`SELECT a.pid, a.usename, a.application_name, host(a.client_addr) AS client_addr, a.client_port, a.backend_start, a.state, current_user AS me
          FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-        WHERE l.granted AND ${IS_OUR_LOCK}
+        WHERE l.granted AND ${isOurLock(key)}
           AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`);
         const holder = rows[0];
         if (!holder)
@@ -15582,6 +15665,1337 @@ function describeHolder(holder, viewer) {
             parts.push(`state ${holder.state}`);
     }
     return parts.join(', ');
+}
+
+;// CONCATENATED MODULE: external "node:url"
+const external_node_url_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:url");
+;// CONCATENATED MODULE: ./lib/engines/types.js
+
+/**
+ * A migration the engine ran failed (or the engine's program did): one line naming the file, what the
+ * database or the tool said, and what is now applied; `location` points at the file (an annotation).
+ */
+class EngineFailed extends errors/* UserError */.yo {
+    /** The SQLSTATE, when the tool printed one. */
+    code;
+    constructor(message, options = {}) {
+        super(message, { location: options.location });
+        this.name = 'EngineFailed';
+        this.code = options.code;
+    }
+}
+
+;// CONCATENATED MODULE: ./lib/engines/tools.js
+
+
+
+
+/**
+ * Helpers shared by the engines that run a migration tool's own program (node-pg-migrate, dbmate):
+ * finding the program, reading the migrations directory, turning an error position into a file line,
+ * and telling what a run left applied.
+ */
+/** A file that can be run: a regular file (or a link to one) with an execute bit for us. */
+function isExecutable(file) {
+    try {
+        if (!(0,external_node_fs_.statSync)(file).isFile())
+            return false;
+        (0,external_node_fs_.accessSync)(file, external_node_fs_.constants.X_OK);
+        return true;
+    }
+    catch {
+        return false;
+    }
+}
+/**
+ * The first `name` on `env.PATH` that can be run, as an absolute path; undefined when there is none.
+ * Searched here rather than left to spawn: a missing program is then a one-line error before the
+ * database is touched, and the log can say which one is used.
+ */
+function findOnPath(name, env) {
+    for (const dir of (env.PATH ?? '').split(external_node_path_.delimiter)) {
+        // An empty entry means the current directory to a shell; a job's PATH should not rely on that.
+        if (dir === '')
+            continue;
+        const candidate = external_node_path_.resolve(dir, name);
+        if (isExecutable(candidate))
+            return candidate;
+    }
+    return undefined;
+}
+/**
+ * The program input engine-path names: a path (already resolved against the workspace by the config)
+ * must be a file we can run; a bare name is looked up on PATH. Throws a UserError naming the input.
+ */
+function programFromInput(enginePath, env) {
+    if (!enginePath.includes('/')) {
+        const found = findOnPath(enginePath, env);
+        if (!found)
+            throw new errors/* UserError */.yo(`Input engine-path "${enginePath}" is not on PATH; give the program's path (e.g. node_modules/.bin/${enginePath}), or install it.`);
+        return found;
+    }
+    if (!isExecutable(enginePath)) {
+        throw new errors/* UserError */.yo(`Input engine-path "${enginePath}" is not a program that can be run (missing, a directory, or not executable); point it at the tool's executable.`);
+    }
+    return enginePath;
+}
+/**
+ * The entries of the migrations directory. A missing or unreadable directory is a UserError naming
+ * migrations-dir as the user wrote it.
+ */
+function readMigrationsDir(dir, dirLabel) {
+    try {
+        if (!(0,external_node_fs_.statSync)(dir).isDirectory()) {
+            throw new errors/* UserError */.yo(`migrations-dir "${dirLabel}" is a file, not a directory; point it at the directory of migration files.`);
+        }
+        return (0,external_node_fs_.readdirSync)(dir, { withFileTypes: true });
+    }
+    catch (error) {
+        if (error instanceof errors/* UserError */.yo)
+            throw error;
+        const code = error.code;
+        if (code === 'ENOENT' || code === 'ENOTDIR') {
+            throw new errors/* UserError */.yo(`migrations-dir "${dirLabel}" does not exist; set migrations-dir to the directory of migration files, relative to the workspace (and check out the repository first).`, { cause: error });
+        }
+        throw new errors/* UserError */.yo(`migrations-dir "${dirLabel}" cannot be read (${code ?? (0,errors/* messageOf */.bD)(error)}); make it readable by the user that runs this step.`, { cause: error });
+    }
+}
+/**
+ * Whether a directory entry is a file once links are followed (a tool that reads it would find a file).
+ * A broken link or a link to a directory is not.
+ */
+function isFileEntry(dir, entry) {
+    if (entry.isFile())
+        return true;
+    if (!entry.isSymbolicLink())
+        return false;
+    try {
+        return (0,external_node_fs_.statSync)(external_node_path_.join(dir, entry.name)).isFile();
+    }
+    catch {
+        return false;
+    }
+}
+/** A migration file's text, read as the tools read it (UTF-8). Throws a UserError naming the file. */
+function readMigrationText(fullPath, label) {
+    try {
+        return (0,external_node_fs_.readFileSync)(fullPath, 'utf8');
+    }
+    catch (error) {
+        const code = error.code;
+        throw new errors/* UserError */.yo(`Migration file ${label} cannot be read (${code ?? (0,errors/* messageOf */.bD)(error)}); check that it exists and is readable.`, {
+            cause: error,
+            location: { file: label },
+        });
+    }
+}
+/** The real path of a program, following links (an npm bin is a link into its package). */
+function realProgram(program) {
+    try {
+        return (0,external_node_fs_.realpathSync)(program);
+    }
+    catch {
+        return program;
+    }
+}
+/** The 1-based line of the character at `index` (a JS string index) of `text`. Pure. */
+function lineAt(text, index) {
+    let line = 1;
+    const end = Math.min(Math.max(index, 0), text.length);
+    for (let i = text.indexOf('\n'); i >= 0 && i < end; i = text.indexOf('\n', i + 1))
+        line += 1;
+    return line;
+}
+/**
+ * The JS string index of the character the server's 1-based `position` points at, in a query that is
+ * `text` from `start` on. The server counts characters (code points); JS strings count UTF-16 units,
+ * which differ after a character outside the Basic Multilingual Plane. Clamped to the text. Pure.
+ */
+function indexOfPosition(text, start, position) {
+    let index = start;
+    for (let counted = 1; counted < position && index < text.length; counted += 1) {
+        const code = text.codePointAt(index);
+        index += code > 0xffff ? 2 : 1;
+    }
+    return Math.min(index, Math.max(text.length - 1, 0));
+}
+/**
+ * A tool's output made safe for a one-line message: anything shaped like a connection URL is replaced,
+ * whitespace collapsed, and the length bounded (the log has the whole output). Pure.
+ */
+function scrubbed(text, max = 500) {
+    const flat = (0,errors/* oneLine */.TN)(text.replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, '<url>'));
+    return flat.length > max ? `${flat.slice(0, max - 3)}...` : flat;
+}
+/** A revision in a message: its id, and its name when it has one. Pure. */
+function revisionText(revision) {
+    if (revision.none)
+        return 'none (nothing applied)';
+    return revision.name === '' ? revision.id : `${revision.id} (${revision.name})`;
+}
+/** The migrations of `toRun` that `after` records as applied, in the order of `toRun`. Pure. */
+function recorded(toRun, after) {
+    const applied = new Set(after.applied.map((record) => record.id));
+    return toRun.filter((migration) => applied.has(migration.id));
+}
+/**
+ * Tell the frame about each migration of `toRun` that `after` (the state read again once the tool has
+ * exited) records as applied, in order, then the revision now. Returns the ones applied. Never trusts
+ * the tool's own output: only the database says what is applied.
+ */
+function reportApplied(ctx, toRun, after) {
+    const done = recorded(toRun, after);
+    for (const migration of done) {
+        const entry = { id: migration.id, fileName: migration.fileName, label: migration.label, transaction: migration.transaction };
+        ctx.applied(entry);
+    }
+    ctx.revision(after.revision);
+    return done;
+}
+/** "a, b and 3 more": names for a one-line message. Pure. */
+function listNames(names, first = 10) {
+    if (names.length <= first)
+        return names.join(', ');
+    return `${names.slice(0, first).join(', ')} and ${names.length - first} more`;
+}
+/**
+ * What a run that stopped half-way left applied, for the end of a one-line message: how many of
+ * `toRun` are applied, which, and the revision. Pure.
+ */
+function appliedNow(toRun, done, after) {
+    const revision = `the database is at revision ${revisionText(after.revision)}`;
+    if (done.length === 0)
+        return `none of the ${toRun.length} migration(s) of this run is applied; ${revision}`;
+    if (done.length === toRun.length)
+        return `all ${toRun.length} migration(s) of this run are applied; ${revision}`;
+    return `${done.length} of the ${toRun.length} migration(s) of this run are applied (${listNames(done.map((m) => m.fileName))}); ${revision}`;
+}
+/**
+ * Run the tool through the frame. A program that cannot be started at all (deleted since prepare, not
+ * executable, a missing interpreter) is a one-line UserError rather than a crash.
+ */
+async function runTool(ctx, request, programLabel) {
+    try {
+        return await ctx.spawn(request);
+    }
+    catch (error) {
+        const code = error.code;
+        throw new errors/* UserError */.yo(`${request.tool} (${programLabel}) could not be started (${code ?? (0,errors/* messageOf */.bD)(error)}); check that it is installed in the job and can be run. Nothing was applied.`, { cause: error });
+    }
+}
+/**
+ * The state read again after the tool exited. If that fails (the connection is gone), what is applied
+ * cannot be told: the error says so and names the run's migrations.
+ */
+async function stateAfter(read, tool, toRun) {
+    try {
+        return await read();
+    }
+    catch (error) {
+        throw new EngineFailed(`${tool} ran ${listNames(toRun.map((m) => m.label))}, but reading what is applied afterwards failed (${scrubbed((0,errors/* messageOf */.bD)(error), 200)}); ` +
+            'which of them are applied is unknown: run status to see, then apply again.');
+    }
+}
+/** How a program ended, for a message: `exit code 1` or `signal SIGTERM`. Pure. */
+function howItEnded(result) {
+    return result.signal ? `signal ${result.signal}` : `exit code ${String(result.code)}`;
+}
+/** The value of query parameter `name` in a connection URL; undefined when absent or unparsable. Pure. */
+function urlParameter(url, name) {
+    try {
+        return new URL(url).searchParams.get(name) ?? undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+
+;// CONCATENATED MODULE: ./lib/engines/alembic.js
+
+
+
+
+
+
+/*
+ * Alembic, driven through its own API by a small Python helper (alembic_helper.py, shipped next to the
+ * bundle) run with the project's interpreter: the revision graph lives in the .py files and the
+ * alembic_version table holds only the current heads, so "applied" and "pending" can only be told by
+ * Alembic itself. The helper runs env.py (its version table, schema and connection settings apply),
+ * sets sqlalchemy.url from DATABASE_URL, and writes one JSON document to fd 3 (protocol: the helper's
+ * docstring). Checked against Alembic 1.8.1 with SQLAlchemy 1.4 and psycopg2.
+ */
+const TOOL = 'alembic';
+const HELPER = 'alembic_helper.py';
+/** The helper's exit status for a failure it describes in its JSON. */
+const EXIT_FAILED = 3;
+/** The helper's exit status when Alembic is missing or too old. */
+const EXIT_UNUSABLE = 4;
+const MIN_VERSION = [1, 7];
+const INSTALL_HINT = 'pip install alembic psycopg2-binary in that environment, or set input python to the interpreter of your virtualenv (e.g. .venv/bin/python)';
+/**
+ * Where alembic_helper.py is: next to the running module (src/engines/ from the sources, dist/ in the
+ * bundle, where the build copies it). Throws when the package lacks it (a broken build, not the user's).
+ */
+function helperPath() {
+    const here = external_node_path_.dirname((0,external_node_url_namespaceObject.fileURLToPath)(import.meta.url));
+    const candidates = [external_node_path_.join(here, HELPER), external_node_path_.join(here, 'engines', HELPER)];
+    const found = candidates.find((candidate) => (0,external_node_fs_.existsSync)(candidate));
+    if (!found)
+        throw new Error(`migrate-action's ${HELPER} is missing (looked in ${candidates.join(', ')}): the package is incomplete; reinstall it.`);
+    return found;
+}
+/** The helper's command line. Pure. */
+function helperArgs(helper, ini, mode, options = {}) {
+    return [helper, mode, '-c', ini, ...(options.target === undefined ? [] : [options.target]), ...(options.sql ? ['--sql'] : [])];
+}
+/** The helper's JSON, or undefined when it wrote none (it was killed, or Python could not run it). Pure. */
+function parseHelperResult(text) {
+    const trimmed = text.trim();
+    if (trimmed === '')
+        return undefined;
+    try {
+        const parsed = JSON.parse(trimmed);
+        return typeof parsed === 'object' && parsed !== null && 'ok' in parsed ? parsed : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+/** Whether an Alembic version is older than migrate-action supports. Pure. */
+function isTooOld(version) {
+    const [major, minor] = (/^(\d+)\.(\d+)/.exec(version) ?? []).slice(1).map(Number);
+    if (major === undefined || minor === undefined)
+        return false;
+    return major < MIN_VERSION[0] || (major === MIN_VERSION[0] && minor < MIN_VERSION[1]);
+}
+/** A path as the user would write it: relative to the workspace when inside it. Pure. */
+function workspaceLabel(workspace, file) {
+    const relative = external_node_path_.relative(workspace, file);
+    return relative === '' || relative.startsWith('..') || external_node_path_.isAbsolute(relative) ? file : relative.split(external_node_path_.sep).join('/');
+}
+/** The revision the database is at: its heads joined by spaces (one row per head), named when there is one. Pure. */
+function alembicRevision(state) {
+    if (state.current.length === 0)
+        return { id: '', name: '', none: true };
+    const single = state.current.length === 1 ? state.applied.find((r) => r.revision === state.current[0]) : undefined;
+    return { id: state.current.join(' '), name: single?.doc ?? '' };
+}
+/** The helper's state as the frame sees it. Pure. */
+function toEngineState(state, workspace) {
+    return {
+        revision: alembicRevision(state),
+        applied: state.applied.map((r) => ({ id: r.revision, name: r.doc, fileName: external_node_path_.basename(r.path) })),
+        pending: state.pending.map((r) => ({
+            id: r.revision,
+            name: r.doc,
+            fileName: external_node_path_.basename(r.path),
+            label: workspaceLabel(workspace, r.path),
+            ...(r.sql !== undefined ? { sql: r.sql } : {}),
+            ...(r.sql_note !== undefined ? { sqlNote: r.sql_note } : {}),
+        })),
+    };
+}
+/**
+ * The revisions a target-revision names, as Alembic resolves an id: `head` (when there is one) and
+ * `heads`, an exact id, else a unique prefix of an id longer than 3 characters. Returns a problem for
+ * the message otherwise. Pure.
+ */
+function resolveTarget(state, target) {
+    if (target === 'heads')
+        return { ids: state.heads };
+    if (target === 'head')
+        return state.heads.length === 1 ? { ids: state.heads } : { problem: 'heads', matches: state.heads };
+    const ids = [...state.applied, ...state.pending].map((r) => r.revision);
+    if (ids.includes(target))
+        return { ids: [target] };
+    const matches = ids.filter((id) => id.length > 3 && id.startsWith(target));
+    if (matches.length === 1)
+        return { ids: matches };
+    return { problem: matches.length === 0 ? 'unknown' : 'ambiguous', matches };
+}
+/**
+ * The pending revisions an upgrade to `targets` runs: the targets and everything they need, that is
+ * not applied yet, in the helper's order (base first). Pure.
+ */
+function pendingUpTo(state, targets) {
+    const needs = new Map([...state.applied, ...state.pending].map((r) => [r.revision, r.needs]));
+    const wanted = new Set();
+    const stack = [...targets];
+    while (stack.length > 0) {
+        const id = stack.pop();
+        if (wanted.has(id))
+            continue;
+        wanted.add(id);
+        stack.push(...(needs.get(id) ?? []));
+    }
+    return state.pending.filter((r) => wanted.has(r.revision));
+}
+/**
+ * The state for heads `current` read straight from the version table, with the revision graph of an
+ * earlier state: for a run stopped so hard that the helper could not say what it left. Pure.
+ */
+function stateAtHeads(before, current) {
+    const all = [...before.applied, ...before.pending];
+    const byId = new Map(all.map((r) => [r.revision, r]));
+    const applied = new Set();
+    const stack = [...current];
+    while (stack.length > 0) {
+        const id = stack.pop();
+        if (applied.has(id))
+            continue;
+        applied.add(id);
+        stack.push(...(byId.get(id)?.needs ?? []));
+    }
+    const strip = (r) => ({ revision: r.revision, doc: r.doc, path: r.path, down_revision: r.down_revision, needs: r.needs });
+    return {
+        ...before,
+        current,
+        applied: all.filter((r) => applied.has(r.revision)).map(strip),
+        pending: all.filter((r) => !applied.has(r.revision)).map(strip),
+    };
+}
+/** A heads list for a message: `b2 "left", c3 "right"`. Pure. */
+function describeHeads(state, heads) {
+    const docs = new Map([...state.applied, ...state.pending].map((r) => [r.revision, r.doc]));
+    return heads.map((id) => (docs.get(id) ? `${id} "${docs.get(id)}"` : id)).join(', ');
+}
+/** The last non-empty line of a program's output, for a one-line message. Pure. */
+function lastLine(text) {
+    const lines = text.split(/\r?\n/).filter((line) => line.trim() !== '');
+    return lines[lines.length - 1]?.trim() ?? '';
+}
+/**
+ * Alembic as an engine: the project's own alembic.ini, env.py and revisions, run with the project's
+ * Python through alembic_helper.py. State: `state` (env.py with a function that only reads); apply:
+ * `upgrade <target>`; baseline: `stamp <target>`. The helper runs in the directory of alembic.ini, as
+ * `alembic` is run by hand (a relative script_location or prepend_sys_path means that directory).
+ */
+function alembicEngine(config, deps) {
+    const ini = config.tools.alembicConfig;
+    const iniLabel = config.tools.alembicConfigLabel;
+    let helper = '';
+    let python = config.tools.python;
+    /** What each state the engine handed out was made from: within() needs the revision graph. */
+    const graphs = new WeakMap();
+    let announced = false;
+    const label = (file) => workspaceLabel(config.workspace, file);
+    function register(state) {
+        const engineState = toEngineState(state, config.workspace);
+        graphs.set(engineState, state);
+        return engineState;
+    }
+    function graphOf(state) {
+        const graph = graphs.get(state);
+        if (!graph)
+            throw new Error('alembic engine: within() was given a state this engine did not read');
+        return graph;
+    }
+    /** The interpreter input python names, checked before anything runs. */
+    function findPython() {
+        const given = config.tools.python;
+        if (given.includes('/')) {
+            if (isExecutable(given))
+                return given;
+            throw new errors/* UserError */.yo(`Input python ${label(given)} is not a program that can be run (missing, a directory, or not executable); ` +
+                'set it to the interpreter that has Alembic installed, e.g. .venv/bin/python (create the virtualenv in an earlier step).');
+        }
+        const found = findOnPath(given, deps.env);
+        if (!found) {
+            throw new errors/* UserError */.yo(`Input python "${given}" is not on PATH; install Python 3 with Alembic in the job (pip install alembic psycopg2-binary), ` +
+                'or set python to the interpreter of your virtualenv, e.g. .venv/bin/python.');
+        }
+        return found;
+    }
+    /** Run the helper; turns "cannot use this Python" (nothing ran) into one-line errors naming input python. */
+    async function runHelper(ctx, args, quiet) {
+        const result = await runTool(ctx, {
+            tool: TOOL,
+            program: python,
+            args,
+            cwd: external_node_path_.dirname(ini),
+            env: { DATABASE_URL: ctx.engineUrl() },
+            resultPipe: true,
+            quiet,
+        }, config.tools.python);
+        const doc = parseHelperResult(result.result);
+        const pythonLabel = config.tools.python.includes('/') ? label(config.tools.python) : config.tools.python;
+        if (doc?.error?.kind === 'missing' || (result.code === EXIT_UNUSABLE && !doc)) {
+            throw new errors/* UserError */.yo(`alembic is not installed for ${pythonLabel} (${scrubbed(doc?.error?.message ?? lastLine(result.stderr), 120)}): ${INSTALL_HINT}.`);
+        }
+        if (doc?.alembic !== undefined && (doc.error?.kind === 'too-old' || isTooOld(doc.alembic))) {
+            throw new errors/* UserError */.yo(`alembic ${doc.alembic} (for ${pythonLabel}) is too old; migrate-action needs ${MIN_VERSION.join('.')} or newer: pip install --upgrade alembic in that environment.`);
+        }
+        // Past this point an upgrade or stamp may have changed the database: change() reads what it left.
+        if (args[1] !== 'state')
+            return { result, doc };
+        if (!doc && result.signal === null && !ctx.signal?.aborted && result.code !== 0 && result.code !== EXIT_FAILED) {
+            // Python could not even run the helper (Python 2, a broken interpreter).
+            throw new errors/* UserError */.yo(`${pythonLabel} could not run migrate-action's Alembic helper (${howItEnded(result)}: ${scrubbed(lastLine(result.stderr), 200)}); ` +
+                'set input python to a Python 3.7+ interpreter that has Alembic installed.');
+        }
+        if (doc?.error?.kind === 'internal') {
+            throw new Error(`migrate-action's Alembic helper failed: ${scrubbed(doc.error.message, 300)}`);
+        }
+        return { result, doc };
+    }
+    /** One line for the log the first time Alembic answers: which Alembic, SQLAlchemy and Python. */
+    function announce(ctx, doc, state) {
+        if (announced)
+            return;
+        announced = true;
+        const count = state.applied.length + state.pending.length;
+        ctx.log.info(`Alembic ${doc.alembic ?? '?'} (SQLAlchemy ${doc.sqlalchemy ?? '?'}, Python ${doc.python ?? '?'}); ` +
+            `${count} revision(s) in ${label(state.script_dir)}, head ${state.heads.join(', ') || 'none'}.`);
+    }
+    /** The state as the helper reads it; errors from env.py or the scripts become one-line UserErrors. */
+    async function readHelperState(ctx, sql) {
+        const { result, doc } = await runHelper(ctx, helperArgs(helper, ini, 'state', { sql }), true);
+        if (doc?.ok && doc.state) {
+            announce(ctx, doc, doc.state);
+            return doc.state;
+        }
+        const error = doc?.error;
+        if (error?.kind === 'stopped' || (!error && (result.signal !== null || ctx.signal?.aborted))) {
+            throw new errors/* UserError */.yo(`Alembic was stopped (${error?.message ?? howItEnded(result)}) while it read the database's revision; nothing was applied.`);
+        }
+        if (!error) {
+            throw new errors/* UserError */.yo(`Alembic ended with ${howItEnded(result)} without a result while it read the database's revision (${scrubbed(lastLine(result.stderr), 200)}); nothing was applied. See its output above.`);
+        }
+        if (error.kind === 'unknown-current') {
+            throw new errors/* UserError */.yo(`Alembic: ${scrubbed(error.message, 300)}: this checkout is older than the database, or a revision file was removed; ` +
+                `deploy a commit that has the revision (or restore its file in the directory alembic-config ${iniLabel} points to). Nothing was applied.`);
+        }
+        const where = error.file ? ` (${label(error.file)}${error.line ? `:${error.line}` : ''})` : '';
+        const fix = /No module named '?(psycopg2|psycopg)\b/.test(error.message)
+            ? 'install the database driver in that environment (pip install psycopg2-binary)'
+            : error.file && external_node_path_.basename(error.file) !== 'env.py'
+                ? 'fix that file'
+                : `check alembic-config ${iniLabel} and its env.py: it must connect with sqlalchemy.url (migrate-action sets it from database-url; DATABASE_URL holds it too), and the job must have what env.py imports`;
+        throw new errors/* UserError */.yo(`Alembic could not read the database's revision: ${scrubbed(error.message, 300)}${where}; ${fix}. Nothing was applied.`, {
+            location: error.file ? { file: label(error.file), line: error.line } : undefined,
+        });
+    }
+    /**
+     * What a stopped or crashed helper left applied: the version table read on the run's own connection
+     * when the run is cancelled (a new helper would be stopped at once), else the helper run again.
+     */
+    async function readAfter(ctx, before) {
+        if (!ctx.signal?.aborted)
+            return readHelperState(ctx, false);
+        const quote = (name) => `"${name.replace(/"/g, '""')}"`;
+        const table = `${before.version_table_schema ? `${quote(before.version_table_schema)}.` : ''}${quote(before.version_table)}`;
+        const { rows } = await ctx.client.query('SELECT to_regclass($1) IS NOT NULL AS found', [table]);
+        if (!rows[0]?.found)
+            return stateAtHeads(before, []);
+        const heads = await ctx.client.query(`SELECT version_num FROM ${table}`);
+        return stateAtHeads(before, heads.rows.map((row) => row.version_num));
+    }
+    /** The failure of an upgrade or stamp, in one line, naming the revision file and line when it is one. */
+    function failure(ctx, result, doc, toRun, after, what) {
+        const done = recorded(toRun, after);
+        const now = appliedNow(toRun, done, after);
+        const error = doc?.error;
+        if (error?.kind === 'stopped' || result.signal !== null || ctx.signal?.aborted) {
+            const why = error?.kind === 'stopped' ? error.message : result.signal !== null ? howItEnded(result) : `the run was cancelled: ${String(ctx.signal?.reason)}`;
+            return new EngineFailed(`Alembic was stopped (${why}) while it ${what}: ${now}.`);
+        }
+        if (!error) {
+            return new EngineFailed(`Alembic ended with ${howItEnded(result)} without saying why while it ${what} (${scrubbed(lastLine(result.stderr), 200)}); ${now}. See its output above.`);
+        }
+        const said = scrubbed(error.message, 400);
+        const sqlstate = error.pgcode ? ` (SQLSTATE ${error.pgcode})` : '';
+        const file = error.file ? label(error.file) : undefined;
+        const location = file ? { file, line: error.line } : undefined;
+        const graph = graphs.get(after);
+        const isRevision = file !== undefined && graph !== undefined && [...graph.applied, ...graph.pending].some((r) => label(r.path) === file);
+        if (isRevision) {
+            const rolledBack = done.length === 0 && toRun.length > 1 ? ' (Alembic ran them in one transaction, which was rolled back)' : '';
+            return new EngineFailed(`Revision ${file} failed${error.line ? ` at line ${error.line}` : ''}: ${said}${sqlstate}; ${now}${rolledBack}. Fix the revision, then run again.`, { location, code: error.pgcode });
+        }
+        const where = file ? ` (${file}${error.line ? `:${error.line}` : ''})` : '';
+        return new EngineFailed(`Alembic failed while it ${what}: ${said}${where}${sqlstate}; ${now}. See its output above.`, { location, code: error.pgcode });
+    }
+    /** `upgrade` or `stamp` to `target`, then what the database now has (reported as applied for upgrade). */
+    async function change(ctx, state, mode, target, toRun, what) {
+        const before = graphOf(state);
+        const { result, doc } = await runHelper(ctx, helperArgs(helper, ini, mode, { target }), false);
+        const after = doc?.state ? register(doc.state) : await stateAfter(async () => register(await readAfter(ctx, before)), 'Alembic', toRun);
+        if (mode === 'upgrade')
+            reportApplied(ctx, toRun, after);
+        else
+            ctx.revision(after.revision);
+        if (!doc?.ok)
+            throw failure(ctx, result, doc, toRun, after, what);
+        const done = recorded(toRun, after);
+        if (done.length < toRun.length) {
+            const missing = toRun.filter((m) => !done.includes(m));
+            throw new EngineFailed(`Alembic ${mode} ${target} succeeded, but the database does not record ${listNames(missing.map((m) => m.fileName))}: ` +
+                `does env.py skip revisions or use another version table for ${mode}? ${appliedNow(toRun, done, after)}.`);
+        }
+        return after;
+    }
+    /** The argument for upgrade/stamp: target-revision resolved to a full id (`head` when unset). */
+    function targetArgument(state) {
+        const target = config.targetRevision;
+        if (target === undefined || target === 'head' || target === 'heads')
+            return target ?? 'head';
+        const resolved = resolveTarget(graphOf(state), target);
+        return 'ids' in resolved ? resolved.ids[0] : target;
+    }
+    return {
+        name: TOOL,
+        unsupported: {},
+        async prepare() {
+            helper = helperPath();
+            if (!(0,external_node_fs_.existsSync)(ini) || !(0,external_node_fs_.statSync)(ini).isFile()) {
+                throw new errors/* UserError */.yo(`Input alembic-config ${iniLabel}: file not found in the workspace; set alembic-config to your alembic.ini, relative to the workspace (and check out the repository first).`);
+            }
+            python = findPython();
+            // Python starts only when the database is read: a run with nothing to do starts it once.
+            return `Alembic project ${iniLabel}, run with ${config.tools.python}${python !== config.tools.python ? ` (${python})` : ''}.`;
+        },
+        async readState(ctx, purpose) {
+            // plan and check show each pending revision's SQL, from Alembic's offline mode; status and apply do not need it.
+            const sql = purpose === 'plan' && (config.command === 'plan' || config.command === 'check');
+            return register(await readHelperState(ctx, sql));
+        },
+        within(state, target) {
+            const graph = graphOf(state);
+            if (target === undefined && graph.heads.length > 1) {
+                const message = `The revisions in ${label(graph.script_dir)} have ${graph.heads.length} heads (${describeHeads(graph, graph.heads)}), so Alembic cannot tell what "head" is; ` +
+                    'join them with alembic merge heads -m "merge heads" and commit the new revision, or set target-revision to one of them.';
+                // status only lists what is there; anything that would upgrade refuses before it runs.
+                if (config.command === 'status')
+                    deps.log.warning(message);
+                else
+                    throw new errors/* UserError */.yo(message, { location: { file: iniLabel } });
+                return state.pending;
+            }
+            if (target === undefined)
+                return state.pending;
+            const resolved = resolveTarget(graph, target);
+            if (!('ids' in resolved)) {
+                const dir = label(graph.script_dir);
+                if (resolved.problem === 'heads') {
+                    throw new errors/* UserError */.yo(`Input target-revision head is ambiguous: ${dir} has ${resolved.matches.length} heads (${describeHeads(graph, resolved.matches)}); ` +
+                        'join them with alembic merge heads, or set target-revision to one of them.');
+                }
+                if (resolved.problem === 'ambiguous') {
+                    throw new errors/* UserError */.yo(`Input target-revision ${target} is the start of several revisions in ${dir} (${listNames(resolved.matches)}); give more of the id.`);
+                }
+                throw new errors/* UserError */.yo(`Input target-revision ${target} is not a revision in ${dir}; use a revision id from its files (the revision = "..." line), e.g. ${graph.heads[0] ?? 'the head'}.`);
+            }
+            const wanted = new Set(pendingUpTo(graph, resolved.ids).map((r) => r.revision));
+            return state.pending.filter((m) => wanted.has(m.id));
+        },
+        async apply(ctx, state, toRun) {
+            if (toRun.length === 0)
+                return state;
+            const target = targetArgument(state);
+            ctx.log.info(`Running alembic upgrade ${target} (${listNames(toRun.map((m) => m.fileName))}) ...`);
+            return change(ctx, state, 'upgrade', target, toRun, `applied ${toRun.length} revision(s)`);
+        },
+        async baseline(ctx, state, toRecord) {
+            // An applied target needs nothing; stamping it would move alembic_version back.
+            if (toRecord.length === 0)
+                return state;
+            const target = targetArgument(state);
+            ctx.log.info(`Running alembic stamp ${target} (${listNames(toRecord.map((m) => m.fileName))}) ...`);
+            const after = await change(ctx, state, 'stamp', target, toRecord, `recorded ${toRecord.length} revision(s) without running them`);
+            ctx.log.info(`The database is at revision ${revisionText(after.revision)}.`);
+            return after;
+        },
+    };
+}
+
+;// CONCATENATED MODULE: ./lib/engines/dbmate.js
+
+
+
+
+/*
+ * dbmate 2, driven through its own program. The rules below are read from its source (github.com/amacneil/
+ * dbmate v2.35: pkg/dbmate/db.go FindMigrations/Migrate, pkg/dbmate/migration.go, pkg/dbmate/driver.go
+ * QueryError, pkg/driver/postgres/postgres.go) and checked against 2.36.0:
+ * - files: directory entries that are not directories and match `^(\d+).*\.sql$`; version = the digits;
+ *   applied in file-name order (a byte-wise string sort, not a numeric one);
+ * - a file needs `-- migrate:up` then `-- migrate:down`, with only blank and comment lines before the
+ *   first; `-- migrate:up transaction:false` runs it outside a transaction; each file is its own transaction;
+ * - state: `<schema>.schema_migrations(version varchar primary key)`, schema = the URL's search_path, else
+ *   current_schema(); no time, no order, no name;
+ * - no lock, no target version; every error exits 2, and it prints `Applied:` even for a file that failed;
+ * - a query error says `line: L, column: C, position: P: pq: <message> at position L:C (<SQLSTATE>)`, where
+ *   L counts from the `-- migrate:up` line (line 1), not from the top of the file.
+ */
+const dbmate_TOOL = 'dbmate';
+const TABLE = 'schema_migrations';
+const MIN_MAJOR = 2;
+/** db.go migrationFileRegexp. Go's `.` stops at a line feed only. */
+const FILE_NAME = /^(\d+)[^\n]*\.sql$/;
+/** Go's `\s` (RE2): no vertical tab, no Unicode spaces. */
+const S = '[\\t\\n\\f\\r ]';
+const NOT_S = '[^\\t\\n\\f\\r ]';
+/** Go's `(?m)^` and `(?m)$`: after/before a line feed or at the ends of the text (not at a bare CR). */
+const BOL = '(?:^|(?<=\\n))';
+const EOL = '(?=\\n|$)';
+const directive = (direction) => new RegExp(`${BOL}--${S}*migrate:${direction}(?:${S}*${EOL}|${S}+${NOT_S}+)`, 'g');
+const UP = directive('up');
+const DOWN = directive('down');
+/** A file's sections as dbmate parses them, or dbmate's own complaint about it. Pure. */
+function parseMigration(text) {
+    const ups = [...text.matchAll(UP)];
+    if (ups.length === 0)
+        return "dbmate requires each migration to define an up block with '-- migrate:up'";
+    const before = text.slice(0, ups[0].index);
+    if (before.split('\n').some((line) => !/^[\t\n\f\r ]*$/.test(line) && !/^[\t\n\f\r ]*--/.test(line))) {
+        return "dbmate does not support statements preceding the '-- migrate:up' block";
+    }
+    const sections = [];
+    for (const [i, match] of ups.entries()) {
+        const start = match.index;
+        const section = text.slice(start, ups[i + 1]?.index ?? text.length);
+        const downs = [...section.matchAll(DOWN)];
+        if (downs.length > 1)
+            return "dbmate requires every '-- migrate:down' to be preceded by a '-- migrate:up'";
+        if (downs.length === 0)
+            return "dbmate requires each migration to define a down block with '-- migrate:down'";
+        const up = section.slice(0, downs[0].index);
+        sections.push({ up, upStart: start, transaction: upOptions(up).transaction !== 'false' });
+    }
+    return sections;
+}
+/** migration.go parseMigrationOptions: `key:value` words after the directive on its own line. Pure. */
+function upOptions(up) {
+    const options = {};
+    const first = up.split('\n', 1)[0].replace(/^--[\t\n\f\r ]*migrate:(up|down)/, '').trim();
+    if (first === '')
+        return options;
+    for (const pair of first.split(/[\t\n\f\r ]+/)) {
+        const parts = pair.split(':');
+        if (parts.length === 2)
+            options[parts[0]] = parts[1];
+    }
+    return options;
+}
+/** Go's string order: bytes of the UTF-8 text. Pure. */
+function byteOrder(a, b) {
+    return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+/** Versions by number (digit strings of any length), then as text. Pure. */
+function versionOrder(a, b) {
+    if (/^\d+$/.test(a) && /^\d+$/.test(b)) {
+        const [x, y] = [BigInt(a), BigInt(b)];
+        if (x !== y)
+            return x < y ? -1 : 1;
+    }
+    return byteOrder(a, b);
+}
+/** Read and check the directory the way dbmate 2 reads it; errors name the file and the fix. */
+function loadFiles(dir, dirLabel) {
+    const files = [];
+    for (const entry of readMigrationsDir(dir, dirLabel)) {
+        if (entry.isDirectory())
+            continue;
+        const match = FILE_NAME.exec(entry.name);
+        if (!match)
+            continue;
+        const fileName = entry.name;
+        const label = `${dirLabel}/${fileName}`;
+        const version = match[1];
+        const text = readMigrationText(external_node_path_.join(dir, fileName), label);
+        const sections = parseMigration(text);
+        if (typeof sections === 'string') {
+            throw new errors/* UserError */.yo(`Migration file ${label} cannot be applied by dbmate: "${sections}"; fix the file (-- migrate:up first, then -- migrate:down).`, {
+                location: { file: label },
+            });
+        }
+        if (sections.length > 1) {
+            // db.go Migrate records the version once per section: on PostgreSQL the second insert violates
+            // the primary key after that section's SQL ran (kept when it is transaction:false).
+            throw new errors/* UserError */.yo(`Migration file ${label} has ${sections.length} -- migrate:up sections; dbmate records the version once per section, so on PostgreSQL ` +
+                'the second one fails with a duplicate key in schema_migrations after its SQL ran: split it into one file per section.', { location: { file: label, line: lineAt(text, sections[1].upStart) } });
+        }
+        const [section] = sections;
+        const name = fileName.slice(version.length).replace(/\.sql$/, '').replace(/^[_-]/, '');
+        files.push({ version, name, fileName, label, up: section.up, upLine: lineAt(text, section.upStart), transaction: section.transaction });
+    }
+    if (files.length === 0) {
+        throw new errors/* UserError */.yo(`migrations-dir "${dirLabel}" has no dbmate migration files; add files named <version>_<name>.sql (e.g. 20240101120000_create_users.sql, made by dbmate new), ` +
+            'or point migrations-dir at the directory that holds them.');
+    }
+    files.sort((a, b) => byteOrder(a.fileName, b.fileName));
+    const seen = new Map();
+    for (const file of files) {
+        const other = seen.get(file.version);
+        if (other) {
+            throw new errors/* UserError */.yo(`Migration files ${other.fileName} and ${file.fileName} in ${dirLabel} share version ${file.version} (schema_migrations keeps one row per version); give the later one a new version, e.g. with dbmate new.`, { location: { file: file.label } });
+        }
+        seen.set(file.version, file);
+    }
+    return files;
+}
+/** What dbmate's last `Error:` line says. Pure. */
+function parseFailure(stderr) {
+    const errors = [...stderr.matchAll(/^Error: (.*)$/gm)];
+    let message = errors[errors.length - 1]?.[1];
+    if (message === undefined)
+        return {};
+    const at = /^line: (\d+), column: (\d+), position: \d+: (.*)$/.exec(message);
+    if (at)
+        message = at[3];
+    const code = / \(([0-9A-Z]{5})\)$/.exec(message)?.[1];
+    if (code)
+        message = message.slice(0, -` (${code})`.length);
+    message = message.replace(/^pq: /, '').replace(/ at position \d+:\d+$/, '');
+    return { message, line: at ? Number(at[1]) : undefined, column: at ? Number(at[2]) : undefined, code };
+}
+/**
+ * dbmate as an engine: its files, its table, its own program to apply (`migrate`, which runs every
+ * pending file). State is read with plain SELECTs on the run's connection; nothing is created.
+ */
+function dbmateEngine(config, deps) {
+    let files = [];
+    const byVersion = new Map();
+    let program = '';
+    let versionChecked = false;
+    const toMigration = (file) => ({
+        id: file.version,
+        name: file.name,
+        fileName: file.fileName,
+        label: file.label,
+        sql: file.up,
+        transaction: file.transaction,
+    });
+    function findProgram() {
+        if (config.tools.enginePath !== undefined)
+            return programFromInput(config.tools.enginePath, deps.env);
+        const found = findOnPath('dbmate', deps.env);
+        if (!found) {
+            throw new errors/* UserError */.yo('dbmate is not on PATH: install it (npm install dbmate, then node_modules/.bin on PATH, or the binary from its releases) or set input engine-path.');
+        }
+        return found;
+    }
+    /** dbmate tells its version only when started: checked once, when it is about to apply. */
+    async function checkVersion(ctx) {
+        if (versionChecked)
+            return;
+        const result = await runTool(ctx, { tool: dbmate_TOOL, program, args: ['--version'], cwd: config.workspace, env: {}, quiet: true }, program);
+        const version = /version v?(\d+)\.(\d+)\.(\d+)/.exec(result.stdout);
+        if (result.code !== 0 || !version) {
+            throw new errors/* UserError */.yo(`${program} --version did not print a dbmate version (${howItEnded(result)}); point input engine-path at dbmate 2 or later. Nothing was applied.`);
+        }
+        if (Number(version[1]) < MIN_MAJOR) {
+            throw new errors/* UserError */.yo(`dbmate ${version.slice(1).join('.')} (${program}) is too old: migrate-action needs ${MIN_MAJOR}.0 or later; install a newer one (npm install dbmate@2, or its releases). Nothing was applied.`);
+        }
+        ctx.log.info(`dbmate ${version.slice(1).join('.')} (${program}).`);
+        versionChecked = true;
+    }
+    /** The schema dbmate keeps schema_migrations in: the URL's search_path, else current_schema(), else public. */
+    async function tableName(ctx) {
+        const fromUrl = urlParameter(config.databaseUrl, 'search_path')?.split(',')[0]?.trim();
+        const { rows } = await ctx.client.query(`SELECT format('%I.%I', s, $2::text) AS name, to_regclass(format('%I.%I', s, $2::text)) IS NOT NULL AS found
+         FROM (SELECT coalesce(nullif($1::text, ''), current_schema(), 'public') AS s) AS chosen`, [fromUrl ?? '', TABLE]);
+        return { name: rows[0].name, exists: rows[0].found };
+    }
+    async function read(ctx) {
+        const table = await tableName(ctx);
+        const versions = table.exists ? (await ctx.client.query(`SELECT version FROM ${table.name}`)).rows.map((r) => r.version) : [];
+        versions.sort(versionOrder);
+        const applied = versions.map((version) => {
+            const file = byVersion.get(version);
+            // dbmate records no time: appliedAt stays undefined.
+            return { id: version, name: file?.name ?? '', fileName: file?.fileName ?? version };
+        });
+        const last = applied[applied.length - 1];
+        const revision = last ? { id: last.id, name: last.name } : { id: '', name: '', none: true };
+        const done = new Set(versions);
+        return { revision, applied, pending: files.filter((file) => !done.has(file.version)).map(toMigration) };
+    }
+    /** The failure of a `migrate` run, in one line; the frame has been told what is applied. */
+    function failure(result, toRun, done, after) {
+        const now = appliedNow(toRun, done, after);
+        if (result.signal !== null)
+            return new EngineFailed(`dbmate was stopped (${howItEnded(result)}) while applying migrations: ${now}.`);
+        const parsed = parseFailure(result.stderr);
+        const said = parsed.message === undefined ? `it ended with ${howItEnded(result)}` : scrubbed(parsed.message);
+        const sqlstate = parsed.code ? ` (SQLSTATE ${parsed.code})` : '';
+        const failed = toRun.find((m) => !done.includes(m));
+        const file = failed && byVersion.get(failed.id);
+        // `Applying: <file>` is printed before the file is read: without it, dbmate failed before this file.
+        if (!file || !result.stdout.split('\n').includes(`Applying: ${file.fileName}`)) {
+            return new EngineFailed(`dbmate failed${done.length > 0 ? '' : ' before applying a migration'}: ${said}${sqlstate}; ${now}. See its output above.`, {
+                code: parsed.code,
+            });
+        }
+        const line = parsed.line === undefined ? undefined : file.upLine + parsed.line - 1;
+        const where = line === undefined ? '' : ` at line ${line}`;
+        const partly = file.transaction ? '' : ' It ran without a transaction (transaction:false): what it did before the error stays.';
+        return new EngineFailed(`Migration ${file.label} failed${where}: ${said}${sqlstate}; ${now}.${partly} Fix the migration, then run again.`, {
+            location: { file: file.label, line, column: line === undefined ? undefined : parsed.column },
+            code: parsed.code,
+        });
+    }
+    return {
+        name: dbmate_TOOL,
+        unsupported: {
+            baseline: 'dbmate has no command that records migrations without running them; apply them, or insert the versions into schema_migrations yourself',
+        },
+        async prepare() {
+            program = findProgram();
+            files = loadFiles(config.migrationsDir, config.migrationsDirLabel);
+            for (const file of files)
+                byVersion.set(file.version, file);
+            const widths = new Set(files.map((f) => f.version.length));
+            if (widths.size > 1) {
+                // dbmate sorts file names as text: 10_b.sql runs before 9_a.sql.
+                deps.log.warning(`The versions in ${config.migrationsDirLabel} have different numbers of digits; dbmate applies files in file-name order, which is not numeric order here: ` +
+                    `${listNames(files.map((f) => f.fileName))}. Pad the versions to one width (dbmate new uses 14-digit timestamps).`);
+            }
+            return `${files.length} migration files in ${config.migrationsDirLabel}, versions ${files[0].version} to ${files[files.length - 1].version}; dbmate at ${program}.`;
+        },
+        readState: (ctx) => read(ctx),
+        /**
+         * dbmate has no target version: `migrate` runs every pending file. A target that is not the last
+         * pending one is refused for every command, plan and check included: they tell what apply would do.
+         */
+        within(state, target) {
+            if (target === undefined)
+                return state.pending;
+            if (state.applied.some((record) => record.id === target))
+                return [];
+            const at = state.pending.findIndex((m) => m.id === target);
+            if (at < 0) {
+                const named = files.find((f) => f.fileName === target || external_node_path_.basename(f.fileName, '.sql') === target);
+                throw new errors/* UserError */.yo(`Input target-revision ${target} is not a migration version in ${config.migrationsDirLabel}; use the digits at the start of a file name, e.g. ${(named ?? files[files.length - 1]).version}.`);
+            }
+            if (at < state.pending.length - 1) {
+                throw new errors/* UserError */.yo(`dbmate applies every pending migration and has no target version; remove input target-revision (or the later files: ${listNames(state.pending.slice(at + 1).map((m) => m.fileName))}).`);
+            }
+            return state.pending;
+        },
+        async apply(ctx, state, toRun) {
+            if (toRun.length === 0)
+                return state;
+            await checkVersion(ctx);
+            ctx.log.info(`Running dbmate migrate (${listNames(toRun.map((m) => m.fileName))}), each file in its own transaction ...`);
+            const result = await runTool(ctx, {
+                tool: dbmate_TOOL,
+                program,
+                args: [
+                    // Not a schema dump into the checkout; no wait of its own (the run has waited); the table pinned
+                    // (DBMATE_MIGRATIONS_TABLE in the job would move it away from where it is read).
+                    '--no-dump-schema',
+                    '--wait=false',
+                    '--migrations-dir',
+                    config.migrationsDir,
+                    '--migrations-table',
+                    TABLE,
+                    'migrate',
+                ],
+                cwd: config.workspace,
+                env: { DATABASE_URL: ctx.engineUrl() },
+            }, program);
+            // Its output says `Applied:` even for a file that failed: only the table tells what is applied.
+            const after = await stateAfter(() => read(ctx), dbmate_TOOL, toRun);
+            const done = recorded(toRun, after);
+            reportApplied(ctx, toRun, after);
+            if (result.code !== 0) {
+                ctx.log.info(`dbmate prints "Applied:" for every file it tried, a failed one included; ${TABLE} records ${done.length} of the ${toRun.length} as applied` +
+                    (done.length > 0 ? `: ${listNames(done.map((m) => m.fileName))}.` : '.'));
+                throw failure(result, toRun, done, after);
+            }
+            if (done.length < toRun.length) {
+                const missing = toRun.filter((m) => !done.includes(m));
+                throw new EngineFailed(`dbmate reported success, but ${TABLE} does not record ${listNames(missing.map((m) => m.fileName))}: does DBMATE_DRIVER or a .env file ` +
+                    `point it elsewhere? ${appliedNow(toRun, done, after)}.`);
+            }
+            return after;
+        },
+    };
+}
+
+;// CONCATENATED MODULE: external "node:module"
+const external_node_module_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:module");
+;// CONCATENATED MODULE: ./lib/engines/node-pg-migrate.js
+
+
+
+
+
+
+/*
+ * node-pg-migrate 9, driven through its own CLI in the job's installation. The rules below are read from
+ * its source (node_modules/node-pg-migrate/dist/legacy/{migration,sqlMigration,runner,migrationLoader}.js,
+ * utils/{fileNameUtils,comparators}.js, bin/node-pg-migrate.js) and checked against 9.0.0:
+ * - files: every entry of the directory that is a file or a link and does not match its ignore pattern
+ *   `^\..*`; `.sql` is SQL, anything else is imported as a module (so a README.md breaks it);
+ * - name (the row in pgmigrations) = basename without the extension;
+ * - order: numeric prefix (17 digits = a UTC timestamp to the millisecond), then localeCompare with
+ *   numeric collation, ignoring punctuation;
+ * - state: public.pgmigrations(id, name, run_on), applied = ORDER BY run_on, id; check-order requires the
+ *   applied names to be the first files, in order;
+ * - `up N` runs the first N not applied, all in one transaction (`--single-transaction` is the default).
+ */
+const node_pg_migrate_TOOL = 'node-pg-migrate';
+/** Where `npm install node-pg-migrate` puts its program, relative to the workspace. */
+const DEFAULT_BIN = 'node_modules/.bin/node-pg-migrate';
+const TABLE_SCHEMA = 'public';
+const node_pg_migrate_TABLE = 'pgmigrations';
+const node_pg_migrate_MIN_MAJOR = 7;
+/** Its own advisory lock key (runner.js PG_MIGRATE_LOCK_ID): held by any node-pg-migrate run. */
+const OWN_LOCK_KEY = '7241865325823964';
+/** Extensions it imports as modules (migrationLoader.js getDefaultStrategies); `.sql` is read as SQL. */
+const MODULE_EXTENSIONS = ['.js', '.ts', '.cjs', '.mjs', '.cts', '.mts'];
+/** `name varchar(255)` in pgmigrations. */
+const MAX_NAME = 255;
+/** sqlMigration.js: `-- Up Migration` / `-- Down Migration`, any case, any number of dashes. */
+const marker = (direction) => new RegExp(`^\\s*--[\\s-]*${direction}\\s+migration`, 'im');
+const UP_MARKER = marker('up');
+const DOWN_MARKER = marker('down');
+/**
+ * The SQL node-pg-migrate runs for `up`, exactly as sqlMigration.js cuts it: from the match of the Up
+ * marker (which may start on a blank line before it: `^\s*` crosses lines) to the Down marker when that
+ * comes later, else to the end; the whole file when there is no Up marker. Pure.
+ */
+function upSection(text) {
+    const up = text.search(UP_MARKER);
+    const down = text.search(DOWN_MARKER);
+    if (up < 0)
+        return { start: 0, sql: text };
+    return { start: up, sql: text.slice(up, down < up ? undefined : down) };
+}
+/**
+ * fileNameUtils.js getNumericPrefix: the leading digits as a number; 17 digits are a UTC time
+ * (YYYYMMDDhhmmssSSS) as milliseconds. Undefined when the name has no leading digit. Pure.
+ */
+function numericPrefix(fileName) {
+    const prefix = /^\d+/.exec(fileName)?.[0];
+    if (prefix === undefined)
+        return undefined;
+    if (prefix.length !== 17)
+        return Number(prefix);
+    const [y, mo, d, h, mi, s, ms] = [prefix.slice(0, 4), prefix.slice(4, 6), prefix.slice(6, 8), prefix.slice(8, 10), prefix.slice(10, 12), prefix.slice(12, 14), prefix.slice(14, 17)];
+    return new Date(`${y}-${mo}-${d}T${h}:${mi}:${s}.${ms}Z`).valueOf();
+}
+/** comparators.js compareMigrationFileNames, on file names with their extensions. Pure. */
+function compareFileNames(a, b) {
+    return (numericPrefix(a) - numericPrefix(b) ||
+        a.localeCompare(b, undefined, { usage: 'sort', numeric: true, sensitivity: 'variant', ignorePunctuation: true }));
+}
+/** Read and check the directory the way node-pg-migrate 9 loads it; errors name the file and the fix. */
+function node_pg_migrate_loadFiles(dir, dirLabel) {
+    const entries = readMigrationsDir(dir, dirLabel).filter((entry) => (entry.isFile() || entry.isSymbolicLink()) && !entry.name.startsWith('.'));
+    if (entries.length === 0) {
+        throw new errors/* UserError */.yo(`migrations-dir "${dirLabel}" has no migration files; add node-pg-migrate files such as 1_create-users.sql or 1_create-users.js, ` +
+            'or point migrations-dir at the directory that holds them.');
+    }
+    const files = [];
+    for (const entry of entries) {
+        const fileName = entry.name;
+        const label = `${dirLabel}/${fileName}`;
+        const location = { file: label };
+        if (/[\n\r\u2028\u2029]/.test(fileName)) {
+            throw new errors/* UserError */.yo(`Migration file name ${JSON.stringify(fileName)} in ${dirLabel} contains a line break; rename it.`);
+        }
+        if (!isFileEntry(dir, entry)) {
+            throw new errors/* UserError */.yo(`${label} is a link that does not lead to a file, and node-pg-migrate would try to load it; remove it or rename it to start with a dot.`, {
+                location,
+            });
+        }
+        const extension = external_node_path_.extname(fileName).toLowerCase();
+        if (extension !== '.sql' && !MODULE_EXTENSIONS.includes(extension)) {
+            throw new errors/* UserError */.yo(`${label} is not a migration (.sql, .js, .ts, .cjs, .mjs, .cts or .mts), but node-pg-migrate loads every file of its directory ` +
+                'that does not start with a dot: move it out of the directory or rename it to start with a dot.', { location });
+        }
+        const name = external_node_path_.basename(fileName, external_node_path_.extname(fileName));
+        if ([...name].length > MAX_NAME) {
+            throw new errors/* UserError */.yo(`Migration file ${label} has a name of more than ${MAX_NAME} characters, which pgmigrations.name cannot hold; shorten it.`, { location });
+        }
+        if (name.includes("'")) {
+            // runner.js writes the name into its INSERT between quotes, unescaped: the statement would break.
+            throw new errors/* UserError */.yo(`Migration file ${label} has a quote (') in its name, which node-pg-migrate puts unescaped into SQL; rename it.`, { location });
+        }
+        if (extension !== '.sql') {
+            files.push({ name, fileName, label, kind: 'js' });
+            continue;
+        }
+        const text = readMigrationText(external_node_path_.join(dir, fileName), label);
+        const { start, sql } = upSection(text);
+        files.push({ name, fileName, label, kind: 'sql', text, upStart: start, up: sql });
+    }
+    // With two files or more, its sort reads every file's numeric prefix and fails on a name without one.
+    if (files.length > 1) {
+        const unnumbered = files.find((file) => numericPrefix(file.fileName) === undefined);
+        if (unnumbered) {
+            throw new errors/* UserError */.yo(`Migration file ${unnumbered.label} does not start with a number, which node-pg-migrate orders its files by; ` +
+                'rename it with a prefix that sorts it in place, e.g. a timestamp like 1700000000000_ or an index like 0004_.', { location: { file: unnumbered.label } });
+        }
+    }
+    files.sort((a, b) => compareFileNames(a.fileName, b.fileName));
+    for (let i = 1; i < files.length; i += 1) {
+        if (files[i].name === files[i - 1].name) {
+            throw new errors/* UserError */.yo(`Migration files ${files[i - 1].fileName} and ${files[i].fileName} in ${dirLabel} have the same name "${files[i].name}" (node-pg-migrate records the name without the extension); rename one.`, { location: { file: files[i].label } });
+        }
+    }
+    return files;
+}
+/** The version in the package.json of the node-pg-migrate package that holds `program`, found without running it. */
+function packageOf(program) {
+    let dir = external_node_path_.dirname(realProgram(program));
+    for (;;) {
+        const file = external_node_path_.join(dir, 'package.json');
+        if ((0,external_node_fs_.existsSync)(file)) {
+            try {
+                const json = JSON.parse((0,external_node_fs_.readFileSync)(file, 'utf8'));
+                if (json.name === node_pg_migrate_TOOL && typeof json.version === 'string')
+                    return { version: json.version, dir };
+            }
+            catch {
+                // Not readable JSON: keep looking further up.
+            }
+        }
+        const parent = external_node_path_.dirname(dir);
+        if (parent === dir)
+            return undefined;
+        dir = parent;
+    }
+}
+/** The revision node-pg-migrate is at: its last applied name (the name is the id; no second name). */
+function revisionOf(applied) {
+    const last = applied[applied.length - 1];
+    return last ? { id: last.id, name: '' } : { id: '', name: '', none: true };
+}
+/**
+ * runner.js checkOrder: the applied names, in the order they ran, must be the first files in file
+ * order. Returns the problem as a message, or undefined. Pure.
+ */
+function orderProblem(applied, files, dirLabel) {
+    const appliedNames = new Set(applied.map((record) => record.id));
+    for (let i = 0; i < Math.min(applied.length, files.length); i += 1) {
+        const ran = applied[i].id;
+        const file = files[i];
+        if (ran === file.name)
+            continue;
+        const refusal = `node-pg-migrate refuses to run ("Not run migration ${file.name} is preceding already run migration ${ran}")`;
+        if (!appliedNames.has(file.name)) {
+            return {
+                message: `Migration file ${file.label} is not applied but sorts before ${ran}, which is: ${refusal}. ` +
+                    'Rename it so that it sorts after the last applied migration (a later number or timestamp).',
+                file: file.label,
+            };
+        }
+        if (!files.some((f) => f.name === ran)) {
+            return {
+                message: `${TABLE_SCHEMA}.${node_pg_migrate_TABLE} records ${ran} as applied, but ${dirLabel} has no file of that name where it ran (before ${file.fileName}): ${refusal}. Restore its file.`,
+            };
+        }
+        return {
+            message: `${TABLE_SCHEMA}.${node_pg_migrate_TABLE} records the migrations in another order than ${dirLabel} sorts them (${ran} ran where ${file.fileName} sorts): ${refusal}. Rename the files to match the order they ran in.`,
+            file: file.label,
+        };
+    }
+    return undefined;
+}
+/** What node-pg-migrate printed about its failure. Pure. */
+function node_pg_migrate_parseFailure(result) {
+    const runs = [...result.stdout.matchAll(/^### MIGRATION (.+) \(UP\) ###$/gm)];
+    const migration = runs[runs.length - 1]?.[1];
+    // The CLI prints the error it ends with last (console.error of the error object): its first line is
+    // `error: <message>` for a database error, `Error: <message>` (or `TypeError: ...`) for the others.
+    const headers = [...result.stderr.matchAll(/^(?:[A-Za-z]*Error|error)(?: \[[A-Z0-9_]+\])?: (.*)$/gm)];
+    const header = headers[headers.length - 1];
+    const rest = header ? result.stderr.slice(header.index + header[0].length) : '';
+    const code = /^\s+code: '([0-9A-Z]{5})'/m.exec(rest)?.[1];
+    const position = /^\s+position: '(\d+)'/m.exec(rest)?.[1];
+    const message = header?.[1];
+    return {
+        migration,
+        message,
+        code,
+        position: position === undefined ? undefined : Number(position),
+        lockHeld: /Another migration is already running/.test(result.stderr),
+    };
+}
+/**
+ * node-pg-migrate as an engine: its files, its table, its own CLI to apply (`up N`) and to baseline
+ * (`up N --fake`). State is read with plain SELECTs on the run's connection; nothing is created.
+ */
+function nodePgMigrateEngine(config, deps) {
+    let files = [];
+    const byName = new Map();
+    let program = '';
+    let programLabel = '';
+    const toMigration = (file) => file.kind === 'sql'
+        ? { id: file.name, name: file.name, fileName: file.fileName, label: file.label, sql: file.up, transaction: true }
+        : { id: file.name, name: file.name, fileName: file.fileName, label: file.label, sqlNote: 'a JavaScript migration: its SQL is known only when it runs' };
+    function findProgram() {
+        if (config.tools.enginePath !== undefined)
+            return programFromInput(config.tools.enginePath, deps.env);
+        const bin = external_node_path_.join(config.workspace, DEFAULT_BIN);
+        if (!(0,external_node_fs_.existsSync)(bin)) {
+            throw new errors/* UserError */.yo(`node-pg-migrate is not installed in the workspace (${DEFAULT_BIN}): run npm install node-pg-migrate pg in the job before this step, or set input engine-path.`);
+        }
+        return bin;
+    }
+    /** The version, read from its package.json; a program outside a package (a wrapper script) is taken as it is. */
+    function checkInstallation() {
+        const found = packageOf(program);
+        if (!found)
+            return 'version unknown';
+        const major = Number(/^(\d+)\./.exec(found.version)?.[1]);
+        if (!(major >= node_pg_migrate_MIN_MAJOR)) {
+            throw new errors/* UserError */.yo(`node-pg-migrate ${found.version} (${programLabel}) is too old: migrate-action needs ${node_pg_migrate_MIN_MAJOR} or later; run npm install node-pg-migrate@9.`);
+        }
+        try {
+            // It imports pg (a peer dependency) when it starts: resolving it now turns a crash into advice.
+            (0,external_node_module_namespaceObject.createRequire)(external_node_path_.join(found.dir, 'package.json')).resolve('pg');
+        }
+        catch {
+            throw new errors/* UserError */.yo(`node-pg-migrate (${programLabel}) is installed but its peer dependency pg is not; run npm install pg in the job before this step.`);
+        }
+        return found.version;
+    }
+    /** Applied rows and pending files, without the order check. */
+    async function read(ctx) {
+        const { client } = ctx;
+        const { rows: present } = await client.query(`SELECT to_regclass('${TABLE_SCHEMA}.${node_pg_migrate_TABLE}') IS NOT NULL AS found`);
+        let applied = [];
+        if (present[0]?.found) {
+            // run_on is a timestamp without time zone written with NOW() in node-pg-migrate's session: read in
+            // ours (the same server default time zone), it becomes the instant it was.
+            const { rows } = await client.query(`SELECT name, run_on::timestamptz AS applied_at FROM ${TABLE_SCHEMA}.${node_pg_migrate_TABLE} ORDER BY run_on, id`);
+            applied = rows.map((row) => ({
+                id: row.name,
+                name: row.name,
+                fileName: byName.get(row.name)?.fileName ?? row.name,
+                appliedAt: row.applied_at ? row.applied_at.toISOString() : undefined,
+            }));
+        }
+        const done = new Set(applied.map((record) => record.id));
+        return { revision: revisionOf(applied), applied, pending: files.filter((file) => !done.has(file.name)).map(toMigration) };
+    }
+    /** The failure of an `up` run, in one line, after telling the frame what is applied now. */
+    function failure(result, toRun, done, after, what) {
+        const now = appliedNow(toRun, done, after);
+        if (result.signal !== null) {
+            return new EngineFailed(`node-pg-migrate was stopped (${howItEnded(result)}) while ${what}: ${now}.`);
+        }
+        const parsed = node_pg_migrate_parseFailure(result);
+        if (parsed.lockHeld) {
+            return new errors/* UserError */.yo(`node-pg-migrate's own lock (advisory lock ${OWN_LOCK_KEY}) is held by another session, most likely a node-pg-migrate run outside migrate-action ` +
+                `on this database: wait for it to finish (or end that session), then run again; ${now}.`);
+        }
+        const file = parsed.migration === undefined ? undefined : byName.get(parsed.migration);
+        const said = parsed.message === undefined ? `it ended with ${howItEnded(result)}` : scrubbed(parsed.message);
+        const sqlstate = parsed.code ? ` (SQLSTATE ${parsed.code})` : '';
+        if (!file || done.some((m) => m.id === file.name)) {
+            // Before any migration ran (files, connection, check-order) or after they all did.
+            return new EngineFailed(`node-pg-migrate failed while ${what}: ${said}${sqlstate}; ${now}. See its output above.`, { code: parsed.code });
+        }
+        const line = file.kind === 'sql' && parsed.position !== undefined ? lineAt(file.text, indexOfPosition(file.text, file.upStart, parsed.position)) : undefined;
+        const where = line === undefined ? '' : ` at line ${line}`;
+        const rolledBack = done.length === 0 && toRun.length > 1 ? ' (node-pg-migrate ran them in one transaction, which it rolled back)' : '';
+        return new EngineFailed(`Migration ${file.label} failed${where}: ${said}${sqlstate}; ${now}${rolledBack}. Fix the migration, then run again.`, {
+            location: { file: file.label, line },
+            code: parsed.code,
+        });
+    }
+    /**
+     * Run `up <N>`, then read the state again and report what it applied (`fake`: `--fake`, recorded
+     * without running; the frame reports those as baselined, not applied).
+     */
+    async function up(ctx, toRun, fake, what) {
+        const result = await runTool(ctx, {
+            tool: node_pg_migrate_TOOL,
+            program,
+            args: [
+                'up',
+                String(toRun.length),
+                '--migrations-dir',
+                config.migrationsDir,
+                '--migrations-schema',
+                TABLE_SCHEMA,
+                '--migrations-table',
+                node_pg_migrate_TABLE,
+                // The statements are not echoed: the files are in the repository, and the log stays readable.
+                '--no-verbose',
+                ...(fake ? ['--fake'] : []),
+            ],
+            cwd: config.workspace,
+            // uselibpqcompat: pg then gives sslmode libpq's meaning (require = encrypt, do not verify).
+            env: { DATABASE_URL: ctx.engineUrl({ uselibpqcompat: 'true' }) },
+        }, programLabel);
+        const after = await stateAfter(() => read(ctx), node_pg_migrate_TOOL, toRun);
+        const done = recorded(toRun, after);
+        if (fake)
+            ctx.revision(after.revision);
+        else
+            reportApplied(ctx, toRun, after);
+        if (result.code !== 0)
+            throw failure(result, toRun, done, after, what);
+        if (done.length < toRun.length) {
+            const missing = toRun.filter((m) => !done.includes(m));
+            throw new EngineFailed(`node-pg-migrate reported success, but ${TABLE_SCHEMA}.${node_pg_migrate_TABLE} does not record ${listNames(missing.map((m) => m.fileName))}: ` +
+                `does a node-pg-migrate configuration (config/, --config-file) set another migrations table or schema? migrate-action reads ${TABLE_SCHEMA}.${node_pg_migrate_TABLE}; ` +
+                `${appliedNow(toRun, done, after)}.`);
+        }
+        return after;
+    }
+    return {
+        name: node_pg_migrate_TOOL,
+        unsupported: {},
+        async prepare() {
+            program = findProgram();
+            const relative = external_node_path_.relative(config.workspace, program);
+            programLabel = relative.startsWith('..') || external_node_path_.isAbsolute(relative) ? program : relative;
+            const version = checkInstallation();
+            files = node_pg_migrate_loadFiles(config.migrationsDir, config.migrationsDirLabel);
+            for (const file of files)
+                byName.set(file.name, file);
+            const js = files.filter((f) => f.kind === 'js').length;
+            return (`${files.length} migration files in ${config.migrationsDirLabel} (${files.length - js} SQL, ${js} JavaScript), ` +
+                `from ${files[0].name} to ${files[files.length - 1].name}; node-pg-migrate ${version} (${programLabel}).`);
+        },
+        async readState(ctx) {
+            const state = await read(ctx);
+            const problem = orderProblem(state.applied, files, config.migrationsDirLabel);
+            if (problem) {
+                // status only lists; anything that would run node-pg-migrate (or promise what it would do) refuses.
+                if (config.command === 'status')
+                    ctx.log.warning(problem.message);
+                else
+                    throw new errors/* UserError */.yo(problem.message, { location: problem.file ? { file: problem.file } : undefined });
+            }
+            return state;
+        },
+        within(state, target) {
+            if (target === undefined)
+                return state.pending;
+            if (state.applied.some((record) => record.id === target))
+                return [];
+            const at = state.pending.findIndex((m) => m.id === target);
+            if (at >= 0)
+                return state.pending.slice(0, at + 1);
+            const withExtension = files.find((f) => f.fileName === target);
+            const example = withExtension?.name ?? files[files.length - 1].name;
+            throw new errors/* UserError */.yo(`Input target-revision ${target} is not a migration in ${config.migrationsDirLabel}; use a file name without its extension, e.g. ${example}.`);
+        },
+        async apply(ctx, state, toRun) {
+            if (toRun.length === 0)
+                return state;
+            ctx.log.info(`Running node-pg-migrate up ${toRun.length} (${listNames(toRun.map((m) => m.fileName))}) in one transaction ...`);
+            return up(ctx, toRun, false, `applying ${toRun.length} migration(s)`);
+        },
+        async baseline(ctx, state, toRecord) {
+            if (toRecord.length === 0)
+                return state;
+            ctx.log.info(`Running node-pg-migrate up ${toRecord.length} --fake (${listNames(toRecord.map((m) => m.fileName))}) ...`);
+            const after = await up(ctx, toRecord, true, `recording ${toRecord.length} migration(s) without running them`);
+            ctx.log.info(`The database is at revision ${revisionText(after.revision)}.`);
+            return after;
+        },
+    };
 }
 
 // EXTERNAL MODULE: ./node_modules/pg/esm/index.mjs
@@ -16009,7 +17423,7 @@ const DISABLE_TRANSACTION_MARKER = '-- postgres-migrations disable-transaction';
 /** Files postgres-migrations considers: any name ending in .sql or .js (case-insensitive). */
 const CANDIDATE = /\.(sql|js)$/i;
 /** postgres-migrations' own file-name rule, with the `.` before the extension made literal. */
-const FILE_NAME = /^(-?\d+)[-_]?(.*)\.(sql|js)$/i;
+const files_FILE_NAME = /^(-?\d+)[-_]?(.*)\.(sql|js)$/i;
 const MAX_ID = 2_147_483_647;
 function hashMigration(fileName, sql) {
     // The one-shot hash: for thousands of small files, a Hash object per file costs more than the SHA-1.
@@ -16030,7 +17444,7 @@ function tableMigration() {
 }
 /** Parse a file name; `undefined` when it has no id. Pure. */
 function parseFileName(fileName) {
-    const match = FILE_NAME.exec(fileName);
+    const match = files_FILE_NAME.exec(fileName);
     if (!match)
         return undefined;
     const [, id, name, ext] = match;
@@ -16278,119 +17692,6 @@ function describeFsError(error, what, kind) {
     }
 }
 
-;// CONCATENATED MODULE: external "node:url"
-const external_node_url_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:url");
-;// CONCATENATED MODULE: ./lib/migrations/transaction-control.js
-/**
- * Statements that end the transaction a migration runs in. A transactional migration is sent as
- * `BEGIN`, its SQL, then its `migrations` row and `COMMIT`: a `COMMIT` (or `END`), `ROLLBACK` (or
- * `ABORT`) or `PREPARE TRANSACTION` inside the file ends that transaction early, so part of the file
- * would be committed or undone on its own and the row would not belong to the same transaction.
- *
- * The file is parsed with PostgreSQL's own grammar (libpg-query) rather than searched with patterns, so
- * that `END` closing a `BEGIN ATOMIC` function body or a `COMMIT` inside a `DO` block's string is not
- * mistaken for one. Parsing loads a WebAssembly parser, so only a file that contains one of the keywords
- * at all is parsed.
- */
-
-
-const KEYWORDS = /\b(commit|end|rollback|abort|prepare)\b/i;
-const ENDING_KINDS = new Set(['TRANS_STMT_COMMIT', 'TRANS_STMT_ROLLBACK', 'TRANS_STMT_PREPARE']);
-/**
- * The first statement of `sql` that ends the surrounding transaction, or undefined. A file that does not
- * parse is left to the server, which runs nothing of a file with a syntax error.
- */
-async function findTransactionEnd(sql) {
-    if (!KEYWORDS.test(sql))
-        return undefined;
-    const { parse } = await loadParser();
-    let statements;
-    try {
-        statements = (await parse(sql)).stmts ?? [];
-    }
-    catch {
-        return undefined;
-    }
-    const bytes = Buffer.from(sql, 'utf8');
-    for (const statement of statements) {
-        const kind = statement.stmt.TransactionStmt?.kind;
-        if (kind === undefined || !ENDING_KINDS.has(kind))
-            continue;
-        // Positions are byte offsets into the UTF-8 text; 0 length means "to the end".
-        const start = statement.stmt_location ?? 0;
-        const end = statement.stmt_len ? start + statement.stmt_len : bytes.length;
-        // A statement's span starts right after the previous `;`: skip the blanks and comments before it.
-        const raw = bytes.subarray(start, end).toString('utf8');
-        const lead = leadingTrivia(raw);
-        const text = raw.slice(lead).trim();
-        return { statement: text.replace(/\s+/g, ' ').slice(0, 80), line: lines(bytes.subarray(0, start).toString('utf8') + raw.slice(0, lead)) };
-    }
-    return undefined;
-}
-/** Length of the whitespace and comments (line comments and nested block comments) at the start. */
-function leadingTrivia(text) {
-    let i = 0;
-    for (;;) {
-        while (i < text.length && /\s/.test(text[i]))
-            i += 1;
-        if (text.startsWith('--', i)) {
-            const newline = text.indexOf('\n', i);
-            i = newline < 0 ? text.length : newline + 1;
-        }
-        else if (text.startsWith('/*', i)) {
-            let depth = 0;
-            do {
-                if (text.startsWith('/*', i)) {
-                    depth += 1;
-                    i += 2;
-                }
-                else if (text.startsWith('*/', i)) {
-                    depth -= 1;
-                    i += 2;
-                }
-                else {
-                    i += 1;
-                }
-            } while (depth > 0 && i < text.length);
-        }
-        else {
-            return i;
-        }
-    }
-}
-let parser;
-/**
- * libpg-query's WebAssembly glue finds `libpg-query.wasm` next to itself through `__dirname`, which
- * CommonJS defines and our bundle (an ES module) does not; the build copies the file into dist/. So,
- * only while the glue starts (it reads `__dirname` once, synchronously, when imported), a global
- * `__dirname` points at this module's directory. Where Node loads the package itself (the sources,
- * tests), its own `__dirname` shadows the global and this changes nothing.
- */
-function loadParser() {
-    parser ??= (async () => {
-        const scope = globalThis;
-        const had = Object.prototype.hasOwnProperty.call(scope, '__dirname');
-        // Not new URL('.', import.meta.url): the bundler would take that for an asset of its own.
-        if (!had)
-            scope.__dirname = external_node_path_.dirname((0,external_node_url_namespaceObject.fileURLToPath)(import.meta.url));
-        try {
-            const module = __nccwpck_require__.e(/* import() */ 627).then(__nccwpck_require__.t.bind(__nccwpck_require__, 2627, 19));
-            return await module;
-        }
-        finally {
-            if (!had)
-                delete scope.__dirname;
-        }
-    })();
-    return parser;
-}
-function lines(text) {
-    let count = 1;
-    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1))
-        count += 1;
-    return count;
-}
-
 ;// CONCATENATED MODULE: ./lib/migrations/state.js
 
 
@@ -16512,7 +17813,7 @@ async function recordBaseline(client, files) {
     }
 }
 /** The highest applied id and its name. */
-function revisionOf(rows) {
+function state_revisionOf(rows) {
     const last = rows.reduce((max, row) => (max === undefined || row.id > max.id ? row : max), undefined);
     return last && last.id > 0 ? { id: last.id, name: last.name } : NO_REVISION;
 }
@@ -16538,7 +17839,7 @@ function pendingMigrations(files, rows, dirLabel) {
             throw new errors/* UserError */.yo(driftMessage(file, row), { location: { file: file.label } });
         }
     }
-    const head = revisionOf(rows).id;
+    const head = state_revisionOf(rows).id;
     const pending = files.filter((f) => applied[f.id] !== true);
     const early = pending.find((f) => f.id < head);
     if (early) {
@@ -16580,6 +17881,462 @@ function encodingOnlyDifference(file, appliedHash) {
     return variants.find(([sql]) => sql !== file.sql && hashMigration(file.fileName, sql) === appliedHash)?.[1];
 }
 
+;// CONCATENATED MODULE: ./lib/migrations/transaction-control.js
+/**
+ * Statements that end the transaction a migration runs in. A transactional migration is sent as
+ * `BEGIN`, its SQL, then its `migrations` row and `COMMIT`: a `COMMIT` (or `END`), `ROLLBACK` (or
+ * `ABORT`) or `PREPARE TRANSACTION` inside the file ends that transaction early, so part of the file
+ * would be committed or undone on its own and the row would not belong to the same transaction.
+ *
+ * The file is parsed with PostgreSQL's own grammar (libpg-query) rather than searched with patterns, so
+ * that `END` closing a `BEGIN ATOMIC` function body or a `COMMIT` inside a `DO` block's string is not
+ * mistaken for one. Parsing loads a WebAssembly parser, so only a file that contains one of the keywords
+ * at all is parsed.
+ */
+
+
+const KEYWORDS = /\b(commit|end|rollback|abort|prepare)\b/i;
+const ENDING_KINDS = new Set(['TRANS_STMT_COMMIT', 'TRANS_STMT_ROLLBACK', 'TRANS_STMT_PREPARE']);
+/**
+ * The first statement of `sql` that ends the surrounding transaction, or undefined. A file that does not
+ * parse is left to the server, which runs nothing of a file with a syntax error.
+ */
+async function findTransactionEnd(sql) {
+    if (!KEYWORDS.test(sql))
+        return undefined;
+    const { parse } = await loadParser();
+    let statements;
+    try {
+        statements = (await parse(sql)).stmts ?? [];
+    }
+    catch {
+        return undefined;
+    }
+    const bytes = Buffer.from(sql, 'utf8');
+    for (const statement of statements) {
+        const kind = statement.stmt.TransactionStmt?.kind;
+        if (kind === undefined || !ENDING_KINDS.has(kind))
+            continue;
+        // Positions are byte offsets into the UTF-8 text; 0 length means "to the end".
+        const start = statement.stmt_location ?? 0;
+        const end = statement.stmt_len ? start + statement.stmt_len : bytes.length;
+        // A statement's span starts right after the previous `;`: skip the blanks and comments before it.
+        const raw = bytes.subarray(start, end).toString('utf8');
+        const lead = leadingTrivia(raw);
+        const text = raw.slice(lead).trim();
+        return { statement: text.replace(/\s+/g, ' ').slice(0, 80), line: lines(bytes.subarray(0, start).toString('utf8') + raw.slice(0, lead)) };
+    }
+    return undefined;
+}
+/** Length of the whitespace and comments (line comments and nested block comments) at the start. */
+function leadingTrivia(text) {
+    let i = 0;
+    for (;;) {
+        while (i < text.length && /\s/.test(text[i]))
+            i += 1;
+        if (text.startsWith('--', i)) {
+            const newline = text.indexOf('\n', i);
+            i = newline < 0 ? text.length : newline + 1;
+        }
+        else if (text.startsWith('/*', i)) {
+            let depth = 0;
+            do {
+                if (text.startsWith('/*', i)) {
+                    depth += 1;
+                    i += 2;
+                }
+                else if (text.startsWith('*/', i)) {
+                    depth -= 1;
+                    i += 2;
+                }
+                else {
+                    i += 1;
+                }
+            } while (depth > 0 && i < text.length);
+        }
+        else {
+            return i;
+        }
+    }
+}
+let parser;
+/**
+ * libpg-query's WebAssembly glue finds `libpg-query.wasm` next to itself through `__dirname`, which
+ * CommonJS defines and our bundle (an ES module) does not; the build copies the file into dist/. So,
+ * only while the glue starts (it reads `__dirname` once, synchronously, when imported), a global
+ * `__dirname` points at this module's directory. Where Node loads the package itself (the sources,
+ * tests), its own `__dirname` shadows the global and this changes nothing.
+ */
+function loadParser() {
+    parser ??= (async () => {
+        const scope = globalThis;
+        const had = Object.prototype.hasOwnProperty.call(scope, '__dirname');
+        // Not new URL('.', import.meta.url): the bundler would take that for an asset of its own.
+        if (!had)
+            scope.__dirname = external_node_path_.dirname((0,external_node_url_namespaceObject.fileURLToPath)(import.meta.url));
+        try {
+            const module = __nccwpck_require__.e(/* import() */ 627).then(__nccwpck_require__.t.bind(__nccwpck_require__, 2627, 19));
+            return await module;
+        }
+        finally {
+            if (!had)
+                delete scope.__dirname;
+        }
+    })();
+    return parser;
+}
+function lines(text) {
+    let count = 1;
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1))
+        count += 1;
+    return count;
+}
+
+;// CONCATENATED MODULE: ./lib/engines/postgres-migrations.js
+
+
+
+
+
+
+
+/** postgres-migrations' revision as the frame sees it: the id as text, `0` when none. Pure. */
+function nativeRevision(revision) {
+    return { id: String(revision.id), name: revision.name, none: revision.id === NO_REVISION.id };
+}
+function toMigration(file) {
+    return { id: String(file.id), name: file.name, fileName: file.fileName, label: file.label, sql: file.sql, transaction: file.transaction };
+}
+/**
+ * The built-in engine: postgres-migrations' files and table, byte-compatible, run on the run's own
+ * connection (the one that holds the lock), each migration in one transaction with its row.
+ */
+function postgresMigrationsEngine(config, load) {
+    let files = [];
+    const byId = new Map();
+    let rows = [];
+    /** The migrations table with its schema, once read; undefined until then. */
+    let table;
+    let tableExists = false;
+    const target = () => {
+        if (config.targetRevision === undefined)
+            return undefined;
+        const id = /^\d+$/.test(config.targetRevision) ? Number(config.targetRevision) : NaN;
+        if (!Number.isSafeInteger(id) || id < 1 || id > MAX_MIGRATION_ID) {
+            throw new errors/* UserError */.yo(`Input target-revision "${config.targetRevision.slice(0, 40)}" is not a migration id; use the number at the start of a file name, from 1 to ${MAX_MIGRATION_ID} (0 means no migration).`);
+        }
+        return id;
+    };
+    async function readState(ctx, purpose) {
+        const { client, log } = ctx;
+        // plan, check and status read in a READ ONLY transaction: nothing they run can change the database.
+        if (purpose === 'plan')
+            await client.query('BEGIN READ ONLY');
+        try {
+            // Settings first: a search_path among them decides which `migrations` table is read and written.
+            if (config.settings.length > 0) {
+                await applySettings(client, config.settings);
+                // Ours win over the input's: an idle timeout there would end the session that holds the lock.
+                await client.query((0,db_session/* ourSettingsSql */.uA)((await ctx.session).serverVersion));
+                log.info(`Session settings: ${describeSettings(config.settings)}.`);
+            }
+            const state = await readAppliedState(client, files, ctx.lockPid);
+            rows = state.rows;
+            table = state.table;
+        }
+        finally {
+            if (purpose === 'plan')
+                await client.query('ROLLBACK').catch(() => undefined);
+        }
+        // Known before the files are compared with the rows: a drift refusal still reports the revision.
+        const revision = nativeRevision(state_revisionOf(rows));
+        ctx.revision(revision);
+        const pending = pendingMigrations(files, rows, config.migrationsDirLabel);
+        tableExists = !pending.some((f) => f.id === 0);
+        return {
+            revision,
+            applied: rows.filter((r) => r.id > 0).map((r) => ({ id: String(r.id), name: r.name, fileName: byId.get(String(r.id))?.fileName ?? r.name })),
+            pending: pending.filter((f) => f.id > 0).map(toMigration),
+        };
+    }
+    return {
+        name: 'postgres-migrations',
+        runsOnRunConnection: true,
+        unsupported: {},
+        async prepare() {
+            const wanted = target();
+            files = await loadMigrations(config.migrationsDir, config.migrationsDirLabel, load);
+            for (const file of files)
+                byId.set(String(file.id), file);
+            const last = files[files.length - 1];
+            if (wanted !== undefined && wanted > last.id) {
+                throw new errors/* UserError */.yo(`Input target-revision ${wanted} is beyond the last migration file, ${last.label} (id ${last.id}); ` +
+                    `use an id from 1 to ${last.id}, or add the missing files.`);
+            }
+            return `${files.length - 1} migration files in ${config.migrationsDirLabel}, ids 1..${last.id}.`;
+        },
+        readState,
+        within(state, _target) {
+            const wanted = target();
+            return wanted === undefined ? state.pending : state.pending.filter((m) => Number(m.id) <= wanted);
+        },
+        /**
+         * A transactional migration must not end the transaction it runs in: its SQL and its row would no
+         * longer commit together. Refused before anything runs, naming the file, the line and the statement.
+         */
+        async checkBeforeApply(_ctx, toRun) {
+            for (const migration of toRun) {
+                const file = byId.get(migration.id);
+                if (!file.transaction)
+                    continue;
+                const found = await findTransactionEnd(executableSql(file));
+                if (!found)
+                    continue;
+                throw new errors/* UserError */.yo(`Migration ${file.label} ends the transaction it runs in: "${found.statement}" at line ${found.line}. Each migration runs in ` +
+                    'one transaction together with its row in the migrations table, so this would commit or undo part of the file on its own. ' +
+                    'Remove the statement, or, if the file must control transactions itself, mark it with -- postgres-migrations disable-transaction. ' +
+                    'Nothing was applied.', { location: { file: file.label, line: found.line } });
+            }
+        },
+        async apply(ctx, state, toRun) {
+            const { client, clock, log } = ctx;
+            const session = {
+                lockPid: ctx.lockPid,
+                restoreSql: (0,db_session/* restoreSessionSql */.Xz)(config.settings, (await ctx.session).serverVersion),
+                table: table,
+                role: config.settings.find((setting) => setting.name.toLowerCase() === 'role')?.value,
+            };
+            const run = [...(tableExists ? [] : [tableMigration()]), ...toRun.map((m) => byId.get(m.id))];
+            let appliedCount = 0;
+            for (const migration of run) {
+                if (ctx.signal?.aborted) {
+                    throw new errors/* Cancelled */.cJ(`The run was cancelled (${String(ctx.signal.reason)}) before ${migration.label}: the ${appliedCount} migration(s) before it stay applied; nothing more is applied.`);
+                }
+                ctx.watch.assertAlive(migration.id === 0 ? 'before the migrations table was created' : `before ${migration.label}`);
+                const t0 = clock.now();
+                log.info(migration.id === 0 ? 'Creating the migrations table ...' : `Applying ${migration.label}${migration.transaction ? '' : ' (without a transaction)'} ...`);
+                ctx.current(migration.id === 0 ? 'the migrations table' : migration.label);
+                const applied = () => {
+                    if (migration.id === 0)
+                        return;
+                    appliedCount += 1;
+                    ctx.applied({ id: String(migration.id), fileName: migration.fileName, label: migration.label, durationMs: clock.now() - t0, transaction: migration.transaction });
+                    ctx.revision(nativeRevision({ id: migration.id, name: migration.name }));
+                };
+                try {
+                    await applyMigration(client, migration, { session, lockRetries: config.lockRetries, clock, log, signal: ctx.signal });
+                }
+                catch (error) {
+                    // Committed before what failed: the report must say it is applied.
+                    if (error instanceof MigrationFailed && error.applied)
+                        applied();
+                    throw error;
+                }
+                finally {
+                    ctx.current(undefined);
+                }
+                if (migration.id === 0) {
+                    tableExists = true;
+                    continue;
+                }
+                applied();
+                log.info(`Applied ${migration.label} in ${clock.now() - t0} ms.`);
+            }
+            const done = new Set(toRun.map((m) => m.id));
+            const last = toRun[toRun.length - 1];
+            return {
+                revision: last ? nativeRevision({ id: Number(last.id), name: last.name }) : state.revision,
+                applied: [...state.applied, ...toRun.map((m) => ({ id: m.id, name: m.name, fileName: m.fileName }))],
+                pending: state.pending.filter((m) => !done.has(m.id)),
+            };
+        },
+        /** Record ids 1..target-revision as applied without running them. */
+        async baseline(ctx, state, toRecord) {
+            const wanted = target();
+            const beyond = rows.filter((r) => r.id > wanted);
+            if (beyond.length > 0) {
+                throw new errors/* UserError */.yo(`Cannot baseline at target-revision ${wanted}: the migrations table already has ${beyond
+                    .slice(0, 20)
+                    .map((r) => `${r.id} "${r.name}"`)
+                    .join(', ')}${beyond.length > 20 ? ` and ${beyond.length - 20} more` : ''} ` +
+                    'beyond it; baseline only adopts a database whose history stops at or below the target. Use apply instead, or a higher target-revision.');
+            }
+            const record = [...(tableExists ? [] : [tableMigration()]), ...toRecord.map((m) => byId.get(m.id))];
+            await recordBaseline(ctx.client, record);
+            tableExists = true;
+            const last = byId.get(String(wanted));
+            const done = new Set(toRecord.map((m) => m.id));
+            return {
+                revision: nativeRevision({ id: last.id, name: last.name }),
+                applied: [...state.applied, ...toRecord.map((m) => ({ id: m.id, name: m.name, fileName: m.fileName }))],
+                pending: state.pending.filter((m) => !done.has(m.id)),
+            };
+        },
+    };
+}
+
+;// CONCATENATED MODULE: ./lib/engines/index.js
+
+
+
+
+/** The engine of input `engine`. Where each engine plugs in: one module per tool, behind src/engines/types.ts. */
+function createEngine(config, deps) {
+    switch (config.engine) {
+        case 'postgres-migrations':
+            return postgresMigrationsEngine(config, deps.load);
+        case 'alembic':
+            return alembicEngine(config, deps);
+        case 'node-pg-migrate':
+            return nodePgMigrateEngine(config, deps);
+        case 'dbmate':
+            return dbmateEngine(config, deps);
+    }
+}
+
+;// CONCATENATED MODULE: ./lib/engines/spawn.js
+
+
+/** How much of each stream is kept for error messages. */
+const KEEP_BYTES = 64 * 1024;
+/** After SIGTERM, how long a stopped engine gets before SIGKILL. */
+const STOP_GRACE_MS = 5_000;
+/**
+ * The job's environment for an engine: the step's inputs are removed (on GitHub they hold the database
+ * URL under INPUT_DATABASE-URL), then `extra` (the URL as DATABASE_URL) is set. Pure.
+ */
+function engineEnv(env, extra) {
+    const out = {};
+    for (const [name, value] of Object.entries(env)) {
+        if (value === undefined || /^INPUT_/i.test(name) || name.startsWith('MIGRATE_INPUT_'))
+            continue;
+        out[name] = value;
+    }
+    return { ...out, ...extra };
+}
+/** A name for an engine's server sessions, unique to this run: they are found by it to be cancelled. */
+function engineApplicationName(tool) {
+    return `migrate-action-${tool}-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`;
+}
+/**
+ * The connection URL an engine is given: our URL with `application_name` set (replacing the user's,
+ * so that the run can find and cancel the engine's sessions), and, when the URL has no sslmode, the
+ * mode our own connection ended up with (`require` when it is encrypted, else `disable`), so the engine
+ * behaves as our connection did rather than by its driver's default. `extraParams` are engine-specific.
+ * Pure; the password's encoding is kept as written.
+ */
+function engineUrl(url, applicationName, encrypted, extraParams = {}) {
+    const hash = url.indexOf('#');
+    const base = hash < 0 ? url : url.slice(0, hash);
+    const at = base.indexOf('?');
+    const head = at < 0 ? base : base.slice(0, at);
+    const params = new URLSearchParams(at < 0 ? '' : base.slice(at + 1));
+    params.set('application_name', applicationName);
+    if (!params.has('sslmode')) {
+        params.set('sslmode', encrypted ? 'require' : 'disable');
+        for (const [name, value] of Object.entries(extraParams))
+            params.set(name, value);
+    }
+    return `${head}?${params.toString()}`;
+}
+/** Keeps the last KEEP_BYTES of a stream. */
+class Tail {
+    text = '';
+    push(chunk) {
+        this.text += chunk;
+        if (this.text.length > 2 * KEEP_BYTES)
+            this.text = this.text.slice(-KEEP_BYTES);
+    }
+    toString() {
+        return this.text.slice(-KEEP_BYTES);
+    }
+}
+/**
+ * Run an engine's program: stdin closed, output streamed line by line into the log (the log redacts
+ * secrets and keeps a line from being read as a runner command), a separate process group so that a
+ * stop reaches what it starts. When `signal` aborts: SIGTERM to the group, SIGKILL after STOP_GRACE_MS.
+ * Never rejects for the program's exit code; rejects only when it cannot be started.
+ */
+function runEngineProgram(request, env, log, signal) {
+    return new Promise((resolve, reject) => {
+        const child = (0,external_node_child_process_.spawn)(request.program, [...request.args], {
+            cwd: request.cwd,
+            env: engineEnv(env, request.env),
+            stdio: ['ignore', 'pipe', 'pipe', ...(request.resultPipe ? ['pipe'] : [])],
+            detached: process.platform !== 'win32',
+            windowsHide: true,
+        });
+        const stdout = new Tail();
+        const stderr = new Tail();
+        let result = '';
+        const lineLogger = (tail) => {
+            let partial = '';
+            return {
+                data: (chunk) => {
+                    const text = chunk.toString('utf8');
+                    tail.push(text);
+                    if (request.quiet)
+                        return;
+                    const lines = (partial + text).split(/\r?\n/);
+                    partial = lines.pop() ?? '';
+                    for (const line of lines)
+                        if (line.trim() !== '')
+                            log.info(`${request.tool}: ${line}`);
+                },
+                end: () => {
+                    if (!request.quiet && partial.trim() !== '')
+                        log.info(`${request.tool}: ${partial}`);
+                    partial = '';
+                },
+            };
+        };
+        const out = lineLogger(stdout);
+        const err = lineLogger(stderr);
+        child.stdout.on('data', out.data);
+        child.stderr.on('data', err.data);
+        const pipe = request.resultPipe ? child.stdio[3] : null;
+        pipe?.on('data', (chunk) => {
+            result += chunk.toString('utf8');
+        });
+        let killTimer;
+        const kill = (sig) => {
+            try {
+                if (child.pid !== undefined && process.platform !== 'win32')
+                    process.kill(-child.pid, sig);
+                else
+                    child.kill(sig);
+            }
+            catch {
+                // Already gone.
+            }
+        };
+        const stop = () => {
+            kill('SIGTERM');
+            killTimer = setTimeout(() => kill('SIGKILL'), STOP_GRACE_MS);
+            killTimer.unref();
+        };
+        if (signal?.aborted)
+            stop();
+        else
+            signal?.addEventListener('abort', stop, { once: true });
+        child.on('error', (error) => {
+            signal?.removeEventListener('abort', stop);
+            if (killTimer)
+                clearTimeout(killTimer);
+            reject(error);
+        });
+        // 'close': the process has ended and its streams are drained.
+        child.on('close', (code, sig) => {
+            signal?.removeEventListener('abort', stop);
+            if (killTimer)
+                clearTimeout(killTimer);
+            out.end();
+            err.end();
+            resolve({ code, signal: sig, stdout: stdout.toString(), stderr: stderr.toString(), result });
+        });
+    });
+}
+
 ;// CONCATENATED MODULE: ./lib/run.js
 
 
@@ -16596,57 +18353,69 @@ function throwIfCancelled(deps, where) {
         throw new errors/* Cancelled */.cJ(`The run was cancelled (${String(deps.signal.reason)}) ${where}`);
 }
 /**
- * Run `config.command`: validate files, wait for the database, then apply, plan, check or baseline.
- * Never throws: failures are part of the result.
+ * Run `config.command` with `config.engine`: validate files, wait for the database, then apply, plan,
+ * check, status or baseline. Never throws: failures are part of the result.
  */
 async function runCommand(config, deps) {
     const { clock, log } = deps;
     const started = clock.now();
     const progress = { applied: [] };
-    const finish = (status, error) => ({
-        command: config.command,
-        status,
-        endpoint: config.endpoint,
-        previous: progress.previous,
-        revision: progress.revision,
-        applied: progress.applied,
-        planned: progress.planned,
-        baselined: progress.baselined,
-        pending: progress.files && progress.revision
-            ? progress.files.filter((f) => f.id > progress.revision.id).map((f) => f.fileName)
-            : undefined,
-        targetRevision: config.targetRevision,
-        backup: progress.backup,
-        error,
-        durationMs: clock.now() - started,
-    });
+    const finish = (status, error) => {
+        const done = new Set(progress.applied.map((a) => a.id));
+        return {
+            command: config.command,
+            engine: config.engine,
+            status,
+            endpoint: config.endpoint,
+            previous: progress.previous,
+            revision: progress.revision,
+            applied: progress.applied,
+            planned: progress.planned,
+            history: progress.history,
+            baselined: progress.baselined,
+            pending: progress.pending && progress.revision ? progress.pending.filter((m) => !done.has(m.id)).map((m) => m.fileName) : undefined,
+            targetRevision: config.targetRevision,
+            backup: progress.backup,
+            error,
+            durationMs: clock.now() - started,
+        };
+    };
+    const engine = createEngine(config, { log, clock, signal: deps.signal, env: deps.env ?? process.env, workspace: config.workspace, load: deps.load });
+    const refusal = engine.unsupported[config.command];
+    if (refusal) {
+        return finish('failed', { message: `Command ${config.command} is not available for engine ${engine.name}: ${refusal}.`, expected: true });
+    }
     // The first connection attempt starts now, and the server forks a backend and checks the password
     // while the files are read (they are read in slices that let it progress). Nothing is sent on it
     // before the files are valid; if they are not, it is closed unused.
     const early = (0,connect/* startConnecting */.FW)(config.databaseUrl, config.waitTimeoutMs, log);
     let watch;
     try {
-        const files = await log.group('Validate migration files', async () => {
-            const loaded = await loadMigrations(config.migrationsDir, config.migrationsDirLabel, deps.load);
-            const last = loaded[loaded.length - 1];
-            if (config.targetRevision !== undefined && config.targetRevision > last.id) {
-                throw new errors/* UserError */.yo(`Input target-revision ${config.targetRevision} is beyond the last migration file, ${last.label} (id ${last.id}); ` +
-                    `use an id from 1 to ${last.id}, or add the missing files.`);
-            }
-            log.info(`${loaded.length - 1} migration files in ${config.migrationsDirLabel}, ids 1..${last.id}.`);
-            return loaded;
+        await log.group('Validate migration files', async () => {
+            const found = await engine.prepare();
+            if (found)
+                log.info(found);
         }).catch((error) => {
             early.abandon();
             throw error;
         });
-        progress.files = files;
         throwIfCancelled(deps, 'before it connected; nothing was applied.');
         const connected = await log.group(`Wait for the database (${(0,connect/* describeEndpoint */.N2)(config.endpoint)})`, () => (0,connect/* connectWithWait */.MB)(config.databaseUrl, config.endpoint, config.waitTimeoutMs, clock, log, early.attempt, deps.signal));
         const { client } = connected;
         watch = (0,db_session/* watchConnection */.qq)(client);
+        const applicationName = engineApplicationName(engine.name);
         // A cancelled run stops the statement its session is running on the server (a migration is then
-        // rolled back, a lock wait ends), rather than leave it to run on after we are gone.
-        const cancel = () => void (0,connect/* cancelRunningStatement */.TY)(config.databaseUrl, client);
+        // rolled back, a lock wait ends), and the statements of the engine's sessions, which outlive a
+        // stopped program (a CREATE INDEX CONCURRENTLY would otherwise finish unrecorded).
+        // While an engine's program runs, our own session is idle: a CancelRequest for it would instead
+        // cancel the next statement it runs, which is the one that cancels the engine's sessions.
+        let programsRunning = 0;
+        const cancel = () => {
+            if (programsRunning > 0)
+                void cancelEngineSessions(connected, applicationName);
+            else
+                void (0,connect/* cancelRunningStatement */.TY)(config.databaseUrl, client);
+        };
         deps.signal?.addEventListener('abort', cancel, { once: true });
         let status;
         try {
@@ -16665,11 +18434,39 @@ async function runCommand(config, deps) {
                 else
                     log.info(text);
             });
-            if (config.command === 'plan' || config.command === 'check') {
-                status = await plan(db, config, deps, progress);
+            const encrypted = isEncrypted(client);
+            const context = () => ({
+                config,
+                log,
+                clock,
+                signal: deps.signal,
+                client,
+                lockPid: db.lockPid,
+                session: db.info,
+                watch: db.watch,
+                engineUrl: (extra) => engineUrl(config.databaseUrl, applicationName, encrypted, extra),
+                spawn: async (request) => {
+                    programsRunning += 1;
+                    try {
+                        return await runEngineProgram(request, withSettings(deps.env ?? process.env, config), log, deps.signal);
+                    }
+                    finally {
+                        programsRunning -= 1;
+                    }
+                },
+                applied: (entry) => void progress.applied.push(entry),
+                current: (label) => void (db.current = label),
+                revision: (revision) => {
+                    // The first revision the run learns is where the database was before it.
+                    progress.previous ??= revision;
+                    progress.revision = revision;
+                },
+            });
+            if (config.command === 'plan' || config.command === 'check' || config.command === 'status') {
+                status = await plan(engine, context(), config, deps, progress);
             }
             else {
-                status = await withLock(db, config, deps, progress, () => config.command === 'baseline' ? baseline(db, config, deps, progress) : apply(db, config, deps, progress));
+                status = await withLock(engine, db, config, deps, progress, context, () => config.command === 'baseline' ? baseline(engine, context(), config, deps, progress) : apply(engine, db, context(), config, deps, progress));
             }
         }
         finally {
@@ -16690,7 +18487,7 @@ async function runCommand(config, deps) {
         // Never connected: the attempt started with the file check must not keep the process alive.
         if (watch === undefined)
             early.abandon();
-        if (deps.signal?.aborted && !(error instanceof errors/* Cancelled */.cJ) && !(error instanceof MigrationFailed)) {
+        if (deps.signal?.aborted && !(error instanceof errors/* Cancelled */.cJ) && !(error instanceof MigrationFailed) && !(error instanceof EngineFailed)) {
             // Whatever the cancellation broke (a lock wait, a read, the backup), the report says it was cancelled.
             const what = error instanceof errors/* UserError */.yo ? `: ${error.message}` : '';
             const applied = progress.applied.length;
@@ -16700,85 +18497,81 @@ async function runCommand(config, deps) {
                 expected: true,
             });
         }
-        if (error instanceof MigrationFailed)
+        if (error instanceof MigrationFailed || error instanceof EngineFailed)
             log.error(error.message, error.location);
         return finish('failed', toRunError(error, watch?.lost(), config.command));
     }
 }
+/** Whether our own connection is encrypted: an engine is then told sslmode=require when the URL says nothing. */
+function isEncrypted(client) {
+    const stream = client.connection?.stream;
+    return stream?.encrypted === true;
+}
+/**
+ * The settings input for an engine's own connections: PGOPTIONS (`-c name=value`, with spaces and
+ * backslashes escaped), which libpq, psycopg2, pg and lib/pq pass to the server at connect time.
+ * Pure.
+ */
+function withSettings(env, config) {
+    if (config.settings.length === 0)
+        return env;
+    const escape = (text) => text.replace(/\\/g, '\\\\').replace(/ /g, '\\ ');
+    const options = config.settings.map(({ name, value }) => `-c ${escape(name)}=${escape(value)}`).join(' ');
+    return { ...env, PGOPTIONS: env.PGOPTIONS ? `${env.PGOPTIONS} ${options}` : options };
+}
+/** Cancel what the engine's sessions run on the server (found by the application_name given to the engine). */
+async function cancelEngineSessions(connected, applicationName) {
+    await connected.client
+        .query('SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid()', [applicationName])
+        .catch(() => undefined);
+}
 /** A log that says nothing: for the second connection of the pooler check. */
 const silent = { info: () => undefined, warning: () => undefined, error: () => undefined, group: (_, fn) => fn() };
-/** Within target-revision; id 0 (the table) counts as pending work but is not a user migration. */
-function withinTarget(files, config) {
-    return files.filter((f) => config.targetRevision === undefined || f.id <= config.targetRevision);
-}
-function userFiles(files) {
-    return files.filter((f) => f.id > 0);
-}
-/** Read the applied rows, check drift, and return the pending files (all of them, in id order). */
-async function readState(db, config, deps, progress) {
-    return deps.log.group('Read applied migrations', async () => {
-        // Settings first: a search_path among them decides which `migrations` table is read and written.
-        if (config.settings.length > 0) {
-            await applySettings(db.client, config.settings);
+/** Read the state, log it, and remember it in `progress`. */
+async function readState(engine, ctx, purpose, progress) {
+    const { log, config } = ctx;
+    return log.group('Read applied migrations', async () => {
+        if (!engine.runsOnRunConnection && config.settings.length > 0) {
+            await applySettings(ctx.client, config.settings);
             // Ours win over the input's: an idle timeout there would end the session that holds the lock.
-            await db.client.query((0,db_session/* ourSettingsSql */.uA)((await db.info).serverVersion));
-            deps.log.info(`Session settings: ${describeSettings(config.settings)}.`);
+            await ctx.client.query((0,db_session/* ourSettingsSql */.uA)((await ctx.session).serverVersion));
+            log.info(`Session settings (also given to ${engine.name} in PGOPTIONS): ${describeSettings(config.settings)}.`);
         }
-        const { rows, table } = await readAppliedState(db.client, progress.files, db.lockPid);
-        db.table = table;
-        progress.previous = revisionOf(rows);
-        progress.revision = progress.previous;
-        const pending = pendingMigrations(progress.files, rows, config.migrationsDirLabel);
-        const names = userFiles(pending).map((f) => f.fileName);
-        deps.log.info(`Database at revision ${describeRevision(progress.previous)}; ${names.length} pending` +
+        const state = await engine.readState(ctx, purpose);
+        progress.previous = progress.revision = state.revision;
+        progress.pending = state.pending;
+        const names = state.pending.map((m) => m.fileName);
+        log.info(`Database at revision ${describeRevision(state.revision)}; ${names.length} pending` +
             (names.length > 0 ? `: ${listed(names)}.` : '.') +
             (config.targetRevision !== undefined ? ` target-revision is ${config.targetRevision}.` : ''));
         // Every name is in the log, in lines of 50 rather than one line of megabytes.
         if (names.length > 20) {
             for (let i = 0; i < names.length; i += 50)
-                deps.log.info(`Pending (${i + 1}–${Math.min(i + 50, names.length)} of ${names.length}): ${names.slice(i, i + 50).join(', ')}`);
+                log.info(`Pending (${i + 1}–${Math.min(i + 50, names.length)} of ${names.length}): ${names.slice(i, i + 50).join(', ')}`);
         }
-        return { rows, pending };
+        return state;
     });
 }
-/**
- * A transactional migration must not end the transaction it runs in: its SQL and its row would no
- * longer commit together. Refused before anything runs, naming the file, the line and the statement.
- */
-async function refuseTransactionControl(files) {
-    for (const file of files) {
-        if (!file.transaction || file.id === 0)
-            continue;
-        const found = await findTransactionEnd(executableSql(file));
-        if (!found)
-            continue;
-        throw new errors/* UserError */.yo(`Migration ${file.label} ends the transaction it runs in: "${found.statement}" at line ${found.line}. Each migration runs in ` +
-            'one transaction together with its row in the migrations table, so this would commit or undo part of the file on its own. ' +
-            'Remove the statement, or, if the file must control transactions itself, mark it with -- postgres-migrations disable-transaction. ' +
-            'Nothing was applied.', { location: { file: file.label, line: found.line } });
+/** plan, check and status: read-only (no lock, no table created). */
+async function plan(engine, ctx, config, deps, progress) {
+    const state = await readState(engine, ctx, 'plan', progress);
+    const planned = engine.within(state, config.targetRevision);
+    await engine.checkBeforeApply?.(ctx, planned);
+    progress.planned = planned;
+    if (config.command === 'status') {
+        progress.history = state.applied;
+        deps.log.info(`${state.applied.length} applied${state.applied.length > 0 ? `, the last ${describeRevision(state.revision)}` : ''}; ${planned.length} pending.`);
     }
-}
-/** plan and check: read-only (no lock, no table created, a READ ONLY transaction). */
-async function plan(db, config, deps, progress) {
-    await db.client.query('BEGIN READ ONLY');
-    let pending;
-    try {
-        ({ pending } = await readState(db, config, deps, progress));
+    else {
+        deps.log.info(planned.length === 0 ? 'apply would do nothing.' : `apply would run: ${listed(planned.map((m) => m.fileName))}.`);
     }
-    finally {
-        await db.client.query('ROLLBACK').catch(() => undefined);
-    }
-    const planned = userFiles(withinTarget(pending, config));
-    await refuseTransactionControl(planned);
-    progress.planned = planned.map((f) => ({ id: f.id, fileName: f.fileName, label: f.label, sql: f.sql, transaction: f.transaction }));
-    deps.log.info(planned.length === 0 ? 'apply would do nothing.' : `apply would run: ${listed(planned.map((f) => f.fileName))}.`);
     return planned.length > 0 ? 'pending' : 'up-to-date';
 }
 /**
  * Take the lock, run `body`, release the lock (always, unless the connection that held it is gone).
  * Behind a pooler the session is checked first: a lock on a session that others share is no lock.
  */
-async function withLock(db, config, deps, progress, body) {
+async function withLock(engine, db, config, deps, progress, context, body) {
     const { log, clock } = deps;
     await log.group('Take the migration lock', async () => {
         const waitStart = clock.now();
@@ -16787,21 +18580,23 @@ async function withLock(db, config, deps, progress, body) {
             // connection); behind a proxy, nothing is taken until our statements are shown to stay in one
             // server session.
             const connectedTo = db.client.processID ?? -1;
-            db.lockPid = await acquireMigrationLock(db.client, config.lockWaitTimeoutMs, connectedTo);
+            db.lockPid = await acquireMigrationLock(db.client, config.lockKey, config.lockWaitTimeoutMs, connectedTo);
             if (db.lockPid === undefined) {
                 const info = await db.info;
                 log.info('Something sits between us and the server (the process id it sent is not the backend\'s): checking that our statements stay in one server session.');
                 await (0,db_session/* probeSessionStability */.kw)(db.client, info, db.connectAgain);
-                db.lockPid = await acquireMigrationLock(db.client, config.lockWaitTimeoutMs);
+                db.lockPid = await acquireMigrationLock(db.client, config.lockKey, config.lockWaitTimeoutMs);
             }
         }
         catch (error) {
-            // Still report the revision that is really applied: read it without the lock (with the settings,
-            // for their search_path), change nothing.
-            await applySettings(db.client, config.settings).catch(() => undefined);
-            const rows = await readAppliedRows(db.client).catch(() => undefined);
-            if (rows)
-                progress.previous = progress.revision = revisionOf(rows);
+            // Still report the revision that is really applied: read it without the lock, change nothing.
+            if (!deps.signal?.aborted) {
+                const state = await engine.readState(context(), 'plan').catch(() => undefined);
+                if (state) {
+                    progress.previous = progress.revision = state.revision;
+                    progress.pending = state.pending;
+                }
+            }
             throw error;
         }
         log.info(`Lock taken after ${((clock.now() - waitStart) / 1000).toFixed(2)} s.`);
@@ -16817,7 +18612,7 @@ async function withLock(db, config, deps, progress, body) {
         if (db.watch.lost())
             log.info('The migration lock ended with the connection that held it.');
         else
-            await releaseMigrationLock(db.client, db.lockPid, log);
+            await releaseMigrationLock(db.client, config.lockKey, db.lockPid, log);
     }
 }
 /** Refuse a database that cannot be written before backing it up or changing anything. */
@@ -16832,18 +18627,18 @@ async function refuseReadOnly(db, config) {
             'use a writable database or role. Nothing was applied.');
     }
 }
-/** apply: under the lock, read the state, back up if asked, then run each pending migration. */
-async function apply(db, config, deps, progress) {
+/** apply: under the lock, read the state, back up if asked, then let the engine run what is pending. */
+async function apply(engine, db, ctx, config, deps, progress) {
     const { log, clock } = deps;
-    const { pending } = await readState(db, config, deps, progress);
-    const toRun = withinTarget(pending, config);
-    if (userFiles(toRun).length === 0) {
-        if (config.targetRevision !== undefined && progress.previous.id > config.targetRevision) {
-            log.info(`target-revision ${config.targetRevision} is below the applied revision ${progress.previous.id}; migrations are never rolled back.`);
+    const state = await readState(engine, ctx, 'apply', progress);
+    const toRun = engine.within(state, config.targetRevision);
+    if (toRun.length === 0) {
+        if (config.targetRevision !== undefined && state.pending.length > 0) {
+            log.info(`target-revision ${config.targetRevision} is already applied; migrations are never rolled back by apply.`);
         }
         return 'up-to-date';
     }
-    await refuseTransactionControl(toRun);
+    await engine.checkBeforeApply?.(ctx, toRun);
     await refuseReadOnly(db, config);
     if (config.backup) {
         const backup = config.backup;
@@ -16859,7 +18654,7 @@ async function apply(db, config, deps, progress) {
                 signal: deps.signal,
                 databaseUrl: config.databaseUrl,
                 database: config.endpoint.database,
-                revision: progress.previous.id,
+                revision: state.revision.none ? '0' : state.revision.id,
                 dir: backup.dir,
                 format: backup.format,
                 pgDump,
@@ -16878,63 +18673,23 @@ async function apply(db, config, deps, progress) {
         });
         db.watch.assertAlive('while the backup was taken');
     }
-    const session = {
-        lockPid: db.lockPid,
-        restoreSql: (0,db_session/* restoreSessionSql */.Xz)(config.settings, (await db.info).serverVersion),
-        table: db.table,
-        role: config.settings.find((setting) => setting.name.toLowerCase() === 'role')?.value,
-    };
     throwIfCancelled(deps, 'before the first migration; nothing was applied.');
-    await log.group(`Apply ${userFiles(toRun).length} migration(s)`, async () => {
-        for (const migration of toRun) {
-            throwIfCancelled(deps, `before ${migration.label}: the ${progress.applied.length} migration(s) before it stay applied; nothing more is applied.`);
-            db.watch.assertAlive(migration.id === 0 ? 'before the migrations table was created' : `before ${migration.label}`);
-            const t0 = clock.now();
-            log.info(migration.id === 0 ? 'Creating the migrations table ...' : `Applying ${migration.label}${migration.transaction ? '' : ' (without a transaction)'} ...`);
-            db.current = migration.id === 0 ? 'the migrations table' : migration.label;
-            const applied = () => {
-                if (migration.id === 0)
-                    return;
-                progress.revision = { id: migration.id, name: migration.name };
-                progress.applied.push({ id: migration.id, fileName: migration.fileName, label: migration.label, durationMs: clock.now() - t0, transaction: migration.transaction });
-            };
-            try {
-                await applyMigration(db.client, migration, { session, lockRetries: config.lockRetries, clock, log, signal: deps.signal });
-            }
-            catch (error) {
-                // Committed before what failed: the report must say it is applied.
-                if (error instanceof MigrationFailed && error.applied)
-                    applied();
-                throw error;
-            }
-            finally {
-                db.current = undefined;
-            }
-            const durationMs = clock.now() - t0;
-            if (migration.id === 0)
-                continue;
-            applied();
-            log.info(`Applied ${migration.label} in ${durationMs} ms.`);
-        }
+    await log.group(`Apply ${toRun.length} migration(s)`, async () => {
+        const after = await engine.apply(ctx, state, toRun);
+        progress.revision = after.revision;
     });
     return 'applied';
 }
-/** baseline: under the lock, record ids 1..target-revision as applied without running them. */
-async function baseline(db, config, deps, progress) {
-    const target = config.targetRevision;
-    const { rows, pending } = await readState(db, config, deps, progress);
-    const beyond = rows.filter((r) => r.id > target);
-    if (beyond.length > 0) {
-        throw new errors/* UserError */.yo(`Cannot baseline at target-revision ${target}: the migrations table already has ${listed(beyond.map((r) => `${r.id} "${r.name}"`))} ` +
-            'beyond it; baseline only adopts a database whose history stops at or below the target. Use apply instead, or a higher target-revision.');
-    }
-    const toRecord = withinTarget(pending, config);
-    await deps.log.group(`Record ${userFiles(toRecord).length} migration(s) as applied`, () => recordBaseline(db.client, toRecord));
-    progress.baselined = userFiles(toRecord).map((f) => f.fileName);
-    const last = progress.files.find((f) => f.id === target);
-    progress.revision = { id: last.id, name: last.name };
+/** baseline: under the lock, record the migrations up to target-revision as applied without running them. */
+async function baseline(engine, ctx, config, deps, progress) {
+    const state = await readState(engine, ctx, 'apply', progress);
+    const toRecord = engine.within(state, config.targetRevision);
+    const after = await deps.log.group(`Record ${toRecord.length} migration(s) as applied`, () => engine.baseline(ctx, state, toRecord));
+    progress.baselined = toRecord.map((m) => m.fileName);
+    progress.pending = after.pending;
+    progress.revision = after.revision;
     deps.log.info(progress.baselined.length === 0
-        ? `Nothing to record: ids 1..${target} were already recorded.`
+        ? `Nothing to record: everything up to ${config.targetRevision} was already recorded.`
         : `Recorded ${listed(progress.baselined)} without running them.`);
     return 'baselined';
 }
@@ -16950,14 +18705,16 @@ function listed(names, first = 20) {
 function describeRevision(revision) {
     if (!revision)
         return 'unknown';
-    return revision.id === NO_REVISION.id ? '0 (none)' : `${revision.id} (${revision.name})`;
+    if (revision.none)
+        return revision.id === '' ? 'none' : `${revision.id} (none)`;
+    return revision.name === '' ? revision.id : `${revision.id} (${revision.name})`;
 }
 function toRunError(error, lost, command) {
     if (error instanceof errors/* UserError */.yo) {
         return {
             message: error.message,
             location: error.location,
-            pg: error instanceof MigrationFailed ? error.pg : undefined,
+            pg: error instanceof MigrationFailed ? error.pg : error instanceof EngineFailed && error.code ? { code: error.code, message: error.message } : undefined,
             expected: true,
         };
     }
@@ -17190,8 +18947,10 @@ function publicNames(result, config) {
         names.add(entry.label);
         names.add(entry.fileName);
     }
-    for (const name of [...(result.pending ?? []), ...(result.baselined ?? [])])
+    for (const name of [...(result.pending ?? []), ...(result.baselined ?? []), ...(result.history ?? []).map((h) => h.fileName)])
         names.add(name);
+    if (result.revision?.id)
+        names.add(result.revision.id);
     if (result.error?.location)
         names.add(result.error.location.file);
     if (result.revision?.name)
@@ -17232,6 +18991,7 @@ async function runOn(platform, clock = systemClock, signal) {
             clock,
             log,
             signal,
+            env: platform.env,
             load: {
                 signal,
                 jsEnv: jsMigrationEnv(platform.env, secrets),
@@ -17269,7 +19029,7 @@ async function runOn(platform, clock = systemClock, signal) {
     }
     log.info(result.revision === undefined
         ? `${result.command}: ${result.status} before the database was read; nothing applied.`
-        : `${result.command}: ${result.status}; revision ${outputs['previous-revision']} -> ${outputs.revision}, ` +
+        : `${result.command}: ${result.status}; revision ${shown(outputs['previous-revision'])} -> ${shown(outputs.revision)}, ` +
             `${outputs['applied-count']} applied, ${outputs['pending-count']} pending` +
             (outputs['backup-path'] ? `; backup ${outputs['backup-path']}` : '') +
             '.');
@@ -17279,6 +19039,10 @@ async function runOn(platform, clock = systemClock, signal) {
         platform.fail(scrub(result.error.message), result.error.location);
     }
     return result;
+}
+/** A revision output for the log: `(none)` rather than nothing. */
+function shown(revision) {
+    return revision === '' ? '(none)' : revision;
 }
 /** The GitHub Action's entry (also what `local-action run . src/main.ts` calls). */
 async function run(signal) {
@@ -17307,9 +19071,9 @@ const MAX_LISTED_IN_OUTPUT = 1_000;
 function toOutputs(result) {
     return {
         status: result.status,
-        revision: result.revision ? String(result.revision.id) : '',
+        revision: result.revision?.id ?? '',
         'revision-name': result.revision?.name ?? '',
-        'previous-revision': result.previous ? String(result.previous.id) : '',
+        'previous-revision': result.previous?.id ?? '',
         'applied-count': String(result.applied.length),
         applied: JSON.stringify(result.applied.slice(0, MAX_LISTED_IN_OUTPUT).map((a) => a.fileName)),
         'pending-count': result.pending ? String(result.pending.length) : '',
@@ -17323,9 +19087,13 @@ function title(result) {
         case 'applied':
             return '✅ Migrations applied';
         case 'up-to-date':
-            return result.command === 'apply' ? '✅ Database up to date' : '✅ Nothing to apply';
+            return result.command === 'apply' || result.command === 'status' ? '✅ Database up to date' : '✅ Nothing to apply';
         case 'pending':
-            return result.command === 'check' ? '❌ Migrations pending: the database is behind' : '📋 Migrations to apply';
+            return result.command === 'check'
+                ? '❌ Migrations pending: the database is behind'
+                : result.command === 'status'
+                    ? '📋 Database status: migrations pending'
+                    : '📋 Migrations to apply';
         case 'baselined':
             return '✅ Database baselined';
         case 'failed':
@@ -17360,7 +19128,9 @@ function escapeMarkdown(text) {
 function revisionText(revision) {
     if (!revision)
         return 'unknown';
-    return revision.id === 0 ? '0 (none)' : `${revision.id} (${escapeMarkdown(revision.name)})`;
+    if (revision.none)
+        return revision.id === '' ? 'none' : `${escapeMarkdown(revision.id)} (none)`;
+    return revision.name === '' ? escapeMarkdown(revision.id) : `${escapeMarkdown(revision.id)} (${escapeMarkdown(revision.name)})`;
 }
 function formatDuration(ms) {
     return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
@@ -17378,10 +19148,12 @@ function renderSummary(result) {
     head.push('| | |', '|---|---|');
     if (result.endpoint)
         head.push(`| Database | \`${escapeMarkdown((0,_db_connect_js__WEBPACK_IMPORTED_MODULE_0__/* .describeEndpoint */ .N2)(result.endpoint))}\` |`);
+    if (result.engine)
+        head.push(`| Engine | ${result.engine} |`);
     head.push(`| Command | \`${result.command}\` |`);
     head.push(`| Status | \`${result.status}\` |`);
     if (result.targetRevision !== undefined)
-        head.push(`| Target revision | ${result.targetRevision} |`);
+        head.push(`| Target revision | ${escapeMarkdown(result.targetRevision)} |`);
     const before = revisionText(result.previous);
     const after = revisionText(result.revision);
     head.push(`| Revision | ${before === after ? after : `${before} → ${after}`} |`);
@@ -17416,6 +19188,8 @@ function renderSummary(result) {
         }
         error.push('The deploy that depends on this step will not run.', '');
     }
+    // postgres-migrations says "without a transaction" with a marker line in the file: name it.
+    const marker = result.engine === undefined || result.engine === 'postgres-migrations' ? ' (disable-transaction)' : '';
     let budget = MAX_SUMMARY_BYTES - bytes(head) - bytes(error);
     /** A titled list of blocks, as many as fit in what is left of the budget, then how many were left out. */
     const section = (heading, blocks, what) => {
@@ -17440,22 +19214,26 @@ function renderSummary(result) {
         out.push('');
         return out;
     };
-    const planned = section([`### ${result.command === 'check' ? 'Pending' : 'apply would run'}`, ''], (result.planned ?? []).map((entry) => {
-        const mode = entry.transaction ? 'in a transaction' : '**without a transaction** (disable-transaction)';
-        const shown = entry.sql.length > MAX_SQL_PER_FILE ? entry.sql.slice(0, MAX_SQL_PER_FILE) : entry.sql;
+    const history = section(['### Applied migrations', '', '| Id | File | Applied at |', '|---|---|---|'], (result.history ?? []).map((entry) => [
+        `| ${escapeMarkdown(entry.id)} | \`${escapeMarkdown(entry.fileName)}\` | ${entry.appliedAt ? escapeMarkdown(entry.appliedAt) : 'not recorded by the engine'} |`,
+    ]), 'applied migrations');
+    const planned = section([`### ${result.command === 'check' || result.command === 'status' ? 'Pending' : 'apply would run'}`, ''], (result.planned ?? []).map((entry) => {
+        const mode = entry.transaction === undefined ? '' : entry.transaction ? ', in a transaction' : `, **without a transaction**${marker}`;
+        const sql = entry.sql ?? `-- ${entry.sqlNote ?? 'the engine does not say what SQL this runs'}`;
+        const shown = sql.length > MAX_SQL_PER_FILE ? sql.slice(0, MAX_SQL_PER_FILE) : sql;
         const fence = fenceFor(shown);
-        const block = [`<details><summary><code>${escapeMarkdown(entry.label)}</code>, ${mode}</summary>`, '', `${fence}sql`, shown.replace(/\n$/, ''), fence];
-        if (shown.length < entry.sql.length)
-            block.push('', `(${entry.sql.length - shown.length} more characters not shown)`);
+        const block = [`<details><summary><code>${escapeMarkdown(entry.label)}</code>${mode}</summary>`, '', `${fence}sql`, shown.replace(/\n$/, ''), fence];
+        if (shown.length < sql.length)
+            block.push('', `(${sql.length - shown.length} more characters not shown)`);
         block.push('', '</details>', '');
         return block;
     }), 'pending migrations');
     const baselined = section(['### Recorded as applied (not run)', ''], (result.baselined ?? []).map((name) => [`- \`${escapeMarkdown(name)}\``]), 'recorded migrations');
     const applied = section(['### Applied', '', '| Id | File | Transaction | Duration |', '|---:|---|---|---:|'], result.applied.map((entry) => [
-        `| ${entry.id} | \`${escapeMarkdown(entry.label)}\` | ${entry.transaction ? 'yes' : 'no (disable-transaction)'} | ${formatDuration(entry.durationMs)} |`,
+        `| ${escapeMarkdown(entry.id)} | \`${escapeMarkdown(entry.label)}\` | ${entry.transaction === undefined ? 'as the engine runs it' : entry.transaction ? 'yes' : `no${marker}`} | ${entry.durationMs === undefined ? 'not timed one by one' : formatDuration(entry.durationMs)} |`,
     ]), 'applied migrations');
     const pending = section(['### Still pending', ''], (result.pending ?? []).map((name) => [`- \`${escapeMarkdown(name)}\``]), 'pending migrations');
-    return [...head, ...planned, ...baselined, ...applied, ...error, ...pending].join('\n');
+    return [...head, ...history, ...planned, ...baselined, ...applied, ...error, ...pending].join('\n');
 }
 /** UTF-8 size of lines joined by newlines. */
 function bytes(lines) {

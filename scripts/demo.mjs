@@ -1,5 +1,5 @@
 // `npm run demo`: the main job on a throwaway local PostgreSQL. Starts a server on a free port, runs the
-// built action (dist/index.js) exactly as the GitHub runner would, on migrations-example/, prints the
+// built action (dist/index.js) exactly as the GitHub runner would, on migrations-example/postgres-migrations/, prints the
 // outputs and where the job summary is, then stops the server and deletes its data.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -24,7 +24,7 @@ const server = await startLocalPostgres().catch((error) => {
 let status;
 try {
   const url = await createDatabase(server.url, 'demo');
-  console.log(`PostgreSQL is up on 127.0.0.1:${server.port}; running dist/index.js on migrations-example/\n`);
+  console.log(`PostgreSQL is up on 127.0.0.1:${server.port}; running dist/index.js on migrations-example/postgres-migrations/\n`);
   writeFileSync(outputFile, '');
   writeFileSync(summaryFile, '');
   const run = spawnSync(process.execPath, [path.join(root, 'dist', 'index.js')], {
@@ -33,7 +33,7 @@ try {
     env: {
       ...process.env,
       'INPUT_DATABASE-URL': url,
-      'INPUT_MIGRATIONS-DIR': 'migrations-example',
+      'INPUT_MIGRATIONS-DIR': 'migrations-example/postgres-migrations',
       GITHUB_WORKSPACE: root,
       GITHUB_OUTPUT: outputFile,
       GITHUB_STEP_SUMMARY: summaryFile,

@@ -2,9 +2,10 @@ import path from 'node:path';
 import * as z from 'zod/mini';
 import { UserError } from './errors.js';
 import { SSL_MODES } from './db/tls.js';
-import { BACKUP_FORMATS, COMMANDS, type InputName } from './inputs.js';
+import { BACKUP_FORMATS, COMMANDS, ENGINES, type InputName } from './inputs.js';
 
 export type Command = (typeof COMMANDS)[number];
+export type EngineName = (typeof ENGINES)[number];
 
 /** Where we connect, without the password: safe to log. */
 export interface Endpoint {
@@ -29,10 +30,28 @@ export interface BackupConfig {
   readonly pgDumpPath?: string;
 }
 
+/** Where each engine's program is found (read by that engine only). */
+export interface EngineTools {
+  /** alembic: the interpreter, as given (a name on PATH, or a path resolved against the workspace). */
+  readonly python: string;
+  /** alembic: absolute path of alembic.ini. */
+  readonly alembicConfig: string;
+  /** alembic-config as the user wrote it, for messages. */
+  readonly alembicConfigLabel: string;
+  /** node-pg-migrate, dbmate: the program; undefined = the engine's usual place. */
+  readonly enginePath?: string;
+}
+
 export interface Config {
   readonly command: Command;
-  /** Highest id to apply, plan or baseline; undefined = the last file. */
-  readonly targetRevision?: number;
+  readonly engine: EngineName;
+  /** The last migration to apply, plan or baseline, as the engine names it; undefined = the last one. */
+  readonly targetRevision?: string;
+  /** The advisory lock key, a bigint as text. */
+  readonly lockKey: string;
+  readonly tools: EngineTools;
+  /** Absolute: where relative paths were resolved, and the engines' working directory. */
+  readonly workspace: string;
   /** Undefined when no backup is asked for. */
   readonly backup?: BackupConfig;
   /** The secret. Never log it; log `endpoint` instead. */
@@ -93,6 +112,12 @@ const schemas = {
   command: z.enum(COMMANDS, {
     message: `is not a command; use one of ${COMMANDS.join(', ')}`,
   }),
+  engine: z.enum(ENGINES, { message: `is not a supported engine; use one of ${ENGINES.join(', ')}` }),
+  'lock-key': z.string().check(
+    z.trim(),
+    z.regex(/^-?\d{1,19}$/, { message: 'is not a bigint; use a whole number such as 123456' }),
+    z.refine((v) => !/^-?\d{1,19}$/.test(v) || (BigInt(v) >= -(2n ** 63n) && BigInt(v) < 2n ** 63n), { message: 'is outside the bigint range (-9223372036854775808 to 9223372036854775807)' }),
+  ),
   'lock-wait-timeout': wholeNumber('lock-wait-timeout', 86_400, 'seconds', '300'),
   'wait-timeout': wholeNumber('wait-timeout', 3_600, 'seconds', '60'),
   'lock-retries': wholeNumber('lock-retries', 100, 'retries', '3'),
@@ -100,20 +125,13 @@ const schemas = {
   backup: boolean,
   'backup-format': z.enum(BACKUP_FORMATS, { message: `is not a backup format; use ${BACKUP_FORMATS.join(' or ')}` }),
   'target-revision': z.pipe(
-    z.pipe(
-      z.string().check(
-        z.trim(),
-        z.regex(/^(|\d+)$/, { message: 'is not a migration id; use the number at the start of a file name, e.g. 12' }),
-      ),
-      z.transform((v: string) => (v === '' ? undefined : Number(v))),
+    z.string().check(
+      z.trim(),
+      z.regex(/^(|[A-Za-z0-9][A-Za-z0-9_.-]{0,254})$/, {
+        message: "is not a migration id; use the engine's id of a migration (postgres-migrations: the number at the start of a file name, e.g. 12)",
+      }),
     ),
-    z.optional(
-      z.number().check(
-        z.minimum(1, { message: 'must be 1 or more (0 means no migration)' }),
-        // Checked as a number first: beyond 2^53 it is not a safe integer, which would say only "Invalid input".
-        z.maximum(MAX_MIGRATION_ID, { message: `is larger than any migration id can be (ids are at most ${MAX_MIGRATION_ID}, the integer column's limit)` }),
-      ),
-    ),
+    z.transform((v: string) => (v === '' ? undefined : v)),
   ),
 };
 
@@ -148,6 +166,8 @@ export function parseConfig(raw: RawInputs, places: Places): Config {
   };
 
   const command = field('command', schemas.command);
+  const engine = field('engine', schemas.engine);
+  const lockKey = field('lock-key', schemas['lock-key']);
   const lockWait = field('lock-wait-timeout', schemas['lock-wait-timeout']);
   const wait = field('wait-timeout', schemas['wait-timeout']);
   const lockRetries = field('lock-retries', schemas['lock-retries']);
@@ -155,6 +175,20 @@ export function parseConfig(raw: RawInputs, places: Places): Config {
   const targetRevision = field('target-revision', schemas['target-revision']);
   const backup = field('backup', schemas.backup);
   const backupFormat = field('backup-format', schemas['backup-format']);
+  // postgres-migrations' ids are numbers (the migrations.id column): checked here with the other inputs.
+  // Other engines' ids are checked against their files.
+  if (engine === 'postgres-migrations' && targetRevision !== undefined) {
+    const id = /^\d+$/.test(targetRevision) ? Number(targetRevision) : NaN;
+    if (Number.isNaN(id)) {
+      problems.push(`Input target-revision ${show(targetRevision)} is not a migration id; use the number at the start of a file name, e.g. 12.`);
+    } else if (id < 1) {
+      problems.push(`Input target-revision ${show(targetRevision)} must be 1 or more (0 means no migration).`);
+    } else if (id > MAX_MIGRATION_ID) {
+      problems.push(
+        `Input target-revision ${show(targetRevision)} is larger than any migration id can be (ids are at most ${MAX_MIGRATION_ID}, the integer column's limit).`,
+      );
+    }
+  }
   if (command === 'baseline' && raw['target-revision'].trim() === '') {
     problems.push('Input target-revision is required for command baseline; set it to the id of the last migration the database already has.');
   }
@@ -167,13 +201,30 @@ export function parseConfig(raw: RawInputs, places: Places): Config {
     problems.push('Input migrations-dir is empty; set it to the directory that holds the migration files, e.g. migrations.');
   }
 
+  const python = raw.python.trim();
+  if (python === '') problems.push('Input python is empty; set it to the interpreter that has Alembic installed, e.g. python3 or .venv/bin/python.');
+  const alembicConfig = raw['alembic-config'].trim();
+  if (alembicConfig === '') problems.push('Input alembic-config is empty; set it to your Alembic configuration file, e.g. alembic.ini.');
+
   if (problems.length > 0) throw new ConfigError(problems);
 
+  const enginePath = raw['engine-path'].trim();
   const backupDir = raw['backup-dir'].trim();
   const pgDumpPath = raw['pg-dump-path'].trim();
   return Object.freeze({
     command: command!,
-    targetRevision,
+    engine: engine!,
+    // As a number's text for postgres-migrations (`007` is 7), as given for the other engines.
+    targetRevision: engine === 'postgres-migrations' && targetRevision !== undefined ? String(Number(targetRevision)) : targetRevision,
+    lockKey: BigInt(lockKey!).toString(),
+    tools: Object.freeze({
+      // A bare name is looked up on PATH (an activated virtualenv's python first), a path from the workspace.
+      python: python.includes('/') ? path.resolve(workspace, python) : python,
+      alembicConfig: path.resolve(workspace, alembicConfig),
+      alembicConfigLabel: alembicConfig,
+      enginePath: enginePath === '' ? undefined : enginePath.includes('/') ? path.resolve(workspace, enginePath) : enginePath,
+    }),
+    workspace: path.resolve(workspace),
     backup: backup
       ? Object.freeze({
           dir: backupDir === '' ? path.join(places.tempDir, 'migrate-backups') : path.resolve(workspace, backupDir),

@@ -16,7 +16,10 @@ export interface InputSpec {
   readonly regex?: string;
 }
 
-export const COMMANDS = ['apply', 'plan', 'check', 'baseline'] as const;
+export const COMMANDS = ['apply', 'plan', 'check', 'baseline', 'status'] as const;
+export const ENGINES = ['postgres-migrations', 'alembic', 'node-pg-migrate', 'dbmate'] as const;
+/** postgres-migrations' own advisory lock key: the default for every engine. */
+export const DEFAULT_LOCK_KEY = '-8525285245963000605';
 export const BACKUP_FORMATS = ['custom', 'plain'] as const;
 
 export const INPUTS = [
@@ -29,21 +32,29 @@ export const INPUTS = [
   {
     name: 'command',
     description:
-      'What to do: apply (run pending migrations), plan (read-only: list what apply would run), check (plan that fails when anything is pending or drifted), baseline (record ids 1..target-revision as applied without running them).',
+      'What to do: apply (run pending migrations), plan (read-only: list what apply would run), check (plan that fails when anything is pending or drifted), baseline (record the migrations up to target-revision as applied without running them), status (read-only: list applied and pending migrations; exits 0).',
     default: 'apply',
     options: COMMANDS,
   },
   {
+    name: 'engine',
+    description:
+      "The migration tool: postgres-migrations (built in), alembic, node-pg-migrate or dbmate (the job's own installation of it).",
+    default: 'postgres-migrations',
+    options: ENGINES,
+  },
+  {
     name: 'migrations-dir',
-    description: 'Directory of migration files (<id>_<name>.sql or .js), relative to the workspace.',
+    description:
+      "Directory of migration files, relative to the workspace (postgres-migrations: <id>_<name>.sql or .js; node-pg-migrate and dbmate: their files; alembic: not used, see alembic-config).",
     default: 'migrations',
   },
   {
     name: 'target-revision',
     description:
-      'Apply (or plan) only up to and including this migration id; later ones stay pending. Required for baseline. Empty = the latest file.',
+      "Apply (or plan) only up to and including this migration, by the engine's id (postgres-migrations: the number; alembic: the revision; dbmate: the version; node-pg-migrate: the file name without extension); later ones stay pending. Required for baseline. Empty = the latest.",
     default: '',
-    regex: '^(|[0-9]+)$',
+    regex: '^(|[A-Za-z0-9][A-Za-z0-9_.-]{0,254})$',
   },
   {
     name: 'backup',
@@ -95,6 +106,29 @@ export const INPUTS = [
     type: 'number',
   },
   {
+    name: 'lock-key',
+    description:
+      "The advisory lock key (a bigint) held for the whole run. The default is postgres-migrations' key, the same for every engine, so everything migrate-action runs on one database is serialised; set it to share an application's own key (e.g. the one it takes around alembic upgrade head on start-up).",
+    default: DEFAULT_LOCK_KEY,
+    regex: '^-?[0-9]{1,19}$',
+  },
+  {
+    name: 'python',
+    description: 'alembic: the Python interpreter that has Alembic and your project installed (e.g. .venv/bin/python, relative to the workspace, or a name on PATH).',
+    default: 'python3',
+  },
+  {
+    name: 'alembic-config',
+    description: "alembic: the Alembic configuration file, relative to the workspace; its script_location and env.py are used as `alembic -c` would.",
+    default: 'alembic.ini',
+  },
+  {
+    name: 'engine-path',
+    description:
+      'node-pg-migrate and dbmate: the program to run; empty = node_modules/.bin/node-pg-migrate in the workspace, or dbmate on PATH.',
+    default: '',
+  },
+  {
     name: 'summary',
     description: 'Write the job summary (true or false).',
     default: 'true',
@@ -107,10 +141,14 @@ export type InputName = (typeof INPUTS)[number]['name'];
 export const OUTPUTS = [
   {
     name: 'status',
-    description: 'applied, up-to-date, pending (plan and check: something would be applied), baselined or failed.',
+    description: 'applied, up-to-date, pending (plan, check and status: something would be applied), baselined or failed.',
   },
-  { name: 'revision', description: 'Id of the latest applied migration after the run; 0 when none.' },
-  { name: 'revision-name', description: 'Name of that migration (e.g. create-users); empty when none.' },
+  {
+    name: 'revision',
+    description:
+      "The engine's id of the latest applied migration after the run (Alembic: the revision, heads joined by a space; dbmate: the version; node-pg-migrate: the name). When none is applied: 0 for postgres-migrations, empty for the other engines.",
+  },
+  { name: 'revision-name', description: "Name of that migration (e.g. create-users; Alembic: the revision's message); empty when none." },
   { name: 'previous-revision', description: 'The revision before the run.' },
   { name: 'applied-count', description: 'How many migrations this run applied.' },
   { name: 'applied', description: 'JSON array of the file names this run applied (the first 1,000; applied-count is exact).' },

@@ -28,7 +28,8 @@ function publicNames(result: RunResult, config: Config | undefined): string[] {
     names.add(entry.label);
     names.add(entry.fileName);
   }
-  for (const name of [...(result.pending ?? []), ...(result.baselined ?? [])]) names.add(name);
+  for (const name of [...(result.pending ?? []), ...(result.baselined ?? []), ...(result.history ?? []).map((h) => h.fileName)]) names.add(name);
+  if (result.revision?.id) names.add(result.revision.id);
   if (result.error?.location) names.add(result.error.location.file);
   if (result.revision?.name) names.add(result.revision.name);
   if (result.backup) names.add(result.backup.path);
@@ -68,6 +69,7 @@ export async function runOn(platform: Platform, clock: Clock = systemClock, sign
       clock,
       log,
       signal,
+      env: platform.env,
       load: {
         signal,
         jsEnv: jsMigrationEnv(platform.env, secrets),
@@ -104,7 +106,7 @@ export async function runOn(platform: Platform, clock: Clock = systemClock, sign
   log.info(
     result.revision === undefined
       ? `${result.command}: ${result.status} before the database was read; nothing applied.`
-      : `${result.command}: ${result.status}; revision ${outputs['previous-revision']} -> ${outputs.revision}, ` +
+      : `${result.command}: ${result.status}; revision ${shown(outputs['previous-revision'])} -> ${shown(outputs.revision)}, ` +
           `${outputs['applied-count']} applied, ${outputs['pending-count']} pending` +
           (outputs['backup-path'] ? `; backup ${outputs['backup-path']}` : '') +
           '.',
@@ -114,6 +116,11 @@ export async function runOn(platform: Platform, clock: Clock = systemClock, sign
     platform.fail(scrub(result.error.message), result.error.location);
   }
   return result;
+}
+
+/** A revision output for the log: `(none)` rather than nothing. */
+function shown(revision: string): string {
+  return revision === '' ? '(none)' : revision;
 }
 
 /** The GitHub Action's entry (also what `local-action run . src/main.ts` calls). */

@@ -1,7 +1,6 @@
 import { describeEndpoint } from './db/connect.js';
 import type { OutputName } from './inputs.js';
-import type { RunResult } from './run.js';
-import type { Revision } from './migrations/state.js';
+import type { Revision, RunResult } from './run.js';
 
 /**
  * How many file names the `applied` and `pending` outputs hold at most (the first ones, in id order):
@@ -13,9 +12,9 @@ export const MAX_LISTED_IN_OUTPUT = 1_000;
 export function toOutputs(result: RunResult): Record<OutputName, string> {
   return {
     status: result.status,
-    revision: result.revision ? String(result.revision.id) : '',
+    revision: result.revision?.id ?? '',
     'revision-name': result.revision?.name ?? '',
-    'previous-revision': result.previous ? String(result.previous.id) : '',
+    'previous-revision': result.previous?.id ?? '',
     'applied-count': String(result.applied.length),
     applied: JSON.stringify(result.applied.slice(0, MAX_LISTED_IN_OUTPUT).map((a) => a.fileName)),
     'pending-count': result.pending ? String(result.pending.length) : '',
@@ -30,9 +29,13 @@ function title(result: RunResult): string {
     case 'applied':
       return '✅ Migrations applied';
     case 'up-to-date':
-      return result.command === 'apply' ? '✅ Database up to date' : '✅ Nothing to apply';
+      return result.command === 'apply' || result.command === 'status' ? '✅ Database up to date' : '✅ Nothing to apply';
     case 'pending':
-      return result.command === 'check' ? '❌ Migrations pending: the database is behind' : '📋 Migrations to apply';
+      return result.command === 'check'
+        ? '❌ Migrations pending: the database is behind'
+        : result.command === 'status'
+          ? '📋 Database status: migrations pending'
+          : '📋 Migrations to apply';
     case 'baselined':
       return '✅ Database baselined';
     case 'failed':
@@ -68,7 +71,8 @@ export function escapeMarkdown(text: string): string {
 
 function revisionText(revision: Revision | undefined): string {
   if (!revision) return 'unknown';
-  return revision.id === 0 ? '0 (none)' : `${revision.id} (${escapeMarkdown(revision.name)})`;
+  if (revision.none) return revision.id === '' ? 'none' : `${escapeMarkdown(revision.id)} (none)`;
+  return revision.name === '' ? escapeMarkdown(revision.id) : `${escapeMarkdown(revision.id)} (${escapeMarkdown(revision.name)})`;
 }
 
 export function formatDuration(ms: number): string {
@@ -88,9 +92,10 @@ export function renderSummary(result: RunResult): string {
   head.push(`## ${title(result)}`, '');
   head.push('| | |', '|---|---|');
   if (result.endpoint) head.push(`| Database | \`${escapeMarkdown(describeEndpoint(result.endpoint))}\` |`);
+  if (result.engine) head.push(`| Engine | ${result.engine} |`);
   head.push(`| Command | \`${result.command}\` |`);
   head.push(`| Status | \`${result.status}\` |`);
-  if (result.targetRevision !== undefined) head.push(`| Target revision | ${result.targetRevision} |`);
+  if (result.targetRevision !== undefined) head.push(`| Target revision | ${escapeMarkdown(result.targetRevision)} |`);
   const before = revisionText(result.previous);
   const after = revisionText(result.revision);
   head.push(`| Revision | ${before === after ? after : `${before} → ${after}`} |`);
@@ -127,6 +132,8 @@ export function renderSummary(result: RunResult): string {
     error.push('The deploy that depends on this step will not run.', '');
   }
 
+  // postgres-migrations says "without a transaction" with a marker line in the file: name it.
+  const marker = result.engine === undefined || result.engine === 'postgres-migrations' ? ' (disable-transaction)' : '';
   let budget = MAX_SUMMARY_BYTES - bytes(head) - bytes(error);
   /** A titled list of blocks, as many as fit in what is left of the budget, then how many were left out. */
   const section = (heading: string[], blocks: readonly string[][], what: string): string[] => {
@@ -150,14 +157,23 @@ export function renderSummary(result: RunResult): string {
     return out;
   };
 
+  const history = section(
+    ['### Applied migrations', '', '| Id | File | Applied at |', '|---|---|---|'],
+    (result.history ?? []).map((entry) => [
+      `| ${escapeMarkdown(entry.id)} | \`${escapeMarkdown(entry.fileName)}\` | ${entry.appliedAt ? escapeMarkdown(entry.appliedAt) : 'not recorded by the engine'} |`,
+    ]),
+    'applied migrations',
+  );
   const planned = section(
-    [`### ${result.command === 'check' ? 'Pending' : 'apply would run'}`, ''],
+    [`### ${result.command === 'check' || result.command === 'status' ? 'Pending' : 'apply would run'}`, ''],
     (result.planned ?? []).map((entry) => {
-      const mode = entry.transaction ? 'in a transaction' : '**without a transaction** (disable-transaction)';
-      const shown = entry.sql.length > MAX_SQL_PER_FILE ? entry.sql.slice(0, MAX_SQL_PER_FILE) : entry.sql;
+      const mode =
+        entry.transaction === undefined ? '' : entry.transaction ? ', in a transaction' : `, **without a transaction**${marker}`;
+      const sql = entry.sql ?? `-- ${entry.sqlNote ?? 'the engine does not say what SQL this runs'}`;
+      const shown = sql.length > MAX_SQL_PER_FILE ? sql.slice(0, MAX_SQL_PER_FILE) : sql;
       const fence = fenceFor(shown);
-      const block = [`<details><summary><code>${escapeMarkdown(entry.label)}</code>, ${mode}</summary>`, '', `${fence}sql`, shown.replace(/\n$/, ''), fence];
-      if (shown.length < entry.sql.length) block.push('', `(${entry.sql.length - shown.length} more characters not shown)`);
+      const block = [`<details><summary><code>${escapeMarkdown(entry.label)}</code>${mode}</summary>`, '', `${fence}sql`, shown.replace(/\n$/, ''), fence];
+      if (shown.length < sql.length) block.push('', `(${sql.length - shown.length} more characters not shown)`);
       block.push('', '</details>', '');
       return block;
     }),
@@ -171,7 +187,7 @@ export function renderSummary(result: RunResult): string {
   const applied = section(
     ['### Applied', '', '| Id | File | Transaction | Duration |', '|---:|---|---|---:|'],
     result.applied.map((entry) => [
-      `| ${entry.id} | \`${escapeMarkdown(entry.label)}\` | ${entry.transaction ? 'yes' : 'no (disable-transaction)'} | ${formatDuration(entry.durationMs)} |`,
+      `| ${escapeMarkdown(entry.id)} | \`${escapeMarkdown(entry.label)}\` | ${entry.transaction === undefined ? 'as the engine runs it' : entry.transaction ? 'yes' : `no${marker}`} | ${entry.durationMs === undefined ? 'not timed one by one' : formatDuration(entry.durationMs)} |`,
     ]),
     'applied migrations',
   );
@@ -180,7 +196,7 @@ export function renderSummary(result: RunResult): string {
     (result.pending ?? []).map((name) => [`- \`${escapeMarkdown(name)}\``]),
     'pending migrations',
   );
-  return [...head, ...planned, ...baselined, ...applied, ...error, ...pending].join('\n');
+  return [...head, ...history, ...planned, ...baselined, ...applied, ...error, ...pending].join('\n');
 }
 
 /** UTF-8 size of lines joined by newlines. */

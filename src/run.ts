@@ -9,47 +9,31 @@ import {
   ourSettingsSql,
   poolerError,
   probeSessionStability,
-  restoreSessionSql,
   watchConnection,
   type ConnectionWatch,
   type SessionInfo,
 } from './db/session.js';
+import { createEngine } from './engines/index.js';
+import { engineApplicationName, engineUrl, runEngineProgram } from './engines/spawn.js';
+import {
+  EngineFailed,
+  type AppliedEntry,
+  type AppliedRecord,
+  type Engine,
+  type EngineContext,
+  type EngineMigration,
+  type EngineRevision,
+  type EngineState,
+} from './engines/types.js';
 import { Cancelled, UserError, messageOf, oneLine, type FileLocation } from './errors.js';
 import type { Log } from './log.js';
-import { MigrationFailed, applyMigration, applySettings, executableSql, type MigrationSession } from './migrations/apply.js';
+import { MigrationFailed, applySettings } from './migrations/apply.js';
 import type { Backup, Exec } from './migrations/backup.js';
 import { adviceFor, type PgErrorFields } from './migrations/failure.js';
-import { loadMigrations, type LoadOptions, type MigrationFile } from './migrations/files.js';
-import { findTransactionEnd } from './migrations/transaction-control.js';
-import {
-  NO_REVISION,
-  pendingMigrations,
-  readAppliedRows,
-  readAppliedState,
-  recordBaseline,
-  revisionOf,
-  type AppliedRow,
-  type Revision,
-} from './migrations/state.js';
+import type { LoadOptions } from './migrations/files.js';
 
 export type Status = 'applied' | 'up-to-date' | 'pending' | 'baselined' | 'failed';
-
-export interface AppliedEntry {
-  readonly id: number;
-  readonly fileName: string;
-  readonly label: string;
-  readonly durationMs: number;
-  readonly transaction: boolean;
-}
-
-/** A migration that `apply` would run: shown with its SQL by plan and check. */
-export interface PlannedEntry {
-  readonly id: number;
-  readonly fileName: string;
-  readonly label: string;
-  readonly sql: string;
-  readonly transaction: boolean;
-}
+export type { AppliedEntry, AppliedRecord, EngineMigration as PlannedEntry, EngineRevision as Revision };
 
 export interface RunError {
   readonly message: string;
@@ -62,19 +46,23 @@ export interface RunError {
 /** Everything a run found out: the one input to outputs, summary and exit code. */
 export interface RunResult {
   readonly command: Command;
+  /** The engine that ran (undefined when the inputs were invalid). */
+  readonly engine?: string;
   readonly status: Status;
   readonly endpoint?: Endpoint;
   /** Undefined when the database was never read (e.g. invalid input, unreachable server). */
-  readonly previous?: Revision;
-  readonly revision?: Revision;
+  readonly previous?: EngineRevision;
+  readonly revision?: EngineRevision;
   readonly applied: readonly AppliedEntry[];
-  /** plan/check: what apply would run (up to target-revision). */
-  readonly planned?: readonly PlannedEntry[];
+  /** plan/check/status: what apply would run (up to target-revision). */
+  readonly planned?: readonly EngineMigration[];
+  /** status: what the database records as applied. */
+  readonly history?: readonly AppliedRecord[];
   /** baseline: file names recorded as applied without running them. */
   readonly baselined?: readonly string[];
   /** File names still pending after the run; undefined when unknown. */
   readonly pending?: readonly string[];
-  readonly targetRevision?: number;
+  readonly targetRevision?: string;
   readonly backup?: Backup;
   readonly error?: RunError;
   readonly durationMs: number;
@@ -92,6 +80,8 @@ export interface RunDeps {
    * running on the server is cancelled, child processes are stopped, and the run ends with a report.
    */
   readonly signal?: AbortSignal;
+  /** The job's environment: where an engine's program is found, and what it inherits (without the inputs). */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 function throwIfCancelled(deps: RunDeps, where: string): void {
@@ -100,11 +90,13 @@ function throwIfCancelled(deps: RunDeps, where: string): void {
 
 /** What a run knows so far; turned into a RunResult however the run ends. */
 interface Progress {
-  files?: MigrationFile[];
-  previous?: Revision;
-  revision?: Revision;
+  previous?: EngineRevision;
+  revision?: EngineRevision;
+  /** Pending when the state was read (every one, target or not). */
+  pending?: readonly EngineMigration[];
   applied: AppliedEntry[];
-  planned?: PlannedEntry[];
+  planned?: readonly EngineMigration[];
+  history?: readonly AppliedRecord[];
   baselined?: string[];
   backup?: Backup;
 }
@@ -121,36 +113,42 @@ interface Db {
   lockPid?: number;
   /** The migration being applied: notices the server sends are shown under it. */
   current?: string;
-  /** The migrations table with its schema, once read. */
-  table?: string;
 }
 
 /**
- * Run `config.command`: validate files, wait for the database, then apply, plan, check or baseline.
- * Never throws: failures are part of the result.
+ * Run `config.command` with `config.engine`: validate files, wait for the database, then apply, plan,
+ * check, status or baseline. Never throws: failures are part of the result.
  */
 export async function runCommand(config: Config, deps: RunDeps): Promise<RunResult> {
   const { clock, log } = deps;
   const started = clock.now();
   const progress: Progress = { applied: [] };
-  const finish = (status: Status, error?: RunError): RunResult => ({
-    command: config.command,
-    status,
-    endpoint: config.endpoint,
-    previous: progress.previous,
-    revision: progress.revision,
-    applied: progress.applied,
-    planned: progress.planned,
-    baselined: progress.baselined,
-    pending:
-      progress.files && progress.revision
-        ? progress.files.filter((f) => f.id > progress.revision!.id).map((f) => f.fileName)
-        : undefined,
-    targetRevision: config.targetRevision,
-    backup: progress.backup,
-    error,
-    durationMs: clock.now() - started,
-  });
+  const finish = (status: Status, error?: RunError): RunResult => {
+    const done = new Set(progress.applied.map((a) => a.id));
+    return {
+      command: config.command,
+      engine: config.engine,
+      status,
+      endpoint: config.endpoint,
+      previous: progress.previous,
+      revision: progress.revision,
+      applied: progress.applied,
+      planned: progress.planned,
+      history: progress.history,
+      baselined: progress.baselined,
+      pending: progress.pending && progress.revision ? progress.pending.filter((m) => !done.has(m.id)).map((m) => m.fileName) : undefined,
+      targetRevision: config.targetRevision,
+      backup: progress.backup,
+      error,
+      durationMs: clock.now() - started,
+    };
+  };
+
+  const engine = createEngine(config, { log, clock, signal: deps.signal, env: deps.env ?? process.env, workspace: config.workspace, load: deps.load });
+  const refusal = engine.unsupported[config.command];
+  if (refusal) {
+    return finish('failed', { message: `Command ${config.command} is not available for engine ${engine.name}: ${refusal}.`, expected: true });
+  }
 
   // The first connection attempt starts now, and the server forks a backend and checks the password
   // while the files are read (they are read in slices that let it progress). Nothing is sent on it
@@ -158,22 +156,13 @@ export async function runCommand(config: Config, deps: RunDeps): Promise<RunResu
   const early = startConnecting(config.databaseUrl, config.waitTimeoutMs, log);
   let watch: ConnectionWatch | undefined;
   try {
-    const files = await log.group('Validate migration files', async () => {
-      const loaded = await loadMigrations(config.migrationsDir, config.migrationsDirLabel, deps.load);
-      const last = loaded[loaded.length - 1]!;
-      if (config.targetRevision !== undefined && config.targetRevision > last.id) {
-        throw new UserError(
-          `Input target-revision ${config.targetRevision} is beyond the last migration file, ${last.label} (id ${last.id}); ` +
-            `use an id from 1 to ${last.id}, or add the missing files.`,
-        );
-      }
-      log.info(`${loaded.length - 1} migration files in ${config.migrationsDirLabel}, ids 1..${last.id}.`);
-      return loaded;
+    await log.group('Validate migration files', async () => {
+      const found = await engine.prepare();
+      if (found) log.info(found);
     }).catch((error: unknown) => {
       early.abandon();
       throw error;
     });
-    progress.files = files;
     throwIfCancelled(deps, 'before it connected; nothing was applied.');
 
     const connected = await log.group(`Wait for the database (${describeEndpoint(config.endpoint)})`, () =>
@@ -181,9 +170,17 @@ export async function runCommand(config: Config, deps: RunDeps): Promise<RunResu
     );
     const { client } = connected;
     watch = watchConnection(client);
+    const applicationName = engineApplicationName(engine.name);
     // A cancelled run stops the statement its session is running on the server (a migration is then
-    // rolled back, a lock wait ends), rather than leave it to run on after we are gone.
-    const cancel = () => void cancelRunningStatement(config.databaseUrl, client);
+    // rolled back, a lock wait ends), and the statements of the engine's sessions, which outlive a
+    // stopped program (a CREATE INDEX CONCURRENTLY would otherwise finish unrecorded).
+    // While an engine's program runs, our own session is idle: a CancelRequest for it would instead
+    // cancel the next statement it runs, which is the one that cancels the engine's sessions.
+    let programsRunning = 0;
+    const cancel = () => {
+      if (programsRunning > 0) void cancelEngineSessions(connected, applicationName);
+      else void cancelRunningStatement(config.databaseUrl, client);
+    };
     deps.signal?.addEventListener('abort', cancel, { once: true });
     let status: Status;
     try {
@@ -203,11 +200,38 @@ export async function runCommand(config: Config, deps: RunDeps): Promise<RunResu
         if (notice.severity === 'WARNING') log.warning(text);
         else log.info(text);
       });
-      if (config.command === 'plan' || config.command === 'check') {
-        status = await plan(db, config, deps, progress);
+      const encrypted = isEncrypted(client);
+      const context = (): EngineContext => ({
+        config,
+        log,
+        clock,
+        signal: deps.signal,
+        client,
+        lockPid: db.lockPid,
+        session: db.info,
+        watch: db.watch,
+        engineUrl: (extra) => engineUrl(config.databaseUrl, applicationName, encrypted, extra),
+        spawn: async (request) => {
+          programsRunning += 1;
+          try {
+            return await runEngineProgram(request, withSettings(deps.env ?? process.env, config), log, deps.signal);
+          } finally {
+            programsRunning -= 1;
+          }
+        },
+        applied: (entry) => void progress.applied.push(entry),
+        current: (label) => void (db.current = label),
+        revision: (revision) => {
+          // The first revision the run learns is where the database was before it.
+          progress.previous ??= revision;
+          progress.revision = revision;
+        },
+      });
+      if (config.command === 'plan' || config.command === 'check' || config.command === 'status') {
+        status = await plan(engine, context(), config, deps, progress);
       } else {
-        status = await withLock(db, config, deps, progress, () =>
-          config.command === 'baseline' ? baseline(db, config, deps, progress) : apply(db, config, deps, progress),
+        status = await withLock(engine, db, config, deps, progress, context, () =>
+          config.command === 'baseline' ? baseline(engine, context(), config, deps, progress) : apply(engine, db, context(), config, deps, progress),
         );
       }
     } finally {
@@ -226,7 +250,7 @@ export async function runCommand(config: Config, deps: RunDeps): Promise<RunResu
   } catch (error) {
     // Never connected: the attempt started with the file check must not keep the process alive.
     if (watch === undefined) early.abandon();
-    if (deps.signal?.aborted && !(error instanceof Cancelled) && !(error instanceof MigrationFailed)) {
+    if (deps.signal?.aborted && !(error instanceof Cancelled) && !(error instanceof MigrationFailed) && !(error instanceof EngineFailed)) {
       // Whatever the cancellation broke (a lock wait, a read, the backup), the report says it was cancelled.
       const what = error instanceof UserError ? `: ${error.message}` : '';
       const applied = progress.applied.length;
@@ -237,84 +261,78 @@ export async function runCommand(config: Config, deps: RunDeps): Promise<RunResu
         expected: true,
       });
     }
-    if (error instanceof MigrationFailed) log.error(error.message, error.location);
+    if (error instanceof MigrationFailed || error instanceof EngineFailed) log.error(error.message, error.location);
     return finish('failed', toRunError(error, watch?.lost(), config.command));
   }
+}
+
+/** Whether our own connection is encrypted: an engine is then told sslmode=require when the URL says nothing. */
+function isEncrypted(client: pg.Client): boolean {
+  const stream = (client as unknown as { connection?: { stream?: { encrypted?: boolean } } }).connection?.stream;
+  return stream?.encrypted === true;
+}
+
+/**
+ * The settings input for an engine's own connections: PGOPTIONS (`-c name=value`, with spaces and
+ * backslashes escaped), which libpq, psycopg2, pg and lib/pq pass to the server at connect time.
+ * Pure.
+ */
+export function withSettings(env: NodeJS.ProcessEnv, config: Pick<Config, 'settings'>): NodeJS.ProcessEnv {
+  if (config.settings.length === 0) return env;
+  const escape = (text: string) => text.replace(/\\/g, '\\\\').replace(/ /g, '\\ ');
+  const options = config.settings.map(({ name, value }) => `-c ${escape(name)}=${escape(value)}`).join(' ');
+  return { ...env, PGOPTIONS: env.PGOPTIONS ? `${env.PGOPTIONS} ${options}` : options };
+}
+
+/** Cancel what the engine's sessions run on the server (found by the application_name given to the engine). */
+async function cancelEngineSessions(connected: { client: pg.Client }, applicationName: string): Promise<void> {
+  await connected.client
+    .query('SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid()', [applicationName])
+    .catch(() => undefined);
 }
 
 /** A log that says nothing: for the second connection of the pooler check. */
 const silent: Log = { info: () => undefined, warning: () => undefined, error: () => undefined, group: (_, fn) => fn() };
 
-/** Within target-revision; id 0 (the table) counts as pending work but is not a user migration. */
-function withinTarget(files: readonly MigrationFile[], config: Config): MigrationFile[] {
-  return files.filter((f) => config.targetRevision === undefined || f.id <= config.targetRevision);
-}
-
-function userFiles(files: readonly MigrationFile[]): MigrationFile[] {
-  return files.filter((f) => f.id > 0);
-}
-
-/** Read the applied rows, check drift, and return the pending files (all of them, in id order). */
-async function readState(db: Db, config: Config, deps: RunDeps, progress: Progress): Promise<{ rows: AppliedRow[]; pending: MigrationFile[] }> {
-  return deps.log.group('Read applied migrations', async () => {
-    // Settings first: a search_path among them decides which `migrations` table is read and written.
-    if (config.settings.length > 0) {
-      await applySettings(db.client, config.settings);
+/** Read the state, log it, and remember it in `progress`. */
+async function readState(engine: Engine, ctx: EngineContext, purpose: 'plan' | 'apply', progress: Progress): Promise<EngineState> {
+  const { log, config } = ctx;
+  return log.group('Read applied migrations', async () => {
+    if (!engine.runsOnRunConnection && config.settings.length > 0) {
+      await applySettings(ctx.client, config.settings);
       // Ours win over the input's: an idle timeout there would end the session that holds the lock.
-      await db.client.query(ourSettingsSql((await db.info).serverVersion));
-      deps.log.info(`Session settings: ${describeSettings(config.settings)}.`);
+      await ctx.client.query(ourSettingsSql((await ctx.session).serverVersion));
+      log.info(`Session settings (also given to ${engine.name} in PGOPTIONS): ${describeSettings(config.settings)}.`);
     }
-    const { rows, table } = await readAppliedState(db.client, progress.files, db.lockPid);
-    db.table = table;
-    progress.previous = revisionOf(rows);
-    progress.revision = progress.previous;
-    const pending = pendingMigrations(progress.files!, rows, config.migrationsDirLabel);
-    const names = userFiles(pending).map((f) => f.fileName);
-    deps.log.info(
-      `Database at revision ${describeRevision(progress.previous)}; ${names.length} pending` +
+    const state = await engine.readState(ctx, purpose);
+    progress.previous = progress.revision = state.revision;
+    progress.pending = state.pending;
+    const names = state.pending.map((m) => m.fileName);
+    log.info(
+      `Database at revision ${describeRevision(state.revision)}; ${names.length} pending` +
         (names.length > 0 ? `: ${listed(names)}.` : '.') +
         (config.targetRevision !== undefined ? ` target-revision is ${config.targetRevision}.` : ''),
     );
     // Every name is in the log, in lines of 50 rather than one line of megabytes.
     if (names.length > 20) {
-      for (let i = 0; i < names.length; i += 50) deps.log.info(`Pending (${i + 1}–${Math.min(i + 50, names.length)} of ${names.length}): ${names.slice(i, i + 50).join(', ')}`);
+      for (let i = 0; i < names.length; i += 50) log.info(`Pending (${i + 1}–${Math.min(i + 50, names.length)} of ${names.length}): ${names.slice(i, i + 50).join(', ')}`);
     }
-    return { rows, pending };
+    return state;
   });
 }
 
-/**
- * A transactional migration must not end the transaction it runs in: its SQL and its row would no
- * longer commit together. Refused before anything runs, naming the file, the line and the statement.
- */
-async function refuseTransactionControl(files: readonly MigrationFile[]): Promise<void> {
-  for (const file of files) {
-    if (!file.transaction || file.id === 0) continue;
-    const found = await findTransactionEnd(executableSql(file));
-    if (!found) continue;
-    throw new UserError(
-      `Migration ${file.label} ends the transaction it runs in: "${found.statement}" at line ${found.line}. Each migration runs in ` +
-        'one transaction together with its row in the migrations table, so this would commit or undo part of the file on its own. ' +
-        'Remove the statement, or, if the file must control transactions itself, mark it with -- postgres-migrations disable-transaction. ' +
-        'Nothing was applied.',
-      { location: { file: file.label, line: found.line } },
-    );
+/** plan, check and status: read-only (no lock, no table created). */
+async function plan(engine: Engine, ctx: EngineContext, config: Config, deps: RunDeps, progress: Progress): Promise<Status> {
+  const state = await readState(engine, ctx, 'plan', progress);
+  const planned = engine.within(state, config.targetRevision);
+  await engine.checkBeforeApply?.(ctx, planned);
+  progress.planned = planned;
+  if (config.command === 'status') {
+    progress.history = state.applied;
+    deps.log.info(`${state.applied.length} applied${state.applied.length > 0 ? `, the last ${describeRevision(state.revision)}` : ''}; ${planned.length} pending.`);
+  } else {
+    deps.log.info(planned.length === 0 ? 'apply would do nothing.' : `apply would run: ${listed(planned.map((m) => m.fileName))}.`);
   }
-}
-
-/** plan and check: read-only (no lock, no table created, a READ ONLY transaction). */
-async function plan(db: Db, config: Config, deps: RunDeps, progress: Progress): Promise<Status> {
-  await db.client.query('BEGIN READ ONLY');
-  let pending: MigrationFile[];
-  try {
-    ({ pending } = await readState(db, config, deps, progress));
-  } finally {
-    await db.client.query('ROLLBACK').catch(() => undefined);
-  }
-  const planned = userFiles(withinTarget(pending, config));
-  await refuseTransactionControl(planned);
-  progress.planned = planned.map((f) => ({ id: f.id, fileName: f.fileName, label: f.label, sql: f.sql, transaction: f.transaction }));
-  deps.log.info(planned.length === 0 ? 'apply would do nothing.' : `apply would run: ${listed(planned.map((f) => f.fileName))}.`);
   return planned.length > 0 ? 'pending' : 'up-to-date';
 }
 
@@ -322,7 +340,15 @@ async function plan(db: Db, config: Config, deps: RunDeps, progress: Progress): 
  * Take the lock, run `body`, release the lock (always, unless the connection that held it is gone).
  * Behind a pooler the session is checked first: a lock on a session that others share is no lock.
  */
-async function withLock(db: Db, config: Config, deps: RunDeps, progress: Progress, body: () => Promise<Status>): Promise<Status> {
+async function withLock(
+  engine: Engine,
+  db: Db,
+  config: Config,
+  deps: RunDeps,
+  progress: Progress,
+  context: () => EngineContext,
+  body: () => Promise<Status>,
+): Promise<Status> {
   const { log, clock } = deps;
   await log.group('Take the migration lock', async () => {
     const waitStart = clock.now();
@@ -331,19 +357,22 @@ async function withLock(db: Db, config: Config, deps: RunDeps, progress: Progres
       // connection); behind a proxy, nothing is taken until our statements are shown to stay in one
       // server session.
       const connectedTo = (db.client as pg.Client & { processID: number | null }).processID ?? -1;
-      db.lockPid = await acquireMigrationLock(db.client, config.lockWaitTimeoutMs, connectedTo);
+      db.lockPid = await acquireMigrationLock(db.client, config.lockKey, config.lockWaitTimeoutMs, connectedTo);
       if (db.lockPid === undefined) {
         const info = await db.info;
         log.info('Something sits between us and the server (the process id it sent is not the backend\'s): checking that our statements stay in one server session.');
         await probeSessionStability(db.client, info, db.connectAgain);
-        db.lockPid = await acquireMigrationLock(db.client, config.lockWaitTimeoutMs);
+        db.lockPid = await acquireMigrationLock(db.client, config.lockKey, config.lockWaitTimeoutMs);
       }
     } catch (error) {
-      // Still report the revision that is really applied: read it without the lock (with the settings,
-      // for their search_path), change nothing.
-      await applySettings(db.client, config.settings).catch(() => undefined);
-      const rows = await readAppliedRows(db.client).catch(() => undefined);
-      if (rows) progress.previous = progress.revision = revisionOf(rows);
+      // Still report the revision that is really applied: read it without the lock, change nothing.
+      if (!deps.signal?.aborted) {
+        const state = await engine.readState(context(), 'plan').catch(() => undefined);
+        if (state) {
+          progress.previous = progress.revision = state.revision;
+          progress.pending = state.pending;
+        }
+      }
       throw error;
     }
     log.info(`Lock taken after ${((clock.now() - waitStart) / 1000).toFixed(2)} s.`);
@@ -356,7 +385,7 @@ async function withLock(db: Db, config: Config, deps: RunDeps, progress: Progres
     return await body();
   } finally {
     if (db.watch.lost()) log.info('The migration lock ended with the connection that held it.');
-    else await releaseMigrationLock(db.client, db.lockPid!, log);
+    else await releaseMigrationLock(db.client, config.lockKey, db.lockPid!, log);
   }
 }
 
@@ -377,18 +406,18 @@ async function refuseReadOnly(db: Db, config: Config): Promise<void> {
   }
 }
 
-/** apply: under the lock, read the state, back up if asked, then run each pending migration. */
-async function apply(db: Db, config: Config, deps: RunDeps, progress: Progress): Promise<Status> {
+/** apply: under the lock, read the state, back up if asked, then let the engine run what is pending. */
+async function apply(engine: Engine, db: Db, ctx: EngineContext, config: Config, deps: RunDeps, progress: Progress): Promise<Status> {
   const { log, clock } = deps;
-  const { pending } = await readState(db, config, deps, progress);
-  const toRun = withinTarget(pending, config);
-  if (userFiles(toRun).length === 0) {
-    if (config.targetRevision !== undefined && progress.previous!.id > config.targetRevision) {
-      log.info(`target-revision ${config.targetRevision} is below the applied revision ${progress.previous!.id}; migrations are never rolled back.`);
+  const state = await readState(engine, ctx, 'apply', progress);
+  const toRun = engine.within(state, config.targetRevision);
+  if (toRun.length === 0) {
+    if (config.targetRevision !== undefined && state.pending.length > 0) {
+      log.info(`target-revision ${config.targetRevision} is already applied; migrations are never rolled back by apply.`);
     }
     return 'up-to-date';
   }
-  await refuseTransactionControl(toRun);
+  await engine.checkBeforeApply?.(ctx, toRun);
   await refuseReadOnly(db, config);
 
   if (config.backup) {
@@ -405,7 +434,7 @@ async function apply(db: Db, config: Config, deps: RunDeps, progress: Progress):
         signal: deps.signal,
         databaseUrl: config.databaseUrl,
         database: config.endpoint.database,
-        revision: progress.previous!.id,
+        revision: state.revision.none ? '0' : state.revision.id,
         dir: backup.dir,
         format: backup.format,
         pgDump,
@@ -425,62 +454,25 @@ async function apply(db: Db, config: Config, deps: RunDeps, progress: Progress):
     db.watch.assertAlive('while the backup was taken');
   }
 
-  const session: MigrationSession = {
-    lockPid: db.lockPid!,
-    restoreSql: restoreSessionSql(config.settings, (await db.info).serverVersion),
-    table: db.table!,
-    role: config.settings.find((setting) => setting.name.toLowerCase() === 'role')?.value,
-  };
   throwIfCancelled(deps, 'before the first migration; nothing was applied.');
-  await log.group(`Apply ${userFiles(toRun).length} migration(s)`, async () => {
-    for (const migration of toRun) {
-      throwIfCancelled(deps, `before ${migration.label}: the ${progress.applied.length} migration(s) before it stay applied; nothing more is applied.`);
-      db.watch.assertAlive(migration.id === 0 ? 'before the migrations table was created' : `before ${migration.label}`);
-      const t0 = clock.now();
-      log.info(migration.id === 0 ? 'Creating the migrations table ...' : `Applying ${migration.label}${migration.transaction ? '' : ' (without a transaction)'} ...`);
-      db.current = migration.id === 0 ? 'the migrations table' : migration.label;
-      const applied = () => {
-        if (migration.id === 0) return;
-        progress.revision = { id: migration.id, name: migration.name };
-        progress.applied.push({ id: migration.id, fileName: migration.fileName, label: migration.label, durationMs: clock.now() - t0, transaction: migration.transaction });
-      };
-      try {
-        await applyMigration(db.client, migration, { session, lockRetries: config.lockRetries, clock, log, signal: deps.signal });
-      } catch (error) {
-        // Committed before what failed: the report must say it is applied.
-        if (error instanceof MigrationFailed && error.applied) applied();
-        throw error;
-      } finally {
-        db.current = undefined;
-      }
-      const durationMs = clock.now() - t0;
-      if (migration.id === 0) continue;
-      applied();
-      log.info(`Applied ${migration.label} in ${durationMs} ms.`);
-    }
+  await log.group(`Apply ${toRun.length} migration(s)`, async () => {
+    const after = await engine.apply(ctx, state, toRun);
+    progress.revision = after.revision;
   });
   return 'applied';
 }
 
-/** baseline: under the lock, record ids 1..target-revision as applied without running them. */
-async function baseline(db: Db, config: Config, deps: RunDeps, progress: Progress): Promise<Status> {
-  const target = config.targetRevision!;
-  const { rows, pending } = await readState(db, config, deps, progress);
-  const beyond = rows.filter((r) => r.id > target);
-  if (beyond.length > 0) {
-    throw new UserError(
-      `Cannot baseline at target-revision ${target}: the migrations table already has ${listed(beyond.map((r) => `${r.id} "${r.name}"`))} ` +
-        'beyond it; baseline only adopts a database whose history stops at or below the target. Use apply instead, or a higher target-revision.',
-    );
-  }
-  const toRecord = withinTarget(pending, config);
-  await deps.log.group(`Record ${userFiles(toRecord).length} migration(s) as applied`, () => recordBaseline(db.client, toRecord));
-  progress.baselined = userFiles(toRecord).map((f) => f.fileName);
-  const last = progress.files!.find((f) => f.id === target)!;
-  progress.revision = { id: last.id, name: last.name };
+/** baseline: under the lock, record the migrations up to target-revision as applied without running them. */
+async function baseline(engine: Engine, ctx: EngineContext, config: Config, deps: RunDeps, progress: Progress): Promise<Status> {
+  const state = await readState(engine, ctx, 'apply', progress);
+  const toRecord = engine.within(state, config.targetRevision);
+  const after = await deps.log.group(`Record ${toRecord.length} migration(s) as applied`, () => engine.baseline!(ctx, state, toRecord));
+  progress.baselined = toRecord.map((m) => m.fileName);
+  progress.pending = after.pending;
+  progress.revision = after.revision;
   deps.log.info(
     progress.baselined.length === 0
-      ? `Nothing to record: ids 1..${target} were already recorded.`
+      ? `Nothing to record: everything up to ${config.targetRevision} was already recorded.`
       : `Recorded ${listed(progress.baselined)} without running them.`,
   );
   return 'baselined';
@@ -495,9 +487,10 @@ export function listed(names: readonly string[], first = 20): string {
   return `${names.slice(0, first).join(', ')} and ${names.length - first} more`;
 }
 
-export function describeRevision(revision: Revision | undefined): string {
+export function describeRevision(revision: EngineRevision | undefined): string {
   if (!revision) return 'unknown';
-  return revision.id === NO_REVISION.id ? '0 (none)' : `${revision.id} (${revision.name})`;
+  if (revision.none) return revision.id === '' ? 'none' : `${revision.id} (none)`;
+  return revision.name === '' ? revision.id : `${revision.id} (${revision.name})`;
 }
 
 function toRunError(error: unknown, lost: Error | undefined, command: Command): RunError {
@@ -505,7 +498,7 @@ function toRunError(error: unknown, lost: Error | undefined, command: Command): 
     return {
       message: error.message,
       location: error.location,
-      pg: error instanceof MigrationFailed ? error.pg : undefined,
+      pg: error instanceof MigrationFailed ? error.pg : error instanceof EngineFailed && error.code ? { code: error.code, message: error.message } : undefined,
       expected: true,
     };
   }

@@ -116,11 +116,15 @@ export async function choosePgDump(serverMajor: number, candidates: readonly str
   throw new UserError(`Backup needs pg_dump ${serverMajor} or newer for this PostgreSQL ${serverMajor} server (${found}); ${fix}. Nothing was applied.`);
 }
 
-/** `<db>-r<revision>-<UTC timestamp>.dump|.sql`, safe as a file name. Pure. */
-export function backupFileName(database: string, revision: number, at: Date, format: BackupFormat): string {
+/**
+ * `<db>-r<revision>-<UTC timestamp>.dump|.sql`, safe as a file name (the revision is the engine's id, `0`
+ * when none; Alembic's several heads are joined by `+`). Pure.
+ */
+export function backupFileName(database: string, revision: string, at: Date, format: BackupFormat): string {
   const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
-  const safeDb = database.replace(/[^A-Za-z0-9_.-]/g, '_');
-  return `${safeDb}-r${revision}-${stamp}.${format === 'custom' ? 'dump' : 'sql'}`;
+  const safe = (text: string) => text.replace(/[^A-Za-z0-9_.-]/g, '_');
+  const rev = revision.trim().split(/\s+/).map(safe).join('+').slice(0, 80) || '0';
+  return `${safe(database)}-r${rev}-${stamp}.${format === 'custom' ? 'dump' : 'sql'}`;
 }
 
 /** Where the system's trusted CA certificates are, for `sslrootcert=system` with a libpq older than 16. */
@@ -170,7 +174,7 @@ export function restoreCommand(file: string, format: BackupFormat): string {
 export interface BackupRequest {
   readonly databaseUrl: string;
   readonly database: string;
-  readonly revision: number;
+  readonly revision: string;
   readonly dir: string;
   readonly format: BackupFormat;
   readonly pgDump: PgDumpBinary;

@@ -23,7 +23,7 @@ const noStackTrace = (text: string) => expect(text).not.toMatch(/^\s+at .+\(.*:\
 describe('dist/index.js as the GitHub runner runs it', () => {
   it('applies, sets every output, writes the summary, exits 0; then up-to-date', async () => {
     db = await freshDatabase();
-    const run = runBundle({ 'database-url': db.url, 'migrations-dir': 'migrations-example' });
+    const run = runBundle({ 'database-url': db.url, 'migrations-dir': 'migrations-example/postgres-migrations' });
     expect(run.code, run.stdout).toBe(0);
     expect(run.outputs).toEqual({
       status: 'applied',
@@ -39,19 +39,19 @@ describe('dist/index.js as the GitHub runner runs it', () => {
     });
     expect(run.summary).toContain('## ✅ Migrations applied');
     expect(run.summary).toContain('| Revision | 0 (none) → 3 (add-users-last-login) |');
-    expect(run.summary).toMatch(/\| 2 \| `migrations-example\/2_index-users-created-at\.sql` \| no \(disable-transaction\) \| \d+ ms \|/);
+    expect(run.summary).toMatch(/\| 2 \| `migrations-example\/postgres-migrations\/2_index-users-created-at\.sql` \| no \(disable-transaction\) \| \d+ ms \|/);
     for (const phase of ['Validate migration files', 'Wait for the database', 'Take the migration lock', 'Read applied migrations', 'Apply 3 migration(s)']) {
       expect(run.stdout).toContain(`::group::${phase}`);
     }
 
-    const again = runBundle({ 'database-url': db.url, 'migrations-dir': 'migrations-example' });
+    const again = runBundle({ 'database-url': db.url, 'migrations-dir': 'migrations-example/postgres-migrations' });
     expect(again.code).toBe(0);
     expect(again.outputs).toMatchObject({ status: 'up-to-date', revision: '3', 'previous-revision': '3', 'applied-count': '0', applied: '[]' });
   });
 
   it('masks every form of the password and prints it nowhere else', async () => {
     db = await freshDatabase();
-    const run = runBundle({ 'database-url': db.url, 'migrations-dir': 'migrations-example' });
+    const run = runBundle({ 'database-url': db.url, 'migrations-dir': 'migrations-example/postgres-migrations' });
     const password = inject('testPassword');
     const masks = run.stdout.split('\n').filter((line) => line.startsWith('::add-mask::'));
     // the runner's command escaping turns % into %25
@@ -80,7 +80,7 @@ describe('dist/index.js as the GitHub runner runs it', () => {
   });
 
   it('says an empty database-url is probably a secret this event cannot read', () => {
-    const run = runBundle({ 'database-url': '', 'migrations-dir': 'migrations-example' });
+    const run = runBundle({ 'database-url': '', 'migrations-dir': 'migrations-example/postgres-migrations' });
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/::error::Input database-url is empty: the secret is probably not available to this event \(a pull request from a fork/);
     expect(run.outputs).toMatchObject({ status: 'failed', revision: '', 'previous-revision': '' });
@@ -89,7 +89,7 @@ describe('dist/index.js as the GitHub runner runs it', () => {
 
   it('names a bad input and its value in one line, and touches nothing', async () => {
     db = await freshDatabase();
-    const run = runBundle({ 'database-url': db.url, 'migrations-dir': 'migrations-example', 'wait-timeout': 'abc', 'lock-retries': '-1' });
+    const run = runBundle({ 'database-url': db.url, 'migrations-dir': 'migrations-example/postgres-migrations', 'wait-timeout': 'abc', 'lock-retries': '-1' });
     expect(run.code).toBe(1);
     const errors = run.stdout.split('\n').filter((l) => l.startsWith('::error'));
     expect(errors).toHaveLength(1);
@@ -101,18 +101,18 @@ describe('dist/index.js as the GitHub runner runs it', () => {
   it('fails after wait-timeout when nothing listens, naming host and port', async () => {
     const port = await freePort();
     const url = `postgres://postgres:${encodeURIComponent(inject('testPassword'))}@127.0.0.1:${port}/nowhere`;
-    const run = runBundle({ 'database-url': url, 'migrations-dir': 'migrations-example', 'wait-timeout': '1' });
+    const run = runBundle({ 'database-url': url, 'migrations-dir': 'migrations-example/postgres-migrations', 'wait-timeout': '1' });
     expect(run.code).toBe(1);
     expect(run.outputs.error).toMatch(new RegExp(`Database at 127\\.0\\.0\\.1:${port} did not accept connections within wait-timeout \\(1 s`));
   });
 
   it('plan exits 0 with status pending; check exits 1 until apply ran', async () => {
     db = await freshDatabase();
-    const base = { 'database-url': db.url, 'migrations-dir': 'migrations-example' };
+    const base = { 'database-url': db.url, 'migrations-dir': 'migrations-example/postgres-migrations' };
     const plan = runBundle({ ...base, command: 'plan' });
     expect(plan.code).toBe(0);
     expect(plan.outputs).toMatchObject({ status: 'pending', 'pending-count': '3', revision: '0' });
-    expect(plan.summary).toContain('<details><summary><code>migrations-example/1_create-users.sql</code>');
+    expect(plan.summary).toContain('<details><summary><code>migrations-example/postgres-migrations/1_create-users.sql</code>');
     const check = runBundle({ ...base, command: 'check' });
     expect(check.code).toBe(1);
     expect(check.outputs).toMatchObject({ status: 'pending', 'pending-count': '3' });

@@ -6,7 +6,7 @@ import { packedCli, type PackedCli } from '../support/cli.js';
 import { migrationsDir } from '../support/platform.js';
 
 const ROOT = path.resolve('.');
-const EXAMPLE = path.join(ROOT, 'migrations-example');
+const EXAMPLE = path.join(ROOT, 'migrations-example/postgres-migrations');
 const VERSION = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version as string;
 let packed: PackedCli;
 let db: TestDatabase | undefined;

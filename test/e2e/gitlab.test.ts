@@ -33,7 +33,7 @@ function project(databaseUrl: string, migrations: Record<string, string> | 'exam
   repos.push(repo);
   cpSync(path.join(ROOT, 'templates'), path.join(repo, 'templates'), { recursive: true });
   if (migrations === 'example') {
-    cpSync(path.join(ROOT, 'migrations-example'), path.join(repo, dir), { recursive: true });
+    cpSync(path.join(ROOT, 'migrations-example/postgres-migrations'), path.join(repo, dir), { recursive: true });
   } else {
     mkdirSync(path.join(repo, dir));
     for (const [name, sql] of Object.entries(migrations)) writeFileSync(path.join(repo, dir, name), sql);

@@ -48,7 +48,7 @@ function localAction(inputs: Record<string, string>) {
 describe('@github/local-action on src/main.ts', () => {
   it('applies the example migrations and reports the outputs', async () => {
     db = await freshDatabase();
-    const run = localAction({ 'database-url': db.url, 'migrations-dir': 'migrations-example' });
+    const run = localAction({ 'database-url': db.url, 'migrations-dir': 'migrations-example/postgres-migrations' });
     expect(run.code, run.stdout).toBe(0);
     expect(run.outputs.status).toBe('applied');
     expect(run.outputs.revision).toBe('3');

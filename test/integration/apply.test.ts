@@ -9,7 +9,7 @@ import { hashMigration, tableMigration, type MigrationFile } from '../../src/mig
 import { freshDatabase, migrationRows, tableNames, type TestDatabase } from '../support/db.js';
 import { migrationsDir, recordingPlatform } from '../support/platform.js';
 
-const EXAMPLE = path.resolve('migrations-example');
+const EXAMPLE = path.resolve('migrations-example/postgres-migrations');
 let db: TestDatabase;
 afterEach(async () => db?.close());
 

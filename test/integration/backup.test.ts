@@ -9,7 +9,7 @@ import { freshDatabase, localPgDump, migrationRows, serverMajor, tableNames, typ
 import { recordWritten } from '../support/leaks.js';
 import { recordingPlatform } from '../support/platform.js';
 
-const EXAMPLE = path.resolve('migrations-example');
+const EXAMPLE = path.resolve('migrations-example/postgres-migrations');
 let db: TestDatabase;
 afterEach(async () => db?.close());
 

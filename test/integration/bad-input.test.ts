@@ -14,7 +14,7 @@ import { migrationsDir, recordingPlatform } from '../support/platform.js';
  * and the database byte for byte as before (schema dump and migrations table).
  */
 let db: TestDatabase;
-const EXAMPLE = path.resolve('migrations-example');
+const EXAMPLE = path.resolve('migrations-example/postgres-migrations');
 // A schema dump where the machine's pg_dump can dump this server, and the catalog in any case.
 const dump = localPgDump();
 const dumpable = dump !== undefined && dump.major >= (await serverMajor());

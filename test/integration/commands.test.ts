@@ -4,7 +4,7 @@ import { runOn } from '../../src/main.js';
 import { freshDatabase, migrationRows, tableNames, type TestDatabase } from '../support/db.js';
 import { migrationsDir, recordingPlatform } from '../support/platform.js';
 
-const EXAMPLE = path.resolve('migrations-example');
+const EXAMPLE = path.resolve('migrations-example/postgres-migrations');
 let db: TestDatabase;
 afterEach(async () => db?.close());
 

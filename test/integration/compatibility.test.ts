@@ -28,7 +28,7 @@ function mixedDir(extra: Record<string, string> = {}): string {
     '4_seed-admin.js': "module.exports.generateSql = () => \"INSERT INTO users (email, display_name) VALUES ('admin@example.com', 'Admin');\";\n",
     ...extra,
   });
-  cpSync(path.resolve('migrations-example'), dir, { recursive: true });
+  cpSync(path.resolve('migrations-example/postgres-migrations'), dir, { recursive: true });
   return dir;
 }
 
@@ -49,8 +49,8 @@ describe('byte-compatibility with postgres-migrations 5.3.0', () => {
     db = await freshDatabase();
     const dir = mixedDir();
     const partial = migrationsDir({});
-    cpSync(path.resolve('migrations-example/1_create-users.sql'), path.join(partial, '1_create-users.sql'));
-    cpSync(path.resolve('migrations-example/2_index-users-created-at.sql'), path.join(partial, '2_index-users-created-at.sql'));
+    cpSync(path.resolve('migrations-example/postgres-migrations/1_create-users.sql'), path.join(partial, '1_create-users.sql'));
+    cpSync(path.resolve('migrations-example/postgres-migrations/2_index-users-created-at.sql'), path.join(partial, '2_index-users-created-at.sql'));
     expect((await theirMigrate(db.url, partial)).map((m) => m.id)).toEqual([0, 1, 2]);
 
     const p = recordingPlatform({ 'database-url': db.url, 'migrations-dir': dir });
@@ -66,14 +66,14 @@ describe('byte-compatibility with postgres-migrations 5.3.0', () => {
 
   it('has the table postgres-migrations creates, column for column', async () => {
     db = await freshDatabase();
-    await runOn(recordingPlatform({ 'database-url': db.url, 'migrations-dir': path.resolve('migrations-example') }));
+    await runOn(recordingPlatform({ 'database-url': db.url, 'migrations-dir': path.resolve('migrations-example/postgres-migrations') }));
     const ours = await db.query(
       `SELECT column_name, data_type, character_maximum_length, is_nullable, column_default
          FROM information_schema.columns WHERE table_name = 'migrations' ORDER BY ordinal_position`,
     );
     const other = await freshDatabase('theirs');
     try {
-      await theirMigrate(other.url, path.resolve('migrations-example'));
+      await theirMigrate(other.url, path.resolve('migrations-example/postgres-migrations'));
       const theirs = await other.query(
         `SELECT column_name, data_type, character_maximum_length, is_nullable, column_default
            FROM information_schema.columns WHERE table_name = 'migrations' ORDER BY ordinal_position`,

@@ -129,7 +129,7 @@ describe('migration files and tables', () => {
       { settings: 'no equals sign' },
     ];
     for (const inputs of cases) {
-      const p = recordingPlatform({ 'database-url': db.url, 'migrations-dir': 'migrations-example', ...inputs });
+      const p = recordingPlatform({ 'database-url': db.url, 'migrations-dir': 'migrations-example/postgres-migrations', ...inputs });
       await runOn(p);
       expect(p.outputs.status, JSON.stringify(inputs)).toBe('failed');
       expect(p.failed!.split('\n')).toHaveLength(1);

@@ -7,7 +7,7 @@ import { migrationsDir, recordingPlatform } from '../support/platform.js';
 // Refused connections, fatal errors (password, database, SSL) and a server that comes up late are in
 // waiting.test.ts; these are the servers that are there but do not answer as PostgreSQL.
 
-const EXAMPLE = 'migrations-example';
+const EXAMPLE = 'migrations-example/postgres-migrations';
 
 /** A TCP server on a free loopback port that does `onSocket` with each connection; closed after the test. */
 const servers: { server: net.Server; sockets: Set<net.Socket> }[] = [];

@@ -4,7 +4,7 @@ import { runOn } from '../../src/main.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { migrationsDir, recordingPlatform } from '../support/platform.js';
 
-const EXAMPLE = 'migrations-example';
+const EXAMPLE = 'migrations-example/postgres-migrations';
 let db: TestDatabase | undefined;
 afterEach(async () => {
   await db?.close();

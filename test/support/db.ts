@@ -74,3 +74,36 @@ export function localPgDump(): { path: string; major: number } | undefined {
     return undefined;
   }
 }
+
+/**
+ * A login role with `password` that owns `db`: the URL a run uses to connect as it (the password
+ * percent-encoded), and `drop()` to remove the database and the role afterwards.
+ */
+export async function roleOwning(db: TestDatabase, password: string, prefix = 'r'): Promise<{ role: string; url: string; drop: () => Promise<void> }> {
+  const role = `${prefix}_${randomBytes(4).toString('hex')}`;
+  const admin = async <T>(fn: (client: pg.Client) => Promise<T>): Promise<T> => {
+    const client = new pg.Client({ connectionString: inject('adminUrl') });
+    await client.connect();
+    try {
+      return await fn(client);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(async (c) => {
+    await c.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password.replace(/'/g, "''")}'`);
+    await c.query(`ALTER DATABASE "${db.name}" OWNER TO ${role}`);
+  });
+  const url = new URL(db.url);
+  url.username = role;
+  url.password = encodeURIComponent(password);
+  return {
+    role,
+    url: url.toString(),
+    drop: () =>
+      admin(async (c) => {
+        await c.query(`DROP DATABASE IF EXISTS "${db.name}" WITH (FORCE)`).catch(() => undefined);
+        await c.query(`DROP ROLE IF EXISTS ${role}`).catch(() => undefined);
+      }),
+  };
+}

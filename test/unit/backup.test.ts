@@ -41,8 +41,8 @@ describe('pg_dump selection', () => {
 describe('backup files', () => {
   it('names the file after database, revision and UTC time', () => {
     const at = new Date('2026-11-23T04:05:06.789Z');
-    expect(backupFileName('app', 3, at, 'custom')).toBe('app-r3-20261123T040506Z.dump');
-    expect(backupFileName('my db/x', 0, at, 'plain')).toBe('my_db_x-r0-20261123T040506Z.sql');
+    expect(backupFileName('app', '3', at, 'custom')).toBe('app-r3-20261123T040506Z.dump');
+    expect(backupFileName('my db/x', '0', at, 'plain')).toBe('my_db_x-r0-20261123T040506Z.sql');
   });
 
   it('passes the connection to pg_dump through libpq variables, the password never in argv', () => {

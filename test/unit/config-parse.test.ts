@@ -39,7 +39,11 @@ describe('parseConfig', () => {
     const config = parseConfig(raw(), places);
     expect(config).toEqual({
       command: 'apply',
+      engine: 'postgres-migrations',
       targetRevision: undefined,
+      lockKey: '-8525285245963000605',
+      tools: { python: 'python3', alembicConfig: path.join(workspace, 'alembic.ini'), alembicConfigLabel: 'alembic.ini', enginePath: undefined },
+      workspace: path.resolve(workspace),
       backup: undefined,
       databaseUrl: URL_OK,
       endpoint: { user: 'app', host: 'db.internal', port: 6543, database: 'shop' },
@@ -105,16 +109,63 @@ describe('parseConfig', () => {
     });
   });
 
-  it.each(['apply', 'plan', 'check'])('accepts command %s', (command) => {
+  it.each([
+    ['123456', '123456'],
+    [' -42 ', '-42'],
+    ['9223372036854775807', '9223372036854775807'],
+    ['-9223372036854775808', '-9223372036854775808'],
+    ['007', '7'],
+  ])('accepts lock-key %j as %s', (value, expected) => {
+    expect(parseConfig(raw({ 'lock-key': value }), places).lockKey).toBe(expected);
+  });
+
+  it.each([
+    ['9223372036854775808', /is outside the bigint range/],
+    ['-9223372036854775809', /is outside the bigint range/],
+    ['12.5', /is not a bigint/],
+    ['0x10', /is not a bigint/],
+    ['1; DROP TABLE x', /is not a bigint/],
+    ['', /is not a bigint/],
+  ])('rejects lock-key %j', (value, message) => {
+    const list = problems({ 'lock-key': value === '' ? ' ' : value });
+    expect(list).toHaveLength(1);
+    expect(list[0]).toMatch(message);
+  });
+
+  it.each(['alembic', 'node-pg-migrate', 'dbmate'])('accepts engine %s, with its own revision ids as target-revision', (engine) => {
+    const config = parseConfig(raw({ engine, 'target-revision': '3f2a9c1b4d5e' }), places);
+    expect(config).toMatchObject({ engine, targetRevision: '3f2a9c1b4d5e' });
+  });
+
+  it.each(['flyway', 'Alembic', ''])('rejects engine %j, listing the engines', (engine) => {
+    expect(problems({ engine: engine === '' ? ' ' : engine })[0]).toMatch(/is not a supported engine; use one of postgres-migrations, alembic, node-pg-migrate, dbmate\./);
+  });
+
+  it.each(['a b', '../x', '$(id)', 'x;y', '-1'])('rejects target-revision %j for any engine', (target) => {
+    expect(problems({ engine: 'alembic', 'target-revision': target })[0]).toMatch(/Input target-revision .* is not a migration id/);
+  });
+
+  it('resolves python and engine-path given as paths against the workspace; bare names stay for PATH', () => {
+    const config = parseConfig(raw({ python: '.venv/bin/python', 'engine-path': 'bin/dbmate', 'alembic-config': 'db/alembic.ini' }), places);
+    expect(config.tools).toEqual({
+      python: path.join(workspace, '.venv/bin/python'),
+      enginePath: path.join(workspace, 'bin/dbmate'),
+      alembicConfig: path.join(workspace, 'db/alembic.ini'),
+      alembicConfigLabel: 'db/alembic.ini',
+    });
+    expect(parseConfig(raw({ 'engine-path': 'dbmate' }), places).tools.enginePath).toBe('dbmate');
+  });
+
+  it.each(['apply', 'plan', 'check', 'status'])('accepts command %s', (command) => {
     expect(parseConfig(raw({ command }), places).command).toBe(command);
   });
 
   it('accepts baseline with a target revision', () => {
-    expect(parseConfig(raw({ command: 'baseline', 'target-revision': ' 4 ' }), places)).toMatchObject({ command: 'baseline', targetRevision: 4 });
+    expect(parseConfig(raw({ command: 'baseline', 'target-revision': ' 4 ' }), places)).toMatchObject({ command: 'baseline', targetRevision: '4' });
   });
 
   it.each(['migrate', 'APPLY', 'up', ''])('rejects command %j, listing the commands', (command) => {
-    expect(problems({ command })).toEqual([`Input command ${JSON.stringify(command)} is not a command; use one of apply, plan, check, baseline.`]);
+    expect(problems({ command })).toEqual([`Input command ${JSON.stringify(command)} is not a command; use one of apply, plan, check, baseline, status.`]);
   });
 
   it.each([

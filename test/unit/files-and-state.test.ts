@@ -141,8 +141,8 @@ describe('loading files', () => {
     expect(ours.map((m) => m.hash)).toEqual(theirs.map((m) => m.hash));
   });
 
-  it('hashes migrations-example as postgres-migrations does', async () => {
-    const example = path.resolve('migrations-example');
+  it('hashes migrations-example/postgres-migrations as postgres-migrations does', async () => {
+    const example = path.resolve('migrations-example/postgres-migrations');
     const ours = (await loadMigrations(example, 'x')).map((m) => [m.id, m.name, m.hash]);
     const theirs = (await loadMigrationFiles(example)).map((m) => [m.id, m.name, m.hash]);
     expect(ours).toEqual(theirs);
@@ -219,7 +219,7 @@ describe('loading files', () => {
   });
 
   it('marks disable-transaction files', async () => {
-    const files = await loadMigrations(path.resolve('migrations-example'), 'x');
+    const files = await loadMigrations(path.resolve('migrations-example/postgres-migrations'), 'x');
     expect(files.map((f) => f.transaction)).toEqual([true, true, false, true]);
   });
 

@@ -9,11 +9,11 @@ const applied: RunResult = {
   command: 'apply',
   status: 'applied',
   endpoint,
-  previous: { id: 1, name: 'create-users' },
-  revision: { id: 3, name: 'add-email' },
+  previous: { id: '1', name: 'create-users' },
+  revision: { id: '3', name: 'add-email' },
   applied: [
-    { id: 2, fileName: '2_index.sql', label: 'db/2_index.sql', durationMs: 1234, transaction: false },
-    { id: 3, fileName: '3_add-email.sql', label: 'db/3_add-email.sql', durationMs: 12, transaction: true },
+    { id: '2', fileName: '2_index.sql', label: 'db/2_index.sql', durationMs: 1234, transaction: false },
+    { id: '3', fileName: '3_add-email.sql', label: 'db/3_add-email.sql', durationMs: 12, transaction: true },
   ],
   pending: [],
   durationMs: 1500,
@@ -52,7 +52,7 @@ describe('outputs', () => {
   });
 
   it('reports revision 0 with an empty name for a database without migrations', () => {
-    const none = { id: 0, name: '' };
+    const none = { id: '0', name: '', none: true };
     expect(toOutputs({ ...applied, status: 'up-to-date', previous: none, revision: none, applied: [] })).toMatchObject({
       revision: '0',
       'revision-name': '',
@@ -81,7 +81,7 @@ describe('outputs', () => {
       ...applied,
       status: 'failed',
       applied: applied.applied.slice(0, 1),
-      revision: { id: 2, name: 'index' },
+      revision: { id: '2', name: 'index' },
       pending: ['3_add-email.sql', '4_more.sql'],
       error: { message: 'Migration db/3_add-email.sql failed.', expected: true },
     };
@@ -106,7 +106,7 @@ describe('outputs', () => {
   });
 
   it('writes the dotenv report within GitLab rules', () => {
-    const text = renderDotenv({ ...applied, revision: { id: 3, name: 'add "email" now' }, backup: undefined });
+    const text = renderDotenv({ ...applied, revision: { id: '3', name: 'add "email" now' }, backup: undefined });
     expect(text).toBe(
       [
         'MIGRATE_STATUS=applied',
@@ -137,7 +137,7 @@ describe('job summary', () => {
       ...applied,
       status: 'failed',
       applied: [],
-      revision: { id: 1, name: 'create-users' },
+      revision: { id: '1', name: 'create-users' },
       pending: ['2_index.sql', '3_add-email.sql'],
       error: { message: 'Migration db/2_index.sql failed at line 4, column 2: 42601 syntax error', location: { file: 'db/2_index.sql', line: 4, column: 2 }, pg: { code: '42601', message: 'syntax error' }, expected: true },
     });
@@ -149,7 +149,7 @@ describe('job summary', () => {
   });
 
   it('stays under 1 MiB with 100,000 applied and pending files, and says how many it left out; the error stays', () => {
-    const many = Array.from({ length: 100_000 }, (_, i) => ({ id: i + 1, fileName: `${i + 1}_m.sql`, label: `db/${i + 1}_m.sql`, durationMs: 3, transaction: true }));
+    const many = Array.from({ length: 100_000 }, (_, i) => ({ id: String(i + 1), fileName: `${i + 1}_m.sql`, label: `db/${i + 1}_m.sql`, durationMs: 3, transaction: true }));
     const md = renderSummary({
       ...applied,
       status: 'failed',
@@ -187,7 +187,7 @@ describe('job summary', () => {
   });
 
   it('shows an empty database as revision 0 (none)', () => {
-    const md = renderSummary({ ...applied, previous: { id: 0, name: '' } });
+    const md = renderSummary({ ...applied, previous: { id: '0', name: '', none: true } });
     expect(md).toContain('| Revision | 0 (none) → 3 (add-email) |');
   });
 
@@ -211,7 +211,7 @@ describe('job summary', () => {
   it('formats durations in ms below a second and in tenths of seconds above', () => {
     const md = renderSummary({
       ...applied,
-      applied: [999.4, 1000, 61_049].map((durationMs, i) => ({ id: i + 2, fileName: `${i + 2}_x.sql`, label: `db/${i + 2}_x.sql`, durationMs, transaction: true })),
+      applied: [999.4, 1000, 61_049].map((durationMs, i) => ({ id: String(i + 2), fileName: `${i + 2}_x.sql`, label: `db/${i + 2}_x.sql`, durationMs, transaction: true })),
     });
     expect(md).toContain('| 2 | `db/2_x.sql` | yes | 999 ms |');
     expect(md).toContain('| 3 | `db/3_x.sql` | yes | 1.0 s |');
@@ -223,8 +223,8 @@ describe('job summary', () => {
     const md = renderSummary({
       ...applied,
       status: 'failed',
-      revision: { id: 2, name: 'a|b<i>' },
-      applied: [{ id: 2, fileName: '2_a|b.sql', label: odd, durationMs: 5, transaction: true }],
+      revision: { id: '2', name: 'a|b<i>' },
+      applied: [{ id: '2', fileName: '2_a|b.sql', label: odd, durationMs: 5, transaction: true }],
       pending: ['3_x|<y>.sql'],
       error: { message: 'Migration db/3_x|<y>.sql failed: ```<script>alert(1)</script>```', location: { file: 'db/3_x|<y>.sql', line: 2 }, expected: true },
     });
@@ -250,7 +250,7 @@ describe('job summary', () => {
 
   it('escapes names that would break the markdown', () => {
     expect(escapeMarkdown('a|b<script>&\nc')).toBe('a\\|b&lt;script&gt;&amp; c');
-    const md = renderSummary({ ...applied, revision: { id: 3, name: '<img src=x>' } });
+    const md = renderSummary({ ...applied, revision: { id: '3', name: '<img src=x>' } });
     expect(md).not.toContain('<img');
   });
 
@@ -260,10 +260,10 @@ describe('job summary', () => {
       status: 'pending',
       applied: [],
       durationMs: 5,
-      previous: { id: 0, name: '' },
-      revision: { id: 0, name: '' },
+      previous: { id: '0', name: '', none: true },
+      revision: { id: '0', name: '', none: true },
       pending: ['1_a.sql'],
-      planned: [{ id: 1, fileName: '1_a.sql', label: 'db/1_a.sql', sql: "SELECT '```';\n", transaction: false }],
+      planned: [{ id: '1', name: 'a', fileName: '1_a.sql', label: 'db/1_a.sql', sql: "SELECT '```';\n", transaction: false }],
     });
     expect(md).toContain('## 📋 Migrations to apply');
     expect(md).toContain('<details><summary><code>db/1_a.sql</code>, **without a transaction** (disable-transaction)</summary>');

@@ -1,0 +1,414 @@
+"""migrate-action's bridge to Alembic: reads the state, upgrades and stamps through Alembic's own API.
+
+Run by migrate-action with the project's Python (the one that has Alembic, SQLAlchemy, the driver and
+whatever env.py imports):
+
+    python alembic_helper.py state   -c alembic.ini [--sql]
+    python alembic_helper.py upgrade -c alembic.ini <target>
+    python alembic_helper.py stamp   -c alembic.ini <target>
+
+The database is DATABASE_URL from the environment; it is set as sqlalchemy.url, and stays in the
+environment for env.py files that read it themselves. The result is ONE JSON document written to file
+descriptor 3 (stdout and stderr stay free for env.py, Alembic's log and the migrations' prints):
+
+    {"ok": true,  "alembic": "1.8.1", "sqlalchemy": "1.4.46", "python": "3.11.2", "state": {...}}
+    {"ok": false, "alembic": ..., "error": {"kind", "message", "type", "file", "line", "pgcode",
+                                            "statement"}, "state": {...} or null, "state_error": "..."}
+
+    state: {"script_dir", "current": [heads in the version table], "heads": [the scripts' heads],
+            "applied": [revision...], "pending": [revision...] (both base first),
+            "version_table", "version_table_schema"}
+    revision: {"revision", "doc", "path", "down_revision": [...], "needs": [down revisions and
+               depends_on], and with --sql, pending only: "sql" or "sql_note"}
+    error kinds: missing, too-old (exit 4); env, unknown-current (state); migration, stopped
+                 (upgrade, stamp; "state" is then read again in a new context); internal.
+
+Exit status: 0 ok; 3 a failure described in "error"; 4 Alembic missing or too old (kind "missing" or
+"too-old"). Compatible with Python 3.7+ and Alembic 1.7+.
+"""
+import io
+import json
+import logging
+import os
+import re
+import signal
+import sys
+import traceback
+from urllib.parse import unquote, urlsplit
+
+RESULT_FD = 3
+EXIT_OK = 0
+EXIT_FAILED = 3
+EXIT_UNUSABLE = 4
+MINIMUM_ALEMBIC = (1, 7)
+
+# Filled in as soon as the modules are imported: every document carries the versions.
+versions = {}
+
+
+class Stopped(BaseException):
+    """SIGTERM or SIGINT from migrate-action (a cancelled run). A BaseException, so that an env.py or a
+    migration that catches Exception does not swallow it."""
+
+
+class HelperFailure(Exception):
+    """A failure this helper explains itself (no traceback is useful)."""
+
+    def __init__(self, kind, message, **details):
+        Exception.__init__(self, message)
+        self.kind = kind
+        self.details = details
+
+
+def write_result(document, code):
+    """Write the one JSON document and exit. Run by hand (no fd 3), it goes to stdout instead."""
+    document = dict(versions, **document)
+    try:
+        out = os.fdopen(RESULT_FD, "w", encoding="utf-8")
+    except OSError:
+        out = sys.stdout
+    out.write(json.dumps(document))
+    out.write("\n")
+    out.flush()
+    sys.exit(code)
+
+
+# --- the URL -------------------------------------------------------------------------------------
+
+
+def raw_url():
+    return os.environ.get("DATABASE_URL", "")
+
+
+def sqlalchemy_url(ini_url):
+    """DATABASE_URL as SQLAlchemy takes it: postgres:// is not a dialect name in SQLAlchemy 1.4+, and the
+    driver named in alembic.ini (postgresql+psycopg://...) is kept, so that a project without psycopg2
+    uses its own."""
+    url = raw_url()
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    driver = re.match(r"^postgresql\+([A-Za-z0-9_]+)://", ini_url or "")
+    if driver and url.startswith("postgresql://"):
+        url = "postgresql+" + driver.group(1) + "://" + url[len("postgresql://"):]
+    return url
+
+
+def secret_forms():
+    """The URL and its password in the forms a message could show them in (longest first)."""
+    url = raw_url()
+    forms = {url, url.replace("%", "%%")}
+    if url.startswith("postgres://"):
+        forms.add("postgresql://" + url[len("postgres://"):])
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        password = None
+    if password:
+        forms.update({password, unquote(password)})
+    return sorted((f for f in forms if len(f) >= 3), key=len, reverse=True)
+
+
+def scrub(text):
+    """Never hand back the URL or its password, whatever a driver put in a message."""
+    for form in secret_forms():
+        text = text.replace(form, "***")
+    # Any other URL with a password in it (one SQLAlchemy rebuilt with another driver name, say).
+    return re.sub(r"(://[^:/@\s]*:)[^@\s]*@", r"\1***@", text)
+
+
+# --- Alembic -------------------------------------------------------------------------------------
+
+
+def import_alembic():
+    """Import Alembic, or exit 4 saying what is missing or too old."""
+    try:
+        import alembic
+        import sqlalchemy
+    except ImportError as error:
+        write_result({"ok": False, "error": {"kind": "missing", "message": scrub(str(error))},
+                      "python": python_version()}, EXIT_UNUSABLE)
+    versions.update(alembic=alembic.__version__, sqlalchemy=sqlalchemy.__version__, python=python_version())
+    if version_tuple(alembic.__version__) < MINIMUM_ALEMBIC:
+        write_result({"ok": False, "error": {"kind": "too-old", "message": "alembic %s" % alembic.__version__}},
+                     EXIT_UNUSABLE)
+
+
+def python_version():
+    return "%d.%d.%d" % sys.version_info[:3]
+
+
+def version_tuple(text):
+    numbers = re.match(r"^(\d+)\.(\d+)", text)
+    return (int(numbers.group(1)), int(numbers.group(2))) if numbers else (0, 0)
+
+
+def make_config(ini, output_buffer=None):
+    """A fresh Config for alembic.ini with our database as sqlalchemy.url. One per command: Alembic keeps
+    per-run things on it (the output buffer, attributes an env.py sets)."""
+    from alembic.config import Config
+
+    config = Config(ini, output_buffer=output_buffer)
+    try:
+        ini_url = config.get_main_option("sqlalchemy.url")
+    except Exception:  # a % in the placeholder that configparser cannot interpolate: not ours to fix
+        ini_url = None
+    if raw_url():
+        # configparser interpolates %: a percent-encoded password must reach SQLAlchemy as written.
+        config.set_main_option("sqlalchemy.url", sqlalchemy_url(ini_url).replace("%", "%%"))
+    return config
+
+
+def as_tuple(value):
+    if value is None:
+        return ()
+    if isinstance(value, (list, tuple)):
+        return tuple(value)
+    return (value,)
+
+
+def one_line(text, limit=600):
+    flat = re.sub(r"\s+", " ", text or "").strip()
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+def describe(revision):
+    """A revision as migrate-action sees it. `needs`: what must be applied before it (its down revisions
+    and the revisions it depends_on)."""
+    needs = getattr(revision, "_all_down_revisions", None)
+    return {
+        "revision": revision.revision,
+        "doc": one_line(revision.doc, 200),
+        "path": revision.path,
+        "down_revision": list(as_tuple(revision.down_revision)),
+        "needs": list(needs if needs is not None else as_tuple(revision.down_revision)),
+    }
+
+
+def read_state(ini, with_sql=False):
+    """What the database has and what the scripts have. env.py runs (so that its version_table, schema
+    and connection settings apply) with a function that reads alembic_version and changes nothing."""
+    from alembic.runtime.environment import EnvironmentContext
+    from alembic.script import ScriptDirectory
+    from alembic.script.revision import RevisionError
+    from alembic.util import CommandError
+
+    config = make_config(ini)
+    script = ScriptDirectory.from_config(config)
+    found = {}
+
+    def read_heads(heads, context):
+        if "current" not in found:
+            found.update(current=list(heads), version_table=context.version_table,
+                         version_table_schema=context.version_table_schema)
+        return []
+
+    with EnvironmentContext(config, script, fn=read_heads, dont_mutate=True):
+        script.run_env()
+    if "current" not in found:
+        raise HelperFailure("env", "env.py did not call context.run_migrations(), so the database's revision "
+                                   "could not be read")
+
+    order = list(script.walk_revisions())[::-1]  # base first
+    current = found["current"]
+    try:
+        applied_ids = set(r.revision for r in script.iterate_revisions(tuple(current), "base")) if current else set()
+    except (CommandError, RevisionError) as error:
+        raise HelperFailure("unknown-current", "the database is at revision %s, which the scripts do not have (%s)"
+                            % (", ".join(current), one_line(str(error))), current=current, script_dir=script.dir)
+    pending = [describe(r) for r in order if r.revision not in applied_ids]
+    if with_sql:
+        by_id = dict((r.revision, r) for r in order)
+        for entry in pending:
+            entry.update(offline_sql(ini, by_id[entry["revision"]]))
+    return {
+        "script_dir": script.dir,
+        "current": current,
+        "heads": list(script.get_heads()),
+        "applied": [describe(r) for r in order if r.revision in applied_ids],
+        "pending": pending,
+        "version_table": found["version_table"],
+        "version_table_schema": found["version_table_schema"],
+    }
+
+
+def offline_sql(ini, revision):
+    """The SQL of one revision from Alembic's offline mode (`upgrade <down>:<rev> --sql`), or why not."""
+    from alembic import command
+
+    downs = as_tuple(revision.down_revision)
+    if len(downs) > 1:
+        return {"sql_note": "a merge revision: Alembic renders its SQL only together with the branches it joins"}
+    buffer = io.StringIO()
+    try:
+        command.upgrade(make_config(ini, buffer), "%s:%s" % (downs[0] if downs else "base", revision.revision), sql=True)
+    except Stopped:
+        raise
+    except BaseException as error:  # SystemExit from an env.py, op.get_bind() results used in offline mode
+        return {"sql_note": "Alembic's offline mode could not render it (%s)" % scrub(exception_line(error))}
+    return {"sql": buffer.getvalue().strip()}
+
+
+# --- failures ------------------------------------------------------------------------------------
+
+
+def exception_line(error):
+    """`Type: first line` of an exception, without SQLAlchemy's [SQL: ...] and background link."""
+    text = str(error).split("\n")[0].strip()
+    if type(error).__name__ == "CommandError" and text:  # Alembic's own "FAILED:" messages say it all
+        return text
+    return "%s: %s" % (type(error).__name__, text) if text else type(error).__name__
+
+
+def driver_error(error):
+    """The DBAPI error under a SQLAlchemy one (psycopg2, psycopg), else None."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        orig = getattr(error, "orig", None)
+        if orig is not None and isinstance(orig, BaseException):
+            return orig
+        error = error.__cause__ or error.__context__
+    return None
+
+
+def describe_failure(error, ini):
+    """What failed, where (the last frame in a revision file, else in env.py) and the SQLSTATE."""
+    kind = "stopped" if isinstance(error, Stopped) else "migration"
+    described = {"kind": kind, "type": "%s.%s" % (type(error).__module__, type(error).__name__)}
+    orig = driver_error(error)
+    if kind == "stopped":
+        described["message"] = str(error)
+    elif orig is not None:
+        diag = getattr(orig, "diag", None)
+        primary = getattr(diag, "message_primary", None) or str(orig).split("\n")[0]
+        detail = getattr(diag, "message_detail", None)
+        described["message"] = one_line(primary + (" (%s)" % detail if detail else ""))
+        described["type"] = "%s.%s" % (type(orig).__module__, type(orig).__name__)
+        code = getattr(orig, "pgcode", None) or getattr(orig, "sqlstate", None)
+        if code:
+            described["pgcode"] = code
+        statement = getattr(error, "statement", None)
+        if statement:
+            described["statement"] = one_line(statement, 300)
+    else:
+        described["message"] = one_line(exception_line(error))
+    described["message"] = scrub(described["message"])
+    described.update(location(error, ini))
+    return described
+
+
+def location(error, ini):
+    """The file and line of the innermost frame in a revision file (else env.py) of the traceback."""
+    if isinstance(error, SyntaxError) and error.filename:  # the file that does not compile is not in the traceback
+        return {"file": error.filename, "line": error.lineno}
+    try:
+        from alembic.script import ScriptDirectory
+
+        # Not the revisions themselves: loading them may be what failed.
+        script = ScriptDirectory.from_config(make_config(ini))
+        dirs = [os.path.realpath(d) for d in [script.dir] + list(getattr(script, "_version_locations", None) or [])]
+        env_py = os.path.realpath(os.path.join(script.dir, "env.py"))
+    except Exception:
+        return {}
+
+    def is_revision(file):
+        return file != env_py and file.endswith(".py") and any(file.startswith(d + os.sep) for d in dirs)
+
+    frames = [(os.path.realpath(f.filename), f) for f in traceback.extract_tb(error.__traceback__)]
+    # Alembic's own refusals (unknown revision, several heads) pass through env.py's run_migrations() line,
+    # which is not where the problem is.
+    tests = (is_revision,) if type(error).__name__ == "CommandError" else (is_revision, lambda file: file == env_py)
+    for test in tests:
+        for real, frame in reversed(frames):
+            if test(real):
+                return {"file": frame.filename, "line": frame.lineno}
+    return {}
+
+
+def state_or_error(ini):
+    """The state after a failure, read in a new context; an error in place of it when that fails too."""
+    try:
+        return {"state": read_state(ini)}
+    except Stopped:
+        return {"state": None, "state_error": "stopped"}
+    except BaseException as error:
+        return {"state": None, "state_error": scrub(one_line(exception_line(error)))}
+
+
+# --- modes ---------------------------------------------------------------------------------------
+
+
+def run_command(name, ini, target):
+    """upgrade or stamp, then the state as it is now (on failure too)."""
+    from alembic import command
+
+    try:
+        getattr(command, name)(make_config(ini), target)
+    except BaseException as error:
+        if isinstance(error, SystemExit) and not error.code:
+            error = RuntimeError("env.py or a migration called sys.exit()")
+        failure = describe_failure(error, ini)
+        write_result(dict({"ok": False, "error": failure}, **state_or_error(ini)), EXIT_FAILED)
+    write_result(dict({"ok": True}, **state_or_error(ini)), EXIT_OK)
+
+
+def read_state_mode(ini, with_sql):
+    try:
+        state = read_state(ini, with_sql)
+    except HelperFailure as error:
+        write_result({"ok": False, "error": dict({"kind": error.kind, "message": scrub(str(error))}, **error.details)}, EXIT_FAILED)
+    except BaseException as error:
+        failure = describe_failure(error, ini)
+        failure["kind"] = "stopped" if isinstance(error, Stopped) else "env"
+        write_result({"ok": False, "error": failure}, EXIT_FAILED)
+    write_result({"ok": True, "state": state}, EXIT_OK)
+
+
+def on_signal(signum, _frame):
+    # Once: the state is then read again and written, within migrate-action's grace period.
+    signal.signal(signum, signal.SIG_IGN)
+    raise Stopped("stopped by %s" % signal.Signals(signum).name)
+
+
+def parse_args(argv):
+    mode = argv[0] if argv else ""
+    ini, target, with_sql, rest = None, None, False, list(argv[1:])
+    while rest:
+        arg = rest.pop(0)
+        if arg == "-c" and rest:
+            ini = rest.pop(0)
+        elif arg == "--sql":
+            with_sql = True
+        elif target is None and not arg.startswith("-"):
+            target = arg
+        else:
+            ini = None
+            break
+    if mode not in ("state", "upgrade", "stamp") or not ini or (mode != "state" and not target):
+        sys.stderr.write("usage: alembic_helper.py state|upgrade|stamp -c alembic.ini [target] [--sql]\n")
+        sys.exit(2)
+    return mode, ini, target, with_sql
+
+
+def main(argv):
+    mode, ini, target, with_sql = parse_args(argv)
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    # Alembic's progress lines when env.py configures no logging (one that calls fileConfig replaces this).
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)-5.5s [%(name)s] %(message)s", stream=sys.stderr)
+    logging.getLogger("alembic").setLevel(logging.INFO)
+    import_alembic()
+    if mode == "state":
+        read_state_mode(ini, with_sql)
+    else:
+        run_command(mode, ini, target)
+
+
+if __name__ == "__main__":
+    try:
+        main(sys.argv[1:])
+    except SystemExit:
+        raise
+    except BaseException as unexpected:  # a bug here: still one document saying what happened
+        write_result({"ok": False, "error": {"kind": "internal", "message": scrub(one_line(exception_line(unexpected))),
+                                             "traceback": scrub(traceback.format_exc()[-2000:])}}, EXIT_FAILED)

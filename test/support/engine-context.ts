@@ -1,0 +1,70 @@
+import pg from 'pg';
+import { systemClock } from '../../src/clock.js';
+import type { Config } from '../../src/config.js';
+import { parseConfig } from '../../src/config.js';
+import { INPUTS, type InputName } from '../../src/inputs.js';
+import type { Log } from '../../src/log.js';
+import { engineApplicationName, engineUrl, runEngineProgram } from '../../src/engines/spawn.js';
+import type { AppliedEntry, EngineContext, EngineRevision } from '../../src/engines/types.js';
+import { watchConnection } from '../../src/db/session.js';
+
+/** A Log that keeps every line, for assertions. */
+export function recordingLog(): Log & { lines: string[] } {
+  const lines: string[] = [];
+  return {
+    lines,
+    info: (m) => void lines.push(`info: ${m}`),
+    warning: (m) => void lines.push(`warning: ${m}`),
+    error: (m, where) => void lines.push(`error: ${m}${where ? ` @ ${where.file}:${where.line ?? ''}` : ''}`),
+    group: async (title, fn) => {
+      lines.push(`group: ${title}`);
+      return fn();
+    },
+  };
+}
+
+/** A Config as parseConfig makes it from the inputs (defaults for the rest). */
+export function engineConfig(inputs: Partial<Record<InputName, string>>, workspace: string): Config {
+  const raw = Object.fromEntries(INPUTS.map((i) => [i.name, inputs[i.name] ?? ('default' in i ? i.default : '')])) as Record<InputName, string>;
+  return parseConfig(raw, { workspace, tempDir: '/tmp' });
+}
+
+/**
+ * An EngineContext on a real connection to `config.databaseUrl`, with the real process runner: what the
+ * run gives an engine, without the frame around it. `close()` ends the connection.
+ */
+export async function engineContext(
+  config: Config,
+  options: { env?: NodeJS.ProcessEnv; signal?: AbortSignal; lockPid?: number } = {},
+): Promise<{ ctx: EngineContext; log: ReturnType<typeof recordingLog>; applied: AppliedEntry[]; revisions: EngineRevision[]; applicationName: string; close: () => Promise<void> }> {
+  const log = recordingLog();
+  const client = new pg.Client({ connectionString: config.databaseUrl });
+  client.on('error', () => undefined);
+  await client.connect();
+  const applied: AppliedEntry[] = [];
+  const revisions: EngineRevision[] = [];
+  const applicationName = engineApplicationName(config.engine);
+  const session = client.query<{ pid: number; v: string }>("SELECT pg_backend_pid() AS pid, current_setting('server_version_num') AS v").then(({ rows }) => ({
+    backendPid: rows[0]!.pid,
+    serverVersion: Number(rows[0]!.v),
+    proxied: false,
+  })) as unknown as EngineContext['session'];
+  // Closed before it answers (a test that never needs it): not an unhandled rejection.
+  session.catch(() => undefined);
+  const ctx: EngineContext = {
+    config,
+    log,
+    clock: systemClock,
+    signal: options.signal,
+    client,
+    lockPid: options.lockPid,
+    session,
+    watch: watchConnection(client),
+    engineUrl: (extra) => engineUrl(config.databaseUrl, applicationName, false, extra),
+    spawn: (request) => runEngineProgram(request, options.env ?? process.env, log, options.signal),
+    applied: (entry) => void applied.push(entry),
+    current: () => undefined,
+    revision: (revision) => void revisions.push(revision),
+  };
+  return { ctx, log, applied, revisions, applicationName, close: () => client.end().catch(() => undefined) };
+}
