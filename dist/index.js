@@ -18053,9 +18053,19 @@ function postgresMigrationsEngine(config, load) {
         ctx.revision(revision);
         const pending = pendingMigrations(files, rows, config.migrationsDirLabel);
         tableExists = !pending.some((f) => f.id === 0);
+        // status shows when each was applied: read only then (the usual read sends a digest, not the rows).
+        const executedAt = new Map();
+        if (config.command === 'status' && tableExists) {
+            const { rows: times } = await client.query(`SELECT id, executed_at AS at FROM ${table}`);
+            for (const { id, at } of times)
+                if (at)
+                    executedAt.set(id, at.toISOString());
+        }
         return {
             revision,
-            applied: rows.filter((r) => r.id > 0).map((r) => ({ id: String(r.id), name: r.name, fileName: byId.get(String(r.id))?.fileName ?? r.name })),
+            applied: rows
+                .filter((r) => r.id > 0)
+                .map((r) => ({ id: String(r.id), name: r.name, fileName: byId.get(String(r.id))?.fileName ?? r.name, appliedAt: executedAt.get(r.id) })),
             pending: pending.filter((f) => f.id > 0).map(toMigration),
         };
     }

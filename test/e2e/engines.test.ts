@@ -112,6 +112,17 @@ describe.each(ENGINE_IDS)('engine %s', (engine: EngineId) => {
       const clean = await go(artifact, db, project, { command: 'check' });
       expectOk(clean);
       expectOutputs(clean, { status: 'up-to-date', 'pending-count': '0', revision: project.id(2) });
+
+      const done = await go(artifact, db, project, { command: 'status' });
+      expectOk(done);
+      expectOutputs(done, { status: 'up-to-date', 'pending-count': '0', revision: project.id(2) });
+      if (artifact === 'action') {
+        expect(done.summary).toContain('### Applied migrations');
+        for (const i of [0, 1, 2]) expect(done.summary).toContain(project.fileName(i));
+        // When each was applied, where the engine records it.
+        if (engine === 'postgres-migrations' || engine === 'node-pg-migrate') expect(done.summary).toMatch(/\| 20\d\d-\d\d-\d\dT/);
+        else expect(done.summary).toContain(`not recorded by the engine`);
+      }
     });
 
     it('a failing migration exits 1 with outputs that tell the truth and an error naming the file', async () => {
@@ -201,5 +212,37 @@ describe.each(ENGINE_IDS)('engine %s', (engine: EngineId) => {
     const really = await project.appliedCount(db);
     expect(really).toBeLessThan(2);
     expect(result.outputs['applied-count']).toBe(String(really));
+  });
+});
+
+describe('lock-key', () => {
+  it('shares an application\'s own key: held by the application, the run waits for it; the default key is another', async () => {
+    const db = await database();
+    const holder = await db.client('the-app');
+    await holder.query('SELECT pg_advisory_lock(123456)');
+    const project = engineProject('alembic', THREE_STEPS);
+    const blocked = await go('action', db, project, { 'lock-key': '123456', 'lock-wait-timeout': '0' });
+    expect(blocked.code).toBe(1);
+    expect(blocked.outputs.error).toMatch(/^Another run holds the migration lock \(pid \d+, role "[^"]+", application_name "the-app"/);
+    expect(await userTables(db)).toEqual([]);
+    // The default key is postgres-migrations' own, not the application's: the run goes ahead.
+    const free = await go('cli', db, project, { 'lock-wait-timeout': '0' });
+    expectOk(free);
+    await holder.query('SELECT pg_advisory_unlock(123456)');
+  });
+
+  it('is the key the run holds while the engine runs', async () => {
+    const db = await database();
+    const project = engineProject('dbmate', [{ name: 'slow', sql: 'SELECT pg_sleep(2);' }]);
+    const started = start('action', db, project.dir, { ...project.inputs, 'lock-key': '-42' });
+    let seen: { key: string; pid: number }[] = [];
+    await until(async () => {
+      seen = await db.query<{ key: string; pid: number }>(
+        "SELECT ((classid::int8 << 32) | objid::int8)::text AS key, pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+      );
+      return seen.length > 0;
+    }, 'the lock to be taken');
+    expect(seen.map((l) => l.key)).toEqual(['-42']);
+    expectOk(await started.done);
   });
 });

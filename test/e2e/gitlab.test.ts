@@ -27,13 +27,17 @@ afterEach(async () => {
  * A project that includes the component from this repository at its own commit, the way GitLab resolves
  * `$CI_SERVER_FQDN/$CI_PROJECT_PATH/migrate@$CI_COMMIT_SHA`, with a deploy job that needs the migration.
  */
-function project(databaseUrl: string, migrations: Record<string, string> | 'example', options: { dir?: string; inputs?: Record<string, string> } = {}): string {
+function project(
+  databaseUrl: string,
+  migrations: Record<string, string> | 'example',
+  options: { dir?: string; inputs?: Record<string, string>; example?: string } = {},
+): string {
   const dir = options.dir ?? 'db';
   const repo = mkdtempSync(path.join(os.tmpdir(), 'migrate-action-gitlab-'));
   repos.push(repo);
   cpSync(path.join(ROOT, 'templates'), path.join(repo, 'templates'), { recursive: true });
   if (migrations === 'example') {
-    cpSync(path.join(ROOT, 'migrations-example/postgres-migrations'), path.join(repo, dir), { recursive: true });
+    cpSync(path.join(ROOT, 'migrations-example', options.example ?? 'postgres-migrations'), path.join(repo, dir), { recursive: true });
   } else {
     mkdirSync(path.join(repo, dir));
     for (const [name, sql] of Object.entries(migrations)) writeFileSync(path.join(repo, dir, name), sql);
@@ -92,6 +96,20 @@ describe('GitLab component through gitlab-ci-local', () => {
     expect(run.out).toMatch(/PASS\s+migrate/);
     expect(run.out).toContain('deploying against revision 3 (add-users-last-login), status applied');
     expect((await migrationRows(db)).map((r) => r.id)).toEqual([0, 1, 2, 3]);
+  });
+
+  it.each([
+    ['alembic', { 'alembic-config': 'db/alembic.ini', python: '/usr/bin/python3' }, '0003'],
+    ['node-pg-migrate', { 'engine-path': path.join(ROOT, 'node_modules/.bin/node-pg-migrate') }, '3_create-posts'],
+    ['dbmate', { 'engine-path': path.join(ROOT, 'node_modules/.bin/dbmate') }, '20240503100000'],
+  ])('runs engine %s from the component, and the deploy job reads its revision', async (engine, inputs, revision) => {
+    db = await freshDatabase();
+    const run = pipeline(project(db.url, 'example', { example: engine, inputs: { engine, ...inputs } }));
+    expect(run.code, run.out).toBe(0);
+    expect(run.out).toMatch(/PASS\s+migrate/);
+    expect(run.out).toContain(`deploying against revision ${revision} `);
+    expect(run.out).toContain('status applied');
+    expect(await db.query("SELECT to_regclass('posts') IS NOT NULL AS present")).toEqual([{ present: true }]);
   });
 
   it('stops the pipeline at a failed migration: deploy never starts', async () => {
