@@ -6851,7 +6851,7 @@ function parseArgs(argv) {
 /** --help: every flag with its default, from the same manifest as action.yml. */
 function helpText(version) {
     const lines = [
-        `migrate-action ${version}: apply PostgreSQL migrations (postgres-migrations format) under an advisory lock.`,
+        `migrate-action ${version}: apply PostgreSQL migrations (postgres-migrations, alembic, node-pg-migrate or dbmate) under an advisory lock.`,
         '',
         `Usage: migrate-action <${lib_inputs/* COMMANDS */.Lo.join('|')}> [flags]`,
         '',

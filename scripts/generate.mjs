@@ -15,7 +15,7 @@ export function renderActionYml() {
   const action = {
     name: 'migrate-action',
     description:
-      'Apply PostgreSQL migrations (postgres-migrations format) once, under an advisory lock, before the deploy; ' +
+      'Apply PostgreSQL migrations (postgres-migrations, Alembic, node-pg-migrate or dbmate) once, under an advisory lock, before the deploy; ' +
       'outputs the database revision and fails the job so that a dependent deploy does not run.',
     author: 'migrate-action',
     branding: { icon: 'database', color: 'blue' },

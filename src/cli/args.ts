@@ -89,7 +89,7 @@ export function parseArgs(argv: readonly string[]): CliRequest {
 /** --help: every flag with its default, from the same manifest as action.yml. */
 export function helpText(version: string): string {
   const lines = [
-    `migrate-action ${version}: apply PostgreSQL migrations (postgres-migrations format) under an advisory lock.`,
+    `migrate-action ${version}: apply PostgreSQL migrations (postgres-migrations, alembic, node-pg-migrate or dbmate) under an advisory lock.`,
     '',
     `Usage: migrate-action <${COMMANDS.join('|')}> [flags]`,
     '',

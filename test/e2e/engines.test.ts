@@ -246,3 +246,15 @@ describe('lock-key', () => {
     expectOk(await started.done);
   });
 });
+
+describe('what an engine cannot do', () => {
+  it.each(ARTIFACTS)('dbmate baseline is refused with its reason before the database is touched, through the %s', async (artifact) => {
+    const db = await database();
+    const project = engineProject('dbmate', THREE_STEPS);
+    const result = await go(artifact, db, project, { command: 'baseline', 'target-revision': project.id(1) });
+    expect(result.code).toBe(1);
+    expect(errorOf(result)).toMatch(/^.*Command baseline is not available for engine dbmate: dbmate has no command that records migrations without running them/m);
+    expect(result.log).not.toMatch(/Wait for the database/);
+    expect(await project.appliedCount(db)).toBe(0);
+  });
+});

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalPostgres, type LocalPostgres } from '../../scripts/local-postgres.mjs';
 import { localPgDump } from '../support/db.js';
 import { migrationsDir } from '../support/platform.js';
+import { engineProject } from '../support/engines.js';
 import { ARTIFACTS, shippedSuite, type Artifact } from '../support/shipped.js';
 
 // sslmode with libpq's meaning, for our connection and for pg_dump's, against real servers with
@@ -152,6 +153,25 @@ describe.skipIf(!hasOpenssl || !dump || dump.major < 15).each(ARTIFACTS)('sslmod
       expect(result.outputs.status).toBe('applied');
       expect(encrypted).toBe(outcome.encrypted);
       expect(existsSync(result.outputs['backup-path']!)).toBe(true);
+    }
+  });
+});
+
+// The tools get the sslmode our own connection used when the URL has none: encrypted on a server that
+// accepts only SSL, plain on one without SSL (dbmate alone would insist on SSL and fail there).
+describe.skipIf(!hasOpenssl).each(['alembic', 'node-pg-migrate', 'dbmate'] as const)('engine %s sees our TLS behaviour', (engine) => {
+  it.each([
+    ['an SSL-only server', () => sslOnly, true],
+    ['a server without SSL', () => noSsl, false],
+  ] as const)('on %s, with no sslmode in the URL', async (_, target, encrypted) => {
+    const { url, admin } = await target().database('');
+    try {
+      const project = engineProject(engine, [{ name: 'tls', sql: 'CREATE TABLE tls_seen AS SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid();' }]);
+      const result = await run('action', { url }, project.dir, project.inputs);
+      expect(result.code, result.log).toBe(0);
+      expect((await admin.query<{ ssl: boolean }>('SELECT ssl FROM tls_seen')).rows).toEqual([{ ssl: encrypted }]);
+    } finally {
+      await admin.end();
     }
   });
 });
