@@ -1,4 +1,5 @@
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { localPgDump, roleOwning, serverMajor, type TestDatabase } from '../support/db.js';
 import { ENGINE_IDS, THREE_STEPS, engineProject, type EngineId, type EngineProject } from '../support/engines.js';
@@ -133,6 +134,13 @@ describe.each(ENGINE_IDS)('engine %s', (engine: EngineId) => {
       expect(result.outputs.status).toBe('failed');
       expect(errorOf(result)).toContain(project.fileName(2));
       expect(errorOf(result)).toMatch(/nope_table/);
+      // An annotation on the file, at the line the failure is on: the line of `FROM nope_table` in a SQL
+      // file (PostgreSQL's position), the line of the op.execute() call in an Alembic revision (the traceback).
+      if (artifact === 'action') {
+        const text = readFileSync(path.join(engine === 'alembic' ? path.join(project.dir, 'versions') : project.dir, project.fileName(2)), 'utf8');
+        const line = text.split('\n').findIndex((l) => l.includes(engine === 'alembic' ? 'op.execute(' : 'FROM nope_table')) + 1;
+        expect(result.log).toMatch(new RegExp(`::error [^:]*file=[^,]*${project.fileName(2).replace(/\./g, '\\.')},line=${line}\\b`));
+      }
       // What the database really has: engines that run the whole upgrade in one transaction keep nothing.
       const really = await project.appliedCount(db);
       expect(result.outputs['applied-count']).toBe(String(really));
