@@ -16309,7 +16309,11 @@ function alembicEngine(config, deps) {
     };
 }
 
+;// CONCATENATED MODULE: external "node:module"
+const external_node_module_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:module");
 ;// CONCATENATED MODULE: ./lib/engines/dbmate.js
+
+
 
 
 
@@ -16476,10 +16480,41 @@ function dbmateEngine(config, deps) {
         }
         return found;
     }
-    /** dbmate tells its version only when started: checked once, when it is about to apply. */
+    /**
+     * npm's `dbmate` is a Node.js wrapper that only finds the Go binary of its platform package and runs it:
+     * that binary is started directly (one Node.js start less per run, and nothing more between a stop and
+     * dbmate), and its package says its version, so dbmate need not be started to tell it. Undefined for any
+     * other installation.
+     */
+    function npmBinary(found) {
+        try {
+            const real = (0,external_node_fs_.realpathSync)(found);
+            if (!real.endsWith(`${external_node_path_.sep}dbmate${external_node_path_.sep}dist${external_node_path_.sep}cli.js`))
+                return undefined;
+            const require = (0,external_node_module_namespaceObject.createRequire)(external_node_path_.join(external_node_path_.dirname(external_node_path_.dirname(real)), 'package.json'));
+            const platformPackage = `@dbmate/${process.platform}-${process.arch}`;
+            const binary = require.resolve(`${platformPackage}/bin/dbmate${process.platform === 'win32' ? '.exe' : ''}`);
+            const { version } = JSON.parse((0,external_node_fs_.readFileSync)(require.resolve(`${platformPackage}/package.json`), 'utf8'));
+            return typeof version === 'string' ? { binary, version } : undefined;
+        }
+        catch {
+            return undefined;
+        }
+    }
+    /** The version, from npm's package or else from `dbmate --version`: checked once, when it is about to apply. */
     async function checkVersion(ctx) {
         if (versionChecked)
             return;
+        const npm = npmBinary(program);
+        if (npm) {
+            if (Number(npm.version.split('.')[0]) < MIN_MAJOR) {
+                throw new errors/* UserError */.yo(`dbmate ${npm.version} (${program}) is too old: migrate-action needs ${MIN_MAJOR}.0 or later; install a newer one (npm install dbmate@2, or its releases). Nothing was applied.`);
+            }
+            ctx.log.info(`dbmate ${npm.version} (${npm.binary}, from ${program}).`);
+            program = npm.binary;
+            versionChecked = true;
+            return;
+        }
         const result = await runTool(ctx, { tool: dbmate_TOOL, program, args: ['--version'], cwd: config.workspace, env: {}, quiet: true }, program);
         const version = /version v?(\d+)\.(\d+)\.(\d+)/.exec(result.stdout);
         if (result.code !== 0 || !version) {
@@ -16615,8 +16650,6 @@ function dbmateEngine(config, deps) {
     };
 }
 
-;// CONCATENATED MODULE: external "node:module"
-const external_node_module_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:module");
 ;// CONCATENATED MODULE: ./lib/engines/node-pg-migrate.js
 
 

@@ -1,3 +1,5 @@
+import { readFileSync, realpathSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Config } from '../config.js';
 import { UserError } from '../errors.js';
@@ -215,9 +217,41 @@ export function dbmateEngine(config: Config, deps: EngineDeps): Engine {
     return found;
   }
 
-  /** dbmate tells its version only when started: checked once, when it is about to apply. */
+  /**
+   * npm's `dbmate` is a Node.js wrapper that only finds the Go binary of its platform package and runs it:
+   * that binary is started directly (one Node.js start less per run, and nothing more between a stop and
+   * dbmate), and its package says its version, so dbmate need not be started to tell it. Undefined for any
+   * other installation.
+   */
+  function npmBinary(found: string): { binary: string; version: string } | undefined {
+    try {
+      const real = realpathSync(found);
+      if (!real.endsWith(`${path.sep}dbmate${path.sep}dist${path.sep}cli.js`)) return undefined;
+      const require = createRequire(path.join(path.dirname(path.dirname(real)), 'package.json'));
+      const platformPackage = `@dbmate/${process.platform}-${process.arch}`;
+      const binary = require.resolve(`${platformPackage}/bin/dbmate${process.platform === 'win32' ? '.exe' : ''}`);
+      const { version } = JSON.parse(readFileSync(require.resolve(`${platformPackage}/package.json`), 'utf8')) as { version?: unknown };
+      return typeof version === 'string' ? { binary, version } : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The version, from npm's package or else from `dbmate --version`: checked once, when it is about to apply. */
   async function checkVersion(ctx: EngineContext): Promise<void> {
     if (versionChecked) return;
+    const npm = npmBinary(program);
+    if (npm) {
+      if (Number(npm.version.split('.')[0]) < MIN_MAJOR) {
+        throw new UserError(
+          `dbmate ${npm.version} (${program}) is too old: migrate-action needs ${MIN_MAJOR}.0 or later; install a newer one (npm install dbmate@2, or its releases). Nothing was applied.`,
+        );
+      }
+      ctx.log.info(`dbmate ${npm.version} (${npm.binary}, from ${program}).`);
+      program = npm.binary;
+      versionChecked = true;
+      return;
+    }
     const result = await runTool(ctx, { tool: TOOL, program, args: ['--version'], cwd: config.workspace, env: {}, quiet: true }, program);
     const version = /version v?(\d+)\.(\d+)\.(\d+)/.exec(result.stdout);
     if (result.code !== 0 || !version) {
