@@ -6,6 +6,13 @@ whatever env.py imports):
     python alembic_helper.py state   -c alembic.ini [--sql]
     python alembic_helper.py upgrade -c alembic.ini <target>
     python alembic_helper.py stamp   -c alembic.ini <target>
+    python alembic_helper.py serve   -c alembic.ini
+
+serve imports Alembic, then answers commands, one JSON line each on file descriptor 4
+({"mode": "state", "sql": bool, "env": {...}} or {"mode": "upgrade"|"stamp", "target": ..., "env": {...}};
+"env" is set in os.environ first: DATABASE_URL), with one document each on fd 3, until fd 4
+is closed. migrate-action starts it while it connects and takes its lock, so that Python's start-up and
+imports overlap its own, and a run that applies starts Python once.
 
 The database is DATABASE_URL from the environment; it is set as sqlalchemy.url, and stays in the
 environment for env.py files that read it themselves. The result is ONE JSON document written to file
@@ -37,6 +44,7 @@ import traceback
 from urllib.parse import unquote, urlsplit
 
 RESULT_FD = 3
+COMMAND_FD = 4
 EXIT_OK = 0
 EXIT_FAILED = 3
 EXIT_UNUSABLE = 4
@@ -60,13 +68,23 @@ class HelperFailure(Exception):
         self.details = details
 
 
+_results = []
+
+
+def results():
+    """fd 3, opened once (a second fdopen would close it when the first is collected); stdout when run by hand."""
+    if not _results:
+        try:
+            _results.append(os.fdopen(RESULT_FD, "w", encoding="utf-8"))
+        except OSError:
+            _results.append(sys.stdout)
+    return _results[0]
+
+
 def write_result(document, code):
-    """Write the one JSON document and exit. Run by hand (no fd 3), it goes to stdout instead."""
+    """Write one JSON document (one line) and exit with `code`; in serve mode the loop catches the exit."""
     document = dict(versions, **document)
-    try:
-        out = os.fdopen(RESULT_FD, "w", encoding="utf-8")
-    except OSError:
-        out = sys.stdout
+    out = results()
     out.write(json.dumps(document))
     out.write("\n")
     out.flush()
@@ -364,10 +382,36 @@ def read_state_mode(ini, with_sql):
     write_result({"ok": True, "state": state}, EXIT_OK)
 
 
+stopping = []
+
+
 def on_signal(signum, _frame):
     # Once: the state is then read again and written, within migrate-action's grace period.
     signal.signal(signum, signal.SIG_IGN)
+    stopping.append(signum)
     raise Stopped("stopped by %s" % signal.Signals(signum).name)
+
+
+def serve(ini):
+    """Answer commands from fd 4 until it is closed (see the module's docstring). A stop ends the loop
+    after the command it interrupted has answered."""
+    commands = os.fdopen(COMMAND_FD, "r", encoding="utf-8")
+    while not stopping:
+        line = commands.readline()
+        if not line:
+            return
+        request = json.loads(line)
+        for name, value in (request.get("env") or {}).items():
+            os.environ[str(name)] = str(value)
+        try:
+            if request.get("mode") == "state":
+                read_state_mode(ini, bool(request.get("sql")))
+            elif request.get("mode") in ("upgrade", "stamp") and request.get("target"):
+                run_command(request["mode"], ini, request["target"])
+            else:
+                write_result({"ok": False, "error": {"kind": "internal", "message": "unknown command"}}, EXIT_FAILED)
+        except SystemExit:
+            continue
 
 
 def parse_args(argv):
@@ -384,8 +428,8 @@ def parse_args(argv):
         else:
             ini = None
             break
-    if mode not in ("state", "upgrade", "stamp") or not ini or (mode != "state" and not target):
-        sys.stderr.write("usage: alembic_helper.py state|upgrade|stamp -c alembic.ini [target] [--sql]\n")
+    if mode not in ("state", "upgrade", "stamp", "serve") or not ini or (mode in ("upgrade", "stamp") and not target):
+        sys.stderr.write("usage: alembic_helper.py state|upgrade|stamp|serve -c alembic.ini [target] [--sql]\n")
         sys.exit(2)
     return mode, ini, target, with_sql
 
@@ -398,7 +442,17 @@ def main(argv):
     logging.basicConfig(level=logging.WARNING, format="%(levelname)-5.5s [%(name)s] %(message)s", stream=sys.stderr)
     logging.getLogger("alembic").setLevel(logging.INFO)
     import_alembic()
-    if mode == "state":
+    if mode == "serve":
+        # What env.py and the drivers import, loaded now, while migrate-action connects.
+        import alembic.command  # noqa: F401
+        import alembic.runtime.environment  # noqa: F401
+        import alembic.script  # noqa: F401
+        try:
+            import psycopg2  # noqa: F401
+        except ImportError:
+            pass
+        serve(ini)
+    elif mode == "state":
         read_state_mode(ini, with_sql)
     else:
         run_command(mode, ini, target)

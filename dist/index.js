@@ -15669,6 +15669,279 @@ function describeHolder(holder, viewer) {
 
 ;// CONCATENATED MODULE: external "node:url"
 const external_node_url_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:url");
+;// CONCATENATED MODULE: ./lib/engines/spawn.js
+
+
+/** How much of each stream is kept for error messages. */
+const KEEP_BYTES = 64 * 1024;
+/** After SIGTERM, how long a stopped engine gets before SIGKILL. */
+const STOP_GRACE_MS = 5_000;
+/**
+ * The job's environment for an engine: the step's inputs are removed (on GitHub they hold the database
+ * URL under INPUT_DATABASE-URL), then `extra` (the URL as DATABASE_URL) is set. Pure.
+ */
+function engineEnv(env, extra) {
+    const out = {};
+    for (const [name, value] of Object.entries(env)) {
+        if (value === undefined || /^INPUT_/i.test(name) || name.startsWith('MIGRATE_INPUT_'))
+            continue;
+        out[name] = value;
+    }
+    return { ...out, ...extra };
+}
+/** A name for an engine's server sessions, unique to this run: they are found by it to be cancelled. */
+function engineApplicationName(tool) {
+    return `migrate-action-${tool}-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`;
+}
+/** `%XX` decoded, as libpq decodes a URL (`+` stays `+`); text that is not valid encoding stays as written. */
+function spawn_decode(text) {
+    try {
+        return decodeURIComponent(text);
+    }
+    catch {
+        return text;
+    }
+}
+/** A query string's parameters in order, decoded as libpq decodes them. Pure. */
+function queryParams(query) {
+    return query
+        .split('&')
+        .filter((pair) => pair !== '')
+        .map((pair) => {
+        const eq = pair.indexOf('=');
+        return eq < 0 ? [spawn_decode(pair), ''] : [spawn_decode(pair.slice(0, eq)), spawn_decode(pair.slice(eq + 1))];
+    });
+}
+/**
+ * `-c name=value` for the server's startup `options`, as PostgreSQL splits them: on any whitespace,
+ * with a backslash escaping the next character. Pure.
+ */
+function settingsOptions(settings) {
+    const escape = (text) => text.replace(/\\/g, '\\\\').replace(/\s/g, (space) => `\\${space}`);
+    return settings.map(({ name, value }) => `-c ${escape(name)}=${escape(value)}`).join(' ');
+}
+/**
+ * The connection URL an engine is given. Pure; the result is written with every part percent-encoded
+ * the same way (libpq, pg, lib/pq and SQLAlchemy then all read the same user, password and host):
+ * - user and password re-encoded, the host taken after the LAST `@` as our own connection does (an
+ *   unencoded `@` in a password would otherwise split the URL elsewhere for some drivers);
+ * - `application_name` set (replacing the user's), so that the run can find and cancel the engine's
+ *   sessions;
+ * - when the URL has no sslmode, the mode our own connection ended up with (`require` when it is
+ *   encrypted, else `disable`), so the engine behaves as our connection did rather than by its driver's
+ *   default; `extraParams` (a driver's own TLS switch) are added only then;
+ * - the settings input added to the URL's `options` (the startup options every driver sends; a URL's
+ *   own `options`, e.g. a provider's endpoint id, is kept in front of them).
+ */
+function engineUrl(url, applicationName, encrypted, settings = [], extraParams = {}) {
+    const hash = url.indexOf('#');
+    const base = hash < 0 ? url : url.slice(0, hash);
+    const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.exec(base)?.[0] ?? '';
+    const afterScheme = base.slice(scheme.length);
+    const authorityEnd = afterScheme.search(/[/?]/);
+    const authority = authorityEnd < 0 ? afterScheme : afterScheme.slice(0, authorityEnd);
+    const rest = authorityEnd < 0 ? '' : afterScheme.slice(authorityEnd);
+    const at = authority.lastIndexOf('@');
+    let userinfo = '';
+    if (at >= 0) {
+        const raw = authority.slice(0, at);
+        const colon = raw.indexOf(':');
+        const [user, password] = colon < 0 ? [raw, undefined] : [raw.slice(0, colon), raw.slice(colon + 1)];
+        const encode = (text) => encodeURIComponent(spawn_decode(text));
+        userinfo = `${encode(user)}${password === undefined ? '' : `:${encode(password)}`}@`;
+    }
+    const host = authority.slice(at + 1);
+    const queryAt = rest.indexOf('?');
+    const path = queryAt < 0 ? rest : rest.slice(0, queryAt);
+    const params = new Map(queryParams(queryAt < 0 ? '' : rest.slice(queryAt + 1)));
+    params.set('application_name', applicationName);
+    if (!params.has('sslmode')) {
+        params.set('sslmode', encrypted ? 'require' : 'disable');
+        for (const [name, value] of Object.entries(extraParams))
+            params.set(name, value);
+    }
+    if (settings.length > 0) {
+        const own = params.get('options');
+        params.set('options', own ? `${own} ${settingsOptions(settings)}` : settingsOptions(settings));
+    }
+    const query = [...params].map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(value)}`).join('&');
+    return `${scheme}${userinfo}${host}${path}?${query}`;
+}
+/** Keeps the last KEEP_BYTES of a stream. */
+class Tail {
+    text = '';
+    push(chunk) {
+        this.text += chunk;
+        if (this.text.length > 2 * KEEP_BYTES)
+            this.text = this.text.slice(-KEEP_BYTES);
+    }
+    toString() {
+        return this.text.slice(-KEEP_BYTES);
+    }
+}
+/**
+ * Start an engine's program: stdin closed, output streamed line by line into the log (the log redacts
+ * secrets and keeps a line from being read as a runner command), a separate process group so that a
+ * stop reaches what it starts. When `signal` aborts: SIGTERM to the group, SIGKILL after STOP_GRACE_MS.
+ * `commandPipe` adds fd 4, which the program reads commands from.
+ */
+function launch(request, env, log, signal, commandPipe, onResult) {
+    const child = (0,external_node_child_process_.spawn)(request.program, [...request.args], {
+        cwd: request.cwd,
+        env: engineEnv(env, request.env),
+        stdio: ['ignore', 'pipe', 'pipe', ...(request.resultPipe || commandPipe ? ['pipe'] : []), ...(commandPipe ? ['pipe'] : [])],
+        detached: process.platform !== 'win32',
+        windowsHide: true,
+    });
+    const stdout = new Tail();
+    const stderr = new Tail();
+    let result = '';
+    let quiet = request.quiet === true;
+    const lineLogger = (tail) => {
+        let partial = '';
+        return {
+            data: (chunk) => {
+                const text = chunk.toString('utf8');
+                tail.push(text);
+                const lines = (partial + text).split(/\r?\n/);
+                partial = lines.pop() ?? '';
+                if (quiet)
+                    return;
+                for (const line of lines)
+                    if (line.trim() !== '')
+                        log.info(`${request.tool}: ${line}`);
+            },
+            end: () => {
+                if (!quiet && partial.trim() !== '')
+                    log.info(`${request.tool}: ${partial}`);
+                partial = '';
+            },
+        };
+    };
+    const out = lineLogger(stdout);
+    const err = lineLogger(stderr);
+    child.stdout.on('data', out.data);
+    child.stderr.on('data', err.data);
+    child.stdio[3]?.on('data', (chunk) => {
+        result += chunk.toString('utf8');
+        onResult?.();
+    });
+    let killTimer;
+    const kill = (sig) => {
+        try {
+            if (child.pid !== undefined && process.platform !== 'win32')
+                process.kill(-child.pid, sig);
+            else
+                child.kill(sig);
+        }
+        catch {
+            // Already gone.
+        }
+    };
+    const stop = () => {
+        kill('SIGTERM');
+        killTimer = setTimeout(() => kill('SIGKILL'), STOP_GRACE_MS);
+        killTimer.unref();
+    };
+    if (signal?.aborted)
+        stop();
+    else
+        signal?.addEventListener('abort', stop, { once: true });
+    const done = new Promise((resolve, reject) => {
+        child.on('error', (error) => {
+            signal?.removeEventListener('abort', stop);
+            if (killTimer)
+                clearTimeout(killTimer);
+            reject(error);
+        });
+        // 'close': the process has ended and its streams are drained.
+        child.on('close', (code, sig) => {
+            signal?.removeEventListener('abort', stop);
+            if (killTimer)
+                clearTimeout(killTimer);
+            out.end();
+            err.end();
+            resolve({ code, signal: sig, stdout: stdout.toString(), stderr: stderr.toString(), result });
+        });
+    });
+    return {
+        child,
+        done,
+        takeResult: () => {
+            const taken = result;
+            result = '';
+            return taken;
+        },
+        setQuiet: (value) => {
+            quiet = value;
+        },
+    };
+}
+/**
+ * Run an engine's program to its end (see launch). Never rejects for the program's exit code; rejects
+ * only when it cannot be started.
+ */
+function runEngineProgram(request, env, log, signal) {
+    return launch(request, env, log, signal, false).done;
+}
+/**
+ * Start a program that answers commands (see EngineSession), e.g. the Alembic helper started while the
+ * run connects, so that Python's start overlaps ours. It is stopped like any engine program on abort.
+ * A program that cannot be started answers every command with `ended` (code null, the error in stderr).
+ */
+function startEngineSession(request, env, log, signal) {
+    let wake;
+    const launched = launch(request, env, log, signal, true, () => wake?.());
+    const ended = launched.done.catch((error) => ({
+        code: null,
+        signal: null,
+        stdout: '',
+        stderr: error instanceof Error ? error.message : String(error),
+        result: '',
+    }));
+    let finished;
+    void ended.then((result) => {
+        finished = result;
+        wake?.();
+    });
+    const commands = launched.child.stdio[4];
+    commands?.on('error', () => undefined); // written after the program ended: the answer says so
+    let buffered = '';
+    return {
+        async ask(command, quiet) {
+            launched.setQuiet(quiet);
+            if (!finished)
+                commands?.write(`${command.replace(/\n/g, ' ')}\n`);
+            for (;;) {
+                buffered += launched.takeResult();
+                const newline = buffered.indexOf('\n');
+                if (newline >= 0) {
+                    const answer = buffered.slice(0, newline);
+                    buffered = buffered.slice(newline + 1);
+                    return { answer };
+                }
+                if (finished)
+                    return { ended: { ...finished, result: buffered } };
+                await new Promise((resolve) => {
+                    wake = resolve;
+                });
+                wake = undefined;
+            }
+        },
+        async end() {
+            // fd 4 closed: the program ends by itself. Its interpreter's shutdown is not waited for (the run's
+            // result is known); it no longer keeps this process alive, and a stop still reaches its group.
+            commands?.end();
+            if (finished)
+                return finished;
+            launched.child.unref();
+            for (const stream of launched.child.stdio)
+                stream?.unref?.();
+            return undefined;
+        },
+    };
+}
+
 ;// CONCATENATED MODULE: ./lib/engines/types.js
 
 /**
@@ -15917,6 +16190,7 @@ function urlParameter(url, name) {
 
 
 
+
 /*
  * Alembic, driven through its own API by a small Python helper (alembic_helper.py, shipped next to the
  * bundle) run with the project's interpreter: the revision graph lives in the .py files and the
@@ -16107,17 +16381,28 @@ function alembicEngine(config, deps) {
         }
         return found;
     }
-    /** Run the helper; turns "cannot use this Python" (nothing ran) into one-line errors naming input python. */
-    async function runHelper(ctx, args, quiet) {
-        const result = await runTool(ctx, {
-            tool: TOOL,
-            program: python,
-            args,
-            cwd: external_node_path_.dirname(ini),
-            env: { DATABASE_URL: ctx.engineUrl() },
-            resultPipe: true,
-            quiet,
-        }, config.tools.python);
+    /**
+     * The helper, started in prepare() in serve mode: Python and Alembic load while the run connects and
+     * takes its lock, and every command of the run (state, then upgrade or stamp) goes to the same process.
+     */
+    let session;
+    /** A result as a program's, from the session's answer (or its end). */
+    async function ask(ctx, command, quiet) {
+        const env = { DATABASE_URL: ctx.engineUrl() };
+        const reply = await ctx.busy(() => session.ask(JSON.stringify({ ...command, env }), quiet));
+        if ('ended' in reply) {
+            const { ended } = reply;
+            if (ended.code === null && ended.signal === null) {
+                throw new errors/* UserError */.yo(`alembic (${config.tools.python}) could not be started (${scrubbed(ended.stderr, 120)}); check that it is installed in the job and can be run. Nothing was applied.`);
+            }
+            return ended;
+        }
+        const doc = parseHelperResult(reply.answer);
+        return { code: doc?.ok ? 0 : EXIT_FAILED, signal: null, stdout: '', stderr: '', result: reply.answer };
+    }
+    /** Ask the helper; turns "cannot use this Python" (nothing ran) into one-line errors naming input python. */
+    async function runHelper(ctx, command, quiet) {
+        const result = await ask(ctx, command, quiet);
         const doc = parseHelperResult(result.result);
         const pythonLabel = config.tools.python.includes('/') ? label(config.tools.python) : config.tools.python;
         if (doc?.error?.kind === 'missing' || (result.code === EXIT_UNUSABLE && !doc)) {
@@ -16127,7 +16412,7 @@ function alembicEngine(config, deps) {
             throw new errors/* UserError */.yo(`alembic ${doc.alembic} (for ${pythonLabel}) is too old; migrate-action needs ${MIN_VERSION.join('.')} or newer: pip install --upgrade alembic in that environment.`);
         }
         // Past this point an upgrade or stamp may have changed the database: change() reads what it left.
-        if (args[1] !== 'state')
+        if (command.mode !== 'state')
             return { result, doc };
         if (!doc && result.signal === null && !ctx.signal?.aborted && result.code !== 0 && result.code !== EXIT_FAILED) {
             // Python could not even run the helper (Python 2, a broken interpreter).
@@ -16150,7 +16435,7 @@ function alembicEngine(config, deps) {
     }
     /** The state as the helper reads it; errors from env.py or the scripts become one-line UserErrors. */
     async function readHelperState(ctx, sql) {
-        const { result, doc } = await runHelper(ctx, helperArgs(helper, ini, 'state', { sql }), true);
+        const { result, doc } = await runHelper(ctx, { mode: 'state', sql }, true);
         if (doc?.ok && doc.state) {
             announce(ctx, doc, doc.state);
             return doc.state;
@@ -16177,12 +16462,10 @@ function alembicEngine(config, deps) {
         });
     }
     /**
-     * What a stopped or crashed helper left applied: the version table read on the run's own connection
-     * when the run is cancelled (a new helper would be stopped at once), else the helper run again.
+     * What a stopped or crashed helper left applied, when it could not say: the version table read on the
+     * run's own connection (the helper is gone), with the revision graph it read before.
      */
     async function readAfter(ctx, before) {
-        if (!ctx.signal?.aborted)
-            return readHelperState(ctx, false);
         const quote = (name) => `"${name.replace(/"/g, '""')}"`;
         const table = `${before.version_table_schema ? `${quote(before.version_table_schema)}.` : ''}${quote(before.version_table)}`;
         const { rows } = await ctx.client.query('SELECT to_regclass($1) IS NOT NULL AS found', [table]);
@@ -16219,7 +16502,7 @@ function alembicEngine(config, deps) {
     /** `upgrade` or `stamp` to `target`, then what the database now has (reported as applied for upgrade). */
     async function change(ctx, state, mode, target, toRun, what) {
         const before = graphOf(state);
-        const { result, doc } = await runHelper(ctx, helperArgs(helper, ini, mode, { target }), false);
+        const { result, doc } = await runHelper(ctx, { mode, target }, false);
         const after = doc?.state ? register(doc.state) : await stateAfter(async () => register(await readAfter(ctx, before)), 'Alembic', toRun);
         if (mode === 'upgrade')
             reportApplied(ctx, toRun, after);
@@ -16252,8 +16535,12 @@ function alembicEngine(config, deps) {
                 throw new errors/* UserError */.yo(`Input alembic-config ${iniLabel}: file not found in the workspace; set alembic-config to your alembic.ini, relative to the workspace (and check out the repository first).`);
             }
             python = findPython();
-            // Python starts only when the database is read: a run with nothing to do starts it once.
+            // Started now, so that Python's start overlaps the connection and the lock; it waits for commands.
+            session = startEngineSession({ tool: TOOL, program: python, args: helperArgs(helper, ini, 'serve'), cwd: external_node_path_.dirname(ini), env: {}, resultPipe: true, quiet: true }, deps.env, deps.log, deps.signal);
             return `Alembic project ${iniLabel}, run with ${config.tools.python}${python !== config.tools.python ? ` (${python})` : ''}.`;
+        },
+        async close() {
+            await session?.end();
         },
         async readState(ctx, purpose) {
             // plan and check show each pending revision's SQL, from Alembic's offline mode; status and apply do not need it.
@@ -18237,149 +18524,6 @@ function createEngine(config, deps) {
     }
 }
 
-;// CONCATENATED MODULE: ./lib/engines/spawn.js
-
-
-/** How much of each stream is kept for error messages. */
-const KEEP_BYTES = 64 * 1024;
-/** After SIGTERM, how long a stopped engine gets before SIGKILL. */
-const STOP_GRACE_MS = 5_000;
-/**
- * The job's environment for an engine: the step's inputs are removed (on GitHub they hold the database
- * URL under INPUT_DATABASE-URL), then `extra` (the URL as DATABASE_URL) is set. Pure.
- */
-function engineEnv(env, extra) {
-    const out = {};
-    for (const [name, value] of Object.entries(env)) {
-        if (value === undefined || /^INPUT_/i.test(name) || name.startsWith('MIGRATE_INPUT_'))
-            continue;
-        out[name] = value;
-    }
-    return { ...out, ...extra };
-}
-/** A name for an engine's server sessions, unique to this run: they are found by it to be cancelled. */
-function engineApplicationName(tool) {
-    return `migrate-action-${tool}-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`;
-}
-/**
- * The connection URL an engine is given: our URL with `application_name` set (replacing the user's,
- * so that the run can find and cancel the engine's sessions), and, when the URL has no sslmode, the
- * mode our own connection ended up with (`require` when it is encrypted, else `disable`), so the engine
- * behaves as our connection did rather than by its driver's default. `extraParams` are engine-specific.
- * Pure; the password's encoding is kept as written.
- */
-function engineUrl(url, applicationName, encrypted, extraParams = {}) {
-    const hash = url.indexOf('#');
-    const base = hash < 0 ? url : url.slice(0, hash);
-    const at = base.indexOf('?');
-    const head = at < 0 ? base : base.slice(0, at);
-    const params = new URLSearchParams(at < 0 ? '' : base.slice(at + 1));
-    params.set('application_name', applicationName);
-    if (!params.has('sslmode')) {
-        params.set('sslmode', encrypted ? 'require' : 'disable');
-        for (const [name, value] of Object.entries(extraParams))
-            params.set(name, value);
-    }
-    return `${head}?${params.toString()}`;
-}
-/** Keeps the last KEEP_BYTES of a stream. */
-class Tail {
-    text = '';
-    push(chunk) {
-        this.text += chunk;
-        if (this.text.length > 2 * KEEP_BYTES)
-            this.text = this.text.slice(-KEEP_BYTES);
-    }
-    toString() {
-        return this.text.slice(-KEEP_BYTES);
-    }
-}
-/**
- * Run an engine's program: stdin closed, output streamed line by line into the log (the log redacts
- * secrets and keeps a line from being read as a runner command), a separate process group so that a
- * stop reaches what it starts. When `signal` aborts: SIGTERM to the group, SIGKILL after STOP_GRACE_MS.
- * Never rejects for the program's exit code; rejects only when it cannot be started.
- */
-function runEngineProgram(request, env, log, signal) {
-    return new Promise((resolve, reject) => {
-        const child = (0,external_node_child_process_.spawn)(request.program, [...request.args], {
-            cwd: request.cwd,
-            env: engineEnv(env, request.env),
-            stdio: ['ignore', 'pipe', 'pipe', ...(request.resultPipe ? ['pipe'] : [])],
-            detached: process.platform !== 'win32',
-            windowsHide: true,
-        });
-        const stdout = new Tail();
-        const stderr = new Tail();
-        let result = '';
-        const lineLogger = (tail) => {
-            let partial = '';
-            return {
-                data: (chunk) => {
-                    const text = chunk.toString('utf8');
-                    tail.push(text);
-                    if (request.quiet)
-                        return;
-                    const lines = (partial + text).split(/\r?\n/);
-                    partial = lines.pop() ?? '';
-                    for (const line of lines)
-                        if (line.trim() !== '')
-                            log.info(`${request.tool}: ${line}`);
-                },
-                end: () => {
-                    if (!request.quiet && partial.trim() !== '')
-                        log.info(`${request.tool}: ${partial}`);
-                    partial = '';
-                },
-            };
-        };
-        const out = lineLogger(stdout);
-        const err = lineLogger(stderr);
-        child.stdout.on('data', out.data);
-        child.stderr.on('data', err.data);
-        const pipe = request.resultPipe ? child.stdio[3] : null;
-        pipe?.on('data', (chunk) => {
-            result += chunk.toString('utf8');
-        });
-        let killTimer;
-        const kill = (sig) => {
-            try {
-                if (child.pid !== undefined && process.platform !== 'win32')
-                    process.kill(-child.pid, sig);
-                else
-                    child.kill(sig);
-            }
-            catch {
-                // Already gone.
-            }
-        };
-        const stop = () => {
-            kill('SIGTERM');
-            killTimer = setTimeout(() => kill('SIGKILL'), STOP_GRACE_MS);
-            killTimer.unref();
-        };
-        if (signal?.aborted)
-            stop();
-        else
-            signal?.addEventListener('abort', stop, { once: true });
-        child.on('error', (error) => {
-            signal?.removeEventListener('abort', stop);
-            if (killTimer)
-                clearTimeout(killTimer);
-            reject(error);
-        });
-        // 'close': the process has ended and its streams are drained.
-        child.on('close', (code, sig) => {
-            signal?.removeEventListener('abort', stop);
-            if (killTimer)
-                clearTimeout(killTimer);
-            out.end();
-            err.end();
-            resolve({ code, signal: sig, stdout: stdout.toString(), stderr: stderr.toString(), result });
-        });
-    });
-}
-
 ;// CONCATENATED MODULE: ./lib/run.js
 
 
@@ -18400,6 +18544,15 @@ function throwIfCancelled(deps, where) {
  * check, status or baseline. Never throws: failures are part of the result.
  */
 async function runCommand(config, deps) {
+    const engine = createEngine(config, { log: deps.log, clock: deps.clock, signal: deps.signal, env: deps.env ?? process.env, workspace: config.workspace, load: deps.load });
+    try {
+        return await runWith(engine, config, deps);
+    }
+    finally {
+        await engine.close?.().catch((error) => deps.log.warning(`Stopping ${engine.name} failed: ${(0,errors/* messageOf */.bD)(error)}`));
+    }
+}
+async function runWith(engine, config, deps) {
     const { clock, log } = deps;
     const started = clock.now();
     const progress = { applied: [] };
@@ -18423,7 +18576,6 @@ async function runCommand(config, deps) {
             durationMs: clock.now() - started,
         };
     };
-    const engine = createEngine(config, { log, clock, signal: deps.signal, env: deps.env ?? process.env, workspace: config.workspace, load: deps.load });
     const refusal = engine.unsupported[config.command];
     if (refusal) {
         return finish('failed', { message: `Command ${config.command} is not available for engine ${engine.name}: ${refusal}.`, expected: true });
@@ -18453,6 +18605,15 @@ async function runCommand(config, deps) {
         // While an engine's program runs, our own session is idle: a CancelRequest for it would instead
         // cancel the next statement it runs, which is the one that cancels the engine's sessions.
         let programsRunning = 0;
+        const busy = async (work) => {
+            programsRunning += 1;
+            try {
+                return await work();
+            }
+            finally {
+                programsRunning -= 1;
+            }
+        };
         const cancel = () => {
             if (programsRunning > 0)
                 void cancelEngineSessions(connected, applicationName);
@@ -18487,16 +18648,9 @@ async function runCommand(config, deps) {
                 lockPid: db.lockPid,
                 session: db.info,
                 watch: db.watch,
-                engineUrl: (extra) => engineUrl(config.databaseUrl, applicationName, encrypted, extra),
-                spawn: async (request) => {
-                    programsRunning += 1;
-                    try {
-                        return await runEngineProgram(request, withSettings(deps.env ?? process.env, config), log, deps.signal);
-                    }
-                    finally {
-                        programsRunning -= 1;
-                    }
-                },
+                engineUrl: (extra) => engineUrl(config.databaseUrl, applicationName, encrypted, config.settings, extra),
+                busy,
+                spawn: (request) => busy(() => runEngineProgram(request, deps.env ?? process.env, log, deps.signal)),
                 applied: (entry) => void progress.applied.push(entry),
                 current: (label) => void (db.current = label),
                 revision: (revision) => {
@@ -18550,18 +18704,6 @@ function isEncrypted(client) {
     const stream = client.connection?.stream;
     return stream?.encrypted === true;
 }
-/**
- * The settings input for an engine's own connections: PGOPTIONS (`-c name=value`, with spaces and
- * backslashes escaped), which libpq, psycopg2, pg and lib/pq pass to the server at connect time.
- * Pure.
- */
-function withSettings(env, config) {
-    if (config.settings.length === 0)
-        return env;
-    const escape = (text) => text.replace(/\\/g, '\\\\').replace(/ /g, '\\ ');
-    const options = config.settings.map(({ name, value }) => `-c ${escape(name)}=${escape(value)}`).join(' ');
-    return { ...env, PGOPTIONS: env.PGOPTIONS ? `${env.PGOPTIONS} ${options}` : options };
-}
 /** Cancel what the engine's sessions run on the server (found by the application_name given to the engine). */
 async function cancelEngineSessions(connected, applicationName) {
     await connected.client
@@ -18578,7 +18720,7 @@ async function readState(engine, ctx, purpose, progress) {
             await applySettings(ctx.client, config.settings);
             // Ours win over the input's: an idle timeout there would end the session that holds the lock.
             await ctx.client.query((0,db_session/* ourSettingsSql */.uA)((await ctx.session).serverVersion));
-            log.info(`Session settings (also given to ${engine.name} in PGOPTIONS): ${describeSettings(config.settings)}.`);
+            log.info(`Session settings (also given to ${engine.name}'s connections, in the URL's options): ${describeSettings(config.settings)}.`);
         }
         const state = await engine.readState(ctx, purpose);
         progress.previous = progress.revision = state.revision;

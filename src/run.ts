@@ -120,6 +120,15 @@ interface Db {
  * check, status or baseline. Never throws: failures are part of the result.
  */
 export async function runCommand(config: Config, deps: RunDeps): Promise<RunResult> {
+  const engine = createEngine(config, { log: deps.log, clock: deps.clock, signal: deps.signal, env: deps.env ?? process.env, workspace: config.workspace, load: deps.load });
+  try {
+    return await runWith(engine, config, deps);
+  } finally {
+    await engine.close?.().catch((error: unknown) => deps.log.warning(`Stopping ${engine.name} failed: ${messageOf(error)}`));
+  }
+}
+
+async function runWith(engine: Engine, config: Config, deps: RunDeps): Promise<RunResult> {
   const { clock, log } = deps;
   const started = clock.now();
   const progress: Progress = { applied: [] };
@@ -144,7 +153,6 @@ export async function runCommand(config: Config, deps: RunDeps): Promise<RunResu
     };
   };
 
-  const engine = createEngine(config, { log, clock, signal: deps.signal, env: deps.env ?? process.env, workspace: config.workspace, load: deps.load });
   const refusal = engine.unsupported[config.command];
   if (refusal) {
     return finish('failed', { message: `Command ${config.command} is not available for engine ${engine.name}: ${refusal}.`, expected: true });
@@ -177,6 +185,14 @@ export async function runCommand(config: Config, deps: RunDeps): Promise<RunResu
     // While an engine's program runs, our own session is idle: a CancelRequest for it would instead
     // cancel the next statement it runs, which is the one that cancels the engine's sessions.
     let programsRunning = 0;
+    const busy = async <T>(work: () => Promise<T>): Promise<T> => {
+      programsRunning += 1;
+      try {
+        return await work();
+      } finally {
+        programsRunning -= 1;
+      }
+    };
     const cancel = () => {
       if (programsRunning > 0) void cancelEngineSessions(connected, applicationName);
       else void cancelRunningStatement(config.databaseUrl, client);
@@ -210,15 +226,9 @@ export async function runCommand(config: Config, deps: RunDeps): Promise<RunResu
         lockPid: db.lockPid,
         session: db.info,
         watch: db.watch,
-        engineUrl: (extra) => engineUrl(config.databaseUrl, applicationName, encrypted, extra),
-        spawn: async (request) => {
-          programsRunning += 1;
-          try {
-            return await runEngineProgram(request, withSettings(deps.env ?? process.env, config), log, deps.signal);
-          } finally {
-            programsRunning -= 1;
-          }
-        },
+        engineUrl: (extra) => engineUrl(config.databaseUrl, applicationName, encrypted, config.settings, extra),
+        busy,
+        spawn: (request) => busy(() => runEngineProgram(request, deps.env ?? process.env, log, deps.signal)),
         applied: (entry) => void progress.applied.push(entry),
         current: (label) => void (db.current = label),
         revision: (revision) => {
@@ -272,18 +282,6 @@ function isEncrypted(client: pg.Client): boolean {
   return stream?.encrypted === true;
 }
 
-/**
- * The settings input for an engine's own connections: PGOPTIONS (`-c name=value`, with spaces and
- * backslashes escaped), which libpq, psycopg2, pg and lib/pq pass to the server at connect time.
- * Pure.
- */
-export function withSettings(env: NodeJS.ProcessEnv, config: Pick<Config, 'settings'>): NodeJS.ProcessEnv {
-  if (config.settings.length === 0) return env;
-  const escape = (text: string) => text.replace(/\\/g, '\\\\').replace(/ /g, '\\ ');
-  const options = config.settings.map(({ name, value }) => `-c ${escape(name)}=${escape(value)}`).join(' ');
-  return { ...env, PGOPTIONS: env.PGOPTIONS ? `${env.PGOPTIONS} ${options}` : options };
-}
-
 /** Cancel what the engine's sessions run on the server (found by the application_name given to the engine). */
 async function cancelEngineSessions(connected: { client: pg.Client }, applicationName: string): Promise<void> {
   await connected.client
@@ -302,7 +300,7 @@ async function readState(engine: Engine, ctx: EngineContext, purpose: 'plan' | '
       await applySettings(ctx.client, config.settings);
       // Ours win over the input's: an idle timeout there would end the session that holds the lock.
       await ctx.client.query(ourSettingsSql((await ctx.session).serverVersion));
-      log.info(`Session settings (also given to ${engine.name} in PGOPTIONS): ${describeSettings(config.settings)}.`);
+      log.info(`Session settings (also given to ${engine.name}'s connections, in the URL's options): ${describeSettings(config.settings)}.`);
     }
     const state = await engine.readState(ctx, purpose);
     progress.previous = progress.revision = state.revision;

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config.js';
 import { UserError } from '../errors.js';
-import { appliedNow, findOnPath, isExecutable, howItEnded, listNames, recorded, reportApplied, revisionText, runTool, scrubbed, stateAfter } from './tools.js';
+import { startEngineSession, type EngineSession } from './spawn.js';
+import { appliedNow, findOnPath, isExecutable, howItEnded, listNames, recorded, reportApplied, revisionText, scrubbed, stateAfter } from './tools.js';
 import {
   EngineFailed,
   type AppliedRecord,
@@ -93,9 +94,12 @@ export function helperPath(): string {
 }
 
 /** The helper's command line. Pure. */
-export function helperArgs(helper: string, ini: string, mode: 'state' | 'upgrade' | 'stamp', options: { target?: string; sql?: boolean } = {}): string[] {
+export function helperArgs(helper: string, ini: string, mode: 'state' | 'upgrade' | 'stamp' | 'serve', options: { target?: string; sql?: boolean } = {}): string[] {
   return [helper, mode, '-c', ini, ...(options.target === undefined ? [] : [options.target]), ...(options.sql ? ['--sql'] : [])];
 }
+
+/** A command for the helper in serve mode (its env is added when it is sent). */
+export type HelperCommand = { readonly mode: 'state'; readonly sql: boolean } | { readonly mode: 'upgrade' | 'stamp'; readonly target: string };
 
 /** The helper's JSON, or undefined when it wrote none (it was killed, or Python could not run it). Pure. */
 export function parseHelperResult(text: string): HelperResult | undefined {
@@ -265,21 +269,30 @@ export function alembicEngine(config: Config, deps: EngineDeps): Engine {
     return found;
   }
 
-  /** Run the helper; turns "cannot use this Python" (nothing ran) into one-line errors naming input python. */
-  async function runHelper(ctx: EngineContext, args: string[], quiet: boolean): Promise<{ result: SpawnResult; doc?: HelperResult }> {
-    const result = await runTool(
-      ctx,
-      {
-        tool: TOOL,
-        program: python,
-        args,
-        cwd: path.dirname(ini),
-        env: { DATABASE_URL: ctx.engineUrl() },
-        resultPipe: true,
-        quiet,
-      },
-      config.tools.python,
-    );
+  /**
+   * The helper, started in prepare() in serve mode: Python and Alembic load while the run connects and
+   * takes its lock, and every command of the run (state, then upgrade or stamp) goes to the same process.
+   */
+  let session: EngineSession | undefined;
+
+  /** A result as a program's, from the session's answer (or its end). */
+  async function ask(ctx: EngineContext, command: HelperCommand, quiet: boolean): Promise<SpawnResult> {
+    const env: Record<string, string> = { DATABASE_URL: ctx.engineUrl() };
+    const reply = await ctx.busy(() => session!.ask(JSON.stringify({ ...command, env }), quiet));
+    if ('ended' in reply) {
+      const { ended } = reply;
+      if (ended.code === null && ended.signal === null) {
+        throw new UserError(`alembic (${config.tools.python}) could not be started (${scrubbed(ended.stderr, 120)}); check that it is installed in the job and can be run. Nothing was applied.`);
+      }
+      return ended;
+    }
+    const doc = parseHelperResult(reply.answer);
+    return { code: doc?.ok ? 0 : EXIT_FAILED, signal: null, stdout: '', stderr: '', result: reply.answer };
+  }
+
+  /** Ask the helper; turns "cannot use this Python" (nothing ran) into one-line errors naming input python. */
+  async function runHelper(ctx: EngineContext, command: HelperCommand, quiet: boolean): Promise<{ result: SpawnResult; doc?: HelperResult }> {
+    const result = await ask(ctx, command, quiet);
     const doc = parseHelperResult(result.result);
     const pythonLabel = config.tools.python.includes('/') ? label(config.tools.python) : config.tools.python;
     if (doc?.error?.kind === 'missing' || (result.code === EXIT_UNUSABLE && !doc)) {
@@ -291,7 +304,7 @@ export function alembicEngine(config: Config, deps: EngineDeps): Engine {
       );
     }
     // Past this point an upgrade or stamp may have changed the database: change() reads what it left.
-    if (args[1] !== 'state') return { result, doc };
+    if (command.mode !== 'state') return { result, doc };
     if (!doc && result.signal === null && !ctx.signal?.aborted && result.code !== 0 && result.code !== EXIT_FAILED) {
       // Python could not even run the helper (Python 2, a broken interpreter).
       throw new UserError(
@@ -318,7 +331,7 @@ export function alembicEngine(config: Config, deps: EngineDeps): Engine {
 
   /** The state as the helper reads it; errors from env.py or the scripts become one-line UserErrors. */
   async function readHelperState(ctx: EngineContext, sql: boolean): Promise<HelperState> {
-    const { result, doc } = await runHelper(ctx, helperArgs(helper, ini, 'state', { sql }), true);
+    const { result, doc } = await runHelper(ctx, { mode: 'state', sql }, true);
     if (doc?.ok && doc.state) {
       announce(ctx, doc, doc.state);
       return doc.state;
@@ -350,11 +363,10 @@ export function alembicEngine(config: Config, deps: EngineDeps): Engine {
   }
 
   /**
-   * What a stopped or crashed helper left applied: the version table read on the run's own connection
-   * when the run is cancelled (a new helper would be stopped at once), else the helper run again.
+   * What a stopped or crashed helper left applied, when it could not say: the version table read on the
+   * run's own connection (the helper is gone), with the revision graph it read before.
    */
   async function readAfter(ctx: EngineContext, before: HelperState): Promise<HelperState> {
-    if (!ctx.signal?.aborted) return readHelperState(ctx, false);
     const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
     const table = `${before.version_table_schema ? `${quote(before.version_table_schema)}.` : ''}${quote(before.version_table)}`;
     const { rows } = await ctx.client.query<{ found: boolean }>('SELECT to_regclass($1) IS NOT NULL AS found', [table]);
@@ -402,7 +414,7 @@ export function alembicEngine(config: Config, deps: EngineDeps): Engine {
   /** `upgrade` or `stamp` to `target`, then what the database now has (reported as applied for upgrade). */
   async function change(ctx: EngineContext, state: EngineState, mode: 'upgrade' | 'stamp', target: string, toRun: readonly EngineMigration[], what: string): Promise<EngineState> {
     const before = graphOf(state);
-    const { result, doc } = await runHelper(ctx, helperArgs(helper, ini, mode, { target }), false);
+    const { result, doc } = await runHelper(ctx, { mode, target }, false);
     const after = doc?.state ? register(doc.state) : await stateAfter(async () => register(await readAfter(ctx, before)), 'Alembic', toRun);
     if (mode === 'upgrade') reportApplied(ctx, toRun, after);
     else ctx.revision(after.revision);
@@ -438,8 +450,18 @@ export function alembicEngine(config: Config, deps: EngineDeps): Engine {
         );
       }
       python = findPython();
-      // Python starts only when the database is read: a run with nothing to do starts it once.
+      // Started now, so that Python's start overlaps the connection and the lock; it waits for commands.
+      session = startEngineSession(
+        { tool: TOOL, program: python, args: helperArgs(helper, ini, 'serve'), cwd: path.dirname(ini), env: {}, resultPipe: true, quiet: true },
+        deps.env,
+        deps.log,
+        deps.signal,
+      );
       return `Alembic project ${iniLabel}, run with ${config.tools.python}${python !== config.tools.python ? ` (${python})` : ''}.`;
+    },
+
+    async close() {
+      await session?.end();
     },
 
     async readState(ctx, purpose) {

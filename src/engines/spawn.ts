@@ -1,5 +1,6 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import type { Setting } from '../config.js';
 import type { Log } from '../log.js';
 import type { SpawnRequest, SpawnResult } from './types.js';
 
@@ -26,25 +27,86 @@ export function engineApplicationName(tool: string): string {
   return `migrate-action-${tool}-${randomBytes(4).toString('hex')}`;
 }
 
+/** `%XX` decoded, as libpq decodes a URL (`+` stays `+`); text that is not valid encoding stays as written. */
+function decode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/** A query string's parameters in order, decoded as libpq decodes them. Pure. */
+function queryParams(query: string): [string, string][] {
+  return query
+    .split('&')
+    .filter((pair) => pair !== '')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      return eq < 0 ? [decode(pair), ''] : [decode(pair.slice(0, eq)), decode(pair.slice(eq + 1))];
+    });
+}
+
 /**
- * The connection URL an engine is given: our URL with `application_name` set (replacing the user's,
- * so that the run can find and cancel the engine's sessions), and, when the URL has no sslmode, the
- * mode our own connection ended up with (`require` when it is encrypted, else `disable`), so the engine
- * behaves as our connection did rather than by its driver's default. `extraParams` are engine-specific.
- * Pure; the password's encoding is kept as written.
+ * `-c name=value` for the server's startup `options`, as PostgreSQL splits them: on any whitespace,
+ * with a backslash escaping the next character. Pure.
  */
-export function engineUrl(url: string, applicationName: string, encrypted: boolean, extraParams: Readonly<Record<string, string>> = {}): string {
+export function settingsOptions(settings: readonly Setting[]): string {
+  const escape = (text: string) => text.replace(/\\/g, '\\\\').replace(/\s/g, (space) => `\\${space}`);
+  return settings.map(({ name, value }) => `-c ${escape(name)}=${escape(value)}`).join(' ');
+}
+
+/**
+ * The connection URL an engine is given. Pure; the result is written with every part percent-encoded
+ * the same way (libpq, pg, lib/pq and SQLAlchemy then all read the same user, password and host):
+ * - user and password re-encoded, the host taken after the LAST `@` as our own connection does (an
+ *   unencoded `@` in a password would otherwise split the URL elsewhere for some drivers);
+ * - `application_name` set (replacing the user's), so that the run can find and cancel the engine's
+ *   sessions;
+ * - when the URL has no sslmode, the mode our own connection ended up with (`require` when it is
+ *   encrypted, else `disable`), so the engine behaves as our connection did rather than by its driver's
+ *   default; `extraParams` (a driver's own TLS switch) are added only then;
+ * - the settings input added to the URL's `options` (the startup options every driver sends; a URL's
+ *   own `options`, e.g. a provider's endpoint id, is kept in front of them).
+ */
+export function engineUrl(
+  url: string,
+  applicationName: string,
+  encrypted: boolean,
+  settings: readonly Setting[] = [],
+  extraParams: Readonly<Record<string, string>> = {},
+): string {
   const hash = url.indexOf('#');
   const base = hash < 0 ? url : url.slice(0, hash);
-  const at = base.indexOf('?');
-  const head = at < 0 ? base : base.slice(0, at);
-  const params = new URLSearchParams(at < 0 ? '' : base.slice(at + 1));
+  const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.exec(base)?.[0] ?? '';
+  const afterScheme = base.slice(scheme.length);
+  const authorityEnd = afterScheme.search(/[/?]/);
+  const authority = authorityEnd < 0 ? afterScheme : afterScheme.slice(0, authorityEnd);
+  const rest = authorityEnd < 0 ? '' : afterScheme.slice(authorityEnd);
+  const at = authority.lastIndexOf('@');
+  let userinfo = '';
+  if (at >= 0) {
+    const raw = authority.slice(0, at);
+    const colon = raw.indexOf(':');
+    const [user, password] = colon < 0 ? [raw, undefined] : [raw.slice(0, colon), raw.slice(colon + 1)];
+    const encode = (text: string) => encodeURIComponent(decode(text));
+    userinfo = `${encode(user)}${password === undefined ? '' : `:${encode(password)}`}@`;
+  }
+  const host = authority.slice(at + 1);
+  const queryAt = rest.indexOf('?');
+  const path = queryAt < 0 ? rest : rest.slice(0, queryAt);
+  const params = new Map<string, string>(queryParams(queryAt < 0 ? '' : rest.slice(queryAt + 1)));
   params.set('application_name', applicationName);
   if (!params.has('sslmode')) {
     params.set('sslmode', encrypted ? 'require' : 'disable');
     for (const [name, value] of Object.entries(extraParams)) params.set(name, value);
   }
-  return `${head}?${params.toString()}`;
+  if (settings.length > 0) {
+    const own = params.get('options');
+    params.set('options', own ? `${own} ${settingsOptions(settings)}` : settingsOptions(settings));
+  }
+  const query = [...params].map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(value)}`).join('&');
+  return `${scheme}${userinfo}${host}${path}?${query}`;
 }
 
 /** Keeps the last KEEP_BYTES of a stream. */
@@ -59,67 +121,78 @@ class Tail {
   }
 }
 
+/** A started program: its process, its end, and whether its output lines are logged. */
+interface Launched {
+  readonly child: ChildProcess;
+  /** Resolves when the program has ended and its streams are drained; rejects only when it cannot start. */
+  readonly done: Promise<SpawnResult>;
+  /** What it has written to fd 3 and not yet been taken (a session takes it line by line). */
+  takeResult(): string;
+  setQuiet(quiet: boolean): void;
+}
+
 /**
- * Run an engine's program: stdin closed, output streamed line by line into the log (the log redacts
+ * Start an engine's program: stdin closed, output streamed line by line into the log (the log redacts
  * secrets and keeps a line from being read as a runner command), a separate process group so that a
  * stop reaches what it starts. When `signal` aborts: SIGTERM to the group, SIGKILL after STOP_GRACE_MS.
- * Never rejects for the program's exit code; rejects only when it cannot be started.
+ * `commandPipe` adds fd 4, which the program reads commands from.
  */
-export function runEngineProgram(request: SpawnRequest, env: NodeJS.ProcessEnv, log: Log, signal?: AbortSignal): Promise<SpawnResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(request.program, [...request.args], {
-      cwd: request.cwd,
-      env: engineEnv(env, request.env),
-      stdio: ['ignore', 'pipe', 'pipe', ...(request.resultPipe ? (['pipe'] as const) : [])],
-      detached: process.platform !== 'win32',
-      windowsHide: true,
-    });
-    const stdout = new Tail();
-    const stderr = new Tail();
-    let result = '';
-    const lineLogger = (tail: Tail) => {
-      let partial = '';
-      return {
-        data: (chunk: Buffer) => {
-          const text = chunk.toString('utf8');
-          tail.push(text);
-          if (request.quiet) return;
-          const lines = (partial + text).split(/\r?\n/);
-          partial = lines.pop() ?? '';
-          for (const line of lines) if (line.trim() !== '') log.info(`${request.tool}: ${line}`);
-        },
-        end: () => {
-          if (!request.quiet && partial.trim() !== '') log.info(`${request.tool}: ${partial}`);
-          partial = '';
-        },
-      };
+function launch(request: SpawnRequest, env: NodeJS.ProcessEnv, log: Log, signal: AbortSignal | undefined, commandPipe: boolean, onResult?: () => void): Launched {
+  const child = spawn(request.program, [...request.args], {
+    cwd: request.cwd,
+    env: engineEnv(env, request.env),
+    stdio: ['ignore', 'pipe', 'pipe', ...(request.resultPipe || commandPipe ? (['pipe'] as const) : []), ...(commandPipe ? (['pipe'] as const) : [])],
+    detached: process.platform !== 'win32',
+    windowsHide: true,
+  });
+  const stdout = new Tail();
+  const stderr = new Tail();
+  let result = '';
+  let quiet = request.quiet === true;
+  const lineLogger = (tail: Tail) => {
+    let partial = '';
+    return {
+      data: (chunk: Buffer) => {
+        const text = chunk.toString('utf8');
+        tail.push(text);
+        const lines = (partial + text).split(/\r?\n/);
+        partial = lines.pop() ?? '';
+        if (quiet) return;
+        for (const line of lines) if (line.trim() !== '') log.info(`${request.tool}: ${line}`);
+      },
+      end: () => {
+        if (!quiet && partial.trim() !== '') log.info(`${request.tool}: ${partial}`);
+        partial = '';
+      },
     };
-    const out = lineLogger(stdout);
-    const err = lineLogger(stderr);
-    child.stdout!.on('data', out.data);
-    child.stderr!.on('data', err.data);
-    const pipe = request.resultPipe ? (child.stdio[3] as NodeJS.ReadableStream | null) : null;
-    pipe?.on('data', (chunk: Buffer) => {
-      result += chunk.toString('utf8');
-    });
+  };
+  const out = lineLogger(stdout);
+  const err = lineLogger(stderr);
+  child.stdout!.on('data', out.data);
+  child.stderr!.on('data', err.data);
+  (child.stdio[3] as NodeJS.ReadableStream | null | undefined)?.on('data', (chunk: Buffer) => {
+    result += chunk.toString('utf8');
+    onResult?.();
+  });
 
-    let killTimer: NodeJS.Timeout | undefined;
-    const kill = (sig: NodeJS.Signals) => {
-      try {
-        if (child.pid !== undefined && process.platform !== 'win32') process.kill(-child.pid, sig);
-        else child.kill(sig);
-      } catch {
-        // Already gone.
-      }
-    };
-    const stop = () => {
-      kill('SIGTERM');
-      killTimer = setTimeout(() => kill('SIGKILL'), STOP_GRACE_MS);
-      killTimer.unref();
-    };
-    if (signal?.aborted) stop();
-    else signal?.addEventListener('abort', stop, { once: true });
+  let killTimer: NodeJS.Timeout | undefined;
+  const kill = (sig: NodeJS.Signals) => {
+    try {
+      if (child.pid !== undefined && process.platform !== 'win32') process.kill(-child.pid, sig);
+      else child.kill(sig);
+    } catch {
+      // Already gone.
+    }
+  };
+  const stop = () => {
+    kill('SIGTERM');
+    killTimer = setTimeout(() => kill('SIGKILL'), STOP_GRACE_MS);
+    killTimer.unref();
+  };
+  if (signal?.aborted) stop();
+  else signal?.addEventListener('abort', stop, { once: true });
 
+  const done = new Promise<SpawnResult>((resolve, reject) => {
     child.on('error', (error) => {
       signal?.removeEventListener('abort', stop);
       if (killTimer) clearTimeout(killTimer);
@@ -134,4 +207,90 @@ export function runEngineProgram(request: SpawnRequest, env: NodeJS.ProcessEnv, 
       resolve({ code, signal: sig, stdout: stdout.toString(), stderr: stderr.toString(), result });
     });
   });
+  return {
+    child,
+    done,
+    takeResult: () => {
+      const taken = result;
+      result = '';
+      return taken;
+    },
+    setQuiet: (value) => {
+      quiet = value;
+    },
+  };
+}
+
+/**
+ * Run an engine's program to its end (see launch). Never rejects for the program's exit code; rejects
+ * only when it cannot be started.
+ */
+export function runEngineProgram(request: SpawnRequest, env: NodeJS.ProcessEnv, log: Log, signal?: AbortSignal): Promise<SpawnResult> {
+  return launch(request, env, log, signal, false).done;
+}
+
+/** A program that stays up and answers commands: one line on fd 4 in, one line on fd 3 out. */
+export interface EngineSession {
+  /**
+   * Send `command` (one line) and wait for the program's one-line answer; `ended` instead when the
+   * program ended first (its result then holds what it wrote to fd 3). `quiet`: its output meanwhile is
+   * not logged.
+   */
+  ask(command: string, quiet: boolean): Promise<{ readonly answer: string } | { readonly ended: SpawnResult }>;
+  /** Close fd 4: the program then ends by itself, without keeping this process waiting for it. */
+  end(): Promise<SpawnResult | undefined>;
+}
+
+/**
+ * Start a program that answers commands (see EngineSession), e.g. the Alembic helper started while the
+ * run connects, so that Python's start overlaps ours. It is stopped like any engine program on abort.
+ * A program that cannot be started answers every command with `ended` (code null, the error in stderr).
+ */
+export function startEngineSession(request: SpawnRequest, env: NodeJS.ProcessEnv, log: Log, signal?: AbortSignal): EngineSession {
+  let wake: (() => void) | undefined;
+  const launched = launch(request, env, log, signal, true, () => wake?.());
+  const ended = launched.done.catch((error: unknown): SpawnResult => ({
+    code: null,
+    signal: null,
+    stdout: '',
+    stderr: error instanceof Error ? error.message : String(error),
+    result: '',
+  }));
+  let finished: SpawnResult | undefined;
+  void ended.then((result) => {
+    finished = result;
+    wake?.();
+  });
+  const commands = launched.child.stdio[4] as NodeJS.WritableStream | null | undefined;
+  commands?.on('error', () => undefined); // written after the program ended: the answer says so
+  let buffered = '';
+  return {
+    async ask(command, quiet) {
+      launched.setQuiet(quiet);
+      if (!finished) commands?.write(`${command.replace(/\n/g, ' ')}\n`);
+      for (;;) {
+        buffered += launched.takeResult();
+        const newline = buffered.indexOf('\n');
+        if (newline >= 0) {
+          const answer = buffered.slice(0, newline);
+          buffered = buffered.slice(newline + 1);
+          return { answer };
+        }
+        if (finished) return { ended: { ...finished, result: buffered } };
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+        wake = undefined;
+      }
+    },
+    async end() {
+      // fd 4 closed: the program ends by itself. Its interpreter's shutdown is not waited for (the run's
+      // result is known); it no longer keeps this process alive, and a stop still reaches its group.
+      commands?.end();
+      if (finished) return finished;
+      launched.child.unref();
+      for (const stream of launched.child.stdio) (stream as { unref?: () => void } | null)?.unref?.();
+      return undefined;
+    },
+  };
 }

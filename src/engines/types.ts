@@ -77,12 +77,18 @@ export interface EngineContext {
   readonly watch: ConnectionWatch;
   /**
    * The URL for the engine's program: ours, with an application_name unique to this run (the run
-   * cancels that name's server sessions when it is cancelled) and, when the URL has none, the sslmode
-   * our connection used. `extraParams` are added only when sslmode is (a driver's own TLS switch).
+   * cancels that name's server sessions when it is cancelled), the settings input in its `options`,
+   * and, when the URL has none, the sslmode our connection used. `extraParams` are added only when
+   * sslmode is (a driver's own TLS switch). See engineUrl in spawn.ts.
    */
   readonly engineUrl: (extraParams?: Readonly<Record<string, string>>) => string;
   /** Runs the engine's own program: URL in its environment only, output into the log, stopped on cancel. */
   readonly spawn: SpawnEngine;
+  /**
+   * Mark the time `work` keeps the engine's program busy on the server (a cancel then cancels the
+   * program's sessions, not ours): what `spawn` does by itself, for a program the engine keeps up.
+   */
+  readonly busy: <T>(work: () => Promise<T>) => Promise<T>;
   /** Record one applied migration the moment it is known (the report tells the truth if a later one fails). */
   readonly applied: (entry: AppliedEntry) => void;
   /** Set while a migration runs: notices from the server are shown under its name. */
@@ -124,8 +130,8 @@ export interface Engine {
   readonly name: string;
   /**
    * True when the migrations run on the run's own connection (postgres-migrations), which the engine then
-   * sets up itself (the settings input). Otherwise the engine's program gets the settings through
-   * PGOPTIONS, and the frame sets them on its own connection before the state is read (a search_path
+   * sets up itself (the settings input). Otherwise the engine's program gets the settings in its URL's
+   * options, and the frame sets them on its own connection before the state is read (a search_path
    * decides which table is read).
    */
   readonly runsOnRunConnection?: boolean;
@@ -151,6 +157,8 @@ export interface Engine {
    * the state afterwards. Throws on failure, after reporting what is applied.
    */
   apply(ctx: EngineContext, state: EngineState, toRun: readonly EngineMigration[]): Promise<EngineState>;
+  /** Stop what the engine started (a program it kept up); called once the run is over, however it ended. */
+  close?(): Promise<void>;
   /** Record `toRecord` as applied without running them. Returns the state afterwards. */
   baseline?(ctx: EngineContext, state: EngineState, toRecord: readonly EngineMigration[]): Promise<EngineState>;
 }

@@ -151,6 +151,30 @@ describe.each(ENGINE_IDS)('engine %s', (engine: EngineId) => {
     });
   });
 
+  it("settings reach the tool's connections; its sessions carry a name of their own; what it prints cannot command the runner", async () => {
+    const db = await database();
+    const project = engineProject(engine, [
+      {
+        name: 'seen',
+        sql:
+          "CREATE TABLE seen AS SELECT current_setting('lock_timeout') AS lock_timeout, current_setting('search_path') AS search_path, " +
+          "current_setting('work_mem') AS work_mem, " +
+          "current_setting('application_name') AS application_name;\n" +
+          "DO $$ BEGIN RAISE NOTICE '::set-output name=status::hijacked'; END $$;",
+      },
+    ]);
+    // The URL's own options (a provider's endpoint id, say) stay, and the settings still reach the tool.
+    const result = await go('action', { url: `${db.url}?options=-c%20work_mem%3D5MB` }, project, { settings: 'lock_timeout=4s\nsearch_path=public, pg_catalog' });
+    expectOk(result);
+    expect(result.outputs.status).toBe('applied');
+    const [seen] = await db.query<{ lock_timeout: string; search_path: string; work_mem: string; application_name: string }>('SELECT * FROM seen');
+    expect(seen).toMatchObject({ lock_timeout: '4s', work_mem: '5MB' });
+    // node-pg-migrate sets search_path itself (its schema option, public by default).
+    expect(seen!.search_path).toBe(engine === 'node-pg-migrate' ? 'public' : 'public, pg_catalog');
+    expect(seen!.application_name).toMatch(engine === 'postgres-migrations' ? /^migrate-action$/ : new RegExp(`^migrate-action-${engine}-[0-9a-f]{8}$`));
+    expect(result.log).not.toMatch(/^::set-output name=status::hijacked/m);
+  });
+
   it('6 concurrent runs (3 through each artifact) apply each migration exactly once', async () => {
     const db = await database();
     const project = engineProject(engine, [
@@ -198,6 +222,22 @@ describe.each(ENGINE_IDS)('engine %s', (engine: EngineId) => {
     const bad = await go(artifact, { url: other.url }, engineProject(engine, [{ name: 'bad', sql: 'SELECT * FROM nope_table;' }]));
     expect(bad.code).toBe(1);
     expect(findLeaks([bad.log, bad.summary, JSON.stringify(bad.outputs)].join('\n'), password)).toEqual([]);
+  });
+
+  it('a password with an @ left unencoded connects the tool as it connects us, and no part of it shows', async () => {
+    const db = await database();
+    const tail = `Rt${Math.random().toString(36).slice(2, 8)}`;
+    const { url } = await roleOwning(db, `Xk9@${tail}`);
+    // As typed by hand: the @ in the password not percent-encoded (we split at the last @, as libpq does).
+    const raw = url.replace('%40', '@');
+    const result = await go('action', { url: raw }, engineProject(engine, THREE_STEPS));
+    expectOk(result);
+    const bad = await go('action', { url: raw.replace(/\/[^/?]+(\?|$)/, '/no_such_db$1') }, engineProject(engine, THREE_STEPS));
+    expect(bad.code).toBe(1);
+    for (const run of [result, bad]) {
+      const shown = [run.log, run.summary, JSON.stringify(run.outputs)].join('\n').split('\n').filter((line) => !line.startsWith('::add-mask::'));
+      expect(shown.filter((line) => line.includes(tail))).toEqual([]);
+    }
   });
 
   it.each(ARTIFACTS)('on SIGTERM mid-migration: stops the engine and its server-side query, frees the lock, reports, through the %s', async (artifact) => {
