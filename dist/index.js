@@ -14936,6 +14936,8 @@ class ConfigError extends errors/* UserError */.yo {
         this.problems = problems;
     }
 }
+/** node-pg-migrate 9's own advisory lock key (its --lock-value default). */
+const NODE_PG_MIGRATE_LOCK_KEY = 7241865325823964n;
 /** The `migrations.id` column is an `integer`. */
 const MAX_MIGRATION_ID = 2_147_483_647;
 const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/;
@@ -15002,6 +15004,10 @@ function parseConfig(raw, places) {
         else if (id > MAX_MIGRATION_ID) {
             problems.push(`Input target-revision ${show(targetRevision)} is larger than any migration id can be (ids are at most ${MAX_MIGRATION_ID}, the integer column's limit).`);
         }
+    }
+    // node-pg-migrate takes this key itself: holding it, we would make it fail ("Another migration is already running").
+    if (engine === 'node-pg-migrate' && lockKey !== undefined && BigInt(lockKey) === NODE_PG_MIGRATE_LOCK_KEY) {
+        problems.push(`Input lock-key ${lockKey} is node-pg-migrate's own lock key, which it takes itself while it runs; leave lock-key at its default, or use your application's own key.`);
     }
     if (command === 'baseline' && raw['target-revision'].trim() === '') {
         problems.push('Input target-revision is required for command baseline; set it to the id of the last migration the database already has.');
@@ -15674,6 +15680,12 @@ const external_node_url_namespaceObject = __WEBPACK_EXTERNAL_createRequire(impor
 
 /** How much of each stream is kept for error messages. */
 const KEEP_BYTES = 64 * 1024;
+/** A line of a tool's output longer than this is cut in the log (and one without an end, logged in pieces). */
+const MAX_LINE_CHARS = 16 * 1024;
+/** How much of a tool's output the log shows; the rest is counted, not shown. */
+const MAX_LOGGED_CHARS = 10_000_000;
+/** After the program has exited, how long what it started may keep its output open before we stop reading. */
+const DRAIN_MS = 1_500;
 /** After SIGTERM, how long a stopped engine gets before SIGKILL. */
 const STOP_GRACE_MS = 5_000;
 /**
@@ -15797,23 +15809,41 @@ function launch(request, env, log, signal, commandPipe, onResult) {
     const stderr = new Tail();
     let result = '';
     let quiet = request.quiet === true;
+    let logged = 0;
+    const log1 = (line) => {
+        if (quiet || line.trim() === '')
+            return;
+        logged += line.length;
+        if (logged <= MAX_LOGGED_CHARS)
+            log.info(`${request.tool}: ${line.slice(0, MAX_LINE_CHARS)}${line.length > MAX_LINE_CHARS ? ` … (${line.length - MAX_LINE_CHARS} more characters)` : ''}`);
+        else if (logged - line.length <= MAX_LOGGED_CHARS)
+            log.info(`${request.tool}: … (more output not shown: the log keeps the first ${MAX_LOGGED_CHARS / 1_000_000} million characters of a tool's output)`);
+    };
     const lineLogger = (tail) => {
         let partial = '';
         return {
             data: (chunk) => {
                 const text = chunk.toString('utf8');
                 tail.push(text);
-                const lines = (partial + text).split(/\r?\n/);
-                partial = lines.pop() ?? '';
-                if (quiet)
-                    return;
-                for (const line of lines)
-                    if (line.trim() !== '')
-                        log.info(`${request.tool}: ${line}`);
+                // Lines end at \n, \r\n or a lone \r (a progress bar); only the new text is searched, and a
+                // line without an end is cut at MAX_LINE_CHARS, so output of any shape costs linear time.
+                let start = 0;
+                for (let i = 0; i < text.length; i += 1) {
+                    const c = text.charCodeAt(i);
+                    if (c !== 10 && c !== 13)
+                        continue;
+                    log1(partial + text.slice(start, i));
+                    partial = '';
+                    start = i + 1;
+                }
+                partial += text.slice(start);
+                if (partial.length > MAX_LINE_CHARS) {
+                    log1(partial);
+                    partial = '';
+                }
             },
             end: () => {
-                if (!quiet && partial.trim() !== '')
-                    log.info(`${request.tool}: ${partial}`);
+                log1(partial);
                 partial = '';
             },
         };
@@ -15847,6 +15877,17 @@ function launch(request, env, log, signal, commandPipe, onResult) {
         stop();
     else
         signal?.addEventListener('abort', stop, { once: true });
+    // A program that leaves something running with its output open (a daemon an env.py starts) has
+    // exited all the same: after DRAIN_MS its streams are closed, and what is left of its group stopped.
+    let drainTimer;
+    child.on('exit', () => {
+        drainTimer = setTimeout(() => {
+            kill('SIGTERM');
+            for (const stream of child.stdio)
+                stream?.destroy?.();
+        }, DRAIN_MS);
+        drainTimer.unref();
+    });
     const done = new Promise((resolve, reject) => {
         child.on('error', (error) => {
             signal?.removeEventListener('abort', stop);
@@ -15859,6 +15900,8 @@ function launch(request, env, log, signal, commandPipe, onResult) {
             signal?.removeEventListener('abort', stop);
             if (killTimer)
                 clearTimeout(killTimer);
+            if (drainTimer)
+                clearTimeout(drainTimer);
             out.end();
             err.end();
             resolve({ code, signal: sig, stdout: stdout.toString(), stderr: stderr.toString(), result });
@@ -16605,6 +16648,7 @@ const external_node_module_namespaceObject = __WEBPACK_EXTERNAL_createRequire(im
 
 
 
+
 /*
  * dbmate 2, driven through its own program. The rules below are read from its source (github.com/amacneil/
  * dbmate v2.35: pkg/dbmate/db.go FindMigrations/Migrate, pkg/dbmate/migration.go, pkg/dbmate/driver.go
@@ -16749,7 +16793,6 @@ function dbmateEngine(config, deps) {
     let files = [];
     const byVersion = new Map();
     let program = '';
-    let versionChecked = false;
     const toMigration = (file) => ({
         id: file.version,
         name: file.name,
@@ -16788,21 +16831,27 @@ function dbmateEngine(config, deps) {
             return undefined;
         }
     }
-    /** The version, from npm's package or else from `dbmate --version`: checked once, when it is about to apply. */
-    async function checkVersion(ctx) {
-        if (versionChecked)
-            return;
+    /**
+     * The version, from npm's package or else from `dbmate --version` (which needs no database): checked
+     * before the run connects, when it is to apply.
+     */
+    async function checkVersion() {
         const npm = npmBinary(program);
         if (npm) {
             if (Number(npm.version.split('.')[0]) < MIN_MAJOR) {
                 throw new errors/* UserError */.yo(`dbmate ${npm.version} (${program}) is too old: migrate-action needs ${MIN_MAJOR}.0 or later; install a newer one (npm install dbmate@2, or its releases). Nothing was applied.`);
             }
-            ctx.log.info(`dbmate ${npm.version} (${npm.binary}, from ${program}).`);
+            const from = program;
             program = npm.binary;
-            versionChecked = true;
-            return;
+            return `dbmate ${npm.version} (${npm.binary}, from ${from})`;
         }
-        const result = await runTool(ctx, { tool: dbmate_TOOL, program, args: ['--version'], cwd: config.workspace, env: {}, quiet: true }, program);
+        let result;
+        try {
+            result = await runEngineProgram({ tool: dbmate_TOOL, program, args: ['--version'], cwd: config.workspace, env: {}, quiet: true }, deps.env, deps.log, deps.signal);
+        }
+        catch (error) {
+            throw new errors/* UserError */.yo(`dbmate (${program}) could not be started (${error.code ?? (0,errors/* messageOf */.bD)(error)}); check that it is installed in the job and can be run. Nothing was applied.`);
+        }
         const version = /version v?(\d+)\.(\d+)\.(\d+)/.exec(result.stdout);
         if (result.code !== 0 || !version) {
             throw new errors/* UserError */.yo(`${program} --version did not print a dbmate version (${howItEnded(result)}); point input engine-path at dbmate 2 or later. Nothing was applied.`);
@@ -16810,8 +16859,7 @@ function dbmateEngine(config, deps) {
         if (Number(version[1]) < MIN_MAJOR) {
             throw new errors/* UserError */.yo(`dbmate ${version.slice(1).join('.')} (${program}) is too old: migrate-action needs ${MIN_MAJOR}.0 or later; install a newer one (npm install dbmate@2, or its releases). Nothing was applied.`);
         }
-        ctx.log.info(`dbmate ${version.slice(1).join('.')} (${program}).`);
-        versionChecked = true;
+        return `dbmate ${version.slice(1).join('.')} (${program})`;
     }
     /** The schema dbmate keeps schema_migrations in: the URL's search_path, else current_schema(), else public. */
     async function tableName(ctx) {
@@ -16874,7 +16922,9 @@ function dbmateEngine(config, deps) {
                 deps.log.warning(`The versions in ${config.migrationsDirLabel} have different numbers of digits; dbmate applies files in file-name order, which is not numeric order here: ` +
                     `${listNames(files.map((f) => f.fileName))}. Pad the versions to one width (dbmate new uses 14-digit timestamps).`);
             }
-            return `${files.length} migration files in ${config.migrationsDirLabel}, versions ${files[0].version} to ${files[files.length - 1].version}; dbmate at ${program}.`;
+            const found = `${files.length} migration files in ${config.migrationsDirLabel}, versions ${files[0].version} to ${files[files.length - 1].version}`;
+            // Only apply runs dbmate: a missing or too old one stops it here, before the database is touched.
+            return config.command === 'apply' ? `${found}; ${await checkVersion()}.` : `${found}; dbmate at ${program}.`;
         },
         readState: (ctx) => read(ctx),
         /**
@@ -16899,7 +16949,6 @@ function dbmateEngine(config, deps) {
         async apply(ctx, state, toRun) {
             if (toRun.length === 0)
                 return state;
-            await checkVersion(ctx);
             ctx.log.info(`Running dbmate migrate (${listNames(toRun.map((m) => m.fileName))}), each file in its own transaction ...`);
             const result = await runTool(ctx, {
                 tool: dbmate_TOOL,

@@ -81,6 +81,9 @@ export class ConfigError extends UserError {
   }
 }
 
+/** node-pg-migrate 9's own advisory lock key (its --lock-value default). */
+const NODE_PG_MIGRATE_LOCK_KEY = 7_241_865_325_823_964n;
+
 /** The `migrations.id` column is an `integer`. */
 export const MAX_MIGRATION_ID = 2_147_483_647;
 const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/;
@@ -188,6 +191,12 @@ export function parseConfig(raw: RawInputs, places: Places): Config {
         `Input target-revision ${show(targetRevision)} is larger than any migration id can be (ids are at most ${MAX_MIGRATION_ID}, the integer column's limit).`,
       );
     }
+  }
+  // node-pg-migrate takes this key itself: holding it, we would make it fail ("Another migration is already running").
+  if (engine === 'node-pg-migrate' && lockKey !== undefined && BigInt(lockKey) === NODE_PG_MIGRATE_LOCK_KEY) {
+    problems.push(
+      `Input lock-key ${lockKey} is node-pg-migrate's own lock key, which it takes itself while it runs; leave lock-key at its default, or use your application's own key.`,
+    );
   }
   if (command === 'baseline' && raw['target-revision'].trim() === '') {
     problems.push('Input target-revision is required for command baseline; set it to the id of the last migration the database already has.');

@@ -392,9 +392,27 @@ def on_signal(signum, _frame):
     raise Stopped("stopped by %s" % signal.Signals(signum).name)
 
 
+def end_with_parent():
+    """migrate-action holds the lock that makes this run safe: if it dies (killed, out of memory), this
+    process must not go on migrating without it. A thread watches the parent; when it is gone, the
+    process ends at once, and the server rolls back the transaction it had open."""
+    import threading
+    import time
+
+    parent = os.getppid()
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(0.2)
+        os._exit(75)
+
+    threading.Thread(target=watch, name="migrate-action-parent", daemon=True).start()
+
+
 def serve(ini):
     """Answer commands from fd 4 until it is closed (see the module's docstring). A stop ends the loop
     after the command it interrupted has answered."""
+    end_with_parent()
     commands = os.fdopen(COMMAND_FD, "r", encoding="utf-8")
     while not stopping:
         line = commands.readline()

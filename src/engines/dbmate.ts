@@ -2,7 +2,8 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Config } from '../config.js';
-import { UserError } from '../errors.js';
+import { UserError, messageOf } from '../errors.js';
+import { runEngineProgram } from './spawn.js';
 import {
   appliedNow,
   findOnPath,
@@ -195,7 +196,6 @@ export function dbmateEngine(config: Config, deps: EngineDeps): Engine {
   let files: MigrationFile[] = [];
   const byVersion = new Map<string, MigrationFile>();
   let program = '';
-  let versionChecked = false;
 
   const toMigration = (file: MigrationFile): EngineMigration => ({
     id: file.version,
@@ -237,9 +237,11 @@ export function dbmateEngine(config: Config, deps: EngineDeps): Engine {
     }
   }
 
-  /** The version, from npm's package or else from `dbmate --version`: checked once, when it is about to apply. */
-  async function checkVersion(ctx: EngineContext): Promise<void> {
-    if (versionChecked) return;
+  /**
+   * The version, from npm's package or else from `dbmate --version` (which needs no database): checked
+   * before the run connects, when it is to apply.
+   */
+  async function checkVersion(): Promise<string> {
     const npm = npmBinary(program);
     if (npm) {
       if (Number(npm.version.split('.')[0]) < MIN_MAJOR) {
@@ -247,12 +249,16 @@ export function dbmateEngine(config: Config, deps: EngineDeps): Engine {
           `dbmate ${npm.version} (${program}) is too old: migrate-action needs ${MIN_MAJOR}.0 or later; install a newer one (npm install dbmate@2, or its releases). Nothing was applied.`,
         );
       }
-      ctx.log.info(`dbmate ${npm.version} (${npm.binary}, from ${program}).`);
+      const from = program;
       program = npm.binary;
-      versionChecked = true;
-      return;
+      return `dbmate ${npm.version} (${npm.binary}, from ${from})`;
     }
-    const result = await runTool(ctx, { tool: TOOL, program, args: ['--version'], cwd: config.workspace, env: {}, quiet: true }, program);
+    let result: SpawnResult;
+    try {
+      result = await runEngineProgram({ tool: TOOL, program, args: ['--version'], cwd: config.workspace, env: {}, quiet: true }, deps.env, deps.log, deps.signal);
+    } catch (error) {
+      throw new UserError(`dbmate (${program}) could not be started (${(error as NodeJS.ErrnoException).code ?? messageOf(error)}); check that it is installed in the job and can be run. Nothing was applied.`);
+    }
     const version = /version v?(\d+)\.(\d+)\.(\d+)/.exec(result.stdout);
     if (result.code !== 0 || !version) {
       throw new UserError(`${program} --version did not print a dbmate version (${howItEnded(result)}); point input engine-path at dbmate 2 or later. Nothing was applied.`);
@@ -262,8 +268,7 @@ export function dbmateEngine(config: Config, deps: EngineDeps): Engine {
         `dbmate ${version.slice(1).join('.')} (${program}) is too old: migrate-action needs ${MIN_MAJOR}.0 or later; install a newer one (npm install dbmate@2, or its releases). Nothing was applied.`,
       );
     }
-    ctx.log.info(`dbmate ${version.slice(1).join('.')} (${program}).`);
-    versionChecked = true;
+    return `dbmate ${version.slice(1).join('.')} (${program})`;
   }
 
   /** The schema dbmate keeps schema_migrations in: the URL's search_path, else current_schema(), else public. */
@@ -334,7 +339,9 @@ export function dbmateEngine(config: Config, deps: EngineDeps): Engine {
             `${listNames(files.map((f) => f.fileName))}. Pad the versions to one width (dbmate new uses 14-digit timestamps).`,
         );
       }
-      return `${files.length} migration files in ${config.migrationsDirLabel}, versions ${files[0]!.version} to ${files[files.length - 1]!.version}; dbmate at ${program}.`;
+      const found = `${files.length} migration files in ${config.migrationsDirLabel}, versions ${files[0]!.version} to ${files[files.length - 1]!.version}`;
+      // Only apply runs dbmate: a missing or too old one stops it here, before the database is touched.
+      return config.command === 'apply' ? `${found}; ${await checkVersion()}.` : `${found}; dbmate at ${program}.`;
     },
 
     readState: (ctx) => read(ctx),
@@ -365,7 +372,6 @@ export function dbmateEngine(config: Config, deps: EngineDeps): Engine {
 
     async apply(ctx, state, toRun) {
       if (toRun.length === 0) return state;
-      await checkVersion(ctx);
       ctx.log.info(`Running dbmate migrate (${listNames(toRun.map((m) => m.fileName))}), each file in its own transaction ...`);
       const result = await runTool(
         ctx,

@@ -6,6 +6,12 @@ import type { SpawnRequest, SpawnResult } from './types.js';
 
 /** How much of each stream is kept for error messages. */
 const KEEP_BYTES = 64 * 1024;
+/** A line of a tool's output longer than this is cut in the log (and one without an end, logged in pieces). */
+const MAX_LINE_CHARS = 16 * 1024;
+/** How much of a tool's output the log shows; the rest is counted, not shown. */
+const MAX_LOGGED_CHARS = 10_000_000;
+/** After the program has exited, how long what it started may keep its output open before we stop reading. */
+export const DRAIN_MS = 1_500;
 /** After SIGTERM, how long a stopped engine gets before SIGKILL. */
 export const STOP_GRACE_MS = 5_000;
 
@@ -149,19 +155,37 @@ function launch(request: SpawnRequest, env: NodeJS.ProcessEnv, log: Log, signal:
   const stderr = new Tail();
   let result = '';
   let quiet = request.quiet === true;
+  let logged = 0;
+  const log1 = (line: string) => {
+    if (quiet || line.trim() === '') return;
+    logged += line.length;
+    if (logged <= MAX_LOGGED_CHARS) log.info(`${request.tool}: ${line.slice(0, MAX_LINE_CHARS)}${line.length > MAX_LINE_CHARS ? ` … (${line.length - MAX_LINE_CHARS} more characters)` : ''}`);
+    else if (logged - line.length <= MAX_LOGGED_CHARS) log.info(`${request.tool}: … (more output not shown: the log keeps the first ${MAX_LOGGED_CHARS / 1_000_000} million characters of a tool's output)`);
+  };
   const lineLogger = (tail: Tail) => {
     let partial = '';
     return {
       data: (chunk: Buffer) => {
         const text = chunk.toString('utf8');
         tail.push(text);
-        const lines = (partial + text).split(/\r?\n/);
-        partial = lines.pop() ?? '';
-        if (quiet) return;
-        for (const line of lines) if (line.trim() !== '') log.info(`${request.tool}: ${line}`);
+        // Lines end at \n, \r\n or a lone \r (a progress bar); only the new text is searched, and a
+        // line without an end is cut at MAX_LINE_CHARS, so output of any shape costs linear time.
+        let start = 0;
+        for (let i = 0; i < text.length; i += 1) {
+          const c = text.charCodeAt(i);
+          if (c !== 10 && c !== 13) continue;
+          log1(partial + text.slice(start, i));
+          partial = '';
+          start = i + 1;
+        }
+        partial += text.slice(start);
+        if (partial.length > MAX_LINE_CHARS) {
+          log1(partial);
+          partial = '';
+        }
       },
       end: () => {
-        if (!quiet && partial.trim() !== '') log.info(`${request.tool}: ${partial}`);
+        log1(partial);
         partial = '';
       },
     };
@@ -192,6 +216,17 @@ function launch(request: SpawnRequest, env: NodeJS.ProcessEnv, log: Log, signal:
   if (signal?.aborted) stop();
   else signal?.addEventListener('abort', stop, { once: true });
 
+  // A program that leaves something running with its output open (a daemon an env.py starts) has
+  // exited all the same: after DRAIN_MS its streams are closed, and what is left of its group stopped.
+  let drainTimer: NodeJS.Timeout | undefined;
+  child.on('exit', () => {
+    drainTimer = setTimeout(() => {
+      kill('SIGTERM');
+      for (const stream of child.stdio) (stream as { destroy?: () => void } | null)?.destroy?.();
+    }, DRAIN_MS);
+    drainTimer.unref();
+  });
+
   const done = new Promise<SpawnResult>((resolve, reject) => {
     child.on('error', (error) => {
       signal?.removeEventListener('abort', stop);
@@ -202,6 +237,7 @@ function launch(request: SpawnRequest, env: NodeJS.ProcessEnv, log: Log, signal:
     child.on('close', (code, sig) => {
       signal?.removeEventListener('abort', stop);
       if (killTimer) clearTimeout(killTimer);
+      if (drainTimer) clearTimeout(drainTimer);
       out.end();
       err.end();
       resolve({ code, signal: sig, stdout: stdout.toString(), stderr: stderr.toString(), result });

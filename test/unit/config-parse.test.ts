@@ -132,6 +132,13 @@ describe('parseConfig', () => {
     expect(list[0]).toMatch(message);
   });
 
+  it("refuses node-pg-migrate's own lock key for engine node-pg-migrate: it would then fail to take it", () => {
+    expect(problems({ engine: 'node-pg-migrate', 'lock-key': '7241865325823964' })).toEqual([
+      "Input lock-key 7241865325823964 is node-pg-migrate's own lock key, which it takes itself while it runs; leave lock-key at its default, or use your application's own key.",
+    ]);
+    expect(parseConfig(raw({ engine: 'dbmate', 'lock-key': '7241865325823964' }), places).lockKey).toBe('7241865325823964');
+  });
+
   it.each(['alembic', 'node-pg-migrate', 'dbmate'])('accepts engine %s, with its own revision ids as target-revision', (engine) => {
     const config = parseConfig(raw({ engine, 'target-revision': '3f2a9c1b4d5e' }), places);
     expect(config).toMatchObject({ engine, targetRevision: '3f2a9c1b4d5e' });

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -119,5 +119,42 @@ describe('runEngineProgram', () => {
     );
     expect(result).toMatchObject({ code: 3, signal: null, stdout: 'one\ntwo\n' });
     expect(log.lines).toEqual(expect.arrayContaining(['info: t: one', 'info: t: two', 'info: t: ::warning::x']));
+  });
+
+  it('splits lines at a lone carriage return, cuts a line without an end, and logs at most 10 million characters', async () => {
+    const log = recordingLog();
+    const started = Date.now();
+    const result = await runEngineProgram(
+      {
+        tool: 't',
+        program: process.execPath,
+        args: ['-e', 'process.stdout.write("10%\\r20%\\r" + "x".repeat(3e6)); process.stdout.write("\\n" + ("y".repeat(1000) + "\\n").repeat(12000))'],
+        cwd: os.tmpdir(),
+        env: {},
+      },
+      process.env,
+      log,
+    );
+    expect(result.code).toBe(0);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(log.lines.slice(0, 2)).toEqual(['info: t: 10%', 'info: t: 20%']);
+    // 3 million x's without an end: pieces of 16 KiB, each cut with a note, none longer.
+    expect(log.lines[2]).toMatch(/^info: t: x{16384} … \(\d+ more characters\)$/);
+    expect(Math.max(...log.lines.map((l) => l.length))).toBeLessThan(17_000);
+    expect(log.lines.filter((l) => l.includes('more output not shown'))).toHaveLength(1);
+    expect(log.lines.length).toBeLessThan(12_000);
+  });
+
+  it('does not wait for what the program left running with its output open, and stops it', async () => {
+    const started = Date.now();
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'migrate-action-daemon-'));
+    const result = await runEngineProgram({ tool: 't', program: '/bin/sh', args: ['-c', 'sleep 30 & echo $! > pid; echo started'], cwd: dir, env: {} }, process.env, recordingLog());
+    expect(result).toMatchObject({ code: 0, stdout: 'started\n' });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const pid = Number(readFileSync(path.join(dir, 'pid'), 'utf8'));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Gone, or a zombie waiting for a parent that reaps it (a container's PID 1 may never do so).
+    const state = existsSync(`/proc/${pid}/stat`) ? readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] : 'gone';
+    expect(['gone', 'Z']).toContain(state);
   });
 });
