@@ -8,6 +8,12 @@
 //   npm run bench -- --sizes 100,1000  fewer sizes
 //   npm run bench -- --smoke           every workload once at tiny sizes, results in .tmp/bench-smoke;
 //                                      exits 1 if any run fails (CI runs this, not the full benchmark)
+//   npm run bench -- --workloads engines --out .tmp/bench-engines
+//                                      one workload (startup, scale, contention, backup, engines); with
+//                                      --out, the README keeps its section (a full run rewrites it)
+//
+// Workload `engines`: migrate-action driving the job's own Alembic, node-pg-migrate and dbmate against
+// each tool run alone on the same migrations, a no-op and an apply of 100 migrations (bench/lib/engines.mjs).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -18,6 +24,7 @@ import pg from 'pg';
 import { createDatabase, startLocalPostgres } from '../scripts/local-postgres.mjs';
 import { HAS_GNU_TIME, tail, timed, timedTogether } from './lib/proc.mjs';
 import { renderMarkdown, renderReadmeSection, renderSvg, replaceReadmeSection } from './lib/report.mjs';
+import { ENGINES, aloneId, engineLabels, engineVersions, oursCommand, oursId, writeEngineProject } from './lib/engines.mjs';
 import { DBMATE_VERSION, ensureDbmate, floors, tools, writeMigrations, writePsqlScript } from './lib/tools.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
@@ -26,7 +33,7 @@ const { values: opts } = parseArgs({
     smoke: { type: 'boolean', default: false },
     sizes: { type: 'string' },
     rounds: { type: 'string' },
-    workloads: { type: 'string', default: 'startup,scale,contention,backup' },
+    workloads: { type: 'string', default: 'startup,scale,contention,backup,engines' },
     'backup-mb': { type: 'string' },
     out: { type: 'string' },
     'render-only': { type: 'boolean', default: false },
@@ -44,6 +51,13 @@ function roundsFor(n) {
   return n <= 100 ? { warmup: 1, rounds: 7 } : n <= 1000 ? { warmup: 1, rounds: 5 } : { warmup: 0, rounds: 3 };
 }
 const CONTENTION = { runners: 8, n: smoke ? 5 : 200, rounds: smoke ? 1 : 5 };
+/** The engines workload: N migrations; the no-op is quick and noisy, so it gets more rounds than the apply. */
+const ENGINES_N = smoke ? 5 : 100;
+function engineRounds() {
+  if (opts.rounds) return { noop: { warmup: 0, rounds: Number(opts.rounds) }, apply: { warmup: 0, rounds: Number(opts.rounds) } };
+  if (smoke) return { noop: { warmup: 0, rounds: 1 }, apply: { warmup: 0, rounds: 1 } };
+  return { noop: { warmup: 1, rounds: 15 }, apply: { warmup: 1, rounds: 5 } };
+}
 
 if (opts['render-only']) {
   // Write the report again from the last results (after a change to the report itself).
@@ -74,12 +88,13 @@ const results = {
   machine: await machine(),
   sizes,
   gnuTime: HAS_GNU_TIME,
-  labels: Object.fromEntries([...allTools, ...Object.values(floor)].map((t) => [t.id, t.label])),
+  labels: { ...Object.fromEntries([...allTools, ...Object.values(floor)].map((t) => [t.id, t.label])), ...engineLabels() },
   nodePeers: allTools.filter((t) => t.node).map((t) => t.id),
   startup: undefined,
   scale: {},
   contention: undefined,
   backup: undefined,
+  engines: undefined,
   failures,
 };
 
@@ -88,6 +103,7 @@ try {
   if (workloads.has('scale')) for (const n of sizes) results.scale[n] = await scaleWorkload(n);
   if (workloads.has('contention')) results.contention = await contentionWorkload();
   if (workloads.has('backup')) results.backup = await backupWorkload();
+  if (workloads.has('engines')) results.engines = await enginesWorkload();
 } finally {
   await admin.end();
   await server.stop();
@@ -129,7 +145,11 @@ async function machine() {
     fsync: rows[0].fsync,
     psql: versionOf('psql', ['--version']),
     pgDump: versionOf('pg_dump', ['--version']),
-    versions: { ...packageVersions(['node-pg-migrate', 'postgrator-cli', 'postgrator', 'postgres-migrations', 'pg']), dbmate: DBMATE_VERSION },
+    versions: {
+      ...packageVersions(['node-pg-migrate', 'postgrator-cli', 'postgrator', 'postgres-migrations', 'pg']),
+      dbmate: DBMATE_VERSION,
+      ...(workloads.has('engines') ? engineVersions() : {}),
+    },
   };
 }
 
@@ -371,4 +391,97 @@ async function backupWorkload() {
     await dropDatabase(db.name);
     rmSync(path.join(tmp, 'backup'), { recursive: true, force: true });
   }
+}
+
+/**
+ * Workload 6: migrate-action driving the job's own Alembic, node-pg-migrate and dbmate (node dist/index.js
+ * with INPUT_ENGINE, as the runner runs it) against each tool run alone on the same N migrations: a no-op
+ * on a database at head, and an apply to a fresh database. Our built-in engine's no-op on the same N is
+ * timed in the same no-op rounds: what migrate-action costs by itself, against which the time it adds to
+ * dbmate is judged.
+ */
+async function enginesWorkload() {
+  const n = ENGINES_N;
+  const plan = engineRounds();
+  say(`\nEngines: N = ${n}; no-op ${plan.noop.warmup} warm-up + ${plan.noop.rounds} rounds, apply ${plan.apply.warmup} warm-up + ${plan.apply.rounds} rounds`);
+  const base = path.join(tmp, 'engines');
+  const projects = {};
+  for (const engine of ['postgres-migrations', ...ENGINES]) projects[engine] = writeEngineProject(path.join(base, engine), engine, n, root);
+  const out = { n, engines: ENGINES, noop: { ...plan.noop, runs: {} }, apply: { ...plan.apply, runs: {} } };
+  const broken = new Set();
+  const why = (m) => `exit ${m.code}: ${tail(logFile, 2).replace(/\s+/g, ' ').slice(0, 300)}`;
+  /** Run one participant on `url`; proof of the work is exit 0 and the N tables. Returns the measurement or undefined. */
+  async function runChecked(p, url, workload) {
+    const m = await timed(p.command(url), logFile);
+    const tables = m.code === 0 ? await countTables(url) : -1;
+    if (m.code !== 0 || tables !== n) {
+      fail(p.id, workload, m.code !== 0 ? why(m) : `${tables} of ${n} tables`);
+      broken.add(p.id);
+      return undefined;
+    }
+    return m;
+  }
+  const fmt = (entry, round) => (Number.isFinite(entry?.ms[round]) ? entry.ms[round].toFixed(0) : '–');
+
+  // No-op: one database per engine, brought to head by migrate-action itself (its apply is the set-up, not
+  // timed); then every round times ours and the tool alone on it, in rotating order.
+  const noopDbs = {};
+  const participants = [];
+  try {
+    for (const engine of ['postgres-migrations', ...ENGINES]) {
+      const project = projects[engine];
+      const db = await freshDatabase();
+      noopDbs[engine] = db;
+      const ours = { id: oursId(engine), command: (url) => oursCommand(root, project, url, tmp, ++runCounter) };
+      if (!(await runChecked(ours, db.url, `engines set-up N=${n}`))) continue;
+      participants.push(ours);
+      if (project.alone) participants.push({ id: aloneId(engine), command: (url) => project.alone(url, `noop-${engine}`) });
+    }
+    for (const p of participants) out.noop.runs[p.id] = series();
+    for (let r = 0; r < plan.noop.warmup + plan.noop.rounds; r += 1) {
+      const round = r - plan.noop.warmup;
+      for (const p of rotate(participants, r)) {
+        if (broken.has(p.id)) continue;
+        const engine = p.id === 'ours-native' ? 'postgres-migrations' : p.id.replace(/^ours-/, '').replace(/-alone$/, '');
+        const m = await runChecked(p, noopDbs[engine].url, `engines no-op N=${n}`);
+        if (m && round >= 0) record(out.noop.runs[p.id], round, m);
+      }
+      if (round < 0) say('  no-op warm-up');
+      else {
+        const runs = out.noop.runs;
+        say(`  no-op round ${round + 1} (ms, ours/alone): ${ENGINES.map((e) => `${e} ${fmt(runs[oursId(e)], round)}/${fmt(runs[aloneId(e)], round)}`).join(', ')}; built-in ${fmt(runs['ours-native'], round)}`);
+      }
+    }
+  } finally {
+    for (const db of Object.values(noopDbs)) await dropDatabase(db.name);
+  }
+
+  // Apply: every run on a database of its own, created before and dropped after the timed run.
+  const applying = [];
+  for (const engine of ENGINES) {
+    const project = projects[engine];
+    applying.push(
+      { id: oursId(engine), command: (url) => oursCommand(root, project, url, tmp, ++runCounter) },
+      { id: aloneId(engine), command: (url) => project.alone(url, `apply-${runCounter}`) },
+    );
+  }
+  for (const p of applying) out.apply.runs[p.id] = series();
+  for (let r = 0; r < plan.apply.warmup + plan.apply.rounds; r += 1) {
+    const round = r - plan.apply.warmup;
+    for (const p of rotate(applying, r)) {
+      if (broken.has(p.id)) continue;
+      const db = await freshDatabase();
+      try {
+        const m = await runChecked(p, db.url, `engines apply N=${n}`);
+        if (m && round >= 0) record(out.apply.runs[p.id], round, m);
+      } finally {
+        await dropDatabase(db.name);
+      }
+    }
+    const runs = out.apply.runs;
+    if (round < 0) say('  apply warm-up');
+    else say(`  apply round ${round + 1} (ms, ours/alone): ${ENGINES.map((e) => `${e} ${fmt(runs[oursId(e)], round)}/${fmt(runs[aloneId(e)], round)}`).join(', ')}`);
+  }
+  rmSync(base, { recursive: true, force: true });
+  return out;
 }

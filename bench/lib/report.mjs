@@ -1,6 +1,6 @@
 // The benchmark's results as markdown tables, an SVG chart and the README's section. Pure: strings in,
 // strings out (the tests render fixed results).
-import { growthPerItem, pairedRatio, summarize } from './stats.mjs';
+import { growthPerItem, pairedDifference, pairedRatio, summarize } from './stats.mjs';
 
 export const README_START = '<!-- bench:start -->';
 export const README_END = '<!-- bench:end -->';
@@ -13,7 +13,15 @@ export const TARGETS = {
   contention: 1.3,
   backup: 1.05,
   linear: 1.25,
+  // migrate-action driving an engine ÷ the engine alone (dbmate's target is the time added instead: at most
+  // migrate-action's own no-op, measured in the same rounds).
+  engineAlembic: 1.3,
+  engineNodePgMigrate: 1.1,
 };
+
+const ENGINE_NAMES = { alembic: 'Alembic', 'node-pg-migrate': 'node-pg-migrate', dbmate: 'dbmate' };
+const ENGINE_RATIO_TARGETS = { alembic: TARGETS.engineAlembic, 'node-pg-migrate': TARGETS.engineNodePgMigrate };
+const CASES = { noop: 'no-op', apply: 'apply' };
 
 const fmtS = (ms) => (ms === undefined ? '–' : ms >= 10_000 ? (ms / 1000).toFixed(1) : ms >= 1000 ? (ms / 1000).toFixed(2) : (ms / 1000).toFixed(3));
 const fmtX = (x) => (x === undefined ? '–' : `${x.toFixed(2)}×`);
@@ -96,7 +104,113 @@ export function checkTargets(results) {
       checks.push({ name, value: g, limit: TARGETS.linear, met: g <= TARGETS.linear });
     }
   }
+  checks.push(...engineChecks(results));
   return checks;
+}
+
+/**
+ * The engines workload, one row per engine and case: medians of ours and of the tool alone, the paired
+ * ratio and difference, and the row's target ({ kind: 'ratio' | 'added', limit, value, met }).
+ */
+export function engineRows(results) {
+  const e = results.engines;
+  if (!e) return [];
+  const native = summarize(values(e.noop.runs['ours-native']?.ms))?.median;
+  const rows = [];
+  for (const engine of e.engines) {
+    for (const kase of ['noop', 'apply']) {
+      const runs = e[kase].runs;
+      const ours = runs[`ours-${engine}`]?.ms ?? [];
+      const alone = runs[`${engine}-alone`]?.ms ?? [];
+      const ratio = pairedRatio(ours, alone);
+      const added = pairedDifference(ours, alone);
+      const row = {
+        engine,
+        case: kase,
+        n: e.n,
+        rounds: e[kase].rounds,
+        ours: summarize(values(ours))?.median,
+        alone: summarize(values(alone))?.median,
+        ratio,
+        added,
+        native,
+      };
+      if (engine in ENGINE_RATIO_TARGETS) {
+        const limit = ENGINE_RATIO_TARGETS[engine];
+        row.target = { kind: 'ratio', limit, value: ratio, met: ratio !== undefined && ratio <= limit };
+      } else {
+        const value = added !== undefined && native ? added / native : undefined;
+        row.target = { kind: 'added', limit: 1, value, met: added !== undefined && native !== undefined && added <= native };
+      }
+      rows.push(row);
+    }
+  }
+  return rows;
+}
+
+function engineName(results, engine) {
+  const v = results.machine?.versions?.[engine];
+  return `${ENGINE_NAMES[engine] ?? engine}${v && v !== 'not found' && v !== 'not installed' ? ` ${v}` : ''}`;
+}
+
+const fmtMs = (ms) => (ms === undefined ? '–' : ms.toFixed(0));
+const fmtAdded = (ms) => (ms === undefined ? '–' : `${ms >= 0 ? '+' : '−'}${Math.abs(ms).toFixed(0)}`);
+
+function engineChecks(results) {
+  return engineRows(results).map((row) => {
+    const where = `${ENGINE_NAMES[row.engine] ?? row.engine}, ${CASES[row.case]} N=${fmtN(row.n)}`;
+    if (row.target.kind === 'ratio') {
+      return { name: `Engine ${where}: migrate-action ÷ the tool alone`, value: row.target.value, limit: row.target.limit, met: row.target.met };
+    }
+    return {
+      name: `Engine ${where}: time migrate-action adds ÷ its own no-op`,
+      value: row.target.value,
+      limit: 1,
+      limitText: '≤ 1',
+      met: row.target.met,
+      note: `${fmtAdded(row.added)} ms vs ${fmtMs(row.native)} ms`,
+    };
+  });
+}
+
+function enginesTable(results) {
+  const e = results.engines;
+  const rows = engineRows(results);
+  const lines = [
+    `| Engine, N=${fmtN(e.n)} migrations | case | migrate-action ms | tool alone ms | ours ÷ alone | ours − alone ms | target | met |`,
+    '|---|---|---:|---:|---:|---:|---|:---:|',
+  ];
+  for (const row of rows) {
+    const failed = (id) => failureOf(results, id, `engines ${CASES[row.case]} N=${e.n}`) ?? failureOf(results, id, `engines set-up N=${e.n}`);
+    const cell = (ms, id) => (ms === undefined && failed(id) ? 'failed' : fmtMs(ms));
+    const target = row.target.kind === 'ratio' ? `ours ÷ alone ≤ ${row.target.limit}` : `added ≤ our no-op (${fmtMs(row.native)} ms)`;
+    lines.push(
+      `| ${engineName(results, row.engine)} | ${CASES[row.case]} | ${cell(row.ours, `ours-${row.engine}`)} | ${cell(row.alone, `${row.engine}-alone`)} | ` +
+        `${fmtX(row.ratio)} | ${fmtAdded(row.added)} | ${target} | ${row.target.value === undefined ? '–' : row.target.met ? 'yes' : '**no**'} |`,
+    );
+  }
+  const native = summarize(values(e.noop.runs['ours-native']?.ms));
+  lines.push(`| **migrate-action, built-in engine** | no-op | ${native ? fmtMs(native.median) : 'failed'} | | | | | |`);
+  lines.push(
+    '',
+    `Medians: no-op ${e.noop.rounds} round${e.noop.rounds === 1 ? '' : 's'} on a database at head, apply ${e.apply.rounds} round${e.apply.rounds === 1 ? '' : 's'}, each run on a fresh database; ` +
+      'ratios and differences are medians of per-round values. migrate-action runs as the runner runs it (node dist/index.js, ' +
+      "INPUT_ENGINE) and drives the same program that runs alone: Debian's python3 -m alembic upgrade head, " +
+      'node_modules/.bin/node-pg-migrate up, node_modules/.bin/dbmate migrate (the npm package: a Node wrapper of the Go binary).',
+  );
+  return lines;
+}
+
+function enginesDetail(results) {
+  const e = results.engines;
+  const lines = ['| Run | case | median ms | min–max ms | peak RSS MiB |', '|---|---|---:|---:|---:|'];
+  for (const kase of ['noop', 'apply']) {
+    for (const [id, entry] of Object.entries(e[kase].runs)) {
+      const sum = summarize(values(entry.ms));
+      lines.push(`| ${label(results, id)} | ${CASES[kase]} | ${sum ? fmtMs(sum.median) : 'failed'} | ${sum ? `${fmtMs(sum.min)}–${fmtMs(sum.max)}` : ''} | ${fmtMiB(peakRss(entry))} |`);
+    }
+  }
+  return lines;
 }
 
 function machineLine(results) {
@@ -199,7 +313,7 @@ function startupTable(results) {
 function targetsTable(results) {
   const lines = ['| Target | measured | limit | met |', '|---|---:|---:|:---:|'];
   for (const c of checkTargets(results)) {
-    lines.push(`| ${c.name}${c.note ? ` (${c.note})` : ''} | ${fmtX(c.value)} | ${c.limit === 1 ? '< 1' : `≤ ${c.limit}`} | ${c.met ? 'yes' : '**no**'} |`);
+    lines.push(`| ${c.name}${c.note ? ` (${c.note})` : ''} | ${fmtX(c.value)} | ${c.limitText ?? (c.limit === 1 ? '< 1' : `≤ ${c.limit}`)} | ${c.met ? 'yes' : '**no**'} |`);
   }
   return lines;
 }
@@ -227,6 +341,10 @@ export function renderMarkdown(results) {
   }
   if (results.contention) lines.push('## Contention', '', ...contentionTable(results), '');
   if (results.backup) lines.push('## Backup overhead', '', ...backupTable(results), '');
+  if (results.engines) {
+    lines.push('## Engines: migrate-action running Alembic, node-pg-migrate and dbmate, against each alone', '', ...enginesTable(results), '');
+    lines.push(...enginesDetail(results), '');
+  }
   if (results.failures?.length) {
     lines.push('## Failed runs', '', ...results.failures.map((f) => `- ${label(results, f.tool)}, ${f.workload}: ${f.message.replace(/\s+/g, ' ').slice(0, 300)}`), '');
   }
@@ -242,6 +360,7 @@ export function renderReadmeSection(results) {
   }
   if (results.contention) lines.push(...contentionTable(results), '');
   if (results.backup) lines.push(...backupTable(results), '');
+  if (results.engines) lines.push(...enginesTable(results), '');
   lines.push('All tables, with min–max and peak memory: [bench/results/latest.md](bench/results/latest.md).', '', README_END);
   return lines.join('\n');
 }
@@ -287,6 +406,15 @@ export function renderSvg(results) {
       ].filter((x) => x.ms !== undefined),
     });
   }
+  if (results.engines) {
+    const e = results.engines;
+    for (const kase of ['noop', 'apply']) {
+      const bars = Object.entries(e[kase].runs)
+        .map(([id, entry]) => ({ id, ms: summarize(values(entry.ms))?.median }))
+        .filter((b) => b.ms !== undefined);
+      if (bars.length > 0) panels.push({ title: `Engines, ${CASES[kase]} N=${fmtN(e.n)}: through migrate-action and alone`, bars });
+    }
+  }
   const width = 760;
   const labelWidth = 300;
   const barHeight = 16;
@@ -301,7 +429,7 @@ export function renderSvg(results) {
     const max = Math.max(...panel.bars.map((b) => b.ms));
     for (const bar of panel.bars) {
       const length = Math.max(1, ((width - labelWidth - 90) * bar.ms) / max);
-      const ours = bar.id === 'ours' || bar.id === 'ours-action';
+      const ours = bar.id === 'ours' || bar.id.startsWith('ours-');
       const isFloor = ['node', 'node-pg', 'psql', 'plain'].includes(bar.id);
       const fill = ours ? '#2b7bb9' : isFloor ? '#9aa5b1' : '#e59c48';
       parts.push(

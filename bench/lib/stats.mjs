@@ -37,3 +37,15 @@ export function growthPerItem(points) {
   const [prev, last] = sorted.slice(-2);
   return last.ms / last.n / (prev.ms / prev.n);
 }
+
+/**
+ * The median of per-round differences a[r] − b[r] (the time one adds to the other, paired by round like
+ * pairedRatio); undefined when no round has both.
+ */
+export function pairedDifference(a, b) {
+  const diffs = [];
+  for (let round = 0; round < Math.min(a.length, b.length); round += 1) {
+    if (Number.isFinite(a[round]) && Number.isFinite(b[round])) diffs.push(a[round] - b[round]);
+  }
+  return diffs.length === 0 ? undefined : median(diffs);
+}
