@@ -15678,6 +15678,8 @@ const external_node_url_namespaceObject = __WEBPACK_EXTERNAL_createRequire(impor
 ;// CONCATENATED MODULE: ./lib/engines/spawn.js
 
 
+
+
 /** How much of each stream is kept for error messages. */
 const KEEP_BYTES = 64 * 1024;
 /** A line of a tool's output longer than this is cut in the log (and one without an end, logged in pieces). */
@@ -15791,6 +15793,38 @@ class Tail {
         return this.text.slice(-KEEP_BYTES);
     }
 }
+/** util-linux's setpriv, which can set the parent-death signal of the program it then becomes. */
+const SETPRIV = '/usr/bin/setpriv';
+let setprivUsable;
+/**
+ * The command line that starts `program` so that it is killed if this process dies without stopping
+ * it (SIGKILL, out of memory): our lock ends with our connection, and the tool must not go on migrating
+ * without it. On Linux, `setpriv --pdeathsig KILL` sets the kernel's parent-death signal and then becomes
+ * the program (same process, same group); its open transaction is rolled back when its connection
+ * drops. Elsewhere, or for a program that is not an executable file, it is started as it is.
+ */
+function diesWithUs(program, args) {
+    if (process.platform !== 'linux' || !external_node_path_.isAbsolute(program))
+        return [program, [...args]];
+    setprivUsable ??= (() => {
+        try {
+            (0,external_node_fs_.accessSync)(SETPRIV, external_node_fs_.constants.X_OK);
+            return true;
+        }
+        catch {
+            return false;
+        }
+    })();
+    if (!setprivUsable)
+        return [program, [...args]];
+    try {
+        (0,external_node_fs_.accessSync)(program, external_node_fs_.constants.X_OK);
+    }
+    catch {
+        return [program, [...args]]; // let spawn report it as it is (ENOENT, EACCES)
+    }
+    return [SETPRIV, ['--pdeathsig', 'KILL', '--', program, ...args]];
+}
 /**
  * Start an engine's program: stdin closed, output streamed line by line into the log (the log redacts
  * secrets and keeps a line from being read as a runner command), a separate process group so that a
@@ -15798,7 +15832,8 @@ class Tail {
  * `commandPipe` adds fd 4, which the program reads commands from.
  */
 function launch(request, env, log, signal, commandPipe, onResult) {
-    const child = (0,external_node_child_process_.spawn)(request.program, [...request.args], {
+    const [program, args] = diesWithUs(request.program, request.args);
+    const child = (0,external_node_child_process_.spawn)(program, args, {
         cwd: request.cwd,
         env: engineEnv(env, request.env),
         stdio: ['ignore', 'pipe', 'pipe', ...(request.resultPipe || commandPipe ? ['pipe'] : []), ...(commandPipe ? ['pipe'] : [])],

@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { accessSync, constants } from 'node:fs';
+import path from 'node:path';
 import type { Setting } from '../config.js';
 import type { Log } from '../log.js';
 import type { SpawnRequest, SpawnResult } from './types.js';
@@ -127,6 +129,36 @@ class Tail {
   }
 }
 
+/** util-linux's setpriv, which can set the parent-death signal of the program it then becomes. */
+const SETPRIV = '/usr/bin/setpriv';
+let setprivUsable: boolean | undefined;
+
+/**
+ * The command line that starts `program` so that it is killed if this process dies without stopping
+ * it (SIGKILL, out of memory): our lock ends with our connection, and the tool must not go on migrating
+ * without it. On Linux, `setpriv --pdeathsig KILL` sets the kernel's parent-death signal and then becomes
+ * the program (same process, same group); its open transaction is rolled back when its connection
+ * drops. Elsewhere, or for a program that is not an executable file, it is started as it is.
+ */
+export function diesWithUs(program: string, args: readonly string[]): [string, string[]] {
+  if (process.platform !== 'linux' || !path.isAbsolute(program)) return [program, [...args]];
+  setprivUsable ??= (() => {
+    try {
+      accessSync(SETPRIV, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+  if (!setprivUsable) return [program, [...args]];
+  try {
+    accessSync(program, constants.X_OK);
+  } catch {
+    return [program, [...args]]; // let spawn report it as it is (ENOENT, EACCES)
+  }
+  return [SETPRIV, ['--pdeathsig', 'KILL', '--', program, ...args]];
+}
+
 /** A started program: its process, its end, and whether its output lines are logged. */
 interface Launched {
   readonly child: ChildProcess;
@@ -144,7 +176,8 @@ interface Launched {
  * `commandPipe` adds fd 4, which the program reads commands from.
  */
 function launch(request: SpawnRequest, env: NodeJS.ProcessEnv, log: Log, signal: AbortSignal | undefined, commandPipe: boolean, onResult?: () => void): Launched {
-  const child = spawn(request.program, [...request.args], {
+  const [program, args] = diesWithUs(request.program, request.args);
+  const child = spawn(program, args, {
     cwd: request.cwd,
     env: engineEnv(env, request.env),
     stdio: ['ignore', 'pipe', 'pipe', ...(request.resultPipe || commandPipe ? (['pipe'] as const) : []), ...(commandPipe ? (['pipe'] as const) : [])],

@@ -1,10 +1,9 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startBundle } from '../support/action.js';
-import { PYTHON, REPO, engineProject } from '../support/engines.js';
+import { PYTHON, REPO } from '../support/engines.js';
 import { ARTIFACTS, shippedSuite, type ShippedRun } from '../support/shipped.js';
 
 // Alembic's own shapes, through both shipped artifacts: a branch and its merge, two unmerged heads, an
@@ -81,29 +80,5 @@ describe('alembic run by hand, before and after us', () => {
     const again = await alembicRun('action', db, example);
     expect(again.code, again.log).toBe(0);
     expect(again.outputs).toMatchObject({ status: 'up-to-date', revision: '0003', 'applied-count': '0' });
-  });
-});
-
-describe('alembic when our process dies', () => {
-  it('ends with it: the helper does not go on without the lock, and nothing it started commits', async () => {
-    const db = await database();
-    const project = engineProject('alembic', [
-      { name: 'first', sql: 'CREATE TABLE first_table (id int);' },
-      { name: 'slow', sql: 'SELECT pg_sleep(3);' },
-    ]);
-    const started = startBundle({ 'database-url': db.url, 'migrations-dir': 'unused', ...project.inputs });
-    const sleeping = async () =>
-      (await db.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '%pg_sleep(3)%' AND pid <> pg_backend_pid()"))[0]!.n;
-    for (let i = 0; i < 600 && (await sleeping()) === 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(await sleeping()).toBe(1);
-    // Out of memory, or killed by a supervisor: no signal handler runs, and the lock ends with our connection.
-    started.child.kill('SIGKILL');
-    await started.done;
-    const helpers = () => spawnSync('pgrep', ['-f', project.inputs['alembic-config']!], { encoding: 'utf8' }).stdout.trim();
-    for (let i = 0; i < 40 && helpers() !== ''; i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(helpers()).toBe('');
-    // The server finishes the sleep, finds its client gone, and rolls the transaction back.
-    for (let i = 0; i < 200 && (await sleeping()) > 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(await db.query("SELECT to_regclass('first_table') AS t, to_regclass('alembic_version') AS v")).toEqual([{ t: null, v: null }]);
   });
 });

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -6,7 +7,7 @@ import { ENGINE_IDS, THREE_STEPS, engineProject, type EngineId, type EngineProje
 import { findLeaks } from '../support/leaks.js';
 import { migrationsDir } from '../support/platform.js';
 import { DOTENV_KEYS } from '../../src/cli.js';
-import { ARTIFACTS, shippedSuite, type ShippedRun } from '../support/shipped.js';
+import { ARTIFACTS, shippedSuite, startShipped, type ShippedRun } from '../support/shipped.js';
 
 // The contract every engine keeps, through both shipped artifacts (dist/index.js as the runner runs it,
 // and the packed CLI through npx), on a real PostgreSQL with the real tools: the same frame (wait, lock,
@@ -306,3 +307,25 @@ describe('what an engine cannot do', () => {
     expect(await project.appliedCount(db)).toBe(0);
   });
 });
+
+describe.each(ENGINE_IDS.filter((engine) => engine !== 'postgres-migrations'))('engine %s when our process is killed outright', (engine) => {
+  it('the tool ends with us instead of migrating on without the lock, and nothing it had open commits', async () => {
+    const db = await database();
+    const project = engineProject(engine, [{ name: 'first-then-slow', sql: 'CREATE TABLE first_table (id int);\nSELECT pg_sleep(3);' }]);
+    const started = startShipped('action', { 'database-url': db.url, 'migrations-dir': project.dir, ...project.inputs });
+    const sleeping = async () =>
+      (await db.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '%pg_sleep(3)%' AND pid <> pg_backend_pid()"))[0]!.n;
+    await until(async () => (await sleeping()) > 0, 'the slow migration to run');
+    // Out of memory, or killed by a supervisor: no handler of ours runs, and the lock ends with our connection.
+    started.child.kill('SIGKILL');
+    await started.done;
+    // The tool's own process (its command line names the project) is gone at once.
+    const tools = () => spawnSync('pgrep', ['-f', engine === 'alembic' ? project.inputs['alembic-config']! : project.dir], { encoding: 'utf8' }).stdout.trim();
+    await until(() => tools() === '', 'the tool to end', 5_000);
+    // The server finishes the sleep, finds its client gone, and rolls the transaction back.
+    await until(async () => (await sleeping()) === 0, 'the sleep to end', 10_000);
+    expect(await db.query("SELECT to_regclass('first_table') AS t")).toEqual([{ t: null }]);
+    expect(await project.appliedCount(db)).toBe(0);
+  });
+});
+

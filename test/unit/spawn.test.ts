@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { engineEnv, engineUrl, runEngineProgram, settingsOptions, startEngineSession } from '../../src/engines/spawn.js';
+import { diesWithUs, engineEnv, engineUrl, runEngineProgram, settingsOptions, startEngineSession } from '../../src/engines/spawn.js';
 import { recordingLog } from '../support/engine-context.js';
 
 describe('engineUrl', () => {
@@ -158,3 +158,12 @@ describe('runEngineProgram', () => {
     expect(['gone', 'Z']).toContain(state);
   });
 });
+
+describe('diesWithUs', () => {
+  it.runIf(process.platform === 'linux' && existsSync('/usr/bin/setpriv'))('starts a program through setpriv with the parent-death signal KILL; a missing one as it is', () => {
+    expect(diesWithUs(process.execPath, ['-v'])).toEqual(['/usr/bin/setpriv', ['--pdeathsig', 'KILL', '--', process.execPath, '-v']]);
+    expect(diesWithUs('/no/such/program', ['x'])).toEqual(['/no/such/program', ['x']]);
+    expect(diesWithUs('relative/tool', [])).toEqual(['relative/tool', []]);
+  });
+});
+
