@@ -16417,6 +16417,11 @@ function lastLine(text) {
     const lines = text.split(/\r?\n/).filter((line) => line.trim() !== '');
     return lines[lines.length - 1]?.trim() ?? '';
 }
+/** ` (what it printed last)`, or nothing when it printed nothing. */
+function printedLast(stderr) {
+    const line = scrubbed(lastLine(stderr), 200);
+    return line === '' ? ', printing nothing' : ` (${line})`;
+}
 /**
  * Alembic as an engine: the project's own alembic.ini, env.py and revisions, run with the project's
  * Python through alembic_helper.py. State: `state` (env.py with a function that only reads); apply:
@@ -16523,7 +16528,7 @@ function alembicEngine(config, deps) {
             throw new errors/* UserError */.yo(`Alembic was stopped (${error?.message ?? howItEnded(result)}) while it read the database's revision; nothing was applied.`);
         }
         if (!error) {
-            throw new errors/* UserError */.yo(`Alembic ended with ${howItEnded(result)} without a result while it read the database's revision (${scrubbed(lastLine(result.stderr), 200)}); nothing was applied. See its output above.`);
+            throw new errors/* UserError */.yo(`Alembic ended with ${howItEnded(result)} without a result while it read the database's revision${printedLast(result.stderr)}; nothing was applied. Check input python: it must be the Python that has Alembic.`);
         }
         if (error.kind === 'unknown-current') {
             throw new errors/* UserError */.yo(`Alembic: ${scrubbed(error.message, 300)}: this checkout is older than the database, or a revision file was removed; ` +
@@ -16562,7 +16567,7 @@ function alembicEngine(config, deps) {
             return new EngineFailed(`Alembic was stopped (${why}) while it ${what}: ${now}.`);
         }
         if (!error) {
-            return new EngineFailed(`Alembic ended with ${howItEnded(result)} without saying why while it ${what} (${scrubbed(lastLine(result.stderr), 200)}); ${now}. See its output above.`);
+            return new EngineFailed(`Alembic ended with ${howItEnded(result)} without saying why while it ${what}${printedLast(result.stderr)}; ${now}. See its output above.`);
         }
         const said = scrubbed(error.message, 400);
         const sqlstate = error.pgcode ? ` (SQLSTATE ${error.pgcode})` : '';
@@ -16610,7 +16615,7 @@ function alembicEngine(config, deps) {
         async prepare() {
             helper = helperPath();
             if (!(0,external_node_fs_.existsSync)(ini) || !(0,external_node_fs_.statSync)(ini).isFile()) {
-                throw new errors/* UserError */.yo(`Input alembic-config ${iniLabel}: file not found in the workspace; set alembic-config to your alembic.ini, relative to the workspace (and check out the repository first).`);
+                throw new errors/* UserError */.yo(`Input alembic-config ${iniLabel}: ${(0,external_node_fs_.existsSync)(ini) ? 'is a directory, not a file' : 'file not found in the workspace'}; set alembic-config to your alembic.ini, relative to the workspace (and check out the repository first).`);
             }
             python = findPython();
             // Started now, so that Python's start overlaps the connection and the lock; it waits for commands.

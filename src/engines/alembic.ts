@@ -220,6 +220,12 @@ function lastLine(text: string): string {
   return lines[lines.length - 1]?.trim() ?? '';
 }
 
+/** ` (what it printed last)`, or nothing when it printed nothing. */
+function printedLast(stderr: string): string {
+  const line = scrubbed(lastLine(stderr), 200);
+  return line === '' ? ', printing nothing' : ` (${line})`;
+}
+
 /**
  * Alembic as an engine: the project's own alembic.ini, env.py and revisions, run with the project's
  * Python through alembic_helper.py. State: `state` (env.py with a function that only reads); apply:
@@ -342,7 +348,7 @@ export function alembicEngine(config: Config, deps: EngineDeps): Engine {
     }
     if (!error) {
       throw new UserError(
-        `Alembic ended with ${howItEnded(result)} without a result while it read the database's revision (${scrubbed(lastLine(result.stderr), 200)}); nothing was applied. See its output above.`,
+        `Alembic ended with ${howItEnded(result)} without a result while it read the database's revision${printedLast(result.stderr)}; nothing was applied. Check input python: it must be the Python that has Alembic.`,
       );
     }
     if (error.kind === 'unknown-current') {
@@ -392,7 +398,7 @@ export function alembicEngine(config: Config, deps: EngineDeps): Engine {
       return new EngineFailed(`Alembic was stopped (${why}) while it ${what}: ${now}.`);
     }
     if (!error) {
-      return new EngineFailed(`Alembic ended with ${howItEnded(result)} without saying why while it ${what} (${scrubbed(lastLine(result.stderr), 200)}); ${now}. See its output above.`);
+      return new EngineFailed(`Alembic ended with ${howItEnded(result)} without saying why while it ${what}${printedLast(result.stderr)}; ${now}. See its output above.`);
     }
     const said = scrubbed(error.message, 400);
     const sqlstate = error.pgcode ? ` (SQLSTATE ${error.pgcode})` : '';
@@ -446,7 +452,7 @@ export function alembicEngine(config: Config, deps: EngineDeps): Engine {
       helper = helperPath();
       if (!existsSync(ini) || !statSync(ini).isFile()) {
         throw new UserError(
-          `Input alembic-config ${iniLabel}: file not found in the workspace; set alembic-config to your alembic.ini, relative to the workspace (and check out the repository first).`,
+          `Input alembic-config ${iniLabel}: ${existsSync(ini) ? 'is a directory, not a file' : 'file not found in the workspace'}; set alembic-config to your alembic.ini, relative to the workspace (and check out the repository first).`,
         );
       }
       python = findPython();
