@@ -1,7 +1,7 @@
 """migrate-action's bridge to Alembic: reads the state, upgrades and stamps through Alembic's own API.
 
 Run by migrate-action with the project's Python (the one that has Alembic, SQLAlchemy, the driver and
-whatever env.py imports):
+whatever env.py imports), in serve mode; the other modes do one command each, for running it by hand:
 
     python alembic_helper.py state   -c alembic.ini [--sql]
     python alembic_helper.py upgrade -c alembic.ini <target>

@@ -7367,15 +7367,24 @@ function restoreSessionSql(settings, serverVersion) {
 function watchConnection(client) {
     let ended;
     let closing = false;
+    const listeners = [];
     const end = (error) => {
-        if (closing)
+        if (closing || ended)
             return;
-        ended ??= error instanceof Error ? error : new Error(error === undefined ? 'the connection closed' : (0,_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .messageOf */ .bD)(error));
+        ended = error instanceof Error ? error : new Error(error === undefined ? 'the connection closed' : (0,_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .messageOf */ .bD)(error));
+        for (const listener of listeners.splice(0))
+            listener(ended);
     };
     client.on('error', end);
     client.on('end', () => end());
     return {
         lost: () => ended,
+        onLost(listener) {
+            if (ended)
+                listener(ended);
+            else
+                listeners.push(listener);
+        },
         assertAlive(what) {
             if (ended)
                 throw lostConnection(ended, what);
@@ -15806,10 +15815,11 @@ let setprivUsable;
 function diesWithUs(program, args) {
     if (process.platform !== 'linux' || !external_node_path_.isAbsolute(program))
         return [program, [...args]];
+    // util-linux before 2.33 has setpriv without --pdeathsig: asked once.
     setprivUsable ??= (() => {
         try {
             (0,external_node_fs_.accessSync)(SETPRIV, external_node_fs_.constants.X_OK);
-            return true;
+            return (0,external_node_child_process_.execFileSync)(SETPRIV, ['--help'], { encoding: 'utf8', timeout: 5_000, stdio: ['ignore', 'pipe', 'ignore'] }).includes('--pdeathsig');
         }
         catch {
             return false;
@@ -15857,8 +15867,7 @@ function launch(request, env, log, signal, commandPipe, onResult) {
     const lineLogger = (tail) => {
         let partial = '';
         return {
-            data: (chunk) => {
-                const text = chunk.toString('utf8');
+            data: (text) => {
                 tail.push(text);
                 // Lines end at \n, \r\n or a lone \r (a progress bar); only the new text is searched, and a
                 // line without an end is cut at MAX_LINE_CHARS, so output of any shape costs linear time.
@@ -15885,8 +15894,9 @@ function launch(request, env, log, signal, commandPipe, onResult) {
     };
     const out = lineLogger(stdout);
     const err = lineLogger(stderr);
-    child.stdout.on('data', out.data);
-    child.stderr.on('data', err.data);
+    // Decoded as streams: a character split across two chunks stays one character.
+    child.stdout.setEncoding('utf8').on('data', out.data);
+    child.stderr.setEncoding('utf8').on('data', err.data);
     child.stdio[3]?.on('data', (chunk) => {
         result += chunk.toString('utf8');
         onResult?.();
@@ -16029,10 +16039,13 @@ function startEngineSession(request, env, log, signal) {
 class EngineFailed extends errors/* UserError */.yo {
     /** The SQLSTATE, when the tool printed one. */
     code;
+    /** What is applied could not be read afterwards: the report must not say. */
+    stateUnknown;
     constructor(message, options = {}) {
         super(message, { location: options.location });
         this.name = 'EngineFailed';
         this.code = options.code;
+        this.stateUnknown = options.stateUnknown === true;
     }
 }
 
@@ -16244,7 +16257,7 @@ async function stateAfter(read, tool, toRun) {
     }
     catch (error) {
         throw new EngineFailed(`${tool} ran ${listNames(toRun.map((m) => m.label))}, but reading what is applied afterwards failed (${scrubbed((0,errors/* messageOf */.bD)(error), 200)}); ` +
-            'which of them are applied is unknown: run status to see, then apply again.');
+            'which of them are applied is unknown: run status to see, then apply again.', { stateUnknown: true });
     }
 }
 /** How a program ended, for a message: `exit code 1` or `signal SIGTERM`. Pure. */
@@ -16297,9 +16310,9 @@ function helperPath() {
         throw new Error(`migrate-action's ${HELPER} is missing (looked in ${candidates.join(', ')}): the package is incomplete; reinstall it.`);
     return found;
 }
-/** The helper's command line. Pure. */
-function helperArgs(helper, ini, mode, options = {}) {
-    return [helper, mode, '-c', ini, ...(options.target === undefined ? [] : [options.target]), ...(options.sql ? ['--sql'] : [])];
+/** The helper's command line: serve mode, which answers the run's commands (its other modes are for running it by hand). Pure. */
+function helperArgs(helper, ini) {
+    return [helper, 'serve', '-c', ini];
 }
 /** The helper's JSON, or undefined when it wrote none (it was killed, or Python could not run it). Pure. */
 function parseHelperResult(text) {
@@ -16331,7 +16344,8 @@ function alembicRevision(state) {
     if (state.current.length === 0)
         return { id: '', name: '', none: true };
     const single = state.current.length === 1 ? state.applied.find((r) => r.revision === state.current[0]) : undefined;
-    return { id: state.current.join(' '), name: single?.doc ?? '' };
+    // Sorted: the version table's rows come in no fixed order, and the output must not change between runs.
+    return { id: [...state.current].sort().join(' '), name: single?.doc ?? '' };
 }
 /** The helper's state as the frame sees it. Pure. */
 function toEngineState(state, workspace) {
@@ -16619,7 +16633,7 @@ function alembicEngine(config, deps) {
             }
             python = findPython();
             // Started now, so that Python's start overlaps the connection and the lock; it waits for commands.
-            session = startEngineSession({ tool: TOOL, program: python, args: helperArgs(helper, ini, 'serve'), cwd: external_node_path_.dirname(ini), env: {}, resultPipe: true, quiet: true }, deps.env, deps.log, deps.signal);
+            session = startEngineSession({ tool: TOOL, program: python, args: helperArgs(helper, ini), cwd: external_node_path_.dirname(ini), env: {}, resultPipe: true, quiet: true }, deps.env, deps.log, deps.signal);
             return `Alembic project ${iniLabel}, run with ${config.tools.python}${python !== config.tools.python ? ` (${python})` : ''}.`;
         },
         async close() {
@@ -17641,6 +17655,14 @@ class MigrationFailed extends errors/* UserError */.yo {
         this.applied = applied;
     }
 }
+/**
+ * The settings input on the run's session, then ours again: an idle timeout among the input's would end
+ * the session that holds the lock.
+ */
+async function applySessionSettings(client, settings, session) {
+    await applySettings(client, settings);
+    await client.query((0,db_session/* ourSettingsSql */.uA)((await session).serverVersion));
+}
 /** Set each `settings` line on the session; a value PostgreSQL rejects names the setting, never the value. */
 async function applySettings(client, settings) {
     for (const [index, { name, value }] of settings.entries()) {
@@ -18444,9 +18466,7 @@ function postgresMigrationsEngine(config, load) {
         try {
             // Settings first: a search_path among them decides which `migrations` table is read and written.
             if (config.settings.length > 0) {
-                await applySettings(client, config.settings);
-                // Ours win over the input's: an idle timeout there would end the session that holds the lock.
-                await client.query((0,db_session/* ourSettingsSql */.uA)((await ctx.session).serverVersion));
+                await applySessionSettings(client, config.settings, ctx.session);
                 log.info(`Session settings: ${describeSettings(config.settings)}.`);
             }
             const state = await readAppliedState(client, files, ctx.lockPid);
@@ -18460,12 +18480,15 @@ function postgresMigrationsEngine(config, load) {
         // Known before the files are compared with the rows: a drift refusal still reports the revision.
         const revision = nativeRevision(state_revisionOf(rows));
         ctx.revision(revision);
+        // Also what is pending by id, should the comparison below refuse (drift): the report still lists it.
+        const head = Number(revision.id);
+        ctx.pending(files.filter((f) => f.id > head).map(toMigration));
         const pending = pendingMigrations(files, rows, config.migrationsDirLabel);
         tableExists = !pending.some((f) => f.id === 0);
         // status shows when each was applied: read only then (the usual read sends a digest, not the rows).
         const executedAt = new Map();
         if (config.command === 'status' && tableExists) {
-            const { rows: times } = await client.query(`SELECT id, executed_at AS at FROM ${table}`);
+            const { rows: times } = await client.query(`SELECT id, executed_at::timestamptz AS at FROM ${table}`);
             for (const { id, at } of times)
                 if (at)
                     executedAt.set(id, at.toISOString());
@@ -18633,15 +18656,24 @@ function throwIfCancelled(deps, where) {
  * check, status or baseline. Never throws: failures are part of the result.
  */
 async function runCommand(config, deps) {
-    const engine = createEngine(config, { log: deps.log, clock: deps.clock, signal: deps.signal, env: deps.env ?? process.env, workspace: config.workspace, load: deps.load });
+    // What stops a tool's program: the run's cancellation, or the loss of the connection that holds our
+    // lock (without it, the tool would migrate on unguarded: dbmate has no lock of its own).
+    const stopTools = new AbortController();
+    const cancelled = () => stopTools.abort(deps.signal.reason);
+    if (deps.signal?.aborted)
+        cancelled();
+    else
+        deps.signal?.addEventListener('abort', cancelled, { once: true });
+    const engine = createEngine(config, { log: deps.log, clock: deps.clock, signal: stopTools.signal, env: deps.env ?? process.env, workspace: config.workspace, load: deps.load });
     try {
-        return await runWith(engine, config, deps);
+        return await runWith(engine, config, deps, stopTools);
     }
     finally {
+        deps.signal?.removeEventListener('abort', cancelled);
         await engine.close?.().catch((error) => deps.log.warning(`Stopping ${engine.name} failed: ${(0,errors/* messageOf */.bD)(error)}`));
     }
 }
-async function runWith(engine, config, deps) {
+async function runWith(engine, config, deps, stopTools) {
     const { clock, log } = deps;
     const started = clock.now();
     const progress = { applied: [] };
@@ -18687,6 +18719,7 @@ async function runWith(engine, config, deps) {
         const connected = await log.group(`Wait for the database (${(0,connect/* describeEndpoint */.N2)(config.endpoint)})`, () => (0,connect/* connectWithWait */.MB)(config.databaseUrl, config.endpoint, config.waitTimeoutMs, clock, log, early.attempt, deps.signal));
         const { client } = connected;
         watch = (0,db_session/* watchConnection */.qq)(client);
+        watch.onLost(() => stopTools.abort('the connection that holds the migration lock was lost'));
         const applicationName = engineApplicationName(engine.name);
         // A cancelled run stops the statement its session is running on the server (a migration is then
         // rolled back, a lock wait ends), and the statements of the engine's sessions, which outlive a
@@ -18732,14 +18765,15 @@ async function runWith(engine, config, deps) {
                 config,
                 log,
                 clock,
-                signal: deps.signal,
+                // An engine that runs on our connection notices a lost connection itself; only a cancel stops it.
+                signal: engine.runsOnRunConnection ? deps.signal : stopTools.signal,
                 client,
                 lockPid: db.lockPid,
                 session: db.info,
                 watch: db.watch,
                 engineUrl: (extra) => engineUrl(config.databaseUrl, applicationName, encrypted, config.settings, extra),
                 busy,
-                spawn: (request) => busy(() => runEngineProgram(request, deps.env ?? process.env, log, deps.signal)),
+                spawn: (request) => busy(() => runEngineProgram(request, deps.env ?? process.env, log, stopTools.signal)),
                 applied: (entry) => void progress.applied.push(entry),
                 current: (label) => void (db.current = label),
                 revision: (revision) => {
@@ -18747,6 +18781,7 @@ async function runWith(engine, config, deps) {
                     progress.previous ??= revision;
                     progress.revision = revision;
                 },
+                pending: (pending) => void (progress.pending = pending),
             });
             if (config.command === 'plan' || config.command === 'check' || config.command === 'status') {
                 status = await plan(engine, context(), config, deps, progress);
@@ -18785,7 +18820,15 @@ async function runWith(engine, config, deps) {
         }
         if (error instanceof MigrationFailed || error instanceof EngineFailed)
             log.error(error.message, error.location);
-        return finish('failed', toRunError(error, watch?.lost(), config.command));
+        // What is applied could not be read after the tool ran: the outputs say nothing rather than guess.
+        if (error instanceof EngineFailed && error.stateUnknown)
+            progress.revision = progress.pending = undefined;
+        const lost = watch?.lost();
+        if (lost && error instanceof EngineFailed) {
+            // The tool was stopped because our lock went with the connection: say that first.
+            return finish('failed', { message: `${(0,db_session/* lostConnection */.LQ)(lost, `while ${engine.name} ran`).message} ${error.message}`, expected: true });
+        }
+        return finish('failed', toRunError(error, lost, config.command));
     }
 }
 /** Whether our own connection is encrypted: an engine is then told sslmode=require when the URL says nothing. */
@@ -18806,9 +18849,7 @@ async function readState(engine, ctx, purpose, progress) {
     const { log, config } = ctx;
     return log.group('Read applied migrations', async () => {
         if (!engine.runsOnRunConnection && config.settings.length > 0) {
-            await applySettings(ctx.client, config.settings);
-            // Ours win over the input's: an idle timeout there would end the session that holds the lock.
-            await ctx.client.query((0,db_session/* ourSettingsSql */.uA)((await ctx.session).serverVersion));
+            await applySessionSettings(ctx.client, config.settings, ctx.session);
             log.info(`Session settings (also given to ${engine.name}'s connections, in the URL's options): ${describeSettings(config.settings)}.`);
         }
         const state = await engine.readState(ctx, purpose);
@@ -18825,6 +18866,12 @@ async function readState(engine, ctx, purpose, progress) {
         }
         return state;
     });
+}
+/** The state without the lock, for the report of a run that could not take it; logs nothing. */
+async function readQuietly(engine, ctx, config) {
+    if (!engine.runsOnRunConnection && config.settings.length > 0)
+        await applySessionSettings(ctx.client, config.settings, ctx.session);
+    return engine.readState(ctx, 'plan');
 }
 /** plan, check and status: read-only (no lock, no table created). */
 async function plan(engine, ctx, config, deps, progress) {
@@ -18863,9 +18910,10 @@ async function withLock(engine, db, config, deps, progress, context, body) {
             }
         }
         catch (error) {
-            // Still report the revision that is really applied: read it without the lock, change nothing.
-            if (!deps.signal?.aborted) {
-                const state = await engine.readState(context(), 'plan').catch(() => undefined);
+            // Still report the revision that is really applied: read it without the lock, change nothing. After
+            // a cancel, only on our own connection (a tool's program would be stopped at once).
+            if (!deps.signal?.aborted || engine.runsOnRunConnection) {
+                const state = await readQuietly(engine, context(), config).catch(() => undefined);
                 if (state) {
                     progress.previous = progress.revision = state.revision;
                     progress.pending = state.pending;
@@ -18907,8 +18955,8 @@ async function apply(engine, db, ctx, config, deps, progress) {
     const state = await readState(engine, ctx, 'apply', progress);
     const toRun = engine.within(state, config.targetRevision);
     if (toRun.length === 0) {
-        if (config.targetRevision !== undefined && state.pending.length > 0) {
-            log.info(`target-revision ${config.targetRevision} is already applied; migrations are never rolled back by apply.`);
+        if (config.targetRevision !== undefined && state.revision.id !== config.targetRevision) {
+            log.info(`target-revision ${config.targetRevision} is already applied (the database is at ${describeRevision(state.revision)}); apply never rolls migrations back.`);
         }
         return 'up-to-date';
     }

@@ -6,7 +6,6 @@ import { acquireMigrationLock, releaseMigrationLock } from './db/lock.js';
 import {
   isConnectionError,
   lostConnection,
-  ourSettingsSql,
   poolerError,
   probeSessionStability,
   watchConnection,
@@ -27,7 +26,7 @@ import {
 } from './engines/types.js';
 import { Cancelled, UserError, messageOf, oneLine, type FileLocation } from './errors.js';
 import type { Log } from './log.js';
-import { MigrationFailed, applySettings } from './migrations/apply.js';
+import { MigrationFailed, applySessionSettings } from './migrations/apply.js';
 import type { Backup, Exec } from './migrations/backup.js';
 import { adviceFor, type PgErrorFields } from './migrations/failure.js';
 import type { LoadOptions } from './migrations/files.js';
@@ -120,15 +119,22 @@ interface Db {
  * check, status or baseline. Never throws: failures are part of the result.
  */
 export async function runCommand(config: Config, deps: RunDeps): Promise<RunResult> {
-  const engine = createEngine(config, { log: deps.log, clock: deps.clock, signal: deps.signal, env: deps.env ?? process.env, workspace: config.workspace, load: deps.load });
+  // What stops a tool's program: the run's cancellation, or the loss of the connection that holds our
+  // lock (without it, the tool would migrate on unguarded: dbmate has no lock of its own).
+  const stopTools = new AbortController();
+  const cancelled = () => stopTools.abort(deps.signal!.reason);
+  if (deps.signal?.aborted) cancelled();
+  else deps.signal?.addEventListener('abort', cancelled, { once: true });
+  const engine = createEngine(config, { log: deps.log, clock: deps.clock, signal: stopTools.signal, env: deps.env ?? process.env, workspace: config.workspace, load: deps.load });
   try {
-    return await runWith(engine, config, deps);
+    return await runWith(engine, config, deps, stopTools);
   } finally {
+    deps.signal?.removeEventListener('abort', cancelled);
     await engine.close?.().catch((error: unknown) => deps.log.warning(`Stopping ${engine.name} failed: ${messageOf(error)}`));
   }
 }
 
-async function runWith(engine: Engine, config: Config, deps: RunDeps): Promise<RunResult> {
+async function runWith(engine: Engine, config: Config, deps: RunDeps, stopTools: AbortController): Promise<RunResult> {
   const { clock, log } = deps;
   const started = clock.now();
   const progress: Progress = { applied: [] };
@@ -178,6 +184,7 @@ async function runWith(engine: Engine, config: Config, deps: RunDeps): Promise<R
     );
     const { client } = connected;
     watch = watchConnection(client);
+    watch.onLost(() => stopTools.abort('the connection that holds the migration lock was lost'));
     const applicationName = engineApplicationName(engine.name);
     // A cancelled run stops the statement its session is running on the server (a migration is then
     // rolled back, a lock wait ends), and the statements of the engine's sessions, which outlive a
@@ -221,14 +228,15 @@ async function runWith(engine: Engine, config: Config, deps: RunDeps): Promise<R
         config,
         log,
         clock,
-        signal: deps.signal,
+        // An engine that runs on our connection notices a lost connection itself; only a cancel stops it.
+        signal: engine.runsOnRunConnection ? deps.signal : stopTools.signal,
         client,
         lockPid: db.lockPid,
         session: db.info,
         watch: db.watch,
         engineUrl: (extra) => engineUrl(config.databaseUrl, applicationName, encrypted, config.settings, extra),
         busy,
-        spawn: (request) => busy(() => runEngineProgram(request, deps.env ?? process.env, log, deps.signal)),
+        spawn: (request) => busy(() => runEngineProgram(request, deps.env ?? process.env, log, stopTools.signal)),
         applied: (entry) => void progress.applied.push(entry),
         current: (label) => void (db.current = label),
         revision: (revision) => {
@@ -236,6 +244,7 @@ async function runWith(engine: Engine, config: Config, deps: RunDeps): Promise<R
           progress.previous ??= revision;
           progress.revision = revision;
         },
+        pending: (pending) => void (progress.pending = pending),
       });
       if (config.command === 'plan' || config.command === 'check' || config.command === 'status') {
         status = await plan(engine, context(), config, deps, progress);
@@ -272,7 +281,14 @@ async function runWith(engine: Engine, config: Config, deps: RunDeps): Promise<R
       });
     }
     if (error instanceof MigrationFailed || error instanceof EngineFailed) log.error(error.message, error.location);
-    return finish('failed', toRunError(error, watch?.lost(), config.command));
+    // What is applied could not be read after the tool ran: the outputs say nothing rather than guess.
+    if (error instanceof EngineFailed && error.stateUnknown) progress.revision = progress.pending = undefined;
+    const lost = watch?.lost();
+    if (lost && error instanceof EngineFailed) {
+      // The tool was stopped because our lock went with the connection: say that first.
+      return finish('failed', { message: `${lostConnection(lost, `while ${engine.name} ran`).message} ${error.message}`, expected: true });
+    }
+    return finish('failed', toRunError(error, lost, config.command));
   }
 }
 
@@ -297,9 +313,7 @@ async function readState(engine: Engine, ctx: EngineContext, purpose: 'plan' | '
   const { log, config } = ctx;
   return log.group('Read applied migrations', async () => {
     if (!engine.runsOnRunConnection && config.settings.length > 0) {
-      await applySettings(ctx.client, config.settings);
-      // Ours win over the input's: an idle timeout there would end the session that holds the lock.
-      await ctx.client.query(ourSettingsSql((await ctx.session).serverVersion));
+      await applySessionSettings(ctx.client, config.settings, ctx.session);
       log.info(`Session settings (also given to ${engine.name}'s connections, in the URL's options): ${describeSettings(config.settings)}.`);
     }
     const state = await engine.readState(ctx, purpose);
@@ -317,6 +331,12 @@ async function readState(engine: Engine, ctx: EngineContext, purpose: 'plan' | '
     }
     return state;
   });
+}
+
+/** The state without the lock, for the report of a run that could not take it; logs nothing. */
+async function readQuietly(engine: Engine, ctx: EngineContext, config: Config): Promise<EngineState> {
+  if (!engine.runsOnRunConnection && config.settings.length > 0) await applySessionSettings(ctx.client, config.settings, ctx.session);
+  return engine.readState(ctx, 'plan');
 }
 
 /** plan, check and status: read-only (no lock, no table created). */
@@ -363,9 +383,10 @@ async function withLock(
         db.lockPid = await acquireMigrationLock(db.client, config.lockKey, config.lockWaitTimeoutMs);
       }
     } catch (error) {
-      // Still report the revision that is really applied: read it without the lock, change nothing.
-      if (!deps.signal?.aborted) {
-        const state = await engine.readState(context(), 'plan').catch(() => undefined);
+      // Still report the revision that is really applied: read it without the lock, change nothing. After
+      // a cancel, only on our own connection (a tool's program would be stopped at once).
+      if (!deps.signal?.aborted || engine.runsOnRunConnection) {
+        const state = await readQuietly(engine, context(), config).catch(() => undefined);
         if (state) {
           progress.previous = progress.revision = state.revision;
           progress.pending = state.pending;
@@ -410,8 +431,10 @@ async function apply(engine: Engine, db: Db, ctx: EngineContext, config: Config,
   const state = await readState(engine, ctx, 'apply', progress);
   const toRun = engine.within(state, config.targetRevision);
   if (toRun.length === 0) {
-    if (config.targetRevision !== undefined && state.pending.length > 0) {
-      log.info(`target-revision ${config.targetRevision} is already applied; migrations are never rolled back by apply.`);
+    if (config.targetRevision !== undefined && state.revision.id !== config.targetRevision) {
+      log.info(
+        `target-revision ${config.targetRevision} is already applied (the database is at ${describeRevision(state.revision)}); apply never rolls migrations back.`,
+      );
     }
     return 'up-to-date';
   }

@@ -101,19 +101,27 @@ export interface ConnectionWatch {
   assertAlive(what: string): void;
   /** The run closes the connection itself: its end from now on is not a loss. */
   closing(): void;
+  /** Called once when the connection is lost (at once if it already is). */
+  onLost(listener: (error: Error) => void): void;
 }
 
 export function watchConnection(client: pg.Client): ConnectionWatch {
   let ended: Error | undefined;
   let closing = false;
+  const listeners: ((error: Error) => void)[] = [];
   const end = (error?: unknown) => {
-    if (closing) return;
-    ended ??= error instanceof Error ? error : new Error(error === undefined ? 'the connection closed' : messageOf(error));
+    if (closing || ended) return;
+    ended = error instanceof Error ? error : new Error(error === undefined ? 'the connection closed' : messageOf(error));
+    for (const listener of listeners.splice(0)) listener(ended);
   };
   client.on('error', end);
   client.on('end', () => end());
   return {
     lost: () => ended,
+    onLost(listener) {
+      if (ended) listener(ended);
+      else listeners.push(listener);
+    },
     assertAlive(what) {
       if (ended) throw lostConnection(ended, what);
     },

@@ -93,9 +93,9 @@ export function helperPath(): string {
   return found;
 }
 
-/** The helper's command line. Pure. */
-export function helperArgs(helper: string, ini: string, mode: 'state' | 'upgrade' | 'stamp' | 'serve', options: { target?: string; sql?: boolean } = {}): string[] {
-  return [helper, mode, '-c', ini, ...(options.target === undefined ? [] : [options.target]), ...(options.sql ? ['--sql'] : [])];
+/** The helper's command line: serve mode, which answers the run's commands (its other modes are for running it by hand). Pure. */
+export function helperArgs(helper: string, ini: string): string[] {
+  return [helper, 'serve', '-c', ini];
 }
 
 /** A command for the helper in serve mode (its env is added when it is sent). */
@@ -130,7 +130,8 @@ export function workspaceLabel(workspace: string, file: string): string {
 export function alembicRevision(state: HelperState): EngineRevision {
   if (state.current.length === 0) return { id: '', name: '', none: true };
   const single = state.current.length === 1 ? state.applied.find((r) => r.revision === state.current[0]) : undefined;
-  return { id: state.current.join(' '), name: single?.doc ?? '' };
+  // Sorted: the version table's rows come in no fixed order, and the output must not change between runs.
+  return { id: [...state.current].sort().join(' '), name: single?.doc ?? '' };
 }
 
 /** The helper's state as the frame sees it. Pure. */
@@ -458,7 +459,7 @@ export function alembicEngine(config: Config, deps: EngineDeps): Engine {
       python = findPython();
       // Started now, so that Python's start overlaps the connection and the lock; it waits for commands.
       session = startEngineSession(
-        { tool: TOOL, program: python, args: helperArgs(helper, ini, 'serve'), cwd: path.dirname(ini), env: {}, resultPipe: true, quiet: true },
+        { tool: TOOL, program: python, args: helperArgs(helper, ini), cwd: path.dirname(ini), env: {}, resultPipe: true, quiet: true },
         deps.env,
         deps.log,
         deps.signal,

@@ -1,8 +1,8 @@
 import type { Config } from '../config.js';
 import { MAX_MIGRATION_ID, describeSettings } from '../config.js';
-import { ourSettingsSql, restoreSessionSql } from '../db/session.js';
+import { restoreSessionSql } from '../db/session.js';
 import { Cancelled, UserError } from '../errors.js';
-import { MigrationFailed, applyMigration, applySettings, executableSql, type MigrationSession } from '../migrations/apply.js';
+import { MigrationFailed, applyMigration, applySessionSettings, executableSql, type MigrationSession } from '../migrations/apply.js';
 import { loadMigrations, tableMigration, type LoadOptions, type MigrationFile } from '../migrations/files.js';
 import { NO_REVISION, pendingMigrations, readAppliedState, recordBaseline, revisionOf, type AppliedRow, type Revision } from '../migrations/state.js';
 import { findTransactionEnd } from '../migrations/transaction-control.js';
@@ -47,9 +47,7 @@ export function postgresMigrationsEngine(config: Config, load?: LoadOptions): En
     try {
       // Settings first: a search_path among them decides which `migrations` table is read and written.
       if (config.settings.length > 0) {
-        await applySettings(client, config.settings);
-        // Ours win over the input's: an idle timeout there would end the session that holds the lock.
-        await client.query(ourSettingsSql((await ctx.session).serverVersion));
+        await applySessionSettings(client, config.settings, ctx.session);
         log.info(`Session settings: ${describeSettings(config.settings)}.`);
       }
       const state = await readAppliedState(client, files, ctx.lockPid);
@@ -61,12 +59,15 @@ export function postgresMigrationsEngine(config: Config, load?: LoadOptions): En
     // Known before the files are compared with the rows: a drift refusal still reports the revision.
     const revision = nativeRevision(revisionOf(rows));
     ctx.revision(revision);
+    // Also what is pending by id, should the comparison below refuse (drift): the report still lists it.
+    const head = Number(revision.id);
+    ctx.pending(files.filter((f) => f.id > head).map(toMigration));
     const pending = pendingMigrations(files, rows, config.migrationsDirLabel);
     tableExists = !pending.some((f) => f.id === 0);
     // status shows when each was applied: read only then (the usual read sends a digest, not the rows).
     const executedAt = new Map<number, string>();
     if (config.command === 'status' && tableExists) {
-      const { rows: times } = await client.query<{ id: number; at: Date | null }>(`SELECT id, executed_at AS at FROM ${table!}`);
+      const { rows: times } = await client.query<{ id: number; at: Date | null }>(`SELECT id, executed_at::timestamptz AS at FROM ${table!}`);
       for (const { id, at } of times) if (at) executedAt.set(id, at.toISOString());
     }
     return {

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
@@ -142,10 +142,11 @@ let setprivUsable: boolean | undefined;
  */
 export function diesWithUs(program: string, args: readonly string[]): [string, string[]] {
   if (process.platform !== 'linux' || !path.isAbsolute(program)) return [program, [...args]];
+  // util-linux before 2.33 has setpriv without --pdeathsig: asked once.
   setprivUsable ??= (() => {
     try {
       accessSync(SETPRIV, constants.X_OK);
-      return true;
+      return execFileSync(SETPRIV, ['--help'], { encoding: 'utf8', timeout: 5_000, stdio: ['ignore', 'pipe', 'ignore'] }).includes('--pdeathsig');
     } catch {
       return false;
     }
@@ -198,8 +199,7 @@ function launch(request: SpawnRequest, env: NodeJS.ProcessEnv, log: Log, signal:
   const lineLogger = (tail: Tail) => {
     let partial = '';
     return {
-      data: (chunk: Buffer) => {
-        const text = chunk.toString('utf8');
+      data: (text: string) => {
         tail.push(text);
         // Lines end at \n, \r\n or a lone \r (a progress bar); only the new text is searched, and a
         // line without an end is cut at MAX_LINE_CHARS, so output of any shape costs linear time.
@@ -225,8 +225,9 @@ function launch(request: SpawnRequest, env: NodeJS.ProcessEnv, log: Log, signal:
   };
   const out = lineLogger(stdout);
   const err = lineLogger(stderr);
-  child.stdout!.on('data', out.data);
-  child.stderr!.on('data', err.data);
+  // Decoded as streams: a character split across two chunks stays one character.
+  child.stdout!.setEncoding('utf8').on('data', out.data);
+  child.stderr!.setEncoding('utf8').on('data', err.data);
   (child.stdio[3] as NodeJS.ReadableStream | null | undefined)?.on('data', (chunk: Buffer) => {
     result += chunk.toString('utf8');
     onResult?.();

@@ -212,6 +212,7 @@ export async function stateAfter(read: () => Promise<EngineState>, tool: string,
     throw new EngineFailed(
       `${tool} ran ${listNames(toRun.map((m) => m.label))}, but reading what is applied afterwards failed (${scrubbed(messageOf(error), 200)}); ` +
         'which of them are applied is unknown: run status to see, then apply again.',
+      { stateUnknown: true },
     );
   }
 }

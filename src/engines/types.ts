@@ -95,6 +95,8 @@ export interface EngineContext {
   readonly current: (label: string | undefined) => void;
   /** The database's revision now: called after each migration (and after a failure, with what is true). */
   readonly revision: (revision: EngineRevision) => void;
+  /** What is pending, when known before readState returns (it may still refuse, e.g. on drift). */
+  readonly pending: (pending: readonly EngineMigration[]) => void;
 }
 
 export interface SpawnRequest {
@@ -179,10 +181,13 @@ export interface EngineDeps {
 export class EngineFailed extends UserError {
   /** The SQLSTATE, when the tool printed one. */
   readonly code?: string;
+  /** What is applied could not be read afterwards: the report must not say. */
+  readonly stateUnknown: boolean;
 
-  constructor(message: string, options: { location?: FileLocation; code?: string } = {}) {
+  constructor(message: string, options: { location?: FileLocation; code?: string; stateUnknown?: boolean } = {}) {
     super(message, { location: options.location });
     this.name = 'EngineFailed';
     this.code = options.code;
+    this.stateUnknown = options.stateUnknown === true;
   }
 }

@@ -3,7 +3,7 @@ import type { Clock } from '../clock.js';
 import type { Setting } from '../config.js';
 import { Cancelled, UserError, messageOf, type FileLocation } from '../errors.js';
 import type { Log } from '../log.js';
-import { isConnectionError } from '../db/session.js';
+import { isConnectionError, ourSettingsSql, type SessionInfo } from '../db/session.js';
 import { StepFailed, explainFailure, pgFields, step, type PgErrorFields, type Phase } from './failure.js';
 import type { MigrationFile } from './files.js';
 
@@ -21,6 +21,15 @@ export class MigrationFailed extends UserError {
     this.pg = fields;
     this.applied = applied;
   }
+}
+
+/**
+ * The settings input on the run's session, then ours again: an idle timeout among the input's would end
+ * the session that holds the lock.
+ */
+export async function applySessionSettings(client: pg.Client, settings: readonly Setting[], session: Promise<SessionInfo>): Promise<void> {
+  await applySettings(client, settings);
+  await client.query(ourSettingsSql((await session).serverVersion));
 }
 
 /** Set each `settings` line on the session; a value PostgreSQL rejects names the setting, never the value. */

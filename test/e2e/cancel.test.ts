@@ -60,7 +60,8 @@ describe.each(ARTIFACTS)('a cancelled run, through the %s', (artifact) => {
     run.child.kill('SIGTERM');
     const result = await run.done;
     expect(result.code).not.toBe(0);
-    expect(result.outputs).toMatchObject({ status: 'failed' });
+    // The revision really applied, read after the wait was cancelled: none, and the file pending.
+    expect(result.outputs).toMatchObject({ status: 'failed', revision: '0', 'pending-count': '1' });
     expect(result.log).toMatch(/The run was cancelled \((SIGTERM|its parent process ended)\).*Nothing was applied\./);
     expect(await busy(db)).toEqual([]);
     expect(await migrationRows(db)).toEqual([]);

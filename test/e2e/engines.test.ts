@@ -329,3 +329,26 @@ describe.each(ENGINE_IDS.filter((engine) => engine !== 'postgres-migrations'))('
   });
 });
 
+describe('the lock connection lost while a tool runs', () => {
+  it('stops the tool: nothing more is applied without the lock, and the outputs say what is', async () => {
+    const db = await database();
+    const project = engineProject('dbmate', [
+      { name: 'slow', sql: 'SELECT pg_sleep(2);' },
+      { name: 'after-loss', sql: 'CREATE TABLE after_loss (id int);' },
+    ]);
+    const started = startShipped('action', { 'database-url': db.url, 'migrations-dir': project.dir, ...project.inputs });
+    await until(
+      async () => (await db.query("SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '%pg_sleep(2)%' AND pid <> pg_backend_pid()")).length > 0,
+      'the slow migration to run',
+    );
+    // The session that holds our lock ends (a failover, a network device, an administrator).
+    await db.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'migrate-action'");
+    const result = await started.done;
+    expect(result.code).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    expect(await db.query("SELECT to_regclass('after_loss') AS t")).toEqual([{ t: null }]);
+    expect(result.outputs.error).toMatch(/lock/);
+    expect(result.outputs['applied-count']).toBe(String(await project.appliedCount(db)));
+  });
+});
+

@@ -38,7 +38,8 @@ describe('drift', () => {
   it('stops when an applied file changed', async () => {
     const { p, dir } = await afterEdit((d) => writeFileSync(path.join(d, '2_b.sql'), 'CREATE TABLE b (id bigint);\n'));
     expect(p.failed).toMatch(/^Migration .*2_b\.sql changed after it was applied \(id 2: hash [0-9a-f]{12} in the database, [0-9a-f]{12} now\); restore the file/);
-    expect(p.outputs).toMatchObject({ revision: '3', 'previous-revision': '3' });
+    // What is pending is still reported: the files above the applied head.
+    expect(p.outputs).toMatchObject({ revision: '3', 'previous-revision': '3', 'pending-count': '1', pending: '["4_d.sql"]' });
     expect(p.summary).toContain(`**\`${dir}/2_b.sql\`**`);
   });
 

@@ -66,6 +66,7 @@ export async function engineContext(
     applied: (entry) => void applied.push(entry),
     current: () => undefined,
     revision: (revision) => void revisions.push(revision),
+    pending: () => undefined,
   };
   return { ctx, log, applied, revisions, applicationName, close: () => client.end().catch(() => undefined) };
 }

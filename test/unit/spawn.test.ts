@@ -82,6 +82,8 @@ describe('startEngineSession', () => {
     const log = recordingLog();
     const session = startEngineSession({ tool: 'echo', program: process.execPath, args: [echoProgram()], cwd: os.tmpdir(), env: {}, resultPipe: true }, process.env, log);
     expect(await session.ask('first', true)).toEqual({ answer: 'FIRST' });
+    // Its output and its answers come on different pipes: let the first command's output arrive.
+    await new Promise((resolve) => setTimeout(resolve, 100));
     expect(await session.ask('second\nline', false)).toEqual({ answer: 'SECOND LINE' });
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(log.lines).toEqual(['info: echo: got second line']);
