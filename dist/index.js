@@ -15815,11 +15815,12 @@ let setprivUsable;
 function diesWithUs(program, args) {
     if (process.platform !== 'linux' || !external_node_path_.isAbsolute(program))
         return [program, [...args]];
-    // util-linux before 2.33 has setpriv without --pdeathsig: asked once.
+    // util-linux before 2.33 has setpriv without --pdeathsig: its program text names the option or not
+    // (read once, which costs less than starting it).
     setprivUsable ??= (() => {
         try {
             (0,external_node_fs_.accessSync)(SETPRIV, external_node_fs_.constants.X_OK);
-            return (0,external_node_child_process_.execFileSync)(SETPRIV, ['--help'], { encoding: 'utf8', timeout: 5_000, stdio: ['ignore', 'pipe', 'ignore'] }).includes('--pdeathsig');
+            return (0,external_node_fs_.readFileSync)(SETPRIV).includes('pdeathsig');
         }
         catch {
             return false;

@@ -1,6 +1,6 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Setting } from '../config.js';
 import type { Log } from '../log.js';
@@ -142,11 +142,12 @@ let setprivUsable: boolean | undefined;
  */
 export function diesWithUs(program: string, args: readonly string[]): [string, string[]] {
   if (process.platform !== 'linux' || !path.isAbsolute(program)) return [program, [...args]];
-  // util-linux before 2.33 has setpriv without --pdeathsig: asked once.
+  // util-linux before 2.33 has setpriv without --pdeathsig: its program text names the option or not
+  // (read once, which costs less than starting it).
   setprivUsable ??= (() => {
     try {
       accessSync(SETPRIV, constants.X_OK);
-      return execFileSync(SETPRIV, ['--help'], { encoding: 'utf8', timeout: 5_000, stdio: ['ignore', 'pipe', 'ignore'] }).includes('--pdeathsig');
+      return readFileSync(SETPRIV).includes('pdeathsig');
     } catch {
       return false;
     }
