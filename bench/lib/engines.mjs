@@ -41,7 +41,7 @@ export function engineSql(i) {
 }
 
 // `alembic init`'s generic env.py: logging from the ini, sqlalchemy.url from the ini, online and offline.
-const ENV_PY = `from logging.config import fileConfig
+export const ENV_PY = `from logging.config import fileConfig
 
 from alembic import context
 from sqlalchemy import engine_from_config, pool

@@ -10,7 +10,7 @@ import { UserError } from '../../src/errors.js';
 import type { InputName } from '../../src/inputs.js';
 import { compareFileNames, nodePgMigrateEngine, upSection } from '../../src/engines/node-pg-migrate.js';
 import { EngineFailed, type EngineContext, type SpawnRequest } from '../../src/engines/types.js';
-import { engineConfig, engineContext } from '../support/engine-context.js';
+import { applyThenCancel, engineConfig, engineContext } from '../support/engine-context.js';
 import { freshDatabase, roleOwning, tableNames, type TestDatabase } from '../support/db.js';
 import { recordWritten } from '../support/leaks.js';
 
@@ -292,20 +292,7 @@ describe('node-pg-migrate engine: a stopped run', () => {
     const engine = nodePgMigrateEngine(config, { log: made.log, clock: systemClock, env: process.env, workspace: WORKSPACE, signal: controller.signal });
     await engine.prepare();
     const state = await engine.readState(made.ctx, 'apply');
-    const watcher = await db.client('watcher');
-    const started = (async () => {
-      for (;;) {
-        const { rows } = await watcher.query("SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND query LIKE '%pg_sleep%'", [made.applicationName]);
-        if (rows.length > 0) return;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    })();
-    const applying = engine.apply(made.ctx, state, state.pending).catch((e: unknown) => e);
-    await started;
-    controller.abort('SIGTERM');
-    // What the run does on cancel: the server session outlives the stopped program.
-    await watcher.query('SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [made.applicationName]);
-    const error = await applying;
+    const error = await applyThenCancel(engine, made, db, controller, state);
     expect(error).toBeInstanceOf(EngineFailed);
     expect((error as Error).message).toBe(
       'node-pg-migrate was stopped (signal SIGTERM) while applying 2 migration(s): none of the 2 migration(s) of this run is applied; the database is at revision none (nothing applied).',

@@ -5,7 +5,8 @@ import { parseConfig } from '../../src/config.js';
 import { INPUTS, type InputName } from '../../src/inputs.js';
 import type { Log } from '../../src/log.js';
 import { engineApplicationName, engineUrl, runEngineProgram } from '../../src/engines/spawn.js';
-import type { AppliedEntry, EngineContext, EngineRevision } from '../../src/engines/types.js';
+import type { AppliedEntry, Engine, EngineContext, EngineRevision, EngineState } from '../../src/engines/types.js';
+import type { TestDatabase } from './db.js';
 import { watchConnection } from '../../src/db/session.js';
 
 /** A Log that keeps every line, for assertions. */
@@ -69,4 +70,28 @@ export async function engineContext(
     pending: () => undefined,
   };
   return { ctx, log, applied, revisions, applicationName, close: () => client.end().catch(() => undefined) };
+}
+
+/**
+ * Start `engine.apply` on `state`, wait until the tool's session runs pg_sleep, then cancel as the run
+ * does (abort the run, and cancel the tool's server sessions, found by their application_name, which
+ * outlive a stopped program). Returns what apply threw (or returned).
+ */
+export async function applyThenCancel(
+  engine: Engine,
+  made: { ctx: EngineContext; applicationName: string },
+  db: Pick<TestDatabase, 'client'>,
+  controller: AbortController,
+  state: EngineState,
+): Promise<unknown> {
+  const watcher = await db.client('watcher');
+  const applying = engine.apply(made.ctx, state, state.pending).catch((error: unknown) => error);
+  for (;;) {
+    const { rows } = await watcher.query("SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND query LIKE '%pg_sleep%'", [made.applicationName]);
+    if (rows.length > 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  controller.abort('SIGTERM');
+  await watcher.query('SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [made.applicationName]);
+  return applying;
 }

@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ENV_PY, alembicIni } from '../../bench/lib/engines.mjs';
 import type { TestDatabase } from './db.js';
 
 export const REPO = path.resolve('.');
@@ -36,33 +37,6 @@ export interface EngineProject {
   readonly tables: readonly string[];
 }
 
-const ENV_PY = `from logging.config import fileConfig
-from alembic import context
-from sqlalchemy import engine_from_config, pool
-
-config = context.config
-target_metadata = None
-
-
-def run_migrations_offline():
-    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata, literal_binds=True)
-    with context.begin_transaction():
-        context.run_migrations()
-
-
-def run_migrations_online():
-    connectable = engine_from_config(config.get_section(config.config_ini_section), prefix="sqlalchemy.", poolclass=pool.NullPool)
-    with connectable.connect() as connection:
-        context.configure(connection=connection, target_metadata=target_metadata)
-        with context.begin_transaction():
-            context.run_migrations()
-
-
-if context.is_offline_mode():
-    run_migrations_offline()
-else:
-    run_migrations_online()
-`;
 
 /** A Python string literal for SQL (triple-quoted, raw-safe). */
 function pyString(sql: string): string {
@@ -123,14 +97,8 @@ export function engineProject(engine: EngineId, steps: readonly Step[], root = o
       mkdirSync(versions);
       const rev = (i: number) => `r${String(i + 1).padStart(4, '0')}`;
       const fileName = (i: number) => `${rev(i)}_${steps[i]!.name.replace(/-/g, '_')}.py`;
-      writeFileSync(
-        path.join(dir, 'alembic.ini'),
-        '[alembic]\nscript_location = %(here)s\nsqlalchemy.url = driver://user:pass@localhost/dbname\n\n' +
-          '[loggers]\nkeys = root,alembic\n\n[handlers]\nkeys = console\n\n[formatters]\nkeys = generic\n\n' +
-          '[logger_root]\nlevel = WARN\nhandlers = console\nqualname =\n\n[logger_alembic]\nlevel = INFO\nhandlers =\nqualname = alembic\n\n' +
-          '[handler_console]\nclass = StreamHandler\nargs = (sys.stderr,)\nlevel = NOTSET\nformatter = generic\n\n' +
-          '[formatter_generic]\nformat = %%(levelname)-5.5s [%%(name)s] %%(message)s\n',
-      );
+      // The same project shape as the benchmark's: alembic init's env.py, its placeholder URL in the ini.
+      writeFileSync(path.join(dir, 'alembic.ini'), alembicIni('driver://user:pass@localhost/dbname'));
       writeFileSync(path.join(dir, 'env.py'), ENV_PY);
       writeFileSync(path.join(dir, 'script.py.mako'), '"""${message}"""\nrevision = ${repr(up_revision)}\ndown_revision = ${repr(down_revision)}\n');
       steps.forEach((step, i) => {
