@@ -1,13 +1,11 @@
-import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { migrate } from 'postgres-migrations';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { libpqEnv } from '../../src/migrations/backup.js';
 import { ROOT, runBundle, type ActionRun } from '../support/action.js';
-import { freshDatabase, localPgDump, migrationRows, serverMajor, type TestDatabase } from '../support/db.js';
+import { freshDatabase, migrationRows, schemaDumper, serverMajor, type TestDatabase } from '../support/db.js';
 
 /**
  * Real migration directories from public repositories (test/corpus/<set>/migrations, see
@@ -18,6 +16,8 @@ import { freshDatabase, localPgDump, migrationRows, serverMajor, type TestDataba
 const CORPUS = path.join(ROOT, 'test', 'corpus');
 const SETS = readdirSync(CORPUS, { withFileTypes: true })
   .filter((entry) => entry.isDirectory() && existsSync(path.join(CORPUS, entry.name, 'migrations')))
+  // The other engines' sets (<engine>-<set>) are test/e2e/engine-corpus.test.ts's.
+  .filter((entry) => !/^(dbmate|node-pg-migrate|alembic)-/.test(entry.name))
   .map((entry) => entry.name)
   .sort();
 
@@ -61,20 +61,9 @@ async function theirMigrate(url: string, dir: string): Promise<number[]> {
 }
 
 const MAJOR = await serverMajor();
-const pgDump = localPgDump();
-// pg_dump refuses servers newer than itself: compare schemas only where it can dump the test server.
-const canDump = pgDump !== undefined && pgDump.major >= MAJOR;
-
-/** The schema as pg_dump prints it, without what differs from one dump or database to the next. */
-function schemaDump(db: TestDatabase): string {
-  const text = execFileSync(pgDump!.path, ['--schema-only', '--no-owner', '--no-privileges'], { env: libpqEnv(db.url), encoding: 'utf8' });
-  return text
-    .split('\n')
-    .filter((line) => !/^\\(un)?restrict /.test(line))
-    .join('\n')
-    .split(db.name)
-    .join('<database>');
-}
+// pg_dump refuses servers newer than itself: schemas are compared only where it can dump the test server.
+const schemaDump = await schemaDumper();
+const canDump = schemaDump !== undefined;
 
 /** The set's own preparation of a fresh database (setup.sql beside its migrations), when it has one. */
 async function prepare(set: string, db: TestDatabase): Promise<void> {
@@ -118,11 +107,11 @@ async function checkSet(set: string): Promise<void> {
   expect(await theirMigrate(a.url, dir)).toEqual([0, ...files.map((f) => f.id)]);
   const rows = await migrationRows(a);
   expect(rows).toHaveLength(n + 1);
-  const schema = canDump ? schemaDump(a) : '';
+  const schema = canDump ? schemaDump!(a) : '';
   if (canDump) expect(schema).toContain('CREATE TABLE public.migrations');
   const same = async (db: TestDatabase) => {
     expect(await migrationRows(db)).toEqual(rows);
-    if (canDump) expect(schemaDump(db)).toEqual(schema);
+    if (canDump) expect(schemaDump!(db)).toEqual(schema);
   };
 
   // B: the bundle applies everything

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import pg from 'pg';
 import { createDatabase } from '../../scripts/local-postgres.mjs';
+import { libpqEnv } from '../../src/migrations/backup.js';
 
 export interface TestDatabase {
   readonly url: string;
@@ -106,4 +107,20 @@ export async function roleOwning(db: TestDatabase, password: string, prefix = 'r
         await c.query(`DROP ROLE IF EXISTS ${role}`).catch(() => undefined);
       }),
   };
+}
+
+/**
+ * The schema of `db` as the local pg_dump prints it, without what differs from one dump or database to
+ * the next; undefined when no local pg_dump can dump the test server (pg_dump refuses newer servers).
+ */
+export async function schemaDumper(): Promise<((db: TestDatabase) => string) | undefined> {
+  const pgDump = localPgDump();
+  if (pgDump === undefined || pgDump.major < (await serverMajor())) return undefined;
+  return (db) =>
+    execFileSync(pgDump.path, ['--schema-only', '--no-owner', '--no-privileges'], { env: libpqEnv(db.url), encoding: 'utf8' })
+      .split('\n')
+      .filter((line) => !/^\\(un)?restrict /.test(line))
+      .join('\n')
+      .split(db.name)
+      .join('<database>');
 }
