@@ -41,12 +41,7 @@ async function alembic(
   const config = engineConfig({ 'database-url': url, engine: 'alembic', 'alembic-config': EXAMPLE, python: PYTHON, ...inputs }, REPO);
   const env = options.env ?? process.env;
   const built = await engineContext(config, { env, signal: options.signal });
-  cleanups.push(async () => {
-    recordWritten('alembic engine log', built.log.lines.join('\n'));
-    // The context's session query must be answered before its connection ends (or it rejects unhandled).
-    await Promise.resolve(built.ctx.session).catch(() => undefined);
-    await built.close();
-  });
+  cleanups.push(built.close);
   const revisions: EngineRevision[] = [];
   const ctx: EngineContext = {
     ...built.ctx,

@@ -9,10 +9,9 @@ import { systemClock } from '../../src/clock.js';
 import { UserError } from '../../src/errors.js';
 import type { InputName } from '../../src/inputs.js';
 import { dbmateEngine, parseFailure, parseMigration } from '../../src/engines/dbmate.js';
-import { EngineFailed, type EngineContext, type SpawnRequest } from '../../src/engines/types.js';
+import { EngineFailed } from '../../src/engines/types.js';
 import { applyThenCancel, engineConfig, engineContext } from '../support/engine-context.js';
 import { freshDatabase, roleOwning, tableNames, type TestDatabase } from '../support/db.js';
-import { recordWritten } from '../support/leaks.js';
 
 const run = promisify(execFile);
 const WORKSPACE = path.resolve('.');
@@ -34,23 +33,9 @@ afterEach(async () => {
 async function setUp(inputs: Partial<Record<InputName, string>>, env: NodeJS.ProcessEnv = ENV) {
   const config = engineConfig({ 'database-url': db!.url, engine: 'dbmate', 'migrations-dir': EXAMPLE, ...inputs }, WORKSPACE);
   const made = await engineContext(config, { env });
-  const requests: SpawnRequest[] = [];
-  const ctx: EngineContext = {
-    ...made.ctx,
-    spawn: (request) => {
-      requests.push(request);
-      return made.ctx.spawn(request);
-    },
-  };
-  cleanups.push(async () => {
-    // Everything the tool and the engine said goes through the leak check.
-    recordWritten('engine log', made.log.lines.join('\n'));
-    // The context asks for its session at once: let that finish before the connection ends.
-    await made.ctx.session.catch(() => undefined);
-    await made.close();
-  });
+  cleanups.push(made.close);
   const engine = dbmateEngine(config, { log: made.log, clock: systemClock, env, workspace: config.workspace });
-  return { config, ctx, engine, log: made.log, applied: made.applied, revisions: made.revisions, requests };
+  return { config, ctx: made.ctx, engine, log: made.log, applied: made.applied, revisions: made.revisions, requests: made.requests };
 }
 
 /** dbmate run by hand, as a user would, on the same database. */
@@ -309,11 +294,7 @@ describe('dbmate engine', () => {
     const controller = new AbortController();
     const config = engineConfig({ 'database-url': db.url, engine: 'dbmate', 'migrations-dir': dir }, WORKSPACE);
     const made = await engineContext(config, { env: ENV, signal: controller.signal });
-    cleanups.push(async () => {
-      recordWritten('engine log', made.log.lines.join('\n'));
-      await made.ctx.session.catch(() => undefined);
-      await made.close();
-    });
+    cleanups.push(made.close);
     const engine = dbmateEngine(config, { log: made.log, clock: systemClock, env: ENV, workspace: WORKSPACE, signal: controller.signal });
     await engine.prepare();
     const state = await engine.readState(made.ctx, 'apply');

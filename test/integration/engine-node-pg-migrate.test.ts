@@ -9,10 +9,9 @@ import { systemClock } from '../../src/clock.js';
 import { UserError } from '../../src/errors.js';
 import type { InputName } from '../../src/inputs.js';
 import { compareFileNames, nodePgMigrateEngine, upSection } from '../../src/engines/node-pg-migrate.js';
-import { EngineFailed, type EngineContext, type SpawnRequest } from '../../src/engines/types.js';
+import { EngineFailed } from '../../src/engines/types.js';
 import { applyThenCancel, engineConfig, engineContext } from '../support/engine-context.js';
 import { freshDatabase, roleOwning, tableNames, type TestDatabase } from '../support/db.js';
-import { recordWritten } from '../support/leaks.js';
 
 const run = promisify(execFile);
 const WORKSPACE = path.resolve('.');
@@ -32,23 +31,9 @@ afterEach(async () => {
 async function setUp(inputs: Partial<Record<InputName, string>>, workspace = WORKSPACE) {
   const config = engineConfig({ 'database-url': db!.url, engine: 'node-pg-migrate', 'migrations-dir': EXAMPLE, ...inputs }, workspace);
   const made = await engineContext(config);
-  const requests: SpawnRequest[] = [];
-  const ctx: EngineContext = {
-    ...made.ctx,
-    spawn: (request) => {
-      requests.push(request);
-      return made.ctx.spawn(request);
-    },
-  };
-  cleanups.push(async () => {
-    // Everything the tool and the engine said goes through the leak check.
-    recordWritten('engine log', made.log.lines.join('\n'));
-    // The context asks for its session at once: let that finish before the connection ends.
-    await made.ctx.session.catch(() => undefined);
-    await made.close();
-  });
+  cleanups.push(made.close);
   const engine = nodePgMigrateEngine(config, { log: made.log, clock: systemClock, env: process.env, workspace: config.workspace });
-  return { config, ctx, engine, log: made.log, applied: made.applied, requests, revisions: made.revisions };
+  return { config, ctx: made.ctx, engine, log: made.log, applied: made.applied, requests: made.requests, revisions: made.revisions };
 }
 
 /** node-pg-migrate run by hand, as a user would, on the same database. */
@@ -284,11 +269,7 @@ describe('node-pg-migrate engine: a stopped run', () => {
     const controller = new AbortController();
     const config = engineConfig({ 'database-url': db.url, engine: 'node-pg-migrate', 'migrations-dir': dir }, WORKSPACE);
     const made = await engineContext(config, { signal: controller.signal });
-    cleanups.push(async () => {
-      recordWritten('engine log', made.log.lines.join('\n'));
-      await made.ctx.session.catch(() => undefined);
-      await made.close();
-    });
+    cleanups.push(made.close);
     const engine = nodePgMigrateEngine(config, { log: made.log, clock: systemClock, env: process.env, workspace: WORKSPACE, signal: controller.signal });
     await engine.prepare();
     const state = await engine.readState(made.ctx, 'apply');

@@ -5,7 +5,8 @@ import { parseConfig } from '../../src/config.js';
 import { INPUTS, type InputName } from '../../src/inputs.js';
 import type { Log } from '../../src/log.js';
 import { engineApplicationName, engineUrl, runEngineProgram } from '../../src/engines/spawn.js';
-import type { AppliedEntry, Engine, EngineContext, EngineRevision, EngineState } from '../../src/engines/types.js';
+import type { AppliedEntry, Engine, EngineContext, EngineRevision, EngineState, SpawnRequest } from '../../src/engines/types.js';
+import { recordWritten } from './leaks.js';
 import type { TestDatabase } from './db.js';
 import { watchConnection } from '../../src/db/session.js';
 
@@ -32,18 +33,28 @@ export function engineConfig(inputs: Partial<Record<InputName, string>>, workspa
 
 /**
  * An EngineContext on a real connection to `config.databaseUrl`, with the real process runner: what the
- * run gives an engine, without the frame around it. `close()` ends the connection.
+ * run gives an engine, without the frame around it. Every spawn request is kept in `requests`.
+ * `close()` hands the log to the leak check and ends the connection.
  */
 export async function engineContext(
   config: Config,
   options: { env?: NodeJS.ProcessEnv; signal?: AbortSignal; lockPid?: number } = {},
-): Promise<{ ctx: EngineContext; log: ReturnType<typeof recordingLog>; applied: AppliedEntry[]; revisions: EngineRevision[]; applicationName: string; close: () => Promise<void> }> {
+): Promise<{
+  ctx: EngineContext;
+  log: ReturnType<typeof recordingLog>;
+  applied: AppliedEntry[];
+  revisions: EngineRevision[];
+  requests: SpawnRequest[];
+  applicationName: string;
+  close: () => Promise<void>;
+}> {
   const log = recordingLog();
   const client = new pg.Client({ connectionString: config.databaseUrl });
   client.on('error', () => undefined);
   await client.connect();
   const applied: AppliedEntry[] = [];
   const revisions: EngineRevision[] = [];
+  const requests: SpawnRequest[] = [];
   const applicationName = engineApplicationName(config.engine);
   const session = client.query<{ pid: number; v: string }>("SELECT pg_backend_pid() AS pid, current_setting('server_version_num') AS v").then(({ rows }) => ({
     backendPid: rows[0]!.pid,
@@ -63,13 +74,22 @@ export async function engineContext(
     watch: watchConnection(client),
     engineUrl: (extra) => engineUrl(config.databaseUrl, applicationName, false, config.settings, extra),
     busy: (work) => work(),
-    spawn: (request) => runEngineProgram(request, options.env ?? process.env, log, options.signal),
+    spawn: (request) => {
+      requests.push(request);
+      return runEngineProgram(request, options.env ?? process.env, log, options.signal);
+    },
     applied: (entry) => void applied.push(entry),
     current: () => undefined,
     revision: (revision) => void revisions.push(revision),
     pending: () => undefined,
   };
-  return { ctx, log, applied, revisions, applicationName, close: () => client.end().catch(() => undefined) };
+  const close = async () => {
+    // Everything the tool and the engine said goes through the leak check.
+    recordWritten('engine log', log.lines.join('\n'));
+    await session.catch(() => undefined);
+    await client.end().catch(() => undefined);
+  };
+  return { ctx, log, applied, revisions, requests, applicationName, close };
 }
 
 /**
