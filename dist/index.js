@@ -16244,9 +16244,12 @@ async function runTool(ctx, request, programLabel) {
         return await ctx.spawn(request);
     }
     catch (error) {
-        const code = error.code;
-        throw new errors/* UserError */.yo(`${request.tool} (${programLabel}) could not be started (${code ?? (0,errors/* messageOf */.bD)(error)}); check that it is installed in the job and can be run. Nothing was applied.`, { cause: error });
+        throw cannotStart(request.tool, programLabel, error.code ?? (0,errors/* messageOf */.bD)(error), error);
     }
+}
+/** A tool's program that could not be started at all (missing, not executable): one line naming it. */
+function cannotStart(tool, programLabel, why, cause) {
+    return new errors/* UserError */.yo(`${tool} (${programLabel}) could not be started (${why}); check that it is installed in the job and can be run. Nothing was applied.`, { cause });
 }
 /**
  * The state read again after the tool exited. If that fails (the connection is gone), what is applied
@@ -16491,7 +16494,7 @@ function alembicEngine(config, deps) {
         if ('ended' in reply) {
             const { ended } = reply;
             if (ended.code === null && ended.signal === null) {
-                throw new errors/* UserError */.yo(`alembic (${config.tools.python}) could not be started (${scrubbed(ended.stderr, 120)}); check that it is installed in the job and can be run. Nothing was applied.`);
+                throw cannotStart(TOOL, config.tools.python, scrubbed(ended.stderr, 120));
             }
             return ended;
         }
@@ -16905,7 +16908,7 @@ function dbmateEngine(config, deps) {
             result = await runEngineProgram({ tool: dbmate_TOOL, program, args: ['--version'], cwd: config.workspace, env: {}, quiet: true }, deps.env, deps.log, deps.signal);
         }
         catch (error) {
-            throw new errors/* UserError */.yo(`dbmate (${program}) could not be started (${error.code ?? (0,errors/* messageOf */.bD)(error)}); check that it is installed in the job and can be run. Nothing was applied.`);
+            throw cannotStart(dbmate_TOOL, program, error.code ?? (0,errors/* messageOf */.bD)(error), error);
         }
         const version = /version v?(\d+)\.(\d+)\.(\d+)/.exec(result.stdout);
         if (result.code !== 0 || !version) {

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { Config } from '../config.js';
 import { UserError } from '../errors.js';
 import { startEngineSession, type EngineSession } from './spawn.js';
-import { appliedNow, findOnPath, isExecutable, howItEnded, listNames, recorded, reportApplied, revisionText, scrubbed, stateAfter } from './tools.js';
+import { appliedNow, cannotStart, findOnPath, isExecutable, howItEnded, listNames, recorded, reportApplied, revisionText, scrubbed, stateAfter } from './tools.js';
 import {
   EngineFailed,
   type AppliedRecord,
@@ -289,7 +289,7 @@ export function alembicEngine(config: Config, deps: EngineDeps): Engine {
     if ('ended' in reply) {
       const { ended } = reply;
       if (ended.code === null && ended.signal === null) {
-        throw new UserError(`alembic (${config.tools.python}) could not be started (${scrubbed(ended.stderr, 120)}); check that it is installed in the job and can be run. Nothing was applied.`);
+        throw cannotStart(TOOL, config.tools.python, scrubbed(ended.stderr, 120));
       }
       return ended;
     }

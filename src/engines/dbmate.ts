@@ -6,6 +6,7 @@ import { UserError, messageOf } from '../errors.js';
 import { runEngineProgram } from './spawn.js';
 import {
   appliedNow,
+  cannotStart,
   findOnPath,
   howItEnded,
   lineAt,
@@ -257,7 +258,7 @@ export function dbmateEngine(config: Config, deps: EngineDeps): Engine {
     try {
       result = await runEngineProgram({ tool: TOOL, program, args: ['--version'], cwd: config.workspace, env: {}, quiet: true }, deps.env, deps.log, deps.signal);
     } catch (error) {
-      throw new UserError(`dbmate (${program}) could not be started (${(error as NodeJS.ErrnoException).code ?? messageOf(error)}); check that it is installed in the job and can be run. Nothing was applied.`);
+      throw cannotStart(TOOL, program, (error as NodeJS.ErrnoException).code ?? messageOf(error), error);
     }
     const version = /version v?(\d+)\.(\d+)\.(\d+)/.exec(result.stdout);
     if (result.code !== 0 || !version) {

@@ -193,12 +193,16 @@ export async function runTool(ctx: EngineContext, request: SpawnRequest, program
   try {
     return await ctx.spawn(request);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UserError(
-      `${request.tool} (${programLabel}) could not be started (${code ?? messageOf(error)}); check that it is installed in the job and can be run. Nothing was applied.`,
-      { cause: error },
-    );
+    throw cannotStart(request.tool, programLabel, (error as NodeJS.ErrnoException).code ?? messageOf(error), error);
   }
+}
+
+/** A tool's program that could not be started at all (missing, not executable): one line naming it. */
+export function cannotStart(tool: string, programLabel: string, why: string, cause?: unknown): UserError {
+  return new UserError(
+    `${tool} (${programLabel}) could not be started (${why}); check that it is installed in the job and can be run. Nothing was applied.`,
+    { cause },
+  );
 }
 
 /**
