@@ -7699,6 +7699,7 @@ function certificateAdvice(error, mode) {
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   KE: () => (/* binding */ listed),
 /* harmony export */   TN: () => (/* binding */ oneLine),
 /* harmony export */   bD: () => (/* binding */ messageOf),
 /* harmony export */   cJ: () => (/* binding */ Cancelled),
@@ -7736,6 +7737,15 @@ function messageOf(error) {
     catch {
         return String(error);
     }
+}
+/**
+ * Names for one log line or message: the first 20, then how many more (a plan of 100,000 files would
+ * otherwise be a line of megabytes). Pure.
+ */
+function listed(names, first = 20) {
+    if (names.length <= first)
+        return names.join(', ');
+    return `${names.slice(0, first).join(', ')} and ${names.length - first} more`;
 }
 
 
@@ -16217,12 +16227,6 @@ function reportApplied(ctx, toRun, after) {
     ctx.revision(after.revision);
     return done;
 }
-/** "a, b and 3 more": names for a one-line message. Pure. */
-function listNames(names, first = 10) {
-    if (names.length <= first)
-        return names.join(', ');
-    return `${names.slice(0, first).join(', ')} and ${names.length - first} more`;
-}
 /**
  * What a run that stopped half-way left applied, for the end of a one-line message: how many of
  * `toRun` are applied, which, and the revision. Pure.
@@ -16233,7 +16237,7 @@ function appliedNow(toRun, done, after) {
         return `none of the ${toRun.length} migration(s) of this run is applied; ${revision}`;
     if (done.length === toRun.length)
         return `all ${toRun.length} migration(s) of this run are applied; ${revision}`;
-    return `${done.length} of the ${toRun.length} migration(s) of this run are applied (${listNames(done.map((m) => m.fileName))}); ${revision}`;
+    return `${done.length} of the ${toRun.length} migration(s) of this run are applied (${(0,errors/* listed */.KE)(done.map((m) => m.fileName), 10)}); ${revision}`;
 }
 /**
  * Run the tool through the frame. A program that cannot be started at all (deleted since prepare, not
@@ -16260,7 +16264,7 @@ async function stateAfter(read, tool, toRun) {
         return await read();
     }
     catch (error) {
-        throw new EngineFailed(`${tool} ran ${listNames(toRun.map((m) => m.label))}, but reading what is applied afterwards failed (${scrubbed((0,errors/* messageOf */.bD)(error), 200)}); ` +
+        throw new EngineFailed(`${tool} ran ${(0,errors/* listed */.KE)(toRun.map((m) => m.label), 10)}, but reading what is applied afterwards failed (${scrubbed((0,errors/* messageOf */.bD)(error), 200)}); ` +
             'which of them are applied is unknown: run status to see, then apply again.', { stateUnknown: true });
     }
 }
@@ -16614,7 +16618,7 @@ function alembicEngine(config, deps) {
         const done = recorded(toRun, after);
         if (done.length < toRun.length) {
             const missing = toRun.filter((m) => !done.includes(m));
-            throw new EngineFailed(`Alembic ${mode} ${target} succeeded, but the database does not record ${listNames(missing.map((m) => m.fileName))}: ` +
+            throw new EngineFailed(`Alembic ${mode} ${target} succeeded, but the database does not record ${(0,errors/* listed */.KE)(missing.map((m) => m.fileName), 10)}: ` +
                 `does env.py skip revisions or use another version table for ${mode}? ${appliedNow(toRun, done, after)}.`);
         }
         return after;
@@ -16670,7 +16674,7 @@ function alembicEngine(config, deps) {
                         'join them with alembic merge heads, or set target-revision to one of them.');
                 }
                 if (resolved.problem === 'ambiguous') {
-                    throw new errors/* UserError */.yo(`Input target-revision ${target} is the start of several revisions in ${dir} (${listNames(resolved.matches)}); give more of the id.`);
+                    throw new errors/* UserError */.yo(`Input target-revision ${target} is the start of several revisions in ${dir} (${(0,errors/* listed */.KE)(resolved.matches, 10)}); give more of the id.`);
                 }
                 throw new errors/* UserError */.yo(`Input target-revision ${target} is not a revision in ${dir}; use a revision id from its files (the revision = "..." line), e.g. ${graph.heads[0] ?? 'the head'}.`);
             }
@@ -16681,7 +16685,7 @@ function alembicEngine(config, deps) {
             if (toRun.length === 0)
                 return state;
             const target = targetArgument(state);
-            ctx.log.info(`Running alembic upgrade ${target} (${listNames(toRun.map((m) => m.fileName))}) ...`);
+            ctx.log.info(`Running alembic upgrade ${target} (${(0,errors/* listed */.KE)(toRun.map((m) => m.fileName), 10)}) ...`);
             return change(ctx, state, 'upgrade', target, toRun, `applied ${toRun.length} revision(s)`);
         },
         async baseline(ctx, state, toRecord) {
@@ -16689,7 +16693,7 @@ function alembicEngine(config, deps) {
             if (toRecord.length === 0)
                 return state;
             const target = targetArgument(state);
-            ctx.log.info(`Running alembic stamp ${target} (${listNames(toRecord.map((m) => m.fileName))}) ...`);
+            ctx.log.info(`Running alembic stamp ${target} (${(0,errors/* listed */.KE)(toRecord.map((m) => m.fileName), 10)}) ...`);
             const after = await change(ctx, state, 'stamp', target, toRecord, `recorded ${toRecord.length} revision(s) without running them`);
             ctx.log.info(`The database is at revision ${revisionText(after.revision)}.`);
             return after;
@@ -16978,7 +16982,7 @@ function dbmateEngine(config, deps) {
             if (widths.size > 1) {
                 // dbmate sorts file names as text: 10_b.sql runs before 9_a.sql.
                 deps.log.warning(`The versions in ${config.migrationsDirLabel} have different numbers of digits; dbmate applies files in file-name order, which is not numeric order here: ` +
-                    `${listNames(files.map((f) => f.fileName))}. Pad the versions to one width (dbmate new uses 14-digit timestamps).`);
+                    `${(0,errors/* listed */.KE)(files.map((f) => f.fileName), 10)}. Pad the versions to one width (dbmate new uses 14-digit timestamps).`);
             }
             const found = `${files.length} migration files in ${config.migrationsDirLabel}, versions ${files[0].version} to ${files[files.length - 1].version}`;
             // Only apply runs dbmate: a missing or too old one stops it here, before the database is touched.
@@ -17000,14 +17004,14 @@ function dbmateEngine(config, deps) {
                 throw new errors/* UserError */.yo(`Input target-revision ${target} is not a migration version in ${config.migrationsDirLabel}; use the digits at the start of a file name, e.g. ${(named ?? files[files.length - 1]).version}.`);
             }
             if (at < state.pending.length - 1) {
-                throw new errors/* UserError */.yo(`dbmate applies every pending migration and has no target version; remove input target-revision (or the later files: ${listNames(state.pending.slice(at + 1).map((m) => m.fileName))}).`);
+                throw new errors/* UserError */.yo(`dbmate applies every pending migration and has no target version; remove input target-revision (or the later files: ${(0,errors/* listed */.KE)(state.pending.slice(at + 1).map((m) => m.fileName), 10)}).`);
             }
             return state.pending;
         },
         async apply(ctx, state, toRun) {
             if (toRun.length === 0)
                 return state;
-            ctx.log.info(`Running dbmate migrate (${listNames(toRun.map((m) => m.fileName))}), each file in its own transaction ...`);
+            ctx.log.info(`Running dbmate migrate (${(0,errors/* listed */.KE)(toRun.map((m) => m.fileName), 10)}), each file in its own transaction ...`);
             const result = await runTool(ctx, {
                 tool: dbmate_TOOL,
                 program,
@@ -17031,12 +17035,12 @@ function dbmateEngine(config, deps) {
             reportApplied(ctx, toRun, after);
             if (result.code !== 0) {
                 ctx.log.info(`dbmate prints "Applied:" for every file it tried, a failed one included; ${TABLE} records ${done.length} of the ${toRun.length} as applied` +
-                    (done.length > 0 ? `: ${listNames(done.map((m) => m.fileName))}.` : '.'));
+                    (done.length > 0 ? `: ${(0,errors/* listed */.KE)(done.map((m) => m.fileName), 10)}.` : '.'));
                 throw failure(result, toRun, done, after);
             }
             if (done.length < toRun.length) {
                 const missing = toRun.filter((m) => !done.includes(m));
-                throw new EngineFailed(`dbmate reported success, but ${TABLE} does not record ${listNames(missing.map((m) => m.fileName))}: does DBMATE_DRIVER or a .env file ` +
+                throw new EngineFailed(`dbmate reported success, but ${TABLE} does not record ${(0,errors/* listed */.KE)(missing.map((m) => m.fileName), 10)}: does DBMATE_DRIVER or a .env file ` +
                     `point it elsewhere? ${appliedNow(toRun, done, after)}.`);
             }
             return after;
@@ -17363,7 +17367,7 @@ function nodePgMigrateEngine(config, deps) {
             throw failure(result, toRun, done, after, what);
         if (done.length < toRun.length) {
             const missing = toRun.filter((m) => !done.includes(m));
-            throw new EngineFailed(`node-pg-migrate reported success, but ${TABLE_SCHEMA}.${node_pg_migrate_TABLE} does not record ${listNames(missing.map((m) => m.fileName))}: ` +
+            throw new EngineFailed(`node-pg-migrate reported success, but ${TABLE_SCHEMA}.${node_pg_migrate_TABLE} does not record ${(0,errors/* listed */.KE)(missing.map((m) => m.fileName), 10)}: ` +
                 `does a node-pg-migrate configuration (config/, --config-file) set another migrations table or schema? migrate-action reads ${TABLE_SCHEMA}.${node_pg_migrate_TABLE}; ` +
                 `${appliedNow(toRun, done, after)}.`);
         }
@@ -17411,13 +17415,13 @@ function nodePgMigrateEngine(config, deps) {
         async apply(ctx, state, toRun) {
             if (toRun.length === 0)
                 return state;
-            ctx.log.info(`Running node-pg-migrate up ${toRun.length} (${listNames(toRun.map((m) => m.fileName))}) in one transaction ...`);
+            ctx.log.info(`Running node-pg-migrate up ${toRun.length} (${(0,errors/* listed */.KE)(toRun.map((m) => m.fileName), 10)}) in one transaction ...`);
             return up(ctx, toRun, false, `applying ${toRun.length} migration(s)`);
         },
         async baseline(ctx, state, toRecord) {
             if (toRecord.length === 0)
                 return state;
-            ctx.log.info(`Running node-pg-migrate up ${toRecord.length} --fake (${listNames(toRecord.map((m) => m.fileName))}) ...`);
+            ctx.log.info(`Running node-pg-migrate up ${toRecord.length} --fake (${(0,errors/* listed */.KE)(toRecord.map((m) => m.fileName), 10)}) ...`);
             const after = await up(ctx, toRecord, true, `recording ${toRecord.length} migration(s) without running them`);
             ctx.log.info(`The database is at revision ${revisionText(after.revision)}.`);
             return after;
@@ -18800,7 +18804,7 @@ async function runWith(engine, config, deps, stopTools) {
             await client.end().catch((error) => log.warning(`Closing the connection failed: ${(0,errors/* messageOf */.bD)(error)}`));
         }
         if (config.command === 'check' && status === 'pending') {
-            const names = listed(progress.planned.map((p) => p.fileName));
+            const names = (0,errors/* listed */.KE)(progress.planned.map((p) => p.fileName));
             return finish(status, {
                 message: `${progress.planned.length} migration(s) pending (${names}); the database is behind this commit: run apply before deploying.`,
                 expected: true,
@@ -18861,7 +18865,7 @@ async function readState(engine, ctx, purpose, progress) {
         progress.pending = state.pending;
         const names = state.pending.map((m) => m.fileName);
         log.info(`Database at revision ${describeRevision(state.revision)}; ${names.length} pending` +
-            (names.length > 0 ? `: ${listed(names)}.` : '.') +
+            (names.length > 0 ? `: ${(0,errors/* listed */.KE)(names)}.` : '.') +
             (config.targetRevision !== undefined ? ` target-revision is ${config.targetRevision}.` : ''));
         // Every name is in the log, in lines of 50 rather than one line of megabytes.
         if (names.length > 20) {
@@ -18888,7 +18892,7 @@ async function plan(engine, ctx, config, deps, progress) {
         deps.log.info(`${state.applied.length} applied${state.applied.length > 0 ? `, the last ${describeRevision(state.revision)}` : ''}; ${planned.length} pending.`);
     }
     else {
-        deps.log.info(planned.length === 0 ? 'apply would do nothing.' : `apply would run: ${listed(planned.map((m) => m.fileName))}.`);
+        deps.log.info(planned.length === 0 ? 'apply would do nothing.' : `apply would run: ${(0,errors/* listed */.KE)(planned.map((m) => m.fileName))}.`);
     }
     return planned.length > 0 ? 'pending' : 'up-to-date';
 }
@@ -19016,17 +19020,8 @@ async function baseline(engine, ctx, config, deps, progress) {
     progress.revision = after.revision;
     deps.log.info(progress.baselined.length === 0
         ? `Nothing to record: everything up to ${config.targetRevision} was already recorded.`
-        : `Recorded ${listed(progress.baselined)} without running them.`);
+        : `Recorded ${(0,errors/* listed */.KE)(progress.baselined)} without running them.`);
     return 'baselined';
-}
-/**
- * Names for one log line or message: the first 20, then how many more (a plan of 100,000 files would
- * otherwise be a line of megabytes). Pure.
- */
-function listed(names, first = 20) {
-    if (names.length <= first)
-        return names.join(', ');
-    return `${names.slice(0, first).join(', ')} and ${names.length - first} more`;
 }
 function describeRevision(revision) {
     if (!revision)

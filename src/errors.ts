@@ -39,3 +39,12 @@ export function messageOf(error: unknown): string {
     return String(error);
   }
 }
+
+/**
+ * Names for one log line or message: the first 20, then how many more (a plan of 100,000 files would
+ * otherwise be a line of megabytes). Pure.
+ */
+export function listed(names: readonly string[], first = 20): string {
+  if (names.length <= first) return names.join(', ');
+  return `${names.slice(0, first).join(', ')} and ${names.length - first} more`;
+}

@@ -24,7 +24,7 @@ import {
   type EngineRevision,
   type EngineState,
 } from './engines/types.js';
-import { Cancelled, UserError, messageOf, oneLine, type FileLocation } from './errors.js';
+import { Cancelled, UserError, listed, messageOf, oneLine, type FileLocation } from './errors.js';
 import type { Log } from './log.js';
 import { MigrationFailed, applySessionSettings } from './migrations/apply.js';
 import type { Backup, Exec } from './migrations/backup.js';
@@ -499,14 +499,6 @@ async function baseline(engine: Engine, ctx: EngineContext, config: Config, deps
   return 'baselined';
 }
 
-/**
- * Names for one log line or message: the first 20, then how many more (a plan of 100,000 files would
- * otherwise be a line of megabytes). Pure.
- */
-export function listed(names: readonly string[], first = 20): string {
-  if (names.length <= first) return names.join(', ');
-  return `${names.slice(0, first).join(', ')} and ${names.length - first} more`;
-}
 
 export function describeRevision(revision: EngineRevision | undefined): string {
   if (!revision) return 'unknown';

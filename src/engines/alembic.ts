@@ -2,9 +2,9 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config.js';
-import { UserError } from '../errors.js';
+import { UserError, listed } from '../errors.js';
 import { startEngineSession, type EngineSession } from './spawn.js';
-import { appliedNow, cannotStart, findOnPath, isExecutable, howItEnded, listNames, recorded, reportApplied, revisionText, scrubbed, stateAfter } from './tools.js';
+import { appliedNow, cannotStart, findOnPath, isExecutable, howItEnded, recorded, reportApplied, revisionText, scrubbed, stateAfter } from './tools.js';
 import {
   EngineFailed,
   type AppliedRecord,
@@ -430,7 +430,7 @@ export function alembicEngine(config: Config, deps: EngineDeps): Engine {
     if (done.length < toRun.length) {
       const missing = toRun.filter((m) => !done.includes(m));
       throw new EngineFailed(
-        `Alembic ${mode} ${target} succeeded, but the database does not record ${listNames(missing.map((m) => m.fileName))}: ` +
+        `Alembic ${mode} ${target} succeeded, but the database does not record ${listed(missing.map((m) => m.fileName), 10)}: ` +
           `does env.py skip revisions or use another version table for ${mode}? ${appliedNow(toRun, done, after)}.`,
       );
     }
@@ -499,7 +499,7 @@ export function alembicEngine(config: Config, deps: EngineDeps): Engine {
           );
         }
         if (resolved.problem === 'ambiguous') {
-          throw new UserError(`Input target-revision ${target} is the start of several revisions in ${dir} (${listNames(resolved.matches)}); give more of the id.`);
+          throw new UserError(`Input target-revision ${target} is the start of several revisions in ${dir} (${listed(resolved.matches, 10)}); give more of the id.`);
         }
         throw new UserError(
           `Input target-revision ${target} is not a revision in ${dir}; use a revision id from its files (the revision = "..." line), e.g. ${graph.heads[0] ?? 'the head'}.`,
@@ -512,7 +512,7 @@ export function alembicEngine(config: Config, deps: EngineDeps): Engine {
     async apply(ctx, state, toRun) {
       if (toRun.length === 0) return state;
       const target = targetArgument(state);
-      ctx.log.info(`Running alembic upgrade ${target} (${listNames(toRun.map((m) => m.fileName))}) ...`);
+      ctx.log.info(`Running alembic upgrade ${target} (${listed(toRun.map((m) => m.fileName), 10)}) ...`);
       return change(ctx, state, 'upgrade', target, toRun, `applied ${toRun.length} revision(s)`);
     },
 
@@ -520,7 +520,7 @@ export function alembicEngine(config: Config, deps: EngineDeps): Engine {
       // An applied target needs nothing; stamping it would move alembic_version back.
       if (toRecord.length === 0) return state;
       const target = targetArgument(state);
-      ctx.log.info(`Running alembic stamp ${target} (${listNames(toRecord.map((m) => m.fileName))}) ...`);
+      ctx.log.info(`Running alembic stamp ${target} (${listed(toRecord.map((m) => m.fileName), 10)}) ...`);
       const after = await change(ctx, state, 'stamp', target, toRecord, `recorded ${toRecord.length} revision(s) without running them`);
       ctx.log.info(`The database is at revision ${revisionText(after.revision)}.`);
       return after;

@@ -2,7 +2,7 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Config } from '../config.js';
-import { UserError, messageOf } from '../errors.js';
+import { UserError, listed, messageOf } from '../errors.js';
 import { runEngineProgram } from './spawn.js';
 import {
   appliedNow,
@@ -10,7 +10,6 @@ import {
   findOnPath,
   howItEnded,
   lineAt,
-  listNames,
   programFromInput,
   readMigrationText,
   readMigrationsDir,
@@ -337,7 +336,7 @@ export function dbmateEngine(config: Config, deps: EngineDeps): Engine {
         // dbmate sorts file names as text: 10_b.sql runs before 9_a.sql.
         deps.log.warning(
           `The versions in ${config.migrationsDirLabel} have different numbers of digits; dbmate applies files in file-name order, which is not numeric order here: ` +
-            `${listNames(files.map((f) => f.fileName))}. Pad the versions to one width (dbmate new uses 14-digit timestamps).`,
+            `${listed(files.map((f) => f.fileName), 10)}. Pad the versions to one width (dbmate new uses 14-digit timestamps).`,
         );
       }
       const found = `${files.length} migration files in ${config.migrationsDirLabel}, versions ${files[0]!.version} to ${files[files.length - 1]!.version}`;
@@ -363,8 +362,9 @@ export function dbmateEngine(config: Config, deps: EngineDeps): Engine {
       }
       if (at < state.pending.length - 1) {
         throw new UserError(
-          `dbmate applies every pending migration and has no target version; remove input target-revision (or the later files: ${listNames(
+          `dbmate applies every pending migration and has no target version; remove input target-revision (or the later files: ${listed(
             state.pending.slice(at + 1).map((m) => m.fileName),
+            10,
           )}).`,
         );
       }
@@ -373,7 +373,7 @@ export function dbmateEngine(config: Config, deps: EngineDeps): Engine {
 
     async apply(ctx, state, toRun) {
       if (toRun.length === 0) return state;
-      ctx.log.info(`Running dbmate migrate (${listNames(toRun.map((m) => m.fileName))}), each file in its own transaction ...`);
+      ctx.log.info(`Running dbmate migrate (${listed(toRun.map((m) => m.fileName), 10)}), each file in its own transaction ...`);
       const result = await runTool(
         ctx,
         {
@@ -402,14 +402,14 @@ export function dbmateEngine(config: Config, deps: EngineDeps): Engine {
       if (result.code !== 0) {
         ctx.log.info(
           `dbmate prints "Applied:" for every file it tried, a failed one included; ${TABLE} records ${done.length} of the ${toRun.length} as applied` +
-            (done.length > 0 ? `: ${listNames(done.map((m) => m.fileName))}.` : '.'),
+            (done.length > 0 ? `: ${listed(done.map((m) => m.fileName), 10)}.` : '.'),
         );
         throw failure(result, toRun, done, after);
       }
       if (done.length < toRun.length) {
         const missing = toRun.filter((m) => !done.includes(m));
         throw new EngineFailed(
-          `dbmate reported success, but ${TABLE} does not record ${listNames(missing.map((m) => m.fileName))}: does DBMATE_DRIVER or a .env file ` +
+          `dbmate reported success, but ${TABLE} does not record ${listed(missing.map((m) => m.fileName), 10)}: does DBMATE_DRIVER or a .env file ` +
             `point it elsewhere? ${appliedNow(toRun, done, after)}.`,
         );
       }

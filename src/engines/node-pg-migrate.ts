@@ -2,14 +2,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Config } from '../config.js';
-import { UserError } from '../errors.js';
+import { UserError, listed } from '../errors.js';
 import {
   appliedNow,
   howItEnded,
   indexOfPosition,
   isFileEntry,
   lineAt,
-  listNames,
   programFromInput,
   readMigrationText,
   readMigrationsDir,
@@ -394,7 +393,7 @@ export function nodePgMigrateEngine(config: Config, deps: EngineDeps): Engine {
     if (done.length < toRun.length) {
       const missing = toRun.filter((m) => !done.includes(m));
       throw new EngineFailed(
-        `node-pg-migrate reported success, but ${TABLE_SCHEMA}.${TABLE} does not record ${listNames(missing.map((m) => m.fileName))}: ` +
+        `node-pg-migrate reported success, but ${TABLE_SCHEMA}.${TABLE} does not record ${listed(missing.map((m) => m.fileName), 10)}: ` +
           `does a node-pg-migrate configuration (config/, --config-file) set another migrations table or schema? migrate-action reads ${TABLE_SCHEMA}.${TABLE}; ` +
           `${appliedNow(toRun, done, after)}.`,
       );
@@ -445,13 +444,13 @@ export function nodePgMigrateEngine(config: Config, deps: EngineDeps): Engine {
 
     async apply(ctx, state, toRun) {
       if (toRun.length === 0) return state;
-      ctx.log.info(`Running node-pg-migrate up ${toRun.length} (${listNames(toRun.map((m) => m.fileName))}) in one transaction ...`);
+      ctx.log.info(`Running node-pg-migrate up ${toRun.length} (${listed(toRun.map((m) => m.fileName), 10)}) in one transaction ...`);
       return up(ctx, toRun, false, `applying ${toRun.length} migration(s)`);
     },
 
     async baseline(ctx, state, toRecord) {
       if (toRecord.length === 0) return state;
-      ctx.log.info(`Running node-pg-migrate up ${toRecord.length} --fake (${listNames(toRecord.map((m) => m.fileName))}) ...`);
+      ctx.log.info(`Running node-pg-migrate up ${toRecord.length} --fake (${listed(toRecord.map((m) => m.fileName), 10)}) ...`);
       const after = await up(ctx, toRecord, true, `recording ${toRecord.length} migration(s) without running them`);
       ctx.log.info(`The database is at revision ${revisionText(after.revision)}.`);
       return after;

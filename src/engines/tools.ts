@@ -1,6 +1,6 @@
 import { accessSync, constants, readdirSync, readFileSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import path from 'node:path';
-import { UserError, messageOf, oneLine } from '../errors.js';
+import { UserError, listed, messageOf, oneLine } from '../errors.js';
 import { EngineFailed, type AppliedEntry, type EngineContext, type EngineMigration, type EngineRevision, type EngineState, type SpawnRequest, type SpawnResult } from './types.js';
 
 /**
@@ -168,11 +168,6 @@ export function reportApplied(ctx: EngineContext, toRun: readonly EngineMigratio
   return done;
 }
 
-/** "a, b and 3 more": names for a one-line message. Pure. */
-export function listNames(names: readonly string[], first = 10): string {
-  if (names.length <= first) return names.join(', ');
-  return `${names.slice(0, first).join(', ')} and ${names.length - first} more`;
-}
 
 /**
  * What a run that stopped half-way left applied, for the end of a one-line message: how many of
@@ -182,7 +177,7 @@ export function appliedNow(toRun: readonly EngineMigration[], done: readonly Eng
   const revision = `the database is at revision ${revisionText(after.revision)}`;
   if (done.length === 0) return `none of the ${toRun.length} migration(s) of this run is applied; ${revision}`;
   if (done.length === toRun.length) return `all ${toRun.length} migration(s) of this run are applied; ${revision}`;
-  return `${done.length} of the ${toRun.length} migration(s) of this run are applied (${listNames(done.map((m) => m.fileName))}); ${revision}`;
+  return `${done.length} of the ${toRun.length} migration(s) of this run are applied (${listed(done.map((m) => m.fileName), 10)}); ${revision}`;
 }
 
 /**
@@ -214,7 +209,7 @@ export async function stateAfter(read: () => Promise<EngineState>, tool: string,
     return await read();
   } catch (error) {
     throw new EngineFailed(
-      `${tool} ran ${listNames(toRun.map((m) => m.label))}, but reading what is applied afterwards failed (${scrubbed(messageOf(error), 200)}); ` +
+      `${tool} ran ${listed(toRun.map((m) => m.label), 10)}, but reading what is applied afterwards failed (${scrubbed(messageOf(error), 200)}); ` +
         'which of them are applied is unknown: run status to see, then apply again.',
       { stateUnknown: true },
     );
