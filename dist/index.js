@@ -6784,7 +6784,12 @@ function shownArgument(arg) {
     }
     return JSON.stringify(arg.length > 60 ? `${arg.slice(0, 57)}...` : arg);
 }
-const BOOLEAN_INPUTS = new Set(['backup', 'summary']);
+/** Flags that may stand alone (meaning true), with the values they take when one follows. */
+const BOOLEAN_INPUTS = new Map([
+    ['backup', ['true', 'false', 'auto']],
+    ['summary', ['true', 'false']],
+    ['dry-run', ['true', 'false']],
+]);
 /** Inputs that are not flags: database-url has its own flag below; command is the positional argument. */
 const INPUT_FLAGS = new Set(lib_inputs/* INPUTS */.mc.map((i) => i.name).filter((name) => name !== 'command'));
 /**
@@ -6813,11 +6818,11 @@ function parseArgs(argv) {
         }
         const eq = arg.indexOf('=');
         const name = arg.slice(2, eq < 0 ? undefined : eq);
-        const isBoolean = BOOLEAN_INPUTS.has(name);
+        const values = BOOLEAN_INPUTS.get(name);
         let value = eq < 0 ? undefined : arg.slice(eq + 1);
         if (value === undefined) {
             const next = argv[i + 1];
-            if (isBoolean && (next === undefined || next.startsWith('--') || !['true', 'false'].includes(next))) {
+            if (values && (next === undefined || next.startsWith('--') || !values.includes(next))) {
                 value = 'true';
             }
             else if (next === undefined || (next.startsWith('--') && next.length > 2)) {
@@ -6874,8 +6879,8 @@ function helpText(version) {
     return lines.join('\n');
 }
 
-// EXTERNAL MODULE: ./lib/main.js + 35 modules
-var main = __nccwpck_require__(8762);
+// EXTERNAL MODULE: ./lib/main.js + 39 modules
+var main = __nccwpck_require__(2751);
 // EXTERNAL MODULE: external "node:os"
 var external_node_os_ = __nccwpck_require__(8161);
 ;// CONCATENATED MODULE: ./lib/platform/cli.js
@@ -6995,6 +7000,7 @@ const DOTENV_KEYS = [
     ['MIGRATE_PREVIOUS_REVISION', 'previous-revision'],
     ['MIGRATE_APPLIED_COUNT', 'applied-count'],
     ['MIGRATE_PENDING_COUNT', 'pending-count'],
+    ['MIGRATE_ROLLED_BACK_COUNT', 'rolled-back-count'],
     ['MIGRATE_BACKUP_PATH', 'backup-path'],
 ];
 /**
@@ -7758,7 +7764,7 @@ __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependen
 /* harmony import */ var _runtime_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5875);
 /* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1378);
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(452);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8762);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2751);
 /**
  * The bundle's entry: the only module with side effects. The GitHub runner runs this file; the package's
  * `bin/migrate-action.js` marks the process as the CLI first and then loads this same bundle.
@@ -7828,6 +7834,7 @@ __webpack_async_result__();
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   CU: () => (/* binding */ BACKUP_MODES),
 /* harmony export */   Lo: () => (/* binding */ COMMANDS),
 /* harmony export */   cD: () => (/* binding */ BACKUP_FORMATS),
 /* harmony export */   mc: () => (/* binding */ INPUTS),
@@ -7835,11 +7842,12 @@ __webpack_async_result__();
 /* harmony export */   ug: () => (/* binding */ ENGINES)
 /* harmony export */ });
 /* unused harmony export DEFAULT_LOCK_KEY */
-const COMMANDS = ['apply', 'plan', 'check', 'baseline', 'status'];
+const COMMANDS = ['apply', 'plan', 'check', 'baseline', 'status', 'rollback'];
 const ENGINES = ['postgres-migrations', 'alembic', 'node-pg-migrate', 'dbmate'];
 /** postgres-migrations' own advisory lock key: the default for every engine. */
 const DEFAULT_LOCK_KEY = '-8525285245963000605';
 const BACKUP_FORMATS = ['custom', 'plain'];
+const BACKUP_MODES = ['auto', 'true', 'false'];
 const INPUTS = [
     {
         name: 'database-url',
@@ -7848,7 +7856,7 @@ const INPUTS = [
     },
     {
         name: 'command',
-        description: 'What to do: apply (run pending migrations), plan (read-only: list what apply would run), check (plan that fails when anything is pending or drifted), baseline (record the migrations up to target-revision as applied without running them), status (read-only: list applied and pending migrations; exits 0).',
+        description: 'What to do: apply (run pending migrations), plan (read-only: list what apply would run), check (plan that fails when anything is pending or drifted), baseline (record the migrations up to target-revision as applied without running them), status (read-only: list applied and pending migrations; exits 0), rollback (undo the applied migrations above target-revision, latest first, with their down files).',
         default: 'apply',
         options: COMMANDS,
     },
@@ -7865,13 +7873,25 @@ const INPUTS = [
     },
     {
         name: 'target-revision',
-        description: "Apply (or plan) only up to and including this migration, by the engine's id (postgres-migrations: the number; alembic: the revision; dbmate: the version; node-pg-migrate: the file name without extension); later ones stay pending. Required for baseline. Empty = the latest.",
+        description: "Apply (or plan) only up to and including this migration, by the engine's id (postgres-migrations: the number; alembic: the revision; dbmate: the version; node-pg-migrate: the file name without extension); later ones stay pending. Required for baseline. Empty = the latest. Required for rollback: the revision to go back to (0 or base: nothing applied), or -N to undo the last N.",
         default: '',
-        regex: '^(|[A-Za-z0-9][A-Za-z0-9_.-]{0,254})$',
+        regex: '^(|-[1-9][0-9]{0,5}|[A-Za-z0-9][A-Za-z0-9_.-]{0,254})$',
     },
     {
         name: 'backup',
-        description: 'Take a pg_dump of the database before applying, only when something is pending (true or false).',
+        description: 'Take a pg_dump of the database before changing it, only when there is something to change: auto (a backup for rollback, none for apply), true or false.',
+        default: 'auto',
+        options: BACKUP_MODES,
+    },
+    {
+        name: 'backup-retention',
+        description: 'After a successful backup, remove older dumps of the same database in backup-dir that migrate-action named (never other files): 7d keeps a week (also 12h, 2w), 10 keeps the last ten. Empty = keep everything.',
+        default: '',
+        regex: '^(|[1-9][0-9]{0,5}[hdw]?)$',
+    },
+    {
+        name: 'dry-run',
+        description: 'rollback only: list what would be undone, with each down SQL and what it drops, without taking the lock or changing anything (true or false). For apply, use command plan.',
         default: 'false',
         type: 'boolean',
     },
@@ -7945,7 +7965,7 @@ const INPUTS = [
 const OUTPUTS = [
     {
         name: 'status',
-        description: 'applied, up-to-date, pending (plan, check and status: something would be applied), baselined or failed.',
+        description: 'applied, up-to-date (nothing to do), pending (plan, check and status: something would be applied; a rollback dry run: something would be undone), baselined, rolled-back or failed.',
     },
     {
         name: 'revision',
@@ -7957,6 +7977,11 @@ const OUTPUTS = [
     { name: 'applied', description: 'JSON array of the file names this run applied (the first 1,000; applied-count is exact).' },
     { name: 'pending-count', description: 'How many migrations are still pending after the run.' },
     { name: 'pending', description: 'JSON array of the file names still pending after the run (the first 1,000; pending-count is exact).' },
+    { name: 'rolled-back-count', description: 'How many migrations this run rolled back.' },
+    {
+        name: 'rolled-back',
+        description: 'JSON array of the file names this run rolled back, the latest first (the first 1,000; rolled-back-count is exact).',
+    },
     { name: 'backup-path', description: 'The dump file; empty when none was taken.' },
     {
         name: 'error',
@@ -7967,7 +7992,7 @@ const OUTPUTS = [
 
 /***/ }),
 
-/***/ 8762:
+/***/ 2751:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -14940,7 +14965,129 @@ var errors = __nccwpck_require__(452);
 var tls = __nccwpck_require__(6203);
 // EXTERNAL MODULE: ./lib/inputs.js
 var inputs = __nccwpck_require__(646);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+;// CONCATENATED MODULE: ./lib/migrations/retention.js
+/**
+ * backup-retention: after a backup, remove this database's older dumps from backup-dir. Only files that
+ * takeBackup named for this database are ever touched (see dumpPattern); everything else in the
+ * directory, the dump just taken included, is left as it is.
+ */
+
+
+
+const HOUR_MS = 3_600_000;
+const UNIT_MS = { h: HOUR_MS, d: 24 * HOUR_MS, w: 7 * 24 * HOUR_MS };
+/** Far beyond any real need (100000 weeks is 1900 years); a bigger number is a typo. */
+const MAX = 100_000;
+/**
+ * The backup-retention input: undefined when empty (keep every dump), the retention, or the tail of the
+ * problem message (the caller prefixes `Input backup-retention "<value>" `). The same syntax as the
+ * input's regex in inputs.ts: a whole number without leading zeros, with h, d or w for an age. Pure.
+ */
+function parseRetention(value) {
+    const text = value.trim();
+    if (text === '')
+        return undefined;
+    const match = /^(\d+)([hdw]?)$/.exec(text);
+    if (!match || /^0\d/.test(text)) {
+        return 'is not a retention; use a number of days such as 7d (also 12h, 2w), or a count such as 10 for the last ten dumps';
+    }
+    const number = Number(match[1]);
+    const unit = match[2];
+    if (number === 0) {
+        return `would keep no dump; use at least ${unit === '' ? '1 (a count)' : `1${unit}`}, or leave it empty to keep every dump`;
+    }
+    if (number > MAX)
+        return `is more than ${MAX}; use a smaller number, or leave it empty to keep every dump`;
+    return unit === '' ? { kind: 'count', count: number, text } : { kind: 'age', ms: number * UNIT_MS[unit], text };
+}
+/** The file name rule of backupFileName (backup.ts), copied so that the two can be compared in tests. Pure. */
+function safeName(text) {
+    return text.replace(/[^A-Za-z0-9_.-]/g, '_');
+}
+/**
+ * The names takeBackup gives the dumps of `database`: `<db>-r<revision>-<UTC stamp>[-N].dump|.sql`.
+ * The revision never contains `-` (backupFileName turns it into `_`), so the name of another database
+ * never matches: for `app`'s pattern to take a dump of `app-r1`, `app-r1-r5-…`, the revision would have
+ * to be `1-r5`. Groups: revision, stamp, N, extension. Pure.
+ */
+function dumpPattern(database) {
+    const escaped = safeName(database).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    return new RegExp(`^${escaped}-r([A-Za-z0-9_.+]+)-(\\d{8}T\\d{6}Z)(?:-(\\d{1,3}))?\\.(dump|sql)$`);
+}
+/**
+ * Remove this database's older dumps from `dir` (not its subdirectories): with an age, those whose name
+ * says they were taken before now − age; with a count, all but the newest. Only regular files named as
+ * takeBackup names this database's dumps are candidates: symbolic links, directories, other files and
+ * the dump just taken are never touched. A dump that cannot be removed is reported in `failed` rather
+ * than thrown, since the backup and the run are fine without its removal; a directory that cannot be
+ * read throws.
+ */
+async function pruneBackups(request) {
+    const { dir, retention, now } = request;
+    const pattern = dumpPattern(request.database);
+    const keepPath = external_node_path_.resolve(request.keep);
+    // Also by inode: the same file spelled differently (a symlinked directory, a hard link) is still it.
+    const keepStat = await external_node_fs_.promises.lstat(keepPath).catch(() => undefined);
+    let names;
+    try {
+        names = await external_node_fs_.promises.readdir(dir);
+    }
+    catch (error) {
+        throw new errors/* UserError */.yo(`backup-dir "${dir}" cannot be read to remove older dumps (${(0,errors/* messageOf */.bD)(error)}); make it readable, or leave backup-retention empty to keep every dump.`, { cause: error });
+    }
+    const dumps = [];
+    for (const name of names) {
+        const match = pattern.exec(name);
+        if (!match)
+            continue;
+        const file = external_node_path_.resolve(dir, name);
+        const stat = await external_node_fs_.promises.lstat(file).catch(() => undefined);
+        // lstat, not stat: a link named like a dump is not ours, even when it points at one.
+        if (!stat?.isFile())
+            continue;
+        const at = stampTime(match[2]);
+        // A stamp that is no real time was not written by us.
+        if (at === undefined)
+            continue;
+        const keep = file === keepPath || (keepStat !== undefined && stat.dev === keepStat.dev && stat.ino === keepStat.ino);
+        dumps.push({ path: file, name, at, n: match[3] === undefined ? 1 : Number(match[3]), mtimeMs: stat.mtimeMs, keep });
+    }
+    // The name's time first (to the second, as written), then the -N of the same second; the two dumps
+    // of different revisions in one second go by modification time, then name, for a stable order.
+    dumps.sort((a, b) => a.at - b.at || a.n - b.n || a.mtimeMs - b.mtimeMs || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const others = dumps.filter((dump) => !dump.keep);
+    const doomed = retention.kind === 'age'
+        ? others.filter((dump) => dump.at < now - retention.ms)
+        : // The dump just taken is the newest, whatever its name says: it is one of the `count` kept.
+            others.slice(0, Math.max(0, others.length - (retention.count - 1)));
+    const removed = [];
+    const failed = [];
+    for (const dump of doomed) {
+        try {
+            await external_node_fs_.promises.unlink(dump.path);
+            removed.push(dump.path);
+        }
+        catch (error) {
+            // Gone meanwhile (another run's clean-up): neither removed by us nor left behind.
+            if (error.code === 'ENOENT')
+                continue;
+            failed.push({ path: dump.path, reason: (0,errors/* messageOf */.bD)(error) });
+        }
+    }
+    return { removed, kept: dumps.length - doomed.length, failed };
+}
+/** `20260123T040506Z` -> epoch ms, or undefined when it is no real UTC time (a 13th month). Pure. */
+function stampTime(stamp) {
+    const iso = stamp.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6.000Z');
+    const at = Date.parse(iso);
+    // Date.parse accepts some days that do not exist (February 30th) and moves them on: compare back.
+    return Number.isNaN(at) || new Date(at).toISOString() !== iso ? undefined : at;
+}
+
 ;// CONCATENATED MODULE: ./lib/config.js
+
 
 
 
@@ -14979,10 +15126,11 @@ const config_schemas = {
     'wait-timeout': wholeNumber('wait-timeout', 3_600, 'seconds', '60'),
     'lock-retries': wholeNumber('lock-retries', 100, 'retries', '3'),
     summary: config_boolean,
-    backup: config_boolean,
+    backup: pipe(schemas_string().check(_trim(), refine((v) => inputs/* BACKUP_MODES */.CU.includes(v.toLowerCase()), { message: `is not a backup mode; use ${inputs/* BACKUP_MODES */.CU.join(', ')}` })), transform((v) => v.toLowerCase())),
+    'dry-run': config_boolean,
     'backup-format': schemas_enum(inputs/* BACKUP_FORMATS */.cD, { message: `is not a backup format; use ${inputs/* BACKUP_FORMATS */.cD.join(' or ')}` }),
-    'target-revision': pipe(schemas_string().check(_trim(), _regex(/^(|[A-Za-z0-9][A-Za-z0-9_.-]{0,254})$/, {
-        message: "is not a migration id; use the engine's id of a migration (postgres-migrations: the number at the start of a file name, e.g. 12)",
+    'target-revision': pipe(schemas_string().check(_trim(), _regex(/^(|-[1-9][0-9]{0,5}|[A-Za-z0-9][A-Za-z0-9_.-]{0,254})$/, {
+        message: "is not a migration id; use the engine's id of a migration (postgres-migrations: the number at the start of a file name, e.g. 12), or for rollback 0, base or -N",
     })), transform((v) => (v === '' ? undefined : v))),
 };
 /** Show a value in a message: quoted, shortened, single line. Never called with the database URL. */
@@ -15010,14 +15158,29 @@ function parseConfig(raw, places) {
     const targetRevision = field('target-revision', config_schemas['target-revision']);
     const backup = field('backup', config_schemas.backup);
     const backupFormat = field('backup-format', config_schemas['backup-format']);
+    const dryRun = field('dry-run', config_schemas['dry-run']);
+    const retentionText = raw['backup-retention'].trim();
+    const retention = parseRetention(retentionText);
+    if (typeof retention === 'string')
+        problems.push(`Input backup-retention ${show(retentionText)} ${retention}.`);
+    const rollback = command === 'rollback' && targetRevision !== undefined ? rollbackTarget(targetRevision) : undefined;
+    if (command === 'rollback' && targetRevision === undefined && raw['target-revision'].trim() === '') {
+        problems.push('Input target-revision is required for command rollback; set it to the revision to go back to (0 or base: nothing applied), or -1 to undo the last migration.');
+    }
+    if (command !== undefined && command !== 'rollback' && targetRevision?.startsWith('-')) {
+        problems.push(`Input target-revision ${show(targetRevision)} counts back from the applied revision, which only command rollback does; use a migration id.`);
+    }
+    if (dryRun === true && command !== undefined && command !== 'rollback') {
+        problems.push(`Input dry-run is only for command rollback; to see what ${command} would do without changing anything, use command plan.`);
+    }
     // postgres-migrations' ids are numbers (the migrations.id column): checked here with the other inputs.
     // Other engines' ids are checked against their files.
-    if (engine === 'postgres-migrations' && targetRevision !== undefined) {
+    if (engine === 'postgres-migrations' && targetRevision !== undefined && !targetRevision.startsWith('-') && (rollback === undefined || rollback.kind === 'revision')) {
         const id = /^\d+$/.test(targetRevision) ? Number(targetRevision) : NaN;
         if (Number.isNaN(id)) {
             problems.push(`Input target-revision ${show(targetRevision)} is not a migration id; use the number at the start of a file name, e.g. 12.`);
         }
-        else if (id < 1) {
+        else if (id < 1 && command !== 'rollback') {
             problems.push(`Input target-revision ${show(targetRevision)} must be 1 or more (0 means no migration).`);
         }
         else if (id > MAX_MIGRATION_ID) {
@@ -15052,7 +15215,9 @@ function parseConfig(raw, places) {
         command: command,
         engine: engine,
         // As a number's text for postgres-migrations (`007` is 7), as given for the other engines.
-        targetRevision: engine === 'postgres-migrations' && targetRevision !== undefined ? String(Number(targetRevision)) : targetRevision,
+        targetRevision: engine === 'postgres-migrations' && targetRevision !== undefined && /^\d+$/.test(targetRevision) ? String(Number(targetRevision)) : targetRevision,
+        rollback: nativeIds(rollback, engine),
+        dryRun: dryRun,
         lockKey: BigInt(lockKey).toString(),
         tools: Object.freeze({
             // A bare name is looked up on PATH (an activated virtualenv's python first), a path from the workspace.
@@ -15062,11 +15227,13 @@ function parseConfig(raw, places) {
             enginePath: enginePath === '' ? undefined : enginePath.includes('/') ? external_node_path_.resolve(workspace, enginePath) : enginePath,
         }),
         workspace: external_node_path_.resolve(workspace),
-        backup: backup
+        // auto: a rollback usually drops something, so it is backed up; apply is not, as before.
+        backup: backup === 'true' || (backup === 'auto' && command === 'rollback')
             ? Object.freeze({
                 dir: backupDir === '' ? external_node_path_.join(places.tempDir, 'migrate-backups') : external_node_path_.resolve(workspace, backupDir),
                 format: backupFormat,
                 pgDumpPath: pgDumpPath === '' ? undefined : external_node_path_.resolve(workspace, pgDumpPath),
+                retention: typeof retention === 'object' ? retention : undefined,
             })
             : undefined,
         databaseUrl: raw['database-url'].trim(),
@@ -15079,6 +15246,21 @@ function parseConfig(raw, places) {
         lockRetries: lockRetries,
         summary: summary,
     });
+}
+/** postgres-migrations' ids are numbers: `007` is 7, `00` is none. Pure. */
+function nativeIds(target, engine) {
+    if (target?.kind !== 'revision' || engine !== 'postgres-migrations')
+        return target;
+    const id = Number(target.id);
+    return id === 0 ? { kind: 'base' } : { kind: 'revision', id: String(id) };
+}
+/** target-revision for rollback: `0` and `base` mean nothing applied, `-N` the last N. Pure. */
+function rollbackTarget(value) {
+    if (value === '0' || value === 'base')
+        return { kind: 'base' };
+    if (/^-\d+$/.test(value))
+        return { kind: 'steps', count: Number(value.slice(1)) };
+    return { kind: 'revision', id: value };
 }
 /** Validate the URL without ever putting it (or its password) in a message. */
 function parseDatabaseUrl(value, problems, emptyHint) {
@@ -15438,8 +15620,6 @@ function problemText(message) {
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: external "node:os"
 var external_node_os_ = __nccwpck_require__(8161);
 ;// CONCATENATED MODULE: ./lib/platform/github.js
@@ -16429,6 +16609,19 @@ function stateAtHeads(before, current) {
         pending: all.filter((r) => !applied.has(r.revision)).map(strip),
     };
 }
+/**
+ * The revision the database is at once `undo` is undone: the heads of what stays applied (the revisions
+ * no other remaining one needs). Pure.
+ */
+function revisionAfterUndo(state, undo) {
+    const gone = new Set(undo);
+    const remaining = state.applied.filter((r) => !gone.has(r.revision));
+    const needed = new Set(remaining.flatMap((r) => r.needs));
+    const heads = remaining.filter((r) => !needed.has(r.revision));
+    if (heads.length === 0)
+        return { id: '', name: '', none: true };
+    return { id: heads.map((r) => r.revision).sort().join(' '), name: heads.length === 1 ? heads[0].doc : '' };
+}
 /** A heads list for a message: `b2 "left", c3 "right"`. Pure. */
 function describeHeads(state, heads) {
     const docs = new Map([...state.applied, ...state.pending].map((r) => [r.revision, r.doc]));
@@ -16579,10 +16772,11 @@ function alembicEngine(config, deps) {
         const heads = await ctx.client.query(`SELECT version_num FROM ${table}`);
         return stateAtHeads(before, heads.rows.map((row) => row.version_num));
     }
-    /** The failure of an upgrade or stamp, in one line, naming the revision file and line when it is one. */
-    function failure(ctx, result, doc, toRun, after, what) {
-        const done = recorded(toRun, after);
-        const now = appliedNow(toRun, done, after);
+    /**
+     * The failure of an upgrade, stamp or downgrade, in one line naming the revision file and line when it
+     * is one; `now` says what is applied now, `rolledBack` what became of the failing step's transaction.
+     */
+    function failure(ctx, result, doc, after, what, now, rolledBack = '', fix = 'Fix the revision, then run again.') {
         const error = doc?.error;
         if (error?.kind === 'stopped' || result.signal !== null || ctx.signal?.aborted) {
             const why = error?.kind === 'stopped' ? error.message : result.signal !== null ? howItEnded(result) : `the run was cancelled: ${String(ctx.signal?.reason)}`;
@@ -16598,8 +16792,7 @@ function alembicEngine(config, deps) {
         const graph = graphs.get(after);
         const isRevision = file !== undefined && graph !== undefined && [...graph.applied, ...graph.pending].some((r) => label(r.path) === file);
         if (isRevision) {
-            const rolledBack = done.length === 0 && toRun.length > 1 ? ' (Alembic ran them in one transaction, which was rolled back)' : '';
-            return new EngineFailed(`Revision ${file} failed${error.line ? ` at line ${error.line}` : ''}: ${said}${sqlstate}; ${now}${rolledBack}. Fix the revision, then run again.`, { location, code: error.pgcode });
+            return new EngineFailed(`Revision ${file} failed${error.line ? ` at line ${error.line}` : ''}: ${said}${sqlstate}; ${now}${rolledBack}. ${fix}`, { location, code: error.pgcode });
         }
         const where = file ? ` (${file}${error.line ? `:${error.line}` : ''})` : '';
         return new EngineFailed(`Alembic failed while it ${what}: ${said}${where}${sqlstate}; ${now}. See its output above.`, { location, code: error.pgcode });
@@ -16613,8 +16806,11 @@ function alembicEngine(config, deps) {
             reportApplied(ctx, toRun, after);
         else
             ctx.revision(after.revision);
-        if (!doc?.ok)
-            throw failure(ctx, result, doc, toRun, after, what);
+        if (!doc?.ok) {
+            const done = recorded(toRun, after);
+            const rolledBack = done.length === 0 && toRun.length > 1 ? ' (Alembic ran them in one transaction, which was rolled back)' : '';
+            throw failure(ctx, result, doc, after, what, appliedNow(toRun, done, after), rolledBack);
+        }
         const done = recorded(toRun, after);
         if (done.length < toRun.length) {
             const missing = toRun.filter((m) => !done.includes(m));
@@ -16631,6 +16827,8 @@ function alembicEngine(config, deps) {
         const resolved = resolveTarget(graphOf(state), target);
         return 'ids' in resolved ? resolved.ids[0] : target;
     }
+    /** The argument of the rollback's `alembic downgrade`, from rollbackPlan. */
+    let downgradeTarget = '';
     return {
         name: TOOL,
         unsupported: {},
@@ -16688,6 +16886,78 @@ function alembicEngine(config, deps) {
             ctx.log.info(`Running alembic upgrade ${target} (${(0,errors/* listed */.KE)(toRun.map((m) => m.fileName), 10)}) ...`);
             return change(ctx, state, 'upgrade', target, toRun, `applied ${toRun.length} revision(s)`);
         },
+        /** Alembic's own walk (what `alembic downgrade <target>` would undo), through the helper. */
+        async rollbackPlan(ctx, state, target, withSql) {
+            const graph = graphOf(state);
+            const nothing = { toUndo: [], target: state.revision, irreversible: [] };
+            if (target.kind === 'steps' && target.count > graph.applied.length) {
+                throw new errors/* UserError */.yo(`Input target-revision -${target.count} would undo ${target.count} revision(s), but ${graph.applied.length === 0 ? 'none is' : `only ${graph.applied.length} are`} applied; use base (or 0) to undo every applied revision.`);
+            }
+            if (target.kind === 'revision') {
+                const resolved = resolveTarget(graph, target.id);
+                if (!('ids' in resolved) || resolved.ids.length !== 1) {
+                    const dir = label(graph.script_dir);
+                    throw new errors/* UserError */.yo('matches' in resolved && resolved.problem === 'ambiguous'
+                        ? `Input target-revision ${target.id} is the start of several revisions in ${dir} (${(0,errors/* listed */.KE)(resolved.matches, 10)}); give more of the id.`
+                        : `Input target-revision ${target.id} is not a revision in ${dir}; use a revision id from its files, base (or 0) for none, or -N for the last N.`);
+                }
+                // Not applied: at or above the applied revision.
+                if (!graph.applied.some((r) => r.revision === resolved.ids[0]))
+                    return nothing;
+                downgradeTarget = resolved.ids[0];
+            }
+            else {
+                downgradeTarget = target.kind === 'base' ? 'base' : `-${target.count}`;
+            }
+            if (graph.current.length === 0)
+                return nothing;
+            const { result, doc } = await runHelper(ctx, { mode: 'downgrade-plan', target: downgradeTarget, sql: withSql }, true);
+            if (!doc?.ok || !doc.undo) {
+                const error = doc?.error;
+                if (error?.kind === 'target') {
+                    const choices = error.choices && error.choices.length > 0 ? `; name the revision to go back to, one of ${describeHeads(graph, error.choices)}` : '';
+                    throw new errors/* UserError */.yo(`Alembic cannot roll back to target-revision ${config.targetRevision ?? downgradeTarget}: ${scrubbed(error.message, 300)}` +
+                        `${/ambiguous/i.test(error.message) ? ' (a merge point: going back by a count does not say which branch)' : ''}${choices}. Nothing was changed.`);
+                }
+                throw new errors/* UserError */.yo(`Alembic could not tell what a downgrade to ${downgradeTarget} would undo: ${scrubbed(error?.message ?? `it ended with ${howItEnded(result)}${printedLast(result.stderr)}`, 300)}. Nothing was changed.`);
+            }
+            const undo = doc.undo;
+            return {
+                toUndo: undo.map((r) => ({
+                    id: r.revision,
+                    name: r.doc,
+                    fileName: external_node_path_.basename(r.path),
+                    label: label(r.path),
+                    ...(r.sql !== undefined ? { sql: r.sql } : {}),
+                    ...(r.sql_note !== undefined ? { sqlNote: r.sql_note } : {}),
+                    transaction: true,
+                })),
+                target: revisionAfterUndo(graph, undo.map((r) => r.revision)),
+                irreversible: undo.filter((r) => r.irreversible).map((r) => `${label(r.path)} (${r.irreversible})`),
+            };
+        },
+        /** `alembic downgrade <target>`, one transaction per revision; then what the database has. */
+        async rollback(ctx, state, plan) {
+            const before = graphOf(state);
+            ctx.log.info(`Running alembic downgrade ${downgradeTarget} (${(0,errors/* listed */.KE)(plan.toUndo.map((m) => m.fileName), 10)}), each revision in its own transaction ...`);
+            const t0 = ctx.clock.now();
+            const { result, doc } = await runHelper(ctx, { mode: 'downgrade', target: downgradeTarget }, false);
+            const after = doc?.state ? register(doc.state) : await stateAfter(async () => register(await readAfter(ctx, before)), 'Alembic', plan.toUndo);
+            const stillApplied = new Set(after.applied.map((r) => r.id));
+            const undone = plan.toUndo.filter((m) => !stillApplied.has(m.id));
+            for (const m of undone)
+                ctx.undone({ id: m.id, fileName: m.fileName, label: m.label, transaction: true });
+            ctx.revision(after.revision);
+            const now = `${undone.length} of the ${plan.toUndo.length} undone; the database is at revision ${revisionText(after.revision)}`;
+            if (!doc?.ok) {
+                throw failure(ctx, result, doc, after, `rolled back ${plan.toUndo.length} revision(s)`, now, ' (its own transaction was rolled back)', "Fix the revision's downgrade(), then run the rollback again.");
+            }
+            if (undone.length < plan.toUndo.length) {
+                throw new EngineFailed(`Alembic downgrade ${downgradeTarget} succeeded, but the database still records ${(0,errors/* listed */.KE)(plan.toUndo.filter((m) => stillApplied.has(m.id)).map((m) => m.fileName), 10)}; ${now}.`);
+            }
+            ctx.log.info(`Alembic undid ${undone.length} revision(s) in ${ctx.clock.now() - t0} ms; the database is at revision ${revisionText(after.revision)}.`);
+            return after;
+        },
         async baseline(ctx, state, toRecord) {
             // An applied target needs nothing; stamping it would move alembic_version back.
             if (toRecord.length === 0)
@@ -16703,7 +16973,48 @@ function alembicEngine(config, deps) {
 
 ;// CONCATENATED MODULE: external "node:module"
 const external_node_module_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:module");
+;// CONCATENATED MODULE: ./lib/engines/rollback.js
+
+/**
+ * What a rollback undoes when the history is a line (postgres-migrations, node-pg-migrate, dbmate): the
+ * applied migrations above the target, the latest first, and the one that stays the latest applied
+ * (undefined: none). A target that is not applied but is one of the files (pending) is at or above the
+ * applied revision: nothing is undone. Throws UserError for -N beyond what is applied and for an id
+ * the files do not have. Pure.
+ */
+function linearUndo(state, target, options) {
+    const { applied } = state;
+    const downFrom = (index) => ({ undo: applied.slice(index + 1).reverse(), stays: index >= 0 ? applied[index] : undefined });
+    switch (target.kind) {
+        case 'base':
+            return downFrom(-1);
+        case 'steps':
+            if (target.count > applied.length) {
+                throw new errors/* UserError */.yo(`Input target-revision -${target.count} would undo ${target.count} migration(s), but ${applied.length === 0 ? 'none is' : `only ${applied.length} are`} applied; ` +
+                    'use base (or 0) to undo every applied migration.');
+            }
+            return downFrom(applied.length - target.count - 1);
+        case 'revision': {
+            const index = applied.findIndex((record) => record.id === target.id);
+            if (index >= 0)
+                return downFrom(index);
+            if (state.pending.some((m) => m.id === target.id))
+                return { undo: [], stays: applied[applied.length - 1] };
+            throw new errors/* UserError */.yo(`Input target-revision ${target.id} is not a migration in ${options.where}; use ${options.idHint}, base (or 0) for none, or -N for the last N.`);
+        }
+    }
+}
+/** Whether SQL has a statement in it, not only blanks and comments (an empty down file is no way back). Pure. */
+function hasStatements(sql) {
+    const stripped = sql
+        .replace(/\/\*[\s\S]*?\*\//g, ' ')
+        .replace(/--[^\n]*/g, ' ')
+        .replace(/\uFEFF/g, '');
+    return /[^\s;]/.test(stripped);
+}
+
 ;// CONCATENATED MODULE: ./lib/engines/dbmate.js
+
 
 
 
@@ -16758,7 +17069,15 @@ function parseMigration(text) {
         if (downs.length === 0)
             return "dbmate requires each migration to define a down block with '-- migrate:down'";
         const up = section.slice(0, downs[0].index);
-        sections.push({ up, upStart: start, transaction: upOptions(up).transaction !== 'false' });
+        const down = section.slice(downs[0].index);
+        sections.push({
+            up,
+            upStart: start,
+            transaction: upOptions(up).transaction !== 'false',
+            down,
+            downStart: start + downs[0].index,
+            downTransaction: upOptions(down).transaction !== 'false',
+        });
     }
     return sections;
 }
@@ -16815,7 +17134,18 @@ function loadFiles(dir, dirLabel) {
         }
         const [section] = sections;
         const name = fileName.slice(version.length).replace(/\.sql$/, '').replace(/^[_-]/, '');
-        files.push({ version, name, fileName, label, up: section.up, upLine: lineAt(text, section.upStart), transaction: section.transaction });
+        files.push({
+            version,
+            name,
+            fileName,
+            label,
+            up: section.up,
+            upLine: lineAt(text, section.upStart),
+            transaction: section.transaction,
+            down: section.down,
+            downLine: lineAt(text, section.downStart),
+            downTransaction: section.downTransaction,
+        });
     }
     if (files.length === 0) {
         throw new errors/* UserError */.yo(`migrations-dir "${dirLabel}" has no dbmate migration files; add files named <version>_<name>.sql (e.g. 20240101120000_create_users.sql, made by dbmate new), ` +
@@ -16846,6 +17176,21 @@ function parseFailure(stderr) {
         message = message.slice(0, -` (${code})`.length);
     message = message.replace(/^pq: /, '').replace(/ at position \d+:\d+$/, '');
     return { message, line: at ? Number(at[1]) : undefined, column: at ? Number(at[2]) : undefined, code };
+}
+/** The failure of one `dbmate rollback`, in one line naming the file and the line of its down section. */
+function rollbackFailure(result, file, now) {
+    if (result.signal !== null)
+        return new EngineFailed(`dbmate was stopped (${howItEnded(result)}) while it rolled back ${file.fileName}; ${now}.`);
+    const parsed = parseFailure(result.stderr);
+    const said = parsed.message === undefined ? `it ended with ${howItEnded(result)}` : scrubbed(parsed.message);
+    const sqlstate = parsed.code ? ` (SQLSTATE ${parsed.code})` : '';
+    const line = parsed.line === undefined ? undefined : file.downLine + parsed.line - 1;
+    const where = line === undefined ? '' : ` at line ${line}`;
+    const outcome = file.downTransaction ? 'it was rolled back' : 'it runs without a transaction (transaction:false): what it did before the error stays';
+    return new EngineFailed(`The down section of ${file.label} failed${where}: ${said}${sqlstate}; ${outcome}; ${now}. Fix the -- migrate:down section, then run the rollback again.`, {
+        location: { file: file.label, line, column: line === undefined ? undefined : parsed.column },
+        code: parsed.code,
+    });
 }
 /**
  * dbmate as an engine: its files, its table, its own program to apply (`migrate`, which runs every
@@ -16985,8 +17330,9 @@ function dbmateEngine(config, deps) {
                     `${(0,errors/* listed */.KE)(files.map((f) => f.fileName), 10)}. Pad the versions to one width (dbmate new uses 14-digit timestamps).`);
             }
             const found = `${files.length} migration files in ${config.migrationsDirLabel}, versions ${files[0].version} to ${files[files.length - 1].version}`;
-            // Only apply runs dbmate: a missing or too old one stops it here, before the database is touched.
-            return config.command === 'apply' ? `${found}; ${await checkVersion()}.` : `${found}; dbmate at ${program}.`;
+            // Only apply and rollback run dbmate: a missing or too old one stops it here, before the database is touched.
+            const runs = config.command === 'apply' || (config.command === 'rollback' && !config.dryRun);
+            return runs ? `${found}; ${await checkVersion()}.` : `${found}; dbmate at ${program}.`;
         },
         readState: (ctx) => read(ctx),
         /**
@@ -17007,6 +17353,56 @@ function dbmateEngine(config, deps) {
                 throw new errors/* UserError */.yo(`dbmate applies every pending migration and has no target version; remove input target-revision (or the later files: ${(0,errors/* listed */.KE)(state.pending.slice(at + 1).map((m) => m.fileName), 10)}).`);
             }
             return state.pending;
+        },
+        async rollbackPlan(_ctx, state, target) {
+            const { undo, stays } = linearUndo(state, target, {
+                where: config.migrationsDirLabel,
+                idHint: 'the digits at the start of a file name',
+            });
+            const irreversible = [];
+            const toUndo = undo.map((record) => {
+                const file = byVersion.get(record.id);
+                if (!file) {
+                    irreversible.push(`version ${record.id} (${TABLE} records it, but ${config.migrationsDirLabel} has no file for it)`);
+                    return { id: record.id, name: record.name, fileName: record.fileName, label: record.fileName };
+                }
+                const body = file.down.replace(/^[^\n]*/, '');
+                if (!hasStatements(body))
+                    irreversible.push(`${file.label} (its -- migrate:down section has no statement)`);
+                return { id: file.version, name: file.name, fileName: file.fileName, label: file.label, sql: file.down, transaction: file.downTransaction };
+            });
+            return { toUndo, target: stays ? { id: stays.id, name: stays.name } : { id: '', name: '', none: true }, irreversible };
+        },
+        /** `dbmate rollback` undoes the latest applied migration: run once per migration, checking each time which one went. */
+        async rollback(ctx, state, plan) {
+            let now = state;
+            for (const migration of plan.toUndo) {
+                const file = byVersion.get(migration.id);
+                const t0 = ctx.clock.now();
+                const before = now;
+                ctx.log.info(`Running dbmate rollback (${file.fileName})${file.downTransaction ? '' : ' without a transaction'} ...`);
+                const result = await runTool(ctx, {
+                    tool: dbmate_TOOL,
+                    program,
+                    args: ['--no-dump-schema', '--wait=false', '--migrations-dir', config.migrationsDir, '--migrations-table', TABLE, 'rollback'],
+                    cwd: config.workspace,
+                    env: { DATABASE_URL: ctx.engineUrl() },
+                }, program);
+                now = await stateAfter(() => read(ctx), dbmate_TOOL, plan.toUndo);
+                ctx.revision(now.revision);
+                const gone = before.applied.filter((record) => !now.applied.some((r) => r.id === record.id));
+                if (gone.length === 1 && gone[0].id === migration.id) {
+                    ctx.undone({ id: migration.id, fileName: migration.fileName, label: file.label, durationMs: ctx.clock.now() - t0, transaction: file.downTransaction });
+                }
+                const at = `the database is at version ${now.revision.none ? 'none' : now.revision.id}`;
+                if (result.code !== 0)
+                    throw rollbackFailure(result, file, at);
+                if (gone.length !== 1 || gone[0].id !== migration.id) {
+                    throw new EngineFailed(`dbmate rollback undid ${gone.length === 0 ? 'nothing' : (0,errors/* listed */.KE)(gone.map((r) => r.fileName), 5)} where ${file.fileName} was expected (dbmate takes the latest by file name; ` +
+                        `versions of different widths sort otherwise): stopped; ${at}.`);
+                }
+            }
+            return now;
         },
         async apply(ctx, state, toRun) {
             if (toRun.length === 0)
@@ -17055,6 +17451,7 @@ function dbmateEngine(config, deps) {
 
 
 
+
 /*
  * node-pg-migrate 9, driven through its own CLI in the job's installation. The rules below are read from
  * its source (node_modules/node-pg-migrate/dist/legacy/{migration,sqlMigration,runner,migrationLoader}.js,
@@ -17095,6 +17492,26 @@ function upSection(text) {
     if (up < 0)
         return { start: 0, sql: text };
     return { start: up, sql: text.slice(up, down < up ? undefined : down) };
+}
+/**
+ * The SQL node-pg-migrate runs for `down`, as sqlMigration.js cuts it: from the Down marker to the Up
+ * marker when that comes later, else to the end; undefined without a Down marker (node-pg-migrate then
+ * says "User has disabled down migration"). Pure.
+ */
+function downSection(text) {
+    const up = text.search(UP_MARKER);
+    const down = text.search(DOWN_MARKER);
+    if (down < 0)
+        return undefined;
+    return { start: down, sql: text.slice(down, up < down ? undefined : up) };
+}
+/**
+ * Whether a JavaScript or TypeScript migration exports `down = false` (node-pg-migrate's way to say it
+ * cannot be undone), as written in its source: `exports.down = false`, `export const down = false`,
+ * `down: false` in an exported object. Without a `down`, node-pg-migrate reverses `up`. Pure.
+ */
+function disablesDown(source) {
+    return /(?:\bexports\.down|\bexport\s+(?:const|let|var)\s+down|\bdown)\s*[=:]\s*false\b/.test(source);
 }
 /**
  * fileNameUtils.js getNumericPrefix: the leading digits as a number; 17 digits are a UTC time
@@ -17148,12 +17565,13 @@ function node_pg_migrate_loadFiles(dir, dirLabel) {
             throw new errors/* UserError */.yo(`Migration file ${label} has a quote (') in its name, which node-pg-migrate puts unescaped into SQL; rename it.`, { location });
         }
         if (extension !== '.sql') {
-            files.push({ name, fileName, label, kind: 'js' });
+            files.push({ name, fileName, label, kind: 'js', downDisabled: disablesDown(readMigrationText(external_node_path_.join(dir, fileName), label)) });
             continue;
         }
         const text = readMigrationText(external_node_path_.join(dir, fileName), label);
         const { start, sql } = upSection(text);
-        files.push({ name, fileName, label, kind: 'sql', text, upStart: start, up: sql });
+        const down = downSection(text);
+        files.push({ name, fileName, label, kind: 'sql', text, upStart: start, up: sql, down: down?.sql, downStart: down?.start });
     }
     // With two files or more, its sort reads every file's numeric prefix and fails on a name without one.
     if (files.length > 1) {
@@ -17229,8 +17647,8 @@ function orderProblem(applied, files, dirLabel) {
     return undefined;
 }
 /** What node-pg-migrate printed about its failure. Pure. */
-function node_pg_migrate_parseFailure(result) {
-    const runs = [...result.stdout.matchAll(/^### MIGRATION (.+) \(UP\) ###$/gm)];
+function node_pg_migrate_parseFailure(result, direction = 'UP') {
+    const runs = [...result.stdout.matchAll(direction === 'UP' ? /^### MIGRATION (.+) \(UP\) ###$/gm : /^### MIGRATION (.+) \(DOWN\) ###$/gm)];
     const migration = runs[runs.length - 1]?.[1];
     // The CLI prints the error it ends with last (console.error of the error object): its first line is
     // `error: <message>` for a database error, `Error: <message>` (or `TypeError: ...`) for the others.
@@ -17306,6 +17724,24 @@ function nodePgMigrateEngine(config, deps) {
         const done = new Set(applied.map((record) => record.id));
         return { revision: revisionOf(applied), applied, pending: files.filter((file) => !done.has(file.name)).map(toMigration) };
     }
+    /** `up N` or `down N` on our directory and table (N is never 0: `down 0` means all). */
+    function runnerArgs(direction, count, extra) {
+        if (count < 1)
+            throw new Error(`node-pg-migrate ${direction} needs a count of 1 or more, not ${count}`);
+        return [
+            direction,
+            String(count),
+            ...extra,
+            '--migrations-dir',
+            config.migrationsDir,
+            '--migrations-schema',
+            TABLE_SCHEMA,
+            '--migrations-table',
+            node_pg_migrate_TABLE,
+            // The statements are not echoed: the files are in the repository, and the log stays readable.
+            '--no-verbose',
+        ];
+    }
     /** The failure of an `up` run, in one line, after telling the frame what is applied now. */
     function failure(result, toRun, done, after, what) {
         const now = appliedNow(toRun, done, after);
@@ -17340,19 +17776,7 @@ function nodePgMigrateEngine(config, deps) {
         const result = await runTool(ctx, {
             tool: node_pg_migrate_TOOL,
             program,
-            args: [
-                'up',
-                String(toRun.length),
-                '--migrations-dir',
-                config.migrationsDir,
-                '--migrations-schema',
-                TABLE_SCHEMA,
-                '--migrations-table',
-                node_pg_migrate_TABLE,
-                // The statements are not echoed: the files are in the repository, and the log stays readable.
-                '--no-verbose',
-                ...(fake ? ['--fake'] : []),
-            ],
+            args: runnerArgs('up', toRun.length, fake ? ['--fake'] : []),
             cwd: config.workspace,
             // uselibpqcompat: pg then gives sslmode libpq's meaning (require = encrypt, do not verify).
             env: { DATABASE_URL: ctx.engineUrl({ uselibpqcompat: 'true' }) },
@@ -17417,6 +17841,80 @@ function nodePgMigrateEngine(config, deps) {
                 return state;
             ctx.log.info(`Running node-pg-migrate up ${toRun.length} (${(0,errors/* listed */.KE)(toRun.map((m) => m.fileName), 10)}) in one transaction ...`);
             return up(ctx, toRun, false, `applying ${toRun.length} migration(s)`);
+        },
+        async rollbackPlan(_ctx, state, target) {
+            const { undo, stays } = linearUndo(state, target, {
+                where: config.migrationsDirLabel,
+                idHint: 'a file name without its extension',
+            });
+            const irreversible = [];
+            const toUndo = undo.map((record) => {
+                const file = byName.get(record.id);
+                if (!file) {
+                    // readState's order check refuses this already; kept for a state read another way.
+                    irreversible.push(`${record.id} (${TABLE_SCHEMA}.${node_pg_migrate_TABLE} records it, but ${config.migrationsDirLabel} has no file for it)`);
+                    return { id: record.id, name: record.name, fileName: record.fileName, label: record.fileName };
+                }
+                if (file.kind === 'js') {
+                    if (file.downDisabled)
+                        irreversible.push(`${file.label} (it exports down = false)`);
+                    return {
+                        id: file.name,
+                        name: file.name,
+                        fileName: file.fileName,
+                        label: file.label,
+                        sqlNote: 'a JavaScript migration: node-pg-migrate runs its down function (or reverses up when it exports none); its SQL is known only when it runs',
+                    };
+                }
+                if (file.down === undefined)
+                    irreversible.push(`${file.label} (no -- Down Migration section)`);
+                else if (!hasStatements(file.down.replace(/^[^\n]*/, '')))
+                    irreversible.push(`${file.label} (its -- Down Migration section has no statement)`);
+                return { id: file.name, name: file.name, fileName: file.fileName, label: file.label, sql: file.down, transaction: true };
+            });
+            return { toUndo, target: stays ? { id: stays.id, name: '' } : { id: '', name: '', none: true }, irreversible };
+        },
+        /**
+         * `down N` undoes the last N applied (by run_on, id: the order read here), each in its own transaction
+         * with its row (`--no-single-transaction`). N is never 0, which node-pg-migrate takes for "all".
+         */
+        async rollback(ctx, state, plan) {
+            const count = plan.toUndo.length;
+            if (count === 0)
+                return state;
+            ctx.log.info(`Running node-pg-migrate down ${count} (${(0,errors/* listed */.KE)(plan.toUndo.map((m) => m.fileName), 10)}), each in its own transaction ...`);
+            const t0 = ctx.clock.now();
+            const result = await runTool(ctx, {
+                tool: node_pg_migrate_TOOL,
+                program,
+                args: runnerArgs('down', count, ['--no-single-transaction']),
+                cwd: config.workspace,
+                env: { DATABASE_URL: ctx.engineUrl({ uselibpqcompat: 'true' }) },
+            }, programLabel);
+            const after = await stateAfter(() => read(ctx), node_pg_migrate_TOOL, plan.toUndo);
+            const stillApplied = new Set(after.applied.map((record) => record.id));
+            const undone = plan.toUndo.filter((m) => !stillApplied.has(m.id));
+            for (const m of undone)
+                ctx.undone({ id: m.id, fileName: m.fileName, label: m.label, transaction: m.transaction });
+            ctx.revision(after.revision);
+            const now = `${undone.length} of the ${count} undone; the database is at ${after.revision.none ? 'no migration' : after.revision.id}`;
+            if (undone.length === count && result.code === 0) {
+                ctx.log.info(`node-pg-migrate undid ${count} migration(s) in ${ctx.clock.now() - t0} ms.`);
+                return after;
+            }
+            if (result.signal !== null)
+                throw new EngineFailed(`node-pg-migrate was stopped (${howItEnded(result)}) while it rolled back: ${now}.`);
+            const parsed = node_pg_migrate_parseFailure(result, 'DOWN');
+            const file = parsed.migration === undefined ? undefined : byName.get(parsed.migration);
+            const said = parsed.message === undefined ? `it ended with ${howItEnded(result)}` : scrubbed(parsed.message);
+            const sqlstate = parsed.code ? ` (SQLSTATE ${parsed.code})` : '';
+            if (!file || undone.some((m) => m.id === file.name)) {
+                throw new EngineFailed(`node-pg-migrate down ${count} failed: ${said}${sqlstate}; ${now}. See its output above.`, { code: parsed.code });
+            }
+            const line = file.kind === 'sql' && file.downStart !== undefined && parsed.position !== undefined
+                ? lineAt(file.text, indexOfPosition(file.text, file.downStart, parsed.position))
+                : undefined;
+            throw new EngineFailed(`Undoing ${file.label} failed${line === undefined ? '' : ` at line ${line}`}: ${said}${sqlstate}; it was rolled back; ${now}. Fix its down migration, then run the rollback again.`, { location: { file: file.label, line }, code: parsed.code });
         },
         async baseline(ctx, state, toRecord) {
             if (toRecord.length === 0)
@@ -17899,9 +18397,26 @@ function parseFileName(fileName) {
  * error names the file(s) and the fix.
  */
 function validateFileNames(fileNames, dirLabel) {
+    refuseDownForms(fileNames, dirLabel);
     const named = idsInOrder(fileNames) ?? explainBadNames(fileNames, dirLabel);
     checkNames(named, dirLabel);
     return named;
+}
+/** Down files named beside their up files: golang-migrate's `.down.sql`, postgrator's `.undo.sql`. */
+const DOWN_FORM = /\.(down|undo)\.(sql|js)$/i;
+/**
+ * A down file beside the up files is read by postgres-migrations as one more up migration (it fails with
+ * "Found a non-consecutive migration ID", or runs it as the next one): refused, pointing at `down/`.
+ */
+function refuseDownForms(fileNames, dirLabel) {
+    for (const fileName of fileNames) {
+        const match = DOWN_FORM.exec(fileName);
+        if (!match || !CANDIDATE.test(fileName))
+            continue;
+        const upName = `${fileName.slice(0, match.index)}.${match[2]}`;
+        throw new errors/* UserError */.yo(`Migration file ${dirLabel}/${fileName} looks like a down file, but postgres-migrations reads every .sql and .js file of ${dirLabel} as an up migration ` +
+            `(it fails with "Found a non-consecutive migration ID", or runs it as the next one): move it to ${dirLabel}/down/${upName}, the name of the file it undoes.`, { location: { file: `${dirLabel}/${fileName}` } });
+    }
 }
 /**
  * `migrations.name` is `varchar(100) UNIQUE`: two files with the same name after the id, or a name of
@@ -18058,6 +18573,58 @@ function isOutside(dir, target) {
     const relative = external_node_path_.relative(dir, target);
     return relative === '..' || relative.startsWith(`..${external_node_path_.sep}`) || external_node_path_.isAbsolute(relative);
 }
+/** Where the down file of an up file lives: `<migrations-dir>/down/<the same file name>`. */
+const DOWN_DIR = 'down';
+/**
+ * The down files of `ups` (`<dir>/down/<file name>`), as MigrationFiles with the up file's id and name;
+ * undefined for an up file that has none. Read with the rules of up files (a regular file or a link
+ * inside the directory, UTF-8, no NUL); a `.js` down file's SQL comes from its generateSql().
+ */
+async function loadDownFiles(dir, dirLabel, ups, options = DEFAULT_LOAD_OPTIONS) {
+    const downDir = external_node_path_.join(dir, DOWN_DIR);
+    const downLabel = `${dirLabel}/${DOWN_DIR}`;
+    const found = new Map();
+    let realDir;
+    try {
+        if ((0,external_node_fs_.statSync)(downDir).isDirectory())
+            realDir = (0,external_node_fs_.realpathSync)(downDir);
+    }
+    catch {
+        realDir = undefined;
+    }
+    const texts = new Map();
+    const js = [];
+    for (const up of ups) {
+        const fullPath = external_node_path_.join(downDir, up.fileName);
+        const label = `${downLabel}/${up.fileName}`;
+        let entry;
+        try {
+            entry = realDir === undefined ? undefined : (0,external_node_fs_.lstatSync)(fullPath);
+        }
+        catch (error) {
+            if (error.code !== 'ENOENT')
+                throw new errors/* UserError */.yo(describeFsError(error, `Down file ${label}`, 'file'), { cause: error });
+        }
+        if (entry === undefined) {
+            found.set(up.id, undefined);
+            continue;
+        }
+        texts.set(up.id, readMigrationFile(fullPath, realDir, downLabel, label, up, entry));
+        if (up.kind === 'js')
+            js.push({ fullPath, label });
+    }
+    const generated = js.length > 0 ? await generateSqlInChild(js, { env: options.jsEnv, cwd: options.cwd, output: options.jsOutput, signal: options.signal }) : undefined;
+    for (const up of ups) {
+        if (!texts.has(up.id))
+            continue;
+        const label = `${downLabel}/${up.fileName}`;
+        const sql = up.kind === 'sql' ? texts.get(up.id) : generated.get(external_node_path_.join(downDir, up.fileName));
+        if (up.kind === 'js')
+            refuseNul(sql, label);
+        found.set(up.id, { ...up, label, sql, hash: hashMigration(up.fileName, sql), transaction: !sql.includes(DISABLE_TRANSACTION_MARKER) });
+    }
+    return found;
+}
 /** Reused for every file: migrations are small, so one read fills it and a short read means the end. */
 const scratch = Buffer.allocUnsafe(256 * 1024);
 /** A migration file's text, after checking that it is a file of the directory and is UTF-8. */
@@ -18129,6 +18696,95 @@ function describeFsError(error, what, kind) {
         default:
             return `${what} cannot be read (${code ?? (0,errors/* messageOf */.bD)(error)}); check the path and its permissions.`;
     }
+}
+
+;// CONCATENATED MODULE: ./lib/migrations/undo.js
+
+
+
+
+
+/**
+ * The statement that removes a migration's row, guarded like the one that writes it (recordSql in
+ * apply.ts): it removes the row only in the transaction it must run in (ours, begun with BEGIN, for a
+ * down file in a transaction; none left open by the file, otherwise) and in the server session that
+ * holds the lock. Otherwise it removes nothing, and the caller rolls back. Written as the login role
+ * (then the settings' role), with the table's schema, whatever the down file did to the session. Pure.
+ */
+function unrecordSql(table, down, session) {
+    const inOurTransaction = down.transaction ? 'transaction_timestamp() < statement_timestamp()' : 'transaction_timestamp() = statement_timestamp()';
+    return ('SET SESSION AUTHORIZATION DEFAULT; ' +
+        (session.role === undefined ? '' : `SET ROLE ${esm/* default.escapeIdentifier */.Ay.escapeIdentifier(session.role)}; `) +
+        `DELETE FROM ${table} WHERE "id" = ${Math.trunc(down.id)} AND ${inOurTransaction} AND pg_backend_pid() = ${Math.trunc(session.lockPid)} RETURNING "id"`);
+}
+/** The rows a multi-statement query's last statement returned (pg gives an array of results for several). */
+function lastRows(result) {
+    const results = Array.isArray(result) ? result : [result];
+    return results[results.length - 1]?.rowCount ?? 0;
+}
+/**
+ * Undo one migration with its down file. In a transaction (the default): BEGIN, the down SQL, the row's
+ * removal, COMMIT, so the schema and the migrations table change together or not at all. With the
+ * disable-transaction marker: the SQL, then the row's removal on its own. Then the session is set back
+ * to a new one's state. Throws EngineFailed naming the down file, the line, what PostgreSQL said and
+ * what is now true (`outcome.now`).
+ */
+async function undoMigration(client, down, session, outcome) {
+    let phase = 'sql';
+    try {
+        if (down.transaction) {
+            await client.query('BEGIN');
+            await client.query(executableSql(down));
+            phase = 'unrecord';
+            const removed = lastRows(await client.query(unrecordSql(session.table, down, session)));
+            if (removed !== 1)
+                throw new RowNotRemoved();
+            phase = 'commit';
+            await client.query(`COMMIT; ${session.restoreSql}`);
+        }
+        else {
+            await client.query(executableSql(down));
+            phase = 'unrecord';
+            const removed = lastRows(await client.query(unrecordSql(session.table, down, session)));
+            if (removed !== 1)
+                throw new RowNotRemoved();
+            await client.query(session.restoreSql);
+        }
+    }
+    catch (error) {
+        if (!(0,db_session/* isConnectionError */.Rk)(error))
+            await client.query('ROLLBACK').catch(() => undefined);
+        throw undoFailure(down, phase, error, outcome);
+    }
+}
+class RowNotRemoved extends Error {
+}
+function undoFailure(down, phase, error, outcome) {
+    const label = down.label;
+    const ranAs = down.transaction ? 'it was rolled back' : 'it runs without a transaction, so statements of it may have taken effect (check the database)';
+    if (outcome.signal?.aborted) {
+        return new EngineFailed(`The run was cancelled (${String(outcome.signal.reason)}) while ${label} ran: ${phase === 'commit' ? 'it may or may not be committed' : ranAs}; ${outcome.now}.`, {
+            stateUnknown: phase === 'commit',
+        });
+    }
+    if (error instanceof RowNotRemoved) {
+        return new EngineFailed(`${label} ran, but its row in the migrations table could not be removed in the same ${down.transaction ? 'transaction' : 'session'}: the file ends or leaves open a transaction, ` +
+            `or a connection pooler moved the session; ${ranAs}. Remove transaction control from the down file (or mark it -- postgres-migrations disable-transaction), ` +
+            `or connect without a transaction pooler; ${outcome.now}.`, { location: { file: label } });
+    }
+    const fields = pgFields(error);
+    const what = `${fields.code ? `${fields.code} ` : ''}${fields.message}`;
+    if ((0,db_session/* isConnectionError */.Rk)(error)) {
+        return new EngineFailed(`Lost the database connection that holds the migration lock while ${label} ran (${what}): ` +
+            `${phase === 'commit' ? 'it may or may not be committed (the next run reads the migrations table and knows)' : down.transaction ? 'the server rolled it back' : ranAs}; ${outcome.now}.`, { stateUnknown: phase === 'commit' });
+    }
+    const at = phase === 'sql' && fields.position !== undefined ? lineAndColumn(executableSql(down), fields.position) : undefined;
+    const where = at === undefined ? '' : ` at line ${at.line}, column ${at.column}`;
+    const detail = fields.detail ? ` (${fields.detail})` : '';
+    return new EngineFailed(`Down file ${label} failed${where}: ${what}${detail}; ${ranAs}; ${outcome.now}. Fix the down file, then run the rollback again.`, {
+        location: { file: label, line: at?.line, column: at?.column },
+        code: fields.code,
+    });
 }
 
 ;// CONCATENATED MODULE: ./lib/migrations/state.js
@@ -18439,6 +19095,8 @@ function lines(text) {
 
 
 
+
+
 /** postgres-migrations' revision as the frame sees it: the id as text, `0` when none. Pure. */
 function nativeRevision(revision) {
     return { id: String(revision.id), name: revision.name, none: revision.id === NO_REVISION.id };
@@ -18466,6 +19124,27 @@ function postgresMigrationsEngine(config, load) {
         }
         return id;
     };
+    /** The session migrations and undos run in, on the run's connection that holds the lock. */
+    async function migrationSession(ctx) {
+        return {
+            lockPid: ctx.lockPid,
+            restoreSql: (0,db_session/* restoreSessionSql */.Xz)(config.settings, (await ctx.session).serverVersion),
+            table: table,
+            role: config.settings.find((setting) => setting.name.toLowerCase() === 'role')?.value,
+        };
+    }
+    /** The down files of the last rollback plan, by id. */
+    const downs = new Map();
+    /** A transactional file must not end the transaction it runs in (see checkBeforeApply). */
+    async function refuseTransactionEnd(file, what, fix) {
+        if (!file.transaction)
+            return;
+        const found = await findTransactionEnd(executableSql(file));
+        if (!found)
+            return;
+        throw new errors/* UserError */.yo(`${what} ${file.label} ends the transaction it runs in: "${found.statement}" at line ${found.line}. Each ${what.toLowerCase()} runs in ` +
+            `one transaction together with its row in the migrations table, so this would commit or undo part of the file on its own. ${fix}`, { location: { file: file.label, line: found.line } });
+    }
     async function readState(ctx, purpose) {
         const { client, log } = ctx;
         // plan, check and status read in a READ ONLY transaction: nothing they run can change the database.
@@ -18514,7 +19193,8 @@ function postgresMigrationsEngine(config, load) {
         runsOnRunConnection: true,
         unsupported: {},
         async prepare() {
-            const wanted = target();
+            // rollback reads its target itself (0, base, -N or an applied id): see rollbackPlan.
+            const wanted = config.command === 'rollback' ? undefined : target();
             files = await loadMigrations(config.migrationsDir, config.migrationsDirLabel, load);
             for (const file of files)
                 byId.set(String(file.id), file);
@@ -18536,26 +19216,12 @@ function postgresMigrationsEngine(config, load) {
          */
         async checkBeforeApply(_ctx, toRun) {
             for (const migration of toRun) {
-                const file = byId.get(migration.id);
-                if (!file.transaction)
-                    continue;
-                const found = await findTransactionEnd(executableSql(file));
-                if (!found)
-                    continue;
-                throw new errors/* UserError */.yo(`Migration ${file.label} ends the transaction it runs in: "${found.statement}" at line ${found.line}. Each migration runs in ` +
-                    'one transaction together with its row in the migrations table, so this would commit or undo part of the file on its own. ' +
-                    'Remove the statement, or, if the file must control transactions itself, mark it with -- postgres-migrations disable-transaction. ' +
-                    'Nothing was applied.', { location: { file: file.label, line: found.line } });
+                await refuseTransactionEnd(byId.get(migration.id), 'Migration', 'Remove the statement, or, if the file must control transactions itself, mark it with -- postgres-migrations disable-transaction. Nothing was applied.');
             }
         },
         async apply(ctx, state, toRun) {
             const { client, clock, log } = ctx;
-            const session = {
-                lockPid: ctx.lockPid,
-                restoreSql: (0,db_session/* restoreSessionSql */.Xz)(config.settings, (await ctx.session).serverVersion),
-                table: table,
-                role: config.settings.find((setting) => setting.name.toLowerCase() === 'role')?.value,
-            };
+            const session = await migrationSession(ctx);
             const run = [...(tableExists ? [] : [tableMigration()]), ...toRun.map((m) => byId.get(m.id))];
             let appliedCount = 0;
             for (const migration of run) {
@@ -18598,6 +19264,72 @@ function postgresMigrationsEngine(config, load) {
                 revision: last ? nativeRevision({ id: Number(last.id), name: last.name }) : state.revision,
                 applied: [...state.applied, ...toRun.map((m) => ({ id: m.id, name: m.name, fileName: m.fileName }))],
                 pending: state.pending.filter((m) => !done.has(m.id)),
+            };
+        },
+        /** Down files: `<migrations-dir>/down/<the up file's name>`; an up file without one has no way back. */
+        async rollbackPlan(_ctx, state, wanted) {
+            const { undo, stays } = linearUndo(state, wanted, {
+                where: config.migrationsDirLabel,
+                idHint: 'the number at the start of a file name',
+            });
+            const ups = undo.map((record) => byId.get(record.id));
+            const found = await loadDownFiles(config.migrationsDir, config.migrationsDirLabel, ups, load);
+            downs.clear();
+            const irreversible = [];
+            for (const up of ups) {
+                const down = found.get(up.id);
+                if (!down)
+                    irreversible.push(`${up.label} (no ${config.migrationsDirLabel}/${DOWN_DIR}/${up.fileName})`);
+                else if (!hasStatements(executableSql(down)))
+                    irreversible.push(`${up.label} (${down.label} has no statement)`);
+                else
+                    downs.set(String(up.id), down);
+            }
+            for (const down of downs.values()) {
+                await refuseTransactionEnd(down, 'Down file', 'Remove the statement, or, if the file must control transactions itself, mark it with -- postgres-migrations disable-transaction. Nothing was changed.');
+            }
+            return {
+                toUndo: ups.map((up) => {
+                    const down = downs.get(String(up.id));
+                    return { id: String(up.id), name: up.name, fileName: up.fileName, label: down?.label ?? up.label, sql: down?.sql, transaction: down?.transaction };
+                }),
+                target: stays ? nativeRevision({ id: Number(stays.id), name: stays.name }) : nativeRevision(NO_REVISION),
+                irreversible,
+            };
+        },
+        async rollback(ctx, state, plan) {
+            const { client, clock, log } = ctx;
+            const session = await migrationSession(ctx);
+            let revision = state.revision;
+            let undone = 0;
+            for (const [index, migration] of plan.toUndo.entries()) {
+                const down = downs.get(migration.id);
+                const now = `${undone} migration(s) undone before it stay undone; the database is at revision ${revision.id}`;
+                if (ctx.signal?.aborted) {
+                    throw new errors/* Cancelled */.cJ(`The run was cancelled (${String(ctx.signal.reason)}) before ${down.label}: ${now}; nothing more is undone.`);
+                }
+                ctx.watch.assertAlive(`before ${down.label}`);
+                const t0 = clock.now();
+                log.info(`Undoing ${migration.fileName} with ${down.label}${down.transaction ? '' : ' (without a transaction)'} ...`);
+                ctx.current(down.label);
+                try {
+                    await undoMigration(client, down, session, { now, signal: ctx.signal });
+                }
+                finally {
+                    ctx.current(undefined);
+                }
+                undone += 1;
+                const next = plan.toUndo[index + 1];
+                revision = next ? nativeRevision({ id: Number(next.id), name: next.name }) : plan.target;
+                ctx.undone({ id: migration.id, fileName: migration.fileName, label: down.label, durationMs: clock.now() - t0, transaction: down.transaction });
+                ctx.revision(revision);
+                log.info(`Undid ${migration.fileName} in ${clock.now() - t0} ms; the database is at revision ${revision.id}.`);
+            }
+            const gone = new Set(plan.toUndo.map((m) => m.id));
+            return {
+                revision,
+                applied: state.applied.filter((record) => !gone.has(record.id)),
+                pending: [...plan.toUndo.map((m) => toMigration(byId.get(m.id))).reverse(), ...state.pending],
             };
         },
         /** Record ids 1..target-revision as applied without running them. */
@@ -18644,7 +19376,215 @@ function createEngine(config, deps) {
     }
 }
 
+;// CONCATENATED MODULE: ./lib/migrations/drops.js
+/**
+ * What a rollback's down file destroys, for its dry run: the tables, columns and other objects it drops
+ * and the rows it deletes, one short line each, so that a reviewer sees them before running it.
+ *
+ * The file is parsed with PostgreSQL's own grammar (libpg-query, as in transaction-control.ts) rather
+ * than searched with patterns, so that a `DROP TABLE` inside a comment, a string or a `DO` block's body
+ * is not taken for one. What such a body or a function would do when run is not known, so it is not
+ * listed.
+ */
+
+/** DropStmt's removeType -> the words for it; any other is named from the enum (OBJECT_FOO_BAR -> foo bar). */
+const KINDS = {
+    OBJECT_TABLE: 'table',
+    OBJECT_VIEW: 'view',
+    OBJECT_MATVIEW: 'materialized view',
+    OBJECT_INDEX: 'index',
+    OBJECT_SEQUENCE: 'sequence',
+    OBJECT_TYPE: 'type',
+    OBJECT_DOMAIN: 'domain',
+    OBJECT_SCHEMA: 'schema',
+    OBJECT_FUNCTION: 'function',
+    OBJECT_PROCEDURE: 'procedure',
+    OBJECT_ROUTINE: 'routine',
+    OBJECT_AGGREGATE: 'aggregate',
+    OBJECT_EXTENSION: 'extension',
+    OBJECT_TRIGGER: 'trigger',
+    OBJECT_POLICY: 'policy',
+    OBJECT_RULE: 'rule',
+    OBJECT_FOREIGN_TABLE: 'foreign table',
+    OBJECT_FOREIGN_SERVER: 'server',
+    OBJECT_FDW: 'foreign data wrapper',
+    OBJECT_OPCLASS: 'operator class',
+    OBJECT_OPFAMILY: 'operator family',
+    OBJECT_STATISTIC_EXT: 'statistics',
+    OBJECT_TSCONFIGURATION: 'text search configuration',
+    OBJECT_TSDICTIONARY: 'text search dictionary',
+    OBJECT_TSPARSER: 'text search parser',
+    OBJECT_TSTEMPLATE: 'text search template',
+};
+/** Objects dropped "ON" a table, written by the parser as [schema, table, name]. */
+const ON_TABLE = new Set(['OBJECT_TRIGGER', 'OBJECT_POLICY', 'OBJECT_RULE']);
+/**
+ * The grammar writes SQL's own type keywords (int, boolean, double precision…) as pg_catalog's names,
+ * as if the file had qualified them; these are shown as the keywords again, as PostgreSQL shows them.
+ */
+const TYPE_KEYWORDS = {
+    int2: 'smallint',
+    int4: 'integer',
+    int8: 'bigint',
+    float4: 'real',
+    float8: 'double precision',
+    bool: 'boolean',
+    bpchar: 'char',
+    numeric: 'numeric',
+    varchar: 'varchar',
+    bit: 'bit',
+    varbit: 'bit varying',
+    timestamp: 'timestamp',
+    timestamptz: 'timestamp with time zone',
+    time: 'time',
+    timetz: 'time with time zone',
+    interval: 'interval',
+};
+/**
+ * One line per thing that `sql` destroys, in file order: `table public.b (cascade)`, `column t.c`,
+ * `constraint k on t`, `all rows of t` (TRUNCATE, DELETE without WHERE), `rows of t` (DELETE with WHERE)…
+ * Names are as written, schema-qualified only where the SQL is, and not quoted. Undefined when the SQL
+ * does not parse (the server would refuse it too).
+ */
+async function describeDrops(sql) {
+    // The parser refuses an empty text; an empty down file drops nothing.
+    if (sql.trim() === '')
+        return [];
+    const { parse } = await loadParser();
+    let statements;
+    try {
+        statements = (await parse(sql)).stmts ?? [];
+    }
+    catch {
+        return undefined;
+    }
+    return statements.flatMap(({ stmt }) => (stmt ? describeStatement(stmt) : []));
+}
+function describeStatement(stmt) {
+    const [type, body] = unwrap(stmt);
+    if (!body)
+        return [];
+    // A data-modifying WITH (`WITH d AS (DELETE FROM t RETURNING *) SELECT …`) runs before the statement.
+    const ctes = asNode(body.withClause)?.ctes ?? [];
+    const inner = ctes.flatMap((cte) => {
+        const query = asNode(asNode(cte.CommonTableExpr)?.ctequery);
+        return query ? describeStatement(query) : [];
+    });
+    return [...inner, ...describeBody(type, body)];
+}
+function describeBody(type, body) {
+    const cascade = body.behavior === 'DROP_CASCADE' ? ' (cascade)' : '';
+    switch (type) {
+        case 'DropStmt': {
+            const removeType = String(body.removeType);
+            const kind = KINDS[removeType] ?? removeType.replace(/^OBJECT_/, '').replace(/_/g, ' ').toLowerCase();
+            const objects = body.objects ?? [];
+            return objects.map((object) => `${kind} ${dropped(removeType, object)}${cascade}`);
+        }
+        case 'AlterTableStmt': {
+            const table = relation(body.relation);
+            const cmds = body.cmds ?? [];
+            return cmds.flatMap((wrapped) => {
+                const cmd = asNode(wrapped.AlterTableCmd);
+                const suffix = cmd?.behavior === 'DROP_CASCADE' ? ' (cascade)' : '';
+                // ALTER TYPE t DROP ATTRIBUTE a is the same command on a composite type.
+                if (cmd?.subtype === 'AT_DropColumn')
+                    return [`${body.objtype === 'OBJECT_TYPE' ? 'attribute' : 'column'} ${table}.${String(cmd.name)}${suffix}`];
+                if (cmd?.subtype === 'AT_DropConstraint')
+                    return [`constraint ${String(cmd.name)} on ${table}${suffix}`];
+                return [];
+            });
+        }
+        case 'AlterDomainStmt':
+            // Subtype 'X' is DROP CONSTRAINT, as in PostgreSQL's AlterDomainStmt.
+            return body.subtype === 'X' ? [`constraint ${String(body.name)} on domain ${names(body.typeName)}${cascade}`] : [];
+        case 'TruncateStmt':
+            return (body.relations ?? []).map((range) => `all rows of ${relation(range.RangeVar)}${cascade}`);
+        case 'DeleteStmt':
+            return [`${body.whereClause ? 'rows' : 'all rows'} of ${relation(body.relation)}`];
+        case 'DropdbStmt':
+            return [`database ${String(body.dbname)}`];
+        case 'DropRoleStmt':
+            return (body.roles ?? []).map((role) => `role ${roleName(role)}`);
+        case 'DropOwnedStmt':
+            return (body.roles ?? []).map((role) => `everything owned by ${roleName(role)}${cascade}`);
+        case 'DropTableSpaceStmt':
+            return [`tablespace ${String(body.tablespacename)}`];
+        case 'DropSubscriptionStmt':
+            return [`subscription ${String(body.subname)}`];
+        default:
+            return [];
+    }
+}
+/** The name of one object of a DropStmt, whose shape depends on the kind (see the tests). */
+function dropped(removeType, object) {
+    const [type, body] = unwrap(object);
+    if (!body)
+        return '?';
+    if (type === 'List') {
+        const items = body.items ?? [];
+        // [schema, table, name]: `trigger x on s.t`.
+        if (ON_TABLE.has(removeType))
+            return `${names(items.slice(-1))} on ${names(items.slice(0, -1))}`;
+        // [access method, schema, name]: `operator class s.c using btree`.
+        if (removeType === 'OBJECT_OPCLASS' || removeType === 'OBJECT_OPFAMILY')
+            return `${names(items.slice(1))} using ${names(items.slice(0, 1))}`;
+        // [source type, target type]: `cast (integer as text)`.
+        if (removeType === 'OBJECT_CAST')
+            return `(${items.map(typeName).join(' as ')})`;
+        return names(items);
+    }
+    if (type === 'ObjectWithArgs') {
+        const name = names(body.objname);
+        // `DROP FUNCTION f` names every f, so no argument list; `f()` is the one without arguments.
+        if (body.args_unspecified)
+            return name;
+        return `${name}(${(body.objargs ?? []).map(typeName).join(', ')})`;
+    }
+    if (type === 'TypeName')
+        return typeName(object);
+    if (type === 'String')
+        return String(body.sval);
+    return '?';
+}
+/** [{String: {sval: 's'}}, {String: {sval: 't'}}] -> `s.t`. */
+function names(list) {
+    return (list ?? []).map((item) => (item.String ? String(asNode(item.String)?.sval) : typeName(item))).join('.');
+}
+/** A TypeName as written, without its modifiers (`varchar(10)` is `varchar`: they do not tell functions apart). */
+function typeName(node) {
+    const body = asNode(node.TypeName);
+    // An operator's missing side: `DROP OPERATOR -(none, int)`.
+    if (!body)
+        return 'none';
+    const parts = (body.names ?? []).map((item) => String(asNode(item.String)?.sval));
+    const name = parts.length === 2 && parts[0] === 'pg_catalog' && Object.hasOwn(TYPE_KEYWORDS, parts[1]) ? TYPE_KEYWORDS[parts[1]] : parts.join('.');
+    const bounds = body.arrayBounds ?? [];
+    return `${body.setof ? 'setof ' : ''}${name}${'[]'.repeat(bounds.length)}`;
+}
+function relation(value) {
+    const range = (value ?? {});
+    return [range.catalogname, range.schemaname, range.relname].filter((part) => part !== undefined && part !== '').join('.');
+}
+function roleName(role) {
+    const spec = asNode(role.RoleSpec);
+    if (spec?.rolename !== undefined)
+        return String(spec.rolename);
+    // CURRENT_USER, SESSION_USER…: ROLESPEC_CURRENT_USER -> current_user.
+    return String(spec?.roletype ?? '?').replace(/^ROLESPEC_/, '').toLowerCase();
+}
+function unwrap(node) {
+    const [type] = Object.keys(node);
+    return type === undefined ? ['', undefined] : [type, asNode(node[type])];
+}
+function asNode(value) {
+    return typeof value === 'object' && value !== null ? value : undefined;
+}
+
 ;// CONCATENATED MODULE: ./lib/run.js
+
+
+
 
 
 
@@ -18684,7 +19624,7 @@ async function runCommand(config, deps) {
 async function runWith(engine, config, deps, stopTools) {
     const { clock, log } = deps;
     const started = clock.now();
-    const progress = { applied: [] };
+    const progress = { applied: [], rolledBack: [] };
     const finish = (status, error) => {
         const done = new Set(progress.applied.map((a) => a.id));
         return {
@@ -18696,9 +19636,15 @@ async function runWith(engine, config, deps, stopTools) {
             revision: progress.revision,
             applied: progress.applied,
             planned: progress.planned,
+            rolledBack: progress.rolledBack,
+            undo: progress.undo,
+            backupsRemoved: progress.backupsRemoved,
             history: progress.history,
             baselined: progress.baselined,
-            pending: progress.pending && progress.revision ? progress.pending.filter((m) => !done.has(m.id)).map((m) => m.fileName) : undefined,
+            // What a rollback undid is pending again, before what already was (oldest first).
+            pending: progress.pending && progress.revision
+                ? [...progress.rolledBack.map((m) => m.fileName).reverse(), ...progress.pending.filter((m) => !done.has(m.id)).map((m) => m.fileName)]
+                : undefined,
             targetRevision: config.targetRevision,
             backup: progress.backup,
             error,
@@ -18783,6 +19729,7 @@ async function runWith(engine, config, deps, stopTools) {
                 busy,
                 spawn: (request) => busy(() => runEngineProgram(request, deps.env ?? process.env, log, stopTools.signal)),
                 applied: (entry) => void progress.applied.push(entry),
+                undone: (entry) => void progress.rolledBack.push(entry),
                 current: (label) => void (db.current = label),
                 revision: (revision) => {
                     // The first revision the run learns is where the database was before it.
@@ -18794,8 +19741,15 @@ async function runWith(engine, config, deps, stopTools) {
             if (config.command === 'plan' || config.command === 'check' || config.command === 'status') {
                 status = await plan(engine, context(), config, deps, progress);
             }
+            else if (config.command === 'rollback' && config.dryRun) {
+                status = await rollbackDryRun(engine, context(), config, deps, progress);
+            }
             else {
-                status = await withLock(engine, db, config, deps, progress, context, () => config.command === 'baseline' ? baseline(engine, context(), config, deps, progress) : apply(engine, db, context(), config, deps, progress));
+                status = await withLock(engine, db, config, deps, progress, context, () => config.command === 'baseline'
+                    ? baseline(engine, context(), config, deps, progress)
+                    : config.command === 'rollback'
+                        ? rollback(engine, db, context(), config, deps, progress)
+                        : apply(engine, db, context(), config, deps, progress));
             }
         }
         finally {
@@ -18946,20 +19900,20 @@ async function withLock(engine, db, config, deps, progress, context, body) {
     }
 }
 /** Refuse a database that cannot be written before backing it up or changing anything. */
-async function refuseReadOnly(db, config) {
+async function refuseReadOnly(db, config, what = 'applied') {
     const { rows } = await db.client.query("SELECT pg_is_in_recovery() AS recovery, current_setting('transaction_read_only') AS read_only");
     const where = (0,connect/* describeEndpoint */.N2)(config.endpoint);
     if (rows[0].recovery) {
-        throw new errors/* UserError */.yo(`The database at ${where} is a standby in recovery, which cannot be written; point database-url at the primary. Nothing was applied.`);
+        throw new errors/* UserError */.yo(`The database at ${where} is a standby in recovery, which cannot be written; point database-url at the primary. Nothing was ${what}.`);
     }
     if (rows[0].read_only === 'on') {
         throw new errors/* UserError */.yo(`The session at ${where} is read-only (default_transaction_read_only is on for the database, the role, or in settings); ` +
-            'use a writable database or role. Nothing was applied.');
+            `use a writable database or role. Nothing was ${what}.`);
     }
 }
 /** apply: under the lock, read the state, back up if asked, then let the engine run what is pending. */
 async function apply(engine, db, ctx, config, deps, progress) {
-    const { log, clock } = deps;
+    const { log } = deps;
     const state = await readState(engine, ctx, 'apply', progress);
     const toRun = engine.within(state, config.targetRevision);
     if (toRun.length === 0) {
@@ -18970,6 +19924,17 @@ async function apply(engine, db, ctx, config, deps, progress) {
     }
     await engine.checkBeforeApply?.(ctx, toRun);
     await refuseReadOnly(db, config);
+    await backUp(db, config, deps, state, progress);
+    throwIfCancelled(deps, 'before the first migration; nothing was applied.');
+    await log.group(`Apply ${toRun.length} migration(s)`, async () => {
+        const after = await engine.apply(ctx, state, toRun);
+        progress.revision = after.revision;
+    });
+    return 'applied';
+}
+/** The backup before a change, when config.backup asks for one; then backup-retention's clean-up. */
+async function backUp(db, config, deps, state, progress) {
+    const { log, clock } = deps;
     if (config.backup) {
         const backup = config.backup;
         progress.backup = await log.group('Back up the database', async () => {
@@ -19002,13 +19967,77 @@ async function apply(engine, db, ctx, config, deps, progress) {
             throw error;
         });
         db.watch.assertAlive('while the backup was taken');
+        if (backup.retention)
+            progress.backupsRemoved = await pruneOldBackups(backup, progress.backup.path, config, deps);
     }
-    throwIfCancelled(deps, 'before the first migration; nothing was applied.');
-    await log.group(`Apply ${toRun.length} migration(s)`, async () => {
-        const after = await engine.apply(ctx, state, toRun);
+}
+/**
+ * What rolling back to target-revision undoes, logged; refused (nothing changed) when one of them has no
+ * way back.
+ */
+async function planRollback(engine, ctx, state, config, withSql) {
+    const { log } = ctx;
+    const plan = await engine.rollbackPlan(ctx, state, config.rollback, withSql);
+    const names = plan.toUndo.map((m) => m.fileName);
+    if (names.length === 0) {
+        log.info(`Nothing to roll back: target-revision ${config.targetRevision} is at or above the applied revision, ${describeRevision(state.revision)}; nothing was changed.`);
+        return plan;
+    }
+    log.info(`Rolling back to ${describeRevision(plan.target)} undoes ${names.length} migration(s), the latest first: ${(0,errors/* listed */.KE)(names)}.`);
+    if (plan.irreversible.length > 0) {
+        throw new errors/* UserError */.yo(`Cannot roll back to ${describeRevision(plan.target)}: ${plan.irreversible.length} of the ${names.length} migration(s) to undo ${plan.irreversible.length === 1 ? 'has' : 'have'} no way back: ` +
+            `${(0,errors/* listed */.KE)(plan.irreversible, 10)}. Add what is missing, or roll back less far. Nothing was changed.`);
+    }
+    return plan;
+}
+/**
+ * rollback: under the lock, read the state (a changed applied file stops the run there), refuse a range
+ * with a migration that has no way back, back up (by default), then let the engine undo them one by one.
+ */
+async function rollback(engine, db, ctx, config, deps, progress) {
+    const state = await readState(engine, ctx, 'apply', progress);
+    const plan = await planRollback(engine, ctx, state, config, false);
+    if (plan.toUndo.length === 0)
+        return 'up-to-date';
+    await refuseReadOnly(db, config, 'rolled back');
+    await backUp(db, config, deps, state, progress);
+    throwIfCancelled(deps, 'before the first migration was undone; nothing was rolled back.');
+    await deps.log.group(`Roll back ${plan.toUndo.length} migration(s)`, async () => {
+        const after = await engine.rollback(ctx, state, plan);
         progress.revision = after.revision;
     });
-    return 'applied';
+    return 'rolled-back';
+}
+/** rollback with dry-run: what would be undone, each down SQL and what it drops; no lock, no change. */
+async function rollbackDryRun(engine, ctx, config, deps, progress) {
+    const state = await readState(engine, ctx, 'plan', progress);
+    const plan = await planRollback(engine, ctx, state, config, true);
+    progress.undo = await Promise.all(plan.toUndo.map(async (migration) => ({ migration, drops: migration.sql === undefined ? undefined : await describeDrops(migration.sql) })));
+    for (const { migration, drops } of progress.undo) {
+        const what = drops === undefined ? (migration.sql === undefined ? 'its SQL is known only when it runs' : 'its SQL could not be parsed') : drops.length === 0 ? 'drops nothing' : `drops ${(0,errors/* listed */.KE)(drops, 20)}`;
+        deps.log.info(`Would undo ${migration.label}: ${what}.`);
+    }
+    if (plan.toUndo.length > 0)
+        deps.log.info('Dry run: nothing was changed and no lock was taken.');
+    return plan.toUndo.length > 0 ? 'pending' : 'up-to-date';
+}
+/** backup-retention: remove older dumps of this database; a failure here is a warning (the backup is taken). */
+async function pruneOldBackups(backup, keep, config, deps) {
+    const retention = backup.retention;
+    try {
+        const result = await pruneBackups({ dir: backup.dir, database: config.endpoint.database, keep, retention, now: deps.clock.now() });
+        const names = result.removed.map((file) => external_node_path_.basename(file));
+        deps.log.info(names.length > 0
+            ? `backup-retention ${retention.text}: removed ${names.length} older dump(s) of ${config.endpoint.database}: ${(0,errors/* listed */.KE)(names)}.`
+            : `backup-retention ${retention.text}: no older dump of ${config.endpoint.database} to remove (${result.kept} kept).`);
+        for (const failed of result.failed)
+            deps.log.warning(`backup-retention: could not remove ${failed.path}: ${failed.reason}.`);
+        return result.removed;
+    }
+    catch (error) {
+        deps.log.warning(`backup-retention ${retention.text}: older dumps were not removed: ${(0,errors/* messageOf */.bD)(error)}`);
+        return [];
+    }
 }
 /** baseline: under the lock, record the migrations up to target-revision as applied without running them. */
 async function baseline(engine, ctx, config, deps, progress) {
@@ -19041,7 +20070,7 @@ function toRunError(error, lost, command) {
     }
     // The lock connection ended outside a migration (reading the state, taking the backup).
     if (lost || (0,db_session/* isConnectionError */.Rk)(error)) {
-        const holdsLock = command === 'apply' || command === 'baseline';
+        const holdsLock = command === 'apply' || command === 'baseline' || command === 'rollback';
         return { message: (0,db_session/* lostConnection */.LQ)(lost ?? error, 'during the run', holdsLock).message, expected: true };
     }
     const code = error.code;
@@ -19399,6 +20428,8 @@ function toOutputs(result) {
         applied: JSON.stringify(result.applied.slice(0, MAX_LISTED_IN_OUTPUT).map((a) => a.fileName)),
         'pending-count': result.pending ? String(result.pending.length) : '',
         pending: result.pending ? JSON.stringify(result.pending.slice(0, MAX_LISTED_IN_OUTPUT)) : '',
+        'rolled-back-count': String(result.rolledBack?.length ?? 0),
+        'rolled-back': JSON.stringify((result.rolledBack ?? []).slice(0, MAX_LISTED_IN_OUTPUT).map((a) => a.fileName)),
         'backup-path': result.backup?.path ?? '',
         error: result.error?.message ?? '',
     };
@@ -19408,8 +20439,12 @@ function title(result) {
         case 'applied':
             return '✅ Migrations applied';
         case 'up-to-date':
+            if (result.command === 'rollback')
+                return '✅ Nothing to roll back';
             return result.command === 'apply' || result.command === 'status' ? '✅ Database up to date' : '✅ Nothing to apply';
         case 'pending':
+            if (result.command === 'rollback')
+                return '📋 Rollback dry run: migrations to undo';
             return result.command === 'check'
                 ? '❌ Migrations pending: the database is behind'
                 : result.command === 'status'
@@ -19417,6 +20452,8 @@ function title(result) {
                     : '📋 Migrations to apply';
         case 'baselined':
             return '✅ Database baselined';
+        case 'rolled-back':
+            return '↩️ Migrations rolled back';
         case 'failed':
             return `❌ ${result.command === 'apply' ? 'Migration' : result.command[0].toUpperCase() + result.command.slice(1)} failed`;
     }
@@ -19478,22 +20515,33 @@ function renderSummary(result) {
     const before = revisionText(result.previous);
     const after = revisionText(result.revision);
     head.push(`| Revision | ${before === after ? after : `${before} → ${after}`} |`);
-    head.push(`| Applied | ${result.applied.length} |`);
+    if (result.command === 'rollback')
+        head.push(`| Rolled back | ${result.rolledBack?.length ?? 0} |`);
+    else
+        head.push(`| Applied | ${result.applied.length} |`);
     head.push(`| Pending | ${result.pending ? result.pending.length : 'unknown'} |`);
     if (result.backup)
         head.push(`| Backup | \`${escapeMarkdown(result.backup.path)}\` |`);
     head.push(`| Duration | ${formatDuration(result.durationMs)} |`);
     head.push('');
+    // A rollback shows its backup (and how to restore it) right after what it undid; other commands here.
+    const backup = [];
     if (result.backup) {
         const b = result.backup;
-        head.push('### Backup', '');
-        head.push('| | |', '|---|---|');
-        head.push(`| File | \`${escapeMarkdown(b.path)}\` |`);
-        head.push(`| Size | ${formatBytes(b.sizeBytes)} |`);
-        head.push(`| Duration | ${formatDuration(b.durationMs)} |`);
-        head.push(`| pg_dump | ${escapeMarkdown(b.pgDump.version)} (\`${escapeMarkdown(b.pgDump.path)}\`) |`);
-        head.push('', 'Restore (on the runner that holds the file, with `DATABASE_URL` set):', '', '```sh', b.restoreCommand, '```', '');
+        backup.push('### Backup', '');
+        backup.push('| | |', '|---|---|');
+        backup.push(`| File | \`${escapeMarkdown(b.path)}\` |`);
+        backup.push(`| Size | ${formatBytes(b.sizeBytes)} |`);
+        backup.push(`| Duration | ${formatDuration(b.durationMs)} |`);
+        backup.push(`| pg_dump | ${escapeMarkdown(b.pgDump.version)} (\`${escapeMarkdown(b.pgDump.path)}\`) |`);
+        if (result.backupsRemoved && result.backupsRemoved.length > 0) {
+            const names = result.backupsRemoved.slice(0, 50).map((file) => `\`${escapeMarkdown(file.split('/').pop())}\``);
+            backup.push(`| Older dumps removed (backup-retention) | ${names.join(', ')}${result.backupsRemoved.length > 50 ? ` and ${result.backupsRemoved.length - 50} more` : ''} |`);
+        }
+        backup.push('', 'Restore (on the runner that holds the file, with `DATABASE_URL` set):', '', '```sh', b.restoreCommand, '```', '');
     }
+    if (result.command !== 'rollback')
+        head.push(...backup);
     const error = [];
     if (result.error) {
         const where = result.error.location;
@@ -19511,7 +20559,7 @@ function renderSummary(result) {
     }
     // postgres-migrations says "without a transaction" with a marker line in the file: name it.
     const marker = result.engine === undefined || result.engine === 'postgres-migrations' ? ' (disable-transaction)' : '';
-    let budget = MAX_SUMMARY_BYTES - bytes(head) - bytes(error);
+    let budget = MAX_SUMMARY_BYTES - bytes(head) - bytes(error) - (result.command === 'rollback' ? bytes(backup) : 0);
     /** A titled list of blocks, as many as fit in what is left of the budget, then how many were left out. */
     const section = (heading, blocks, what) => {
         if (blocks.length === 0)
@@ -19549,12 +20597,34 @@ function renderSummary(result) {
         block.push('', '</details>', '');
         return block;
     }), 'pending migrations');
+    const undo = section(['### rollback would undo', '', 'Latest first; nothing was changed and no lock was taken.', ''], (result.undo ?? []).map(({ migration, drops }) => {
+        const mode = migration.transaction === undefined ? '' : migration.transaction ? ', in a transaction' : `, **without a transaction**${marker}`;
+        const dropped = drops === undefined
+            ? migration.sql === undefined
+                ? ''
+                : ' — its SQL could not be parsed: read it'
+            : drops.length === 0
+                ? ' — drops nothing'
+                : ` — **drops ${escapeMarkdown(drops.slice(0, 20).join(', '))}${drops.length > 20 ? ` and ${drops.length - 20} more` : ''}**`;
+        const sql = migration.sql ?? `-- ${migration.sqlNote ?? 'the engine does not say what SQL undoes this'}`;
+        const shown = sql.length > MAX_SQL_PER_FILE ? sql.slice(0, MAX_SQL_PER_FILE) : sql;
+        const fence = fenceFor(shown);
+        const block = [`<details><summary><code>${escapeMarkdown(migration.label)}</code>${mode}${dropped}</summary>`, '', `${fence}sql`, shown.replace(/\n$/, ''), fence];
+        if (shown.length < sql.length)
+            block.push('', `(${sql.length - shown.length} more characters not shown)`);
+        block.push('', '</details>', '');
+        return block;
+    }), 'migrations to undo');
+    const rolledBack = section(['### Rolled back', '', 'Latest first.', '', '| Id | Undone with | Transaction | Duration |', '|---:|---|---|---:|'], (result.rolledBack ?? []).map((entry) => [
+        `| ${escapeMarkdown(entry.id)} | \`${escapeMarkdown(entry.label)}\` | ${entry.transaction === undefined ? 'as the engine runs it' : entry.transaction ? 'yes' : `no${marker}`} | ${entry.durationMs === undefined ? 'not timed one by one' : formatDuration(entry.durationMs)} |`,
+    ]), 'rolled-back migrations');
     const baselined = section(['### Recorded as applied (not run)', ''], (result.baselined ?? []).map((name) => [`- \`${escapeMarkdown(name)}\``]), 'recorded migrations');
     const applied = section(['### Applied', '', '| Id | File | Transaction | Duration |', '|---:|---|---|---:|'], result.applied.map((entry) => [
         `| ${escapeMarkdown(entry.id)} | \`${escapeMarkdown(entry.label)}\` | ${entry.transaction === undefined ? 'as the engine runs it' : entry.transaction ? 'yes' : `no${marker}`} | ${entry.durationMs === undefined ? 'not timed one by one' : formatDuration(entry.durationMs)} |`,
     ]), 'applied migrations');
     const pending = section(['### Still pending', ''], (result.pending ?? []).map((name) => [`- \`${escapeMarkdown(name)}\``]), 'pending migrations');
-    return [...head, ...history, ...planned, ...baselined, ...applied, ...error, ...pending].join('\n');
+    const backupAfter = result.command === 'rollback' ? backup : [];
+    return [...head, ...history, ...planned, ...undo, ...baselined, ...applied, ...rolledBack, ...backupAfter, ...error, ...pending].join('\n');
 }
 /** UTF-8 size of lines joined by newlines. */
 function bytes(lines) {

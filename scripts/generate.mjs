@@ -36,7 +36,7 @@ function componentOnlyInputs(version) {
     image: {
       default: 'node:24-bookworm',
       description:
-        'Image with Node.js 20.19 or newer. When backup is true and pg-dump-path is empty, the job installs the newest PostgreSQL client (it can dump every older server) with apt.',
+        'Image with Node.js 20.19 or newer. When a backup is taken (backup true, or auto for rollback) and pg-dump-path is empty, the job installs the newest PostgreSQL client (it can dump every older server) with apt.',
     },
     package: {
       default: `migrate-action@${version}`,
@@ -87,7 +87,10 @@ export function renderComponent(version) {
     '# The URL comes from the masked variable named by database-url-variable; it never appears in argv.',
     'DATABASE_URL="$(printenv "$MIGRATE_DATABASE_URL_VARIABLE" || true)"',
     'export DATABASE_URL',
-    'if [ "$[[ inputs.backup ]]" = "true" ] && [ -z "$MIGRATE_INPUT_PG_DUMP_PATH" ] && ! command -v pg_dump >/dev/null 2>&1; then',
+    '# A backup is taken when backup is true, or auto for a rollback that changes something (not a dry run).',
+    'MIGRATE_BACKS_UP=false',
+    'case "$[[ inputs.backup ]]:$[[ inputs.command ]]:$[[ inputs.dry-run ]]" in true:*|auto:rollback:false) MIGRATE_BACKS_UP=true ;; esac',
+    'if [ "$MIGRATE_BACKS_UP" = "true" ] && [ -z "$MIGRATE_INPUT_PG_DUMP_PATH" ] && ! command -v pg_dump >/dev/null 2>&1; then',
     '  printf "\\033[0Ksection_start:%s:migrate_install_client[collapsed=true]\\r\\033[0KInstall the PostgreSQL client for the backup\\n" "$(date +%s)"',
     '  apt-get update -qq',
     '  apt-get install -y -qq --no-install-recommends ca-certificates postgresql-common >/dev/null',

@@ -15,6 +15,7 @@ export const DOTENV_KEYS = [
   ['MIGRATE_PREVIOUS_REVISION', 'previous-revision'],
   ['MIGRATE_APPLIED_COUNT', 'applied-count'],
   ['MIGRATE_PENDING_COUNT', 'pending-count'],
+  ['MIGRATE_ROLLED_BACK_COUNT', 'rolled-back-count'],
   ['MIGRATE_BACKUP_PATH', 'backup-path'],
 ] as const;
 

@@ -2,7 +2,8 @@ import path from 'node:path';
 import * as z from 'zod/mini';
 import { UserError } from './errors.js';
 import { SSL_MODES } from './db/tls.js';
-import { BACKUP_FORMATS, COMMANDS, ENGINES, type InputName } from './inputs.js';
+import { BACKUP_FORMATS, BACKUP_MODES, COMMANDS, ENGINES, type InputName } from './inputs.js';
+import { parseRetention, type Retention } from './migrations/retention.js';
 
 export type Command = (typeof COMMANDS)[number];
 export type EngineName = (typeof ENGINES)[number];
@@ -28,7 +29,18 @@ export interface BackupConfig {
   readonly format: BackupFormat;
   /** Explicit pg_dump; undefined = search PATH and /usr/lib/postgresql. */
   readonly pgDumpPath?: string;
+  /** Older dumps of the same database to remove after a successful one; undefined = keep everything. */
+  readonly retention?: Retention;
 }
+
+/**
+ * Where a rollback goes: `base` (nothing applied: target-revision 0 or base), `steps` (-N: the last N
+ * applied), or `revision` (the engine's id of the migration that stays the latest applied).
+ */
+export type RollbackTarget =
+  | { readonly kind: 'base' }
+  | { readonly kind: 'steps'; readonly count: number }
+  | { readonly kind: 'revision'; readonly id: string };
 
 /** Where each engine's program is found (read by that engine only). */
 export interface EngineTools {
@@ -47,12 +59,16 @@ export interface Config {
   readonly engine: EngineName;
   /** The last migration to apply, plan or baseline, as the engine names it; undefined = the last one. */
   readonly targetRevision?: string;
+  /** rollback: target-revision, parsed; undefined for the other commands. */
+  readonly rollback?: RollbackTarget;
+  /** rollback: only say what would be undone (no lock, no change). */
+  readonly dryRun: boolean;
   /** The advisory lock key, a bigint as text. */
   readonly lockKey: string;
   readonly tools: EngineTools;
   /** Absolute: where relative paths were resolved, and the engines' working directory. */
   readonly workspace: string;
-  /** Undefined when no backup is asked for. */
+  /** Undefined when no backup is taken (input backup false, or auto for a command other than rollback). */
   readonly backup?: BackupConfig;
   /** The secret. Never log it; log `endpoint` instead. */
   readonly databaseUrl: string;
@@ -125,13 +141,20 @@ const schemas = {
   'wait-timeout': wholeNumber('wait-timeout', 3_600, 'seconds', '60'),
   'lock-retries': wholeNumber('lock-retries', 100, 'retries', '3'),
   summary: boolean,
-  backup: boolean,
+  backup: z.pipe(
+    z.string().check(
+      z.trim(),
+      z.refine((v) => (BACKUP_MODES as readonly string[]).includes(v.toLowerCase()), { message: `is not a backup mode; use ${BACKUP_MODES.join(', ')}` }),
+    ),
+    z.transform((v: string) => v.toLowerCase() as (typeof BACKUP_MODES)[number]),
+  ),
+  'dry-run': boolean,
   'backup-format': z.enum(BACKUP_FORMATS, { message: `is not a backup format; use ${BACKUP_FORMATS.join(' or ')}` }),
   'target-revision': z.pipe(
     z.string().check(
       z.trim(),
-      z.regex(/^(|[A-Za-z0-9][A-Za-z0-9_.-]{0,254})$/, {
-        message: "is not a migration id; use the engine's id of a migration (postgres-migrations: the number at the start of a file name, e.g. 12)",
+      z.regex(/^(|-[1-9][0-9]{0,5}|[A-Za-z0-9][A-Za-z0-9_.-]{0,254})$/, {
+        message: "is not a migration id; use the engine's id of a migration (postgres-migrations: the number at the start of a file name, e.g. 12), or for rollback 0, base or -N",
       }),
     ),
     z.transform((v: string) => (v === '' ? undefined : v)),
@@ -178,13 +201,29 @@ export function parseConfig(raw: RawInputs, places: Places): Config {
   const targetRevision = field('target-revision', schemas['target-revision']);
   const backup = field('backup', schemas.backup);
   const backupFormat = field('backup-format', schemas['backup-format']);
+  const dryRun = field('dry-run', schemas['dry-run']);
+  const retentionText = raw['backup-retention'].trim();
+  const retention = parseRetention(retentionText);
+  if (typeof retention === 'string') problems.push(`Input backup-retention ${show(retentionText)} ${retention}.`);
+  const rollback = command === 'rollback' && targetRevision !== undefined ? rollbackTarget(targetRevision) : undefined;
+  if (command === 'rollback' && targetRevision === undefined && raw['target-revision'].trim() === '') {
+    problems.push(
+      'Input target-revision is required for command rollback; set it to the revision to go back to (0 or base: nothing applied), or -1 to undo the last migration.',
+    );
+  }
+  if (command !== undefined && command !== 'rollback' && targetRevision?.startsWith('-')) {
+    problems.push(`Input target-revision ${show(targetRevision)} counts back from the applied revision, which only command rollback does; use a migration id.`);
+  }
+  if (dryRun === true && command !== undefined && command !== 'rollback') {
+    problems.push(`Input dry-run is only for command rollback; to see what ${command} would do without changing anything, use command plan.`);
+  }
   // postgres-migrations' ids are numbers (the migrations.id column): checked here with the other inputs.
   // Other engines' ids are checked against their files.
-  if (engine === 'postgres-migrations' && targetRevision !== undefined) {
+  if (engine === 'postgres-migrations' && targetRevision !== undefined && !targetRevision.startsWith('-') && (rollback === undefined || rollback.kind === 'revision')) {
     const id = /^\d+$/.test(targetRevision) ? Number(targetRevision) : NaN;
     if (Number.isNaN(id)) {
       problems.push(`Input target-revision ${show(targetRevision)} is not a migration id; use the number at the start of a file name, e.g. 12.`);
-    } else if (id < 1) {
+    } else if (id < 1 && command !== 'rollback') {
       problems.push(`Input target-revision ${show(targetRevision)} must be 1 or more (0 means no migration).`);
     } else if (id > MAX_MIGRATION_ID) {
       problems.push(
@@ -224,7 +263,10 @@ export function parseConfig(raw: RawInputs, places: Places): Config {
     command: command!,
     engine: engine!,
     // As a number's text for postgres-migrations (`007` is 7), as given for the other engines.
-    targetRevision: engine === 'postgres-migrations' && targetRevision !== undefined ? String(Number(targetRevision)) : targetRevision,
+    targetRevision:
+      engine === 'postgres-migrations' && targetRevision !== undefined && /^\d+$/.test(targetRevision) ? String(Number(targetRevision)) : targetRevision,
+    rollback: nativeIds(rollback, engine!),
+    dryRun: dryRun!,
     lockKey: BigInt(lockKey!).toString(),
     tools: Object.freeze({
       // A bare name is looked up on PATH (an activated virtualenv's python first), a path from the workspace.
@@ -234,11 +276,14 @@ export function parseConfig(raw: RawInputs, places: Places): Config {
       enginePath: enginePath === '' ? undefined : enginePath.includes('/') ? path.resolve(workspace, enginePath) : enginePath,
     }),
     workspace: path.resolve(workspace),
-    backup: backup
+    // auto: a rollback usually drops something, so it is backed up; apply is not, as before.
+    backup:
+      backup === 'true' || (backup === 'auto' && command === 'rollback')
       ? Object.freeze({
           dir: backupDir === '' ? path.join(places.tempDir, 'migrate-backups') : path.resolve(workspace, backupDir),
           format: backupFormat!,
           pgDumpPath: pgDumpPath === '' ? undefined : path.resolve(workspace, pgDumpPath),
+          retention: typeof retention === 'object' ? retention : undefined,
         })
       : undefined,
     databaseUrl: raw['database-url'].trim(),
@@ -251,6 +296,20 @@ export function parseConfig(raw: RawInputs, places: Places): Config {
     lockRetries: lockRetries!,
     summary: summary!,
   });
+}
+
+/** postgres-migrations' ids are numbers: `007` is 7, `00` is none. Pure. */
+function nativeIds(target: RollbackTarget | undefined, engine: EngineName): RollbackTarget | undefined {
+  if (target?.kind !== 'revision' || engine !== 'postgres-migrations') return target;
+  const id = Number(target.id);
+  return id === 0 ? { kind: 'base' } : { kind: 'revision', id: String(id) };
+}
+
+/** target-revision for rollback: `0` and `base` mean nothing applied, `-N` the last N. Pure. */
+export function rollbackTarget(value: string): RollbackTarget {
+  if (value === '0' || value === 'base') return { kind: 'base' };
+  if (/^-\d+$/.test(value)) return { kind: 'steps', count: Number(value.slice(1)) };
+  return { kind: 'revision', id: value };
 }
 
 /** Validate the URL without ever putting it (or its password) in a message. */

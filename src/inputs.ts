@@ -16,11 +16,12 @@ export interface InputSpec {
   readonly regex?: string;
 }
 
-export const COMMANDS = ['apply', 'plan', 'check', 'baseline', 'status'] as const;
+export const COMMANDS = ['apply', 'plan', 'check', 'baseline', 'status', 'rollback'] as const;
 export const ENGINES = ['postgres-migrations', 'alembic', 'node-pg-migrate', 'dbmate'] as const;
 /** postgres-migrations' own advisory lock key: the default for every engine. */
 export const DEFAULT_LOCK_KEY = '-8525285245963000605';
 export const BACKUP_FORMATS = ['custom', 'plain'] as const;
+export const BACKUP_MODES = ['auto', 'true', 'false'] as const;
 
 export const INPUTS = [
   {
@@ -32,7 +33,7 @@ export const INPUTS = [
   {
     name: 'command',
     description:
-      'What to do: apply (run pending migrations), plan (read-only: list what apply would run), check (plan that fails when anything is pending or drifted), baseline (record the migrations up to target-revision as applied without running them), status (read-only: list applied and pending migrations; exits 0).',
+      'What to do: apply (run pending migrations), plan (read-only: list what apply would run), check (plan that fails when anything is pending or drifted), baseline (record the migrations up to target-revision as applied without running them), status (read-only: list applied and pending migrations; exits 0), rollback (undo the applied migrations above target-revision, latest first, with their down files).',
     default: 'apply',
     options: COMMANDS,
   },
@@ -52,13 +53,28 @@ export const INPUTS = [
   {
     name: 'target-revision',
     description:
-      "Apply (or plan) only up to and including this migration, by the engine's id (postgres-migrations: the number; alembic: the revision; dbmate: the version; node-pg-migrate: the file name without extension); later ones stay pending. Required for baseline. Empty = the latest.",
+      "Apply (or plan) only up to and including this migration, by the engine's id (postgres-migrations: the number; alembic: the revision; dbmate: the version; node-pg-migrate: the file name without extension); later ones stay pending. Required for baseline. Empty = the latest. Required for rollback: the revision to go back to (0 or base: nothing applied), or -N to undo the last N.",
     default: '',
-    regex: '^(|[A-Za-z0-9][A-Za-z0-9_.-]{0,254})$',
+    regex: '^(|-[1-9][0-9]{0,5}|[A-Za-z0-9][A-Za-z0-9_.-]{0,254})$',
   },
   {
     name: 'backup',
-    description: 'Take a pg_dump of the database before applying, only when something is pending (true or false).',
+    description:
+      'Take a pg_dump of the database before changing it, only when there is something to change: auto (a backup for rollback, none for apply), true or false.',
+    default: 'auto',
+    options: BACKUP_MODES,
+  },
+  {
+    name: 'backup-retention',
+    description:
+      'After a successful backup, remove older dumps of the same database in backup-dir that migrate-action named (never other files): 7d keeps a week (also 12h, 2w), 10 keeps the last ten. Empty = keep everything.',
+    default: '',
+    regex: '^(|[1-9][0-9]{0,5}[hdw]?)$',
+  },
+  {
+    name: 'dry-run',
+    description:
+      'rollback only: list what would be undone, with each down SQL and what it drops, without taking the lock or changing anything (true or false). For apply, use command plan.',
     default: 'false',
     type: 'boolean',
   },
@@ -141,7 +157,8 @@ export type InputName = (typeof INPUTS)[number]['name'];
 export const OUTPUTS = [
   {
     name: 'status',
-    description: 'applied, up-to-date, pending (plan, check and status: something would be applied), baselined or failed.',
+    description:
+      'applied, up-to-date (nothing to do), pending (plan, check and status: something would be applied; a rollback dry run: something would be undone), baselined, rolled-back or failed.',
   },
   {
     name: 'revision',
@@ -154,6 +171,11 @@ export const OUTPUTS = [
   { name: 'applied', description: 'JSON array of the file names this run applied (the first 1,000; applied-count is exact).' },
   { name: 'pending-count', description: 'How many migrations are still pending after the run.' },
   { name: 'pending', description: 'JSON array of the file names still pending after the run (the first 1,000; pending-count is exact).' },
+  { name: 'rolled-back-count', description: 'How many migrations this run rolled back.' },
+  {
+    name: 'rolled-back',
+    description: 'JSON array of the file names this run rolled back, the latest first (the first 1,000; rolled-back-count is exact).',
+  },
   { name: 'backup-path', description: 'The dump file; empty when none was taken.' },
   {
     name: 'error',

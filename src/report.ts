@@ -19,6 +19,8 @@ export function toOutputs(result: RunResult): Record<OutputName, string> {
     applied: JSON.stringify(result.applied.slice(0, MAX_LISTED_IN_OUTPUT).map((a) => a.fileName)),
     'pending-count': result.pending ? String(result.pending.length) : '',
     pending: result.pending ? JSON.stringify(result.pending.slice(0, MAX_LISTED_IN_OUTPUT)) : '',
+    'rolled-back-count': String(result.rolledBack?.length ?? 0),
+    'rolled-back': JSON.stringify((result.rolledBack ?? []).slice(0, MAX_LISTED_IN_OUTPUT).map((a) => a.fileName)),
     'backup-path': result.backup?.path ?? '',
     error: result.error?.message ?? '',
   };
@@ -29,8 +31,10 @@ function title(result: RunResult): string {
     case 'applied':
       return '✅ Migrations applied';
     case 'up-to-date':
+      if (result.command === 'rollback') return '✅ Nothing to roll back';
       return result.command === 'apply' || result.command === 'status' ? '✅ Database up to date' : '✅ Nothing to apply';
     case 'pending':
+      if (result.command === 'rollback') return '📋 Rollback dry run: migrations to undo';
       return result.command === 'check'
         ? '❌ Migrations pending: the database is behind'
         : result.command === 'status'
@@ -38,6 +42,8 @@ function title(result: RunResult): string {
           : '📋 Migrations to apply';
     case 'baselined':
       return '✅ Database baselined';
+    case 'rolled-back':
+      return '↩️ Migrations rolled back';
     case 'failed':
       return `❌ ${result.command === 'apply' ? 'Migration' : result.command[0]!.toUpperCase() + result.command.slice(1)} failed`;
   }
@@ -99,22 +105,30 @@ export function renderSummary(result: RunResult): string {
   const before = revisionText(result.previous);
   const after = revisionText(result.revision);
   head.push(`| Revision | ${before === after ? after : `${before} → ${after}`} |`);
-  head.push(`| Applied | ${result.applied.length} |`);
+  if (result.command === 'rollback') head.push(`| Rolled back | ${result.rolledBack?.length ?? 0} |`);
+  else head.push(`| Applied | ${result.applied.length} |`);
   head.push(`| Pending | ${result.pending ? result.pending.length : 'unknown'} |`);
   if (result.backup) head.push(`| Backup | \`${escapeMarkdown(result.backup.path)}\` |`);
   head.push(`| Duration | ${formatDuration(result.durationMs)} |`);
   head.push('');
 
+  // A rollback shows its backup (and how to restore it) right after what it undid; other commands here.
+  const backup: string[] = [];
   if (result.backup) {
     const b = result.backup;
-    head.push('### Backup', '');
-    head.push('| | |', '|---|---|');
-    head.push(`| File | \`${escapeMarkdown(b.path)}\` |`);
-    head.push(`| Size | ${formatBytes(b.sizeBytes)} |`);
-    head.push(`| Duration | ${formatDuration(b.durationMs)} |`);
-    head.push(`| pg_dump | ${escapeMarkdown(b.pgDump.version)} (\`${escapeMarkdown(b.pgDump.path)}\`) |`);
-    head.push('', 'Restore (on the runner that holds the file, with `DATABASE_URL` set):', '', '```sh', b.restoreCommand, '```', '');
+    backup.push('### Backup', '');
+    backup.push('| | |', '|---|---|');
+    backup.push(`| File | \`${escapeMarkdown(b.path)}\` |`);
+    backup.push(`| Size | ${formatBytes(b.sizeBytes)} |`);
+    backup.push(`| Duration | ${formatDuration(b.durationMs)} |`);
+    backup.push(`| pg_dump | ${escapeMarkdown(b.pgDump.version)} (\`${escapeMarkdown(b.pgDump.path)}\`) |`);
+    if (result.backupsRemoved && result.backupsRemoved.length > 0) {
+      const names = result.backupsRemoved.slice(0, 50).map((file) => `\`${escapeMarkdown(file.split('/').pop()!)}\``);
+      backup.push(`| Older dumps removed (backup-retention) | ${names.join(', ')}${result.backupsRemoved.length > 50 ? ` and ${result.backupsRemoved.length - 50} more` : ''} |`);
+    }
+    backup.push('', 'Restore (on the runner that holds the file, with `DATABASE_URL` set):', '', '```sh', b.restoreCommand, '```', '');
   }
+  if (result.command !== 'rollback') head.push(...backup);
 
   const error: string[] = [];
   if (result.error) {
@@ -134,7 +148,7 @@ export function renderSummary(result: RunResult): string {
 
   // postgres-migrations says "without a transaction" with a marker line in the file: name it.
   const marker = result.engine === undefined || result.engine === 'postgres-migrations' ? ' (disable-transaction)' : '';
-  let budget = MAX_SUMMARY_BYTES - bytes(head) - bytes(error);
+  let budget = MAX_SUMMARY_BYTES - bytes(head) - bytes(error) - (result.command === 'rollback' ? bytes(backup) : 0);
   /** A titled list of blocks, as many as fit in what is left of the budget, then how many were left out. */
   const section = (heading: string[], blocks: readonly string[][], what: string): string[] => {
     if (blocks.length === 0) return [];
@@ -179,6 +193,35 @@ export function renderSummary(result: RunResult): string {
     }),
     'pending migrations',
   );
+  const undo = section(
+    ['### rollback would undo', '', 'Latest first; nothing was changed and no lock was taken.', ''],
+    (result.undo ?? []).map(({ migration, drops }) => {
+      const mode = migration.transaction === undefined ? '' : migration.transaction ? ', in a transaction' : `, **without a transaction**${marker}`;
+      const dropped =
+        drops === undefined
+          ? migration.sql === undefined
+            ? ''
+            : ' — its SQL could not be parsed: read it'
+          : drops.length === 0
+            ? ' — drops nothing'
+            : ` — **drops ${escapeMarkdown(drops.slice(0, 20).join(', '))}${drops.length > 20 ? ` and ${drops.length - 20} more` : ''}**`;
+      const sql = migration.sql ?? `-- ${migration.sqlNote ?? 'the engine does not say what SQL undoes this'}`;
+      const shown = sql.length > MAX_SQL_PER_FILE ? sql.slice(0, MAX_SQL_PER_FILE) : sql;
+      const fence = fenceFor(shown);
+      const block = [`<details><summary><code>${escapeMarkdown(migration.label)}</code>${mode}${dropped}</summary>`, '', `${fence}sql`, shown.replace(/\n$/, ''), fence];
+      if (shown.length < sql.length) block.push('', `(${sql.length - shown.length} more characters not shown)`);
+      block.push('', '</details>', '');
+      return block;
+    }),
+    'migrations to undo',
+  );
+  const rolledBack = section(
+    ['### Rolled back', '', 'Latest first.', '', '| Id | Undone with | Transaction | Duration |', '|---:|---|---|---:|'],
+    (result.rolledBack ?? []).map((entry) => [
+      `| ${escapeMarkdown(entry.id)} | \`${escapeMarkdown(entry.label)}\` | ${entry.transaction === undefined ? 'as the engine runs it' : entry.transaction ? 'yes' : `no${marker}`} | ${entry.durationMs === undefined ? 'not timed one by one' : formatDuration(entry.durationMs)} |`,
+    ]),
+    'rolled-back migrations',
+  );
   const baselined = section(
     ['### Recorded as applied (not run)', ''],
     (result.baselined ?? []).map((name) => [`- \`${escapeMarkdown(name)}\``]),
@@ -196,7 +239,8 @@ export function renderSummary(result: RunResult): string {
     (result.pending ?? []).map((name) => [`- \`${escapeMarkdown(name)}\``]),
     'pending migrations',
   );
-  return [...head, ...history, ...planned, ...baselined, ...applied, ...error, ...pending].join('\n');
+  const backupAfter = result.command === 'rollback' ? backup : [];
+  return [...head, ...history, ...planned, ...undo, ...baselined, ...applied, ...rolledBack, ...backupAfter, ...error, ...pending].join('\n');
 }
 
 /** UTF-8 size of lines joined by newlines. */

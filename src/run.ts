@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { Clock } from './clock.js';
-import { describeSettings, type Command, type Config, type Endpoint } from './config.js';
+import path from 'node:path';
+import { describeSettings, type BackupConfig, type Command, type Config, type Endpoint } from './config.js';
 import { cancelRunningStatement, connectWithWait, describeEndpoint, startConnecting } from './db/connect.js';
 import { acquireMigrationLock, releaseMigrationLock } from './db/lock.js';
 import {
@@ -23,15 +24,18 @@ import {
   type EngineMigration,
   type EngineRevision,
   type EngineState,
+  type RollbackPlan,
 } from './engines/types.js';
 import { Cancelled, UserError, listed, messageOf, oneLine, type FileLocation } from './errors.js';
 import type { Log } from './log.js';
 import { MigrationFailed, applySessionSettings } from './migrations/apply.js';
 import type { Backup, Exec } from './migrations/backup.js';
+import { describeDrops } from './migrations/drops.js';
 import { adviceFor, type PgErrorFields } from './migrations/failure.js';
+import { pruneBackups } from './migrations/retention.js';
 import type { LoadOptions } from './migrations/files.js';
 
-export type Status = 'applied' | 'up-to-date' | 'pending' | 'baselined' | 'failed';
+export type Status = 'applied' | 'up-to-date' | 'pending' | 'baselined' | 'rolled-back' | 'failed';
 export type { AppliedEntry, AppliedRecord, EngineMigration as PlannedEntry, EngineRevision as Revision };
 
 export interface RunError {
@@ -55,6 +59,12 @@ export interface RunResult {
   readonly applied: readonly AppliedEntry[];
   /** plan/check/status: what apply would run (up to target-revision). */
   readonly planned?: readonly EngineMigration[];
+  /** rollback: what was undone (or, for a dry run, nothing), the latest first. */
+  readonly rolledBack?: readonly AppliedEntry[];
+  /** rollback with dry-run: what would be undone, with each down SQL and what it drops. */
+  readonly undo?: readonly PlannedUndo[];
+  /** Older dumps removed after the backup (backup-retention). */
+  readonly backupsRemoved?: readonly string[];
   /** status: what the database records as applied. */
   readonly history?: readonly AppliedRecord[];
   /** baseline: file names recorded as applied without running them. */
@@ -65,6 +75,13 @@ export interface RunResult {
   readonly backup?: Backup;
   readonly error?: RunError;
   readonly durationMs: number;
+}
+
+/** One migration a rollback dry run would undo. */
+export interface PlannedUndo {
+  readonly migration: EngineMigration;
+  /** What its down SQL drops ("table users", "column users.email"); undefined when it could not be parsed or is not known. */
+  readonly drops?: readonly string[];
 }
 
 export interface RunDeps {
@@ -94,7 +111,10 @@ interface Progress {
   /** Pending when the state was read (every one, target or not). */
   pending?: readonly EngineMigration[];
   applied: AppliedEntry[];
+  rolledBack: AppliedEntry[];
   planned?: readonly EngineMigration[];
+  undo?: readonly PlannedUndo[];
+  backupsRemoved?: readonly string[];
   history?: readonly AppliedRecord[];
   baselined?: string[];
   backup?: Backup;
@@ -137,7 +157,7 @@ export async function runCommand(config: Config, deps: RunDeps): Promise<RunResu
 async function runWith(engine: Engine, config: Config, deps: RunDeps, stopTools: AbortController): Promise<RunResult> {
   const { clock, log } = deps;
   const started = clock.now();
-  const progress: Progress = { applied: [] };
+  const progress: Progress = { applied: [], rolledBack: [] };
   const finish = (status: Status, error?: RunError): RunResult => {
     const done = new Set(progress.applied.map((a) => a.id));
     return {
@@ -149,9 +169,16 @@ async function runWith(engine: Engine, config: Config, deps: RunDeps, stopTools:
       revision: progress.revision,
       applied: progress.applied,
       planned: progress.planned,
+      rolledBack: progress.rolledBack,
+      undo: progress.undo,
+      backupsRemoved: progress.backupsRemoved,
       history: progress.history,
       baselined: progress.baselined,
-      pending: progress.pending && progress.revision ? progress.pending.filter((m) => !done.has(m.id)).map((m) => m.fileName) : undefined,
+      // What a rollback undid is pending again, before what already was (oldest first).
+      pending:
+        progress.pending && progress.revision
+          ? [...progress.rolledBack.map((m) => m.fileName).reverse(), ...progress.pending.filter((m) => !done.has(m.id)).map((m) => m.fileName)]
+          : undefined,
       targetRevision: config.targetRevision,
       backup: progress.backup,
       error,
@@ -238,6 +265,7 @@ async function runWith(engine: Engine, config: Config, deps: RunDeps, stopTools:
         busy,
         spawn: (request) => busy(() => runEngineProgram(request, deps.env ?? process.env, log, stopTools.signal)),
         applied: (entry) => void progress.applied.push(entry),
+        undone: (entry) => void progress.rolledBack.push(entry),
         current: (label) => void (db.current = label),
         revision: (revision) => {
           // The first revision the run learns is where the database was before it.
@@ -248,9 +276,15 @@ async function runWith(engine: Engine, config: Config, deps: RunDeps, stopTools:
       });
       if (config.command === 'plan' || config.command === 'check' || config.command === 'status') {
         status = await plan(engine, context(), config, deps, progress);
+      } else if (config.command === 'rollback' && config.dryRun) {
+        status = await rollbackDryRun(engine, context(), config, deps, progress);
       } else {
         status = await withLock(engine, db, config, deps, progress, context, () =>
-          config.command === 'baseline' ? baseline(engine, context(), config, deps, progress) : apply(engine, db, context(), config, deps, progress),
+          config.command === 'baseline'
+            ? baseline(engine, context(), config, deps, progress)
+            : config.command === 'rollback'
+              ? rollback(engine, db, context(), config, deps, progress)
+              : apply(engine, db, context(), config, deps, progress),
         );
       }
     } finally {
@@ -409,25 +443,25 @@ async function withLock(
 }
 
 /** Refuse a database that cannot be written before backing it up or changing anything. */
-async function refuseReadOnly(db: Db, config: Config): Promise<void> {
+async function refuseReadOnly(db: Db, config: Config, what = 'applied'): Promise<void> {
   const { rows } = await db.client.query<{ recovery: boolean; read_only: string }>(
     "SELECT pg_is_in_recovery() AS recovery, current_setting('transaction_read_only') AS read_only",
   );
   const where = describeEndpoint(config.endpoint);
   if (rows[0]!.recovery) {
-    throw new UserError(`The database at ${where} is a standby in recovery, which cannot be written; point database-url at the primary. Nothing was applied.`);
+    throw new UserError(`The database at ${where} is a standby in recovery, which cannot be written; point database-url at the primary. Nothing was ${what}.`);
   }
   if (rows[0]!.read_only === 'on') {
     throw new UserError(
       `The session at ${where} is read-only (default_transaction_read_only is on for the database, the role, or in settings); ` +
-        'use a writable database or role. Nothing was applied.',
+        `use a writable database or role. Nothing was ${what}.`,
     );
   }
 }
 
 /** apply: under the lock, read the state, back up if asked, then let the engine run what is pending. */
 async function apply(engine: Engine, db: Db, ctx: EngineContext, config: Config, deps: RunDeps, progress: Progress): Promise<Status> {
-  const { log, clock } = deps;
+  const { log } = deps;
   const state = await readState(engine, ctx, 'apply', progress);
   const toRun = engine.within(state, config.targetRevision);
   if (toRun.length === 0) {
@@ -441,6 +475,19 @@ async function apply(engine: Engine, db: Db, ctx: EngineContext, config: Config,
   await engine.checkBeforeApply?.(ctx, toRun);
   await refuseReadOnly(db, config);
 
+  await backUp(db, config, deps, state, progress);
+
+  throwIfCancelled(deps, 'before the first migration; nothing was applied.');
+  await log.group(`Apply ${toRun.length} migration(s)`, async () => {
+    const after = await engine.apply(ctx, state, toRun);
+    progress.revision = after.revision;
+  });
+  return 'applied';
+}
+
+/** The backup before a change, when config.backup asks for one; then backup-retention's clean-up. */
+async function backUp(db: Db, config: Config, deps: RunDeps, state: EngineState, progress: Progress): Promise<void> {
+  const { log, clock } = deps;
   if (config.backup) {
     const backup = config.backup;
     progress.backup = await log.group('Back up the database', async () => {
@@ -473,14 +520,82 @@ async function apply(engine: Engine, db: Db, ctx: EngineContext, config: Config,
       throw error;
     });
     db.watch.assertAlive('while the backup was taken');
+    if (backup.retention) progress.backupsRemoved = await pruneOldBackups(backup, progress.backup!.path, config, deps);
   }
+}
 
-  throwIfCancelled(deps, 'before the first migration; nothing was applied.');
-  await log.group(`Apply ${toRun.length} migration(s)`, async () => {
-    const after = await engine.apply(ctx, state, toRun);
+/**
+ * What rolling back to target-revision undoes, logged; refused (nothing changed) when one of them has no
+ * way back.
+ */
+async function planRollback(engine: Engine, ctx: EngineContext, state: EngineState, config: Config, withSql: boolean): Promise<RollbackPlan> {
+  const { log } = ctx;
+  const plan = await engine.rollbackPlan(ctx, state, config.rollback!, withSql);
+  const names = plan.toUndo.map((m) => m.fileName);
+  if (names.length === 0) {
+    log.info(
+      `Nothing to roll back: target-revision ${config.targetRevision} is at or above the applied revision, ${describeRevision(state.revision)}; nothing was changed.`,
+    );
+    return plan;
+  }
+  log.info(`Rolling back to ${describeRevision(plan.target)} undoes ${names.length} migration(s), the latest first: ${listed(names)}.`);
+  if (plan.irreversible.length > 0) {
+    throw new UserError(
+      `Cannot roll back to ${describeRevision(plan.target)}: ${plan.irreversible.length} of the ${names.length} migration(s) to undo ${plan.irreversible.length === 1 ? 'has' : 'have'} no way back: ` +
+        `${listed(plan.irreversible, 10)}. Add what is missing, or roll back less far. Nothing was changed.`,
+    );
+  }
+  return plan;
+}
+
+/**
+ * rollback: under the lock, read the state (a changed applied file stops the run there), refuse a range
+ * with a migration that has no way back, back up (by default), then let the engine undo them one by one.
+ */
+async function rollback(engine: Engine, db: Db, ctx: EngineContext, config: Config, deps: RunDeps, progress: Progress): Promise<Status> {
+  const state = await readState(engine, ctx, 'apply', progress);
+  const plan = await planRollback(engine, ctx, state, config, false);
+  if (plan.toUndo.length === 0) return 'up-to-date';
+  await refuseReadOnly(db, config, 'rolled back');
+  await backUp(db, config, deps, state, progress);
+  throwIfCancelled(deps, 'before the first migration was undone; nothing was rolled back.');
+  await deps.log.group(`Roll back ${plan.toUndo.length} migration(s)`, async () => {
+    const after = await engine.rollback(ctx, state, plan);
     progress.revision = after.revision;
   });
-  return 'applied';
+  return 'rolled-back';
+}
+
+/** rollback with dry-run: what would be undone, each down SQL and what it drops; no lock, no change. */
+async function rollbackDryRun(engine: Engine, ctx: EngineContext, config: Config, deps: RunDeps, progress: Progress): Promise<Status> {
+  const state = await readState(engine, ctx, 'plan', progress);
+  const plan = await planRollback(engine, ctx, state, config, true);
+  progress.undo = await Promise.all(plan.toUndo.map(async (migration) => ({ migration, drops: migration.sql === undefined ? undefined : await describeDrops(migration.sql) })));
+  for (const { migration, drops } of progress.undo) {
+    const what = drops === undefined ? (migration.sql === undefined ? 'its SQL is known only when it runs' : 'its SQL could not be parsed') : drops.length === 0 ? 'drops nothing' : `drops ${listed(drops, 20)}`;
+    deps.log.info(`Would undo ${migration.label}: ${what}.`);
+  }
+  if (plan.toUndo.length > 0) deps.log.info('Dry run: nothing was changed and no lock was taken.');
+  return plan.toUndo.length > 0 ? 'pending' : 'up-to-date';
+}
+
+/** backup-retention: remove older dumps of this database; a failure here is a warning (the backup is taken). */
+async function pruneOldBackups(backup: BackupConfig, keep: string, config: Config, deps: RunDeps): Promise<string[]> {
+  const retention = backup.retention!;
+  try {
+    const result = await pruneBackups({ dir: backup.dir, database: config.endpoint.database, keep, retention, now: deps.clock.now() });
+    const names = result.removed.map((file) => path.basename(file));
+    deps.log.info(
+      names.length > 0
+        ? `backup-retention ${retention.text}: removed ${names.length} older dump(s) of ${config.endpoint.database}: ${listed(names)}.`
+        : `backup-retention ${retention.text}: no older dump of ${config.endpoint.database} to remove (${result.kept} kept).`,
+    );
+    for (const failed of result.failed) deps.log.warning(`backup-retention: could not remove ${failed.path}: ${failed.reason}.`);
+    return result.removed;
+  } catch (error) {
+    deps.log.warning(`backup-retention ${retention.text}: older dumps were not removed: ${messageOf(error)}`);
+    return [];
+  }
 }
 
 /** baseline: under the lock, record the migrations up to target-revision as applied without running them. */
@@ -517,7 +632,7 @@ function toRunError(error: unknown, lost: Error | undefined, command: Command): 
   }
   // The lock connection ended outside a migration (reading the state, taking the backup).
   if (lost || isConnectionError(error)) {
-    const holdsLock = command === 'apply' || command === 'baseline';
+    const holdsLock = command === 'apply' || command === 'baseline' || command === 'rollback';
     return { message: lostConnection(lost ?? error, 'during the run', holdsLock).message, expected: true };
   }
   const code = (error as { code?: unknown }).code;

@@ -30,7 +30,12 @@ export function shownArgument(arg: string): string {
   return JSON.stringify(arg.length > 60 ? `${arg.slice(0, 57)}...` : arg);
 }
 
-const BOOLEAN_INPUTS = new Set<InputName>(['backup', 'summary']);
+/** Flags that may stand alone (meaning true), with the values they take when one follows. */
+const BOOLEAN_INPUTS = new Map<InputName, readonly string[]>([
+  ['backup', ['true', 'false', 'auto']],
+  ['summary', ['true', 'false']],
+  ['dry-run', ['true', 'false']],
+]);
 /** Inputs that are not flags: database-url has its own flag below; command is the positional argument. */
 const INPUT_FLAGS = new Set<string>(INPUTS.map((i) => i.name).filter((name) => name !== 'command'));
 
@@ -57,11 +62,11 @@ export function parseArgs(argv: readonly string[]): CliRequest {
     }
     const eq = arg.indexOf('=');
     const name = arg.slice(2, eq < 0 ? undefined : eq);
-    const isBoolean = BOOLEAN_INPUTS.has(name as InputName);
+    const values = BOOLEAN_INPUTS.get(name as InputName);
     let value: string | undefined = eq < 0 ? undefined : arg.slice(eq + 1);
     if (value === undefined) {
       const next = argv[i + 1];
-      if (isBoolean && (next === undefined || next.startsWith('--') || !['true', 'false'].includes(next))) {
+      if (values && (next === undefined || next.startsWith('--') || !values.includes(next))) {
         value = 'true';
       } else if (next === undefined || (next.startsWith('--') && next.length > 2)) {
         throw new UsageError(`flag ${shownArgument(`--${name}`)} needs a value`);

@@ -46,6 +46,8 @@ export interface HelperRevision {
   readonly needs: readonly string[];
   readonly sql?: string;
   readonly sql_note?: string;
+  /** downgrade-plan: why it cannot be undone (no downgrade(), one that only raises or does nothing). */
+  readonly irreversible?: string;
 }
 
 /** The helper's `state`: the database's heads, and the scripts' revisions split into applied and pending (base first). */
@@ -60,7 +62,9 @@ export interface HelperState {
 }
 
 export interface HelperError {
-  readonly kind: 'missing' | 'too-old' | 'env' | 'unknown-current' | 'migration' | 'stopped' | 'internal';
+  readonly kind: 'missing' | 'too-old' | 'env' | 'unknown-current' | 'target' | 'migration' | 'stopped' | 'internal';
+  /** target: the revisions one step below the current heads (what to name instead of -N). */
+  readonly choices?: readonly string[];
   readonly message: string;
   readonly type?: string;
   readonly file?: string;
@@ -79,6 +83,8 @@ export interface HelperResult {
   /** Why `state` is null after a failure. */
   readonly state_error?: string;
   readonly error?: HelperError;
+  /** downgrade-plan: what would be undone, the latest first. */
+  readonly undo?: readonly HelperRevision[];
 }
 
 /**
@@ -99,7 +105,10 @@ export function helperArgs(helper: string, ini: string): string[] {
 }
 
 /** A command for the helper in serve mode (its env is added when it is sent). */
-export type HelperCommand = { readonly mode: 'state'; readonly sql: boolean } | { readonly mode: 'upgrade' | 'stamp'; readonly target: string };
+export type HelperCommand =
+  | { readonly mode: 'state'; readonly sql: boolean }
+  | { readonly mode: 'upgrade' | 'stamp' | 'downgrade'; readonly target: string }
+  | { readonly mode: 'downgrade-plan'; readonly target: string; readonly sql: boolean };
 
 /** The helper's JSON, or undefined when it wrote none (it was killed, or Python could not run it). Pure. */
 export function parseHelperResult(text: string): HelperResult | undefined {
@@ -206,6 +215,19 @@ export function stateAtHeads(before: HelperState, current: readonly string[]): H
     applied: all.filter((r) => applied.has(r.revision)).map(strip),
     pending: all.filter((r) => !applied.has(r.revision)).map(strip),
   };
+}
+
+/**
+ * The revision the database is at once `undo` is undone: the heads of what stays applied (the revisions
+ * no other remaining one needs). Pure.
+ */
+export function revisionAfterUndo(state: HelperState, undo: readonly string[]): EngineRevision {
+  const gone = new Set(undo);
+  const remaining = state.applied.filter((r) => !gone.has(r.revision));
+  const needed = new Set(remaining.flatMap((r) => r.needs));
+  const heads = remaining.filter((r) => !needed.has(r.revision));
+  if (heads.length === 0) return { id: '', name: '', none: true };
+  return { id: heads.map((r) => r.revision).sort().join(' '), name: heads.length === 1 ? heads[0]!.doc : '' };
 }
 
 /** A heads list for a message: `b2 "left", c3 "right"`. Pure. */
@@ -382,17 +404,20 @@ export function alembicEngine(config: Config, deps: EngineDeps): Engine {
     return stateAtHeads(before, heads.rows.map((row) => row.version_num));
   }
 
-  /** The failure of an upgrade or stamp, in one line, naming the revision file and line when it is one. */
+  /**
+   * The failure of an upgrade, stamp or downgrade, in one line naming the revision file and line when it
+   * is one; `now` says what is applied now, `rolledBack` what became of the failing step's transaction.
+   */
   function failure(
     ctx: EngineContext,
     result: SpawnResult,
     doc: HelperResult | undefined,
-    toRun: readonly EngineMigration[],
     after: EngineState,
     what: string,
+    now: string,
+    rolledBack = '',
+    fix = 'Fix the revision, then run again.',
   ): UserError {
-    const done = recorded(toRun, after);
-    const now = appliedNow(toRun, done, after);
     const error = doc?.error;
     if (error?.kind === 'stopped' || result.signal !== null || ctx.signal?.aborted) {
       const why = error?.kind === 'stopped' ? error.message : result.signal !== null ? howItEnded(result) : `the run was cancelled: ${String(ctx.signal?.reason)}`;
@@ -408,9 +433,8 @@ export function alembicEngine(config: Config, deps: EngineDeps): Engine {
     const graph = graphs.get(after);
     const isRevision = file !== undefined && graph !== undefined && [...graph.applied, ...graph.pending].some((r) => label(r.path) === file);
     if (isRevision) {
-      const rolledBack = done.length === 0 && toRun.length > 1 ? ' (Alembic ran them in one transaction, which was rolled back)' : '';
       return new EngineFailed(
-        `Revision ${file} failed${error.line ? ` at line ${error.line}` : ''}: ${said}${sqlstate}; ${now}${rolledBack}. Fix the revision, then run again.`,
+        `Revision ${file} failed${error.line ? ` at line ${error.line}` : ''}: ${said}${sqlstate}; ${now}${rolledBack}. ${fix}`,
         { location, code: error.pgcode },
       );
     }
@@ -425,7 +449,11 @@ export function alembicEngine(config: Config, deps: EngineDeps): Engine {
     const after = doc?.state ? register(doc.state) : await stateAfter(async () => register(await readAfter(ctx, before)), 'Alembic', toRun);
     if (mode === 'upgrade') reportApplied(ctx, toRun, after);
     else ctx.revision(after.revision);
-    if (!doc?.ok) throw failure(ctx, result, doc, toRun, after, what);
+    if (!doc?.ok) {
+      const done = recorded(toRun, after);
+      const rolledBack = done.length === 0 && toRun.length > 1 ? ' (Alembic ran them in one transaction, which was rolled back)' : '';
+      throw failure(ctx, result, doc, after, what, appliedNow(toRun, done, after), rolledBack);
+    }
     const done = recorded(toRun, after);
     if (done.length < toRun.length) {
       const missing = toRun.filter((m) => !done.includes(m));
@@ -444,6 +472,9 @@ export function alembicEngine(config: Config, deps: EngineDeps): Engine {
     const resolved = resolveTarget(graphOf(state), target);
     return 'ids' in resolved ? resolved.ids[0]! : target;
   }
+
+  /** The argument of the rollback's `alembic downgrade`, from rollbackPlan. */
+  let downgradeTarget = '';
 
   return {
     name: TOOL,
@@ -514,6 +545,84 @@ export function alembicEngine(config: Config, deps: EngineDeps): Engine {
       const target = targetArgument(state);
       ctx.log.info(`Running alembic upgrade ${target} (${listed(toRun.map((m) => m.fileName), 10)}) ...`);
       return change(ctx, state, 'upgrade', target, toRun, `applied ${toRun.length} revision(s)`);
+    },
+
+    /** Alembic's own walk (what `alembic downgrade <target>` would undo), through the helper. */
+    async rollbackPlan(ctx, state, target, withSql) {
+      const graph = graphOf(state);
+      const nothing = { toUndo: [], target: state.revision, irreversible: [] };
+      if (target.kind === 'steps' && target.count > graph.applied.length) {
+        throw new UserError(
+          `Input target-revision -${target.count} would undo ${target.count} revision(s), but ${graph.applied.length === 0 ? 'none is' : `only ${graph.applied.length} are`} applied; use base (or 0) to undo every applied revision.`,
+        );
+      }
+      if (target.kind === 'revision') {
+        const resolved = resolveTarget(graph, target.id);
+        if (!('ids' in resolved) || resolved.ids.length !== 1) {
+          const dir = label(graph.script_dir);
+          throw new UserError(
+            'matches' in resolved && resolved.problem === 'ambiguous'
+              ? `Input target-revision ${target.id} is the start of several revisions in ${dir} (${listed(resolved.matches, 10)}); give more of the id.`
+              : `Input target-revision ${target.id} is not a revision in ${dir}; use a revision id from its files, base (or 0) for none, or -N for the last N.`,
+          );
+        }
+        // Not applied: at or above the applied revision.
+        if (!graph.applied.some((r) => r.revision === resolved.ids[0])) return nothing;
+        downgradeTarget = resolved.ids[0]!;
+      } else {
+        downgradeTarget = target.kind === 'base' ? 'base' : `-${target.count}`;
+      }
+      if (graph.current.length === 0) return nothing;
+      const { result, doc } = await runHelper(ctx, { mode: 'downgrade-plan', target: downgradeTarget, sql: withSql }, true);
+      if (!doc?.ok || !doc.undo) {
+        const error = doc?.error;
+        if (error?.kind === 'target') {
+          const choices = error.choices && error.choices.length > 0 ? `; name the revision to go back to, one of ${describeHeads(graph, error.choices)}` : '';
+          throw new UserError(
+            `Alembic cannot roll back to target-revision ${config.targetRevision ?? downgradeTarget}: ${scrubbed(error.message, 300)}` +
+              `${/ambiguous/i.test(error.message) ? ' (a merge point: going back by a count does not say which branch)' : ''}${choices}. Nothing was changed.`,
+          );
+        }
+        throw new UserError(
+          `Alembic could not tell what a downgrade to ${downgradeTarget} would undo: ${scrubbed(error?.message ?? `it ended with ${howItEnded(result)}${printedLast(result.stderr)}`, 300)}. Nothing was changed.`,
+        );
+      }
+      const undo = doc.undo;
+      return {
+        toUndo: undo.map((r) => ({
+          id: r.revision,
+          name: r.doc,
+          fileName: path.basename(r.path),
+          label: label(r.path),
+          ...(r.sql !== undefined ? { sql: r.sql } : {}),
+          ...(r.sql_note !== undefined ? { sqlNote: r.sql_note } : {}),
+          transaction: true,
+        })),
+        target: revisionAfterUndo(graph, undo.map((r) => r.revision)),
+        irreversible: undo.filter((r) => r.irreversible).map((r) => `${label(r.path)} (${r.irreversible})`),
+      };
+    },
+
+    /** `alembic downgrade <target>`, one transaction per revision; then what the database has. */
+    async rollback(ctx, state, plan) {
+      const before = graphOf(state);
+      ctx.log.info(`Running alembic downgrade ${downgradeTarget} (${listed(plan.toUndo.map((m) => m.fileName), 10)}), each revision in its own transaction ...`);
+      const t0 = ctx.clock.now();
+      const { result, doc } = await runHelper(ctx, { mode: 'downgrade', target: downgradeTarget }, false);
+      const after = doc?.state ? register(doc.state) : await stateAfter(async () => register(await readAfter(ctx, before)), 'Alembic', plan.toUndo);
+      const stillApplied = new Set(after.applied.map((r) => r.id));
+      const undone = plan.toUndo.filter((m) => !stillApplied.has(m.id));
+      for (const m of undone) ctx.undone({ id: m.id, fileName: m.fileName, label: m.label, transaction: true });
+      ctx.revision(after.revision);
+      const now = `${undone.length} of the ${plan.toUndo.length} undone; the database is at revision ${revisionText(after.revision)}`;
+      if (!doc?.ok) {
+        throw failure(ctx, result, doc, after, `rolled back ${plan.toUndo.length} revision(s)`, now, ' (its own transaction was rolled back)', "Fix the revision's downgrade(), then run the rollback again.");
+      }
+      if (undone.length < plan.toUndo.length) {
+        throw new EngineFailed(`Alembic downgrade ${downgradeTarget} succeeded, but the database still records ${listed(plan.toUndo.filter((m) => stillApplied.has(m.id)).map((m) => m.fileName), 10)}; ${now}.`);
+      }
+      ctx.log.info(`Alembic undid ${undone.length} revision(s) in ${ctx.clock.now() - t0} ms; the database is at revision ${revisionText(after.revision)}.`);
+      return after;
     },
 
     async baseline(ctx, state, toRecord) {

@@ -6,10 +6,13 @@ whatever env.py imports), in serve mode; the other modes do one command each, fo
     python alembic_helper.py state   -c alembic.ini [--sql]
     python alembic_helper.py upgrade -c alembic.ini <target>
     python alembic_helper.py stamp   -c alembic.ini <target>
+    python alembic_helper.py downgrade-plan -c alembic.ini <target> [--sql]
+    python alembic_helper.py downgrade -c alembic.ini <target>
     python alembic_helper.py serve   -c alembic.ini
 
 serve imports Alembic, then answers commands, one JSON line each on file descriptor 4
-({"mode": "state", "sql": bool, "env": {...}} or {"mode": "upgrade"|"stamp", "target": ..., "env": {...}};
+({"mode": "state", "sql": bool, "env": {...}}, {"mode": "upgrade"|"stamp"|"downgrade", "target": ..., "env": {...}}
+or {"mode": "downgrade-plan", "target": ..., "sql": bool, "env": {...}};
 "env" is set in os.environ first: DATABASE_URL), with one document each on fd 3, until fd 4
 is closed. migrate-action starts it while it connects and takes its lock, so that Python's start-up and
 imports overlap its own, and a run that applies starts Python once.
@@ -27,8 +30,14 @@ descriptor 3 (stdout and stderr stay free for env.py, Alembic's log and the migr
             "version_table", "version_table_schema"}
     revision: {"revision", "doc", "path", "down_revision": [...], "needs": [down revisions and
                depends_on], and with --sql, pending only: "sql" or "sql_note"}
-    error kinds: missing, too-old (exit 4); env, unknown-current (state); migration, stopped
-                 (upgrade, stamp; "state" is then read again in a new context); internal.
+    downgrade-plan: {"ok": true, "state": {...}, "undo": [revision + "irreversible" (why it has no way
+                    back, when it has none) + with --sql "sql" or "sql_note", the latest first]}: what
+                    `alembic downgrade <target>` would undo, from Alembic's own walk; changes nothing.
+    downgrade: runs `alembic downgrade <target>` with one transaction per revision (env.py's configure()
+               is given transaction_per_migration=True unless it sets it), then "state".
+    error kinds: missing, too-old (exit 4); env, unknown-current (state); target (downgrade-plan: Alembic
+                 refused the target; "choices": the revisions one step below the current heads); migration,
+                 stopped (upgrade, stamp, downgrade; "state" is then read again in a new context); internal.
 
 Exit status: 0 ok; 3 a failure described in "error"; 4 Alembic missing or too old (kind "missing" or
 "too-old"). Compatible with Python 3.7+ and Alembic 1.7+.
@@ -249,21 +258,131 @@ def read_state(ini, with_sql=False):
     }
 
 
-def offline_sql(ini, revision):
-    """The SQL of one revision from Alembic's offline mode (`upgrade <down>:<rev> --sql`), or why not."""
+def offline_sql(ini, revision, direction="upgrade"):
+    """The SQL of one revision from Alembic's offline mode (`upgrade <down>:<rev> --sql`, or
+    `downgrade <rev>:<down> --sql`), or why not."""
     from alembic import command
 
     downs = as_tuple(revision.down_revision)
     if len(downs) > 1:
         return {"sql_note": "a merge revision: Alembic renders its SQL only together with the branches it joins"}
+    below = downs[0] if downs else "base"
+    span = "%s:%s" % (below, revision.revision) if direction == "upgrade" else "%s:%s" % (revision.revision, below)
     buffer = io.StringIO()
     try:
-        command.upgrade(make_config(ini, buffer), "%s:%s" % (downs[0] if downs else "base", revision.revision), sql=True)
+        getattr(command, direction)(make_config(ini, buffer), span, sql=True)
     except Stopped:
         raise
     except BaseException as error:  # SystemExit from an env.py, op.get_bind() results used in offline mode
         return {"sql_note": "Alembic's offline mode could not render it (%s)" % scrub(exception_line(error))}
     return {"sql": buffer.getvalue().strip()}
+
+
+# --- rollback ------------------------------------------------------------------------------------
+
+
+def function_body(function):
+    """The statements of a function's body without its docstring, from its source; None when unknown."""
+    import ast
+    import inspect
+    import textwrap
+
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+    except Exception:  # no source (compiled only), or a decorator the parser cannot see through
+        return None
+    definition = tree.body[0] if tree.body else None
+    if not isinstance(definition, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return None
+    body = list(definition.body)
+    if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        body = body[1:]
+    return body
+
+
+def is_empty(body):
+    """Only `pass` and `...`."""
+    import ast
+
+    return all(isinstance(s, ast.Pass) or (isinstance(s, ast.Expr) and isinstance(getattr(s, "value", None), ast.Constant)
+                                            and s.value.value is Ellipsis) for s in body)
+
+
+def no_way_back(revision):
+    """Why a revision cannot be undone, or None: no downgrade(), one that only raises, or one that does
+    nothing while upgrade() does something (a merge revision's empty downgrade() is its way back)."""
+    import ast
+
+    module = revision.module
+    downgrade = getattr(module, "downgrade", None)
+    if not callable(downgrade):
+        return "it has no downgrade() function"
+    body = function_body(downgrade)
+    if body is None:
+        return None
+    if len(body) == 1 and isinstance(body[0], ast.Raise):
+        return "its downgrade() only raises"
+    if is_empty(body) and len(as_tuple(revision.down_revision)) < 2:
+        upgrade = getattr(module, "upgrade", None)
+        up_body = function_body(upgrade) if callable(upgrade) else None
+        if up_body is not None and not is_empty(up_body):
+            return "its downgrade() is empty (pass) while its upgrade() is not"
+    return None
+
+
+def downgrade_plan(ini, target, with_sql):
+    """What `alembic downgrade <target>` would undo, by Alembic's own walk (ScriptDirectory._downgrade_revs,
+    what `downgrade` runs), the latest first; changes nothing."""
+    from alembic.script import ScriptDirectory
+    from alembic.script.revision import RevisionError
+    from alembic.util import CommandError
+
+    state = read_state(ini)
+    script = ScriptDirectory.from_config(make_config(ini))
+    current = tuple(state["current"])
+    try:
+        steps = script._downgrade_revs(target, current) if current else []
+    except (CommandError, RevisionError) as error:
+        choices = []
+        for head in current:
+            for below in as_tuple(script.get_revision(head).down_revision) or ("base",):
+                if below not in choices:
+                    choices.append(below)
+        raise HelperFailure("target", scrub(one_line(exception_line(error))), choices=choices)
+    undo = []
+    for step in steps:
+        revision = step.revision
+        entry = describe(revision)
+        why = no_way_back(revision)
+        if why:
+            entry["irreversible"] = why
+        if with_sql:
+            entry.update(offline_sql(ini, revision, "downgrade"))
+        undo.append(entry)
+    return {"state": state, "undo": undo}
+
+
+def downgrade_plan_mode(ini, target, with_sql):
+    answer(ini, lambda: downgrade_plan(ini, target, with_sql))
+
+
+def downgrade_mode(ini, target):
+    """`downgrade <target>`, each revision in its own transaction (with its alembic_version change): a
+    failure leaves the revisions undone before it undone, as the rollback contract says."""
+    from alembic.runtime.environment import EnvironmentContext
+
+    original = EnvironmentContext.configure
+
+    def configure(self, *args, **kwargs):
+        kwargs.setdefault("transaction_per_migration", True)
+        return original(self, *args, **kwargs)
+
+    EnvironmentContext.configure = configure
+    try:
+        run_command("downgrade", ini, target)
+    finally:
+        EnvironmentContext.configure = original
 
 
 # --- failures ------------------------------------------------------------------------------------
@@ -370,16 +489,21 @@ def run_command(name, ini, target):
     write_result(dict({"ok": True}, **state_or_error(ini)), EXIT_OK)
 
 
-def read_state_mode(ini, with_sql):
+def answer(ini, read):
+    """Write what `read` returns (a dict) as the result, or the error it raised (changes nothing)."""
     try:
-        state = read_state(ini, with_sql)
+        found = read()
     except HelperFailure as error:
         write_result({"ok": False, "error": dict({"kind": error.kind, "message": scrub(str(error))}, **error.details)}, EXIT_FAILED)
     except BaseException as error:
         failure = describe_failure(error, ini)
         failure["kind"] = "stopped" if isinstance(error, Stopped) else "env"
         write_result({"ok": False, "error": failure}, EXIT_FAILED)
-    write_result({"ok": True, "state": state}, EXIT_OK)
+    write_result(dict({"ok": True}, **found), EXIT_OK)
+
+
+def read_state_mode(ini, with_sql):
+    answer(ini, lambda: {"state": read_state(ini, with_sql)})
 
 
 stopping = []
@@ -426,6 +550,10 @@ def serve(ini):
                 read_state_mode(ini, bool(request.get("sql")))
             elif request.get("mode") in ("upgrade", "stamp") and request.get("target"):
                 run_command(request["mode"], ini, request["target"])
+            elif request.get("mode") == "downgrade" and request.get("target"):
+                downgrade_mode(ini, request["target"])
+            elif request.get("mode") == "downgrade-plan" and request.get("target"):
+                downgrade_plan_mode(ini, request["target"], bool(request.get("sql")))
             else:
                 write_result({"ok": False, "error": {"kind": "internal", "message": "unknown command"}}, EXIT_FAILED)
         except SystemExit:
@@ -441,13 +569,14 @@ def parse_args(argv):
             ini = rest.pop(0)
         elif arg == "--sql":
             with_sql = True
-        elif target is None and not arg.startswith("-"):
+        elif target is None and (not arg.startswith("-") or re.match(r"^-\d+$", arg)):
             target = arg
         else:
             ini = None
             break
-    if mode not in ("state", "upgrade", "stamp", "serve") or not ini or (mode in ("upgrade", "stamp") and not target):
-        sys.stderr.write("usage: alembic_helper.py state|upgrade|stamp|serve -c alembic.ini [target] [--sql]\n")
+    if mode not in ("state", "upgrade", "stamp", "downgrade", "downgrade-plan", "serve") or not ini \
+            or (mode in ("upgrade", "stamp", "downgrade", "downgrade-plan") and not target):
+        sys.stderr.write("usage: alembic_helper.py state|upgrade|stamp|downgrade|downgrade-plan|serve -c alembic.ini [target] [--sql]\n")
         sys.exit(2)
     return mode, ini, target, with_sql
 
@@ -472,6 +601,10 @@ def main(argv):
         serve(ini)
     elif mode == "state":
         read_state_mode(ini, with_sql)
+    elif mode == "downgrade-plan":
+        downgrade_plan_mode(ini, target, with_sql)
+    elif mode == "downgrade":
+        downgrade_mode(ini, target)
     else:
         run_command(mode, ini, target)
 

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Config } from '../config.js';
 import { UserError, listed, messageOf } from '../errors.js';
+import { hasStatements, linearUndo } from './rollback.js';
 import { runEngineProgram } from './spawn.js';
 import {
   appliedNow,
@@ -75,10 +76,17 @@ interface MigrationFile {
   /** 1-based line of the `-- migrate:up` directive: dbmate's error lines count from it. */
   readonly upLine: number;
   readonly transaction: boolean;
+  /** The `-- migrate:down` section: what `dbmate rollback` runs. */
+  readonly down: string;
+  /** 1-based line of the `-- migrate:down` directive: error lines of a rollback count from it. */
+  readonly downLine: number;
+  readonly downTransaction: boolean;
 }
 
 /** A file's sections as dbmate parses them, or dbmate's own complaint about it. Pure. */
-export function parseMigration(text: string): { up: string; upStart: number; transaction: boolean }[] | string {
+export function parseMigration(
+  text: string,
+): { up: string; upStart: number; transaction: boolean; down: string; downStart: number; downTransaction: boolean }[] | string {
   const ups = [...text.matchAll(UP)];
   if (ups.length === 0) return "dbmate requires each migration to define an up block with '-- migrate:up'";
   const before = text.slice(0, ups[0]!.index);
@@ -93,7 +101,15 @@ export function parseMigration(text: string): { up: string; upStart: number; tra
     if (downs.length > 1) return "dbmate requires every '-- migrate:down' to be preceded by a '-- migrate:up'";
     if (downs.length === 0) return "dbmate requires each migration to define a down block with '-- migrate:down'";
     const up = section.slice(0, downs[0]!.index);
-    sections.push({ up, upStart: start, transaction: upOptions(up).transaction !== 'false' });
+    const down = section.slice(downs[0]!.index);
+    sections.push({
+      up,
+      upStart: start,
+      transaction: upOptions(up).transaction !== 'false',
+      down,
+      downStart: start + downs[0]!.index!,
+      downTransaction: upOptions(down).transaction !== 'false',
+    });
   }
   return sections;
 }
@@ -150,9 +166,20 @@ function loadFiles(dir: string, dirLabel: string): MigrationFile[] {
         { location: { file: label, line: lineAt(text, sections[1]!.upStart) } },
       );
     }
-    const [section] = sections as [{ up: string; upStart: number; transaction: boolean }];
+    const [section] = sections as [Exclude<ReturnType<typeof parseMigration>, string>[number]];
     const name = fileName.slice(version.length).replace(/\.sql$/, '').replace(/^[_-]/, '');
-    files.push({ version, name, fileName, label, up: section.up, upLine: lineAt(text, section.upStart), transaction: section.transaction });
+    files.push({
+      version,
+      name,
+      fileName,
+      label,
+      up: section.up,
+      upLine: lineAt(text, section.upStart),
+      transaction: section.transaction,
+      down: section.down,
+      downLine: lineAt(text, section.downStart),
+      downTransaction: section.downTransaction,
+    });
   }
   if (files.length === 0) {
     throw new UserError(
@@ -186,6 +213,21 @@ export function parseFailure(stderr: string): { message?: string; line?: number;
   if (code) message = message.slice(0, -` (${code})`.length);
   message = message.replace(/^pq: /, '').replace(/ at position \d+:\d+$/, '');
   return { message, line: at ? Number(at[1]) : undefined, column: at ? Number(at[2]) : undefined, code };
+}
+
+/** The failure of one `dbmate rollback`, in one line naming the file and the line of its down section. */
+function rollbackFailure(result: SpawnResult, file: MigrationFile, now: string): EngineFailed {
+  if (result.signal !== null) return new EngineFailed(`dbmate was stopped (${howItEnded(result)}) while it rolled back ${file.fileName}; ${now}.`);
+  const parsed = parseFailure(result.stderr);
+  const said = parsed.message === undefined ? `it ended with ${howItEnded(result)}` : scrubbed(parsed.message);
+  const sqlstate = parsed.code ? ` (SQLSTATE ${parsed.code})` : '';
+  const line = parsed.line === undefined ? undefined : file.downLine + parsed.line - 1;
+  const where = line === undefined ? '' : ` at line ${line}`;
+  const outcome = file.downTransaction ? 'it was rolled back' : 'it runs without a transaction (transaction:false): what it did before the error stays';
+  return new EngineFailed(`The down section of ${file.label} failed${where}: ${said}${sqlstate}; ${outcome}; ${now}. Fix the -- migrate:down section, then run the rollback again.`, {
+    location: { file: file.label, line, column: line === undefined ? undefined : parsed.column },
+    code: parsed.code,
+  });
 }
 
 /**
@@ -340,8 +382,9 @@ export function dbmateEngine(config: Config, deps: EngineDeps): Engine {
         );
       }
       const found = `${files.length} migration files in ${config.migrationsDirLabel}, versions ${files[0]!.version} to ${files[files.length - 1]!.version}`;
-      // Only apply runs dbmate: a missing or too old one stops it here, before the database is touched.
-      return config.command === 'apply' ? `${found}; ${await checkVersion()}.` : `${found}; dbmate at ${program}.`;
+      // Only apply and rollback run dbmate: a missing or too old one stops it here, before the database is touched.
+      const runs = config.command === 'apply' || (config.command === 'rollback' && !config.dryRun);
+      return runs ? `${found}; ${await checkVersion()}.` : `${found}; dbmate at ${program}.`;
     },
 
     readState: (ctx) => read(ctx),
@@ -369,6 +412,62 @@ export function dbmateEngine(config: Config, deps: EngineDeps): Engine {
         );
       }
       return state.pending;
+    },
+
+    async rollbackPlan(_ctx, state, target) {
+      const { undo, stays } = linearUndo(state, target, {
+        where: config.migrationsDirLabel,
+        idHint: 'the digits at the start of a file name',
+      });
+      const irreversible: string[] = [];
+      const toUndo = undo.map((record): EngineMigration => {
+        const file = byVersion.get(record.id);
+        if (!file) {
+          irreversible.push(`version ${record.id} (${TABLE} records it, but ${config.migrationsDirLabel} has no file for it)`);
+          return { id: record.id, name: record.name, fileName: record.fileName, label: record.fileName };
+        }
+        const body = file.down.replace(/^[^\n]*/, '');
+        if (!hasStatements(body)) irreversible.push(`${file.label} (its -- migrate:down section has no statement)`);
+        return { id: file.version, name: file.name, fileName: file.fileName, label: file.label, sql: file.down, transaction: file.downTransaction };
+      });
+      return { toUndo, target: stays ? { id: stays.id, name: stays.name } : { id: '', name: '', none: true }, irreversible };
+    },
+
+    /** `dbmate rollback` undoes the latest applied migration: run once per migration, checking each time which one went. */
+    async rollback(ctx, state, plan) {
+      let now = state;
+      for (const migration of plan.toUndo) {
+        const file = byVersion.get(migration.id)!;
+        const t0 = ctx.clock.now();
+        const before = now;
+        ctx.log.info(`Running dbmate rollback (${file.fileName})${file.downTransaction ? '' : ' without a transaction'} ...`);
+        const result = await runTool(
+          ctx,
+          {
+            tool: TOOL,
+            program,
+            args: ['--no-dump-schema', '--wait=false', '--migrations-dir', config.migrationsDir, '--migrations-table', TABLE, 'rollback'],
+            cwd: config.workspace,
+            env: { DATABASE_URL: ctx.engineUrl() },
+          },
+          program,
+        );
+        now = await stateAfter(() => read(ctx), TOOL, plan.toUndo);
+        ctx.revision(now.revision);
+        const gone = before.applied.filter((record) => !now.applied.some((r) => r.id === record.id));
+        if (gone.length === 1 && gone[0]!.id === migration.id) {
+          ctx.undone({ id: migration.id, fileName: migration.fileName, label: file.label, durationMs: ctx.clock.now() - t0, transaction: file.downTransaction });
+        }
+        const at = `the database is at version ${now.revision.none ? 'none' : now.revision.id}`;
+        if (result.code !== 0) throw rollbackFailure(result, file, at);
+        if (gone.length !== 1 || gone[0]!.id !== migration.id) {
+          throw new EngineFailed(
+            `dbmate rollback undid ${gone.length === 0 ? 'nothing' : listed(gone.map((r) => r.fileName), 5)} where ${file.fileName} was expected (dbmate takes the latest by file name; ` +
+              `versions of different widths sort otherwise): stopped; ${at}.`,
+          );
+        }
+      }
+      return now;
     },
 
     async apply(ctx, state, toRun) {

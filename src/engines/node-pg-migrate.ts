@@ -20,6 +20,7 @@ import {
   scrubbed,
   stateAfter,
 } from './tools.js';
+import { hasStatements, linearUndo } from './rollback.js';
 import {
   EngineFailed,
   type AppliedRecord,
@@ -70,6 +71,11 @@ interface MigrationFile {
   readonly text?: string;
   readonly upStart?: number;
   readonly up?: string;
+  /** `.sql` only: the Down section `down` runs (undefined when there is none: node-pg-migrate refuses then), and where it starts. */
+  readonly down?: string;
+  readonly downStart?: number;
+  /** A module that exports `down = false`: node-pg-migrate refuses to undo it. */
+  readonly downDisabled?: boolean;
 }
 
 /** sqlMigration.js: `-- Up Migration` / `-- Down Migration`, any case, any number of dashes. */
@@ -87,6 +93,27 @@ export function upSection(text: string): { start: number; sql: string } {
   const down = text.search(DOWN_MARKER);
   if (up < 0) return { start: 0, sql: text };
   return { start: up, sql: text.slice(up, down < up ? undefined : down) };
+}
+
+/**
+ * The SQL node-pg-migrate runs for `down`, as sqlMigration.js cuts it: from the Down marker to the Up
+ * marker when that comes later, else to the end; undefined without a Down marker (node-pg-migrate then
+ * says "User has disabled down migration"). Pure.
+ */
+export function downSection(text: string): { start: number; sql: string } | undefined {
+  const up = text.search(UP_MARKER);
+  const down = text.search(DOWN_MARKER);
+  if (down < 0) return undefined;
+  return { start: down, sql: text.slice(down, up < down ? undefined : up) };
+}
+
+/**
+ * Whether a JavaScript or TypeScript migration exports `down = false` (node-pg-migrate's way to say it
+ * cannot be undone), as written in its source: `exports.down = false`, `export const down = false`,
+ * `down: false` in an exported object. Without a `down`, node-pg-migrate reverses `up`. Pure.
+ */
+export function disablesDown(source: string): boolean {
+  return /(?:\bexports\.down|\bexport\s+(?:const|let|var)\s+down|\bdown)\s*[=:]\s*false\b/.test(source);
 }
 
 /**
@@ -148,12 +175,13 @@ function loadFiles(dir: string, dirLabel: string): MigrationFile[] {
       throw new UserError(`Migration file ${label} has a quote (') in its name, which node-pg-migrate puts unescaped into SQL; rename it.`, { location });
     }
     if (extension !== '.sql') {
-      files.push({ name, fileName, label, kind: 'js' });
+      files.push({ name, fileName, label, kind: 'js', downDisabled: disablesDown(readMigrationText(path.join(dir, fileName), label)) });
       continue;
     }
     const text = readMigrationText(path.join(dir, fileName), label);
     const { start, sql } = upSection(text);
-    files.push({ name, fileName, label, kind: 'sql', text, upStart: start, up: sql });
+    const down = downSection(text);
+    files.push({ name, fileName, label, kind: 'sql', text, upStart: start, up: sql, down: down?.sql, downStart: down?.start });
   }
   // With two files or more, its sort reads every file's numeric prefix and fails on a name without one.
   if (files.length > 1) {
@@ -236,14 +264,14 @@ function orderProblem(applied: readonly AppliedRecord[], files: readonly Migrati
 }
 
 /** What node-pg-migrate printed about its failure. Pure. */
-export function parseFailure(result: Pick<SpawnResult, 'stdout' | 'stderr'>): {
+export function parseFailure(result: Pick<SpawnResult, 'stdout' | 'stderr'>, direction: 'UP' | 'DOWN' = 'UP'): {
   migration?: string;
   message?: string;
   code?: string;
   position?: number;
   lockHeld: boolean;
 } {
-  const runs = [...result.stdout.matchAll(/^### MIGRATION (.+) \(UP\) ###$/gm)];
+  const runs = [...result.stdout.matchAll(direction === 'UP' ? /^### MIGRATION (.+) \(UP\) ###$/gm : /^### MIGRATION (.+) \(DOWN\) ###$/gm)];
   const migration = runs[runs.length - 1]?.[1];
   // The CLI prints the error it ends with last (console.error of the error object): its first line is
   // `error: <message>` for a database error, `Error: <message>` (or `TypeError: ...`) for the others.
@@ -327,6 +355,24 @@ export function nodePgMigrateEngine(config: Config, deps: EngineDeps): Engine {
     return { revision: revisionOf(applied), applied, pending: files.filter((file) => !done.has(file.name)).map(toMigration) };
   }
 
+  /** `up N` or `down N` on our directory and table (N is never 0: `down 0` means all). */
+  function runnerArgs(direction: 'up' | 'down', count: number, extra: readonly string[]): string[] {
+    if (count < 1) throw new Error(`node-pg-migrate ${direction} needs a count of 1 or more, not ${count}`);
+    return [
+      direction,
+      String(count),
+      ...extra,
+      '--migrations-dir',
+      config.migrationsDir,
+      '--migrations-schema',
+      TABLE_SCHEMA,
+      '--migrations-table',
+      TABLE,
+      // The statements are not echoed: the files are in the repository, and the log stays readable.
+      '--no-verbose',
+    ];
+  }
+
   /** The failure of an `up` run, in one line, after telling the frame what is applied now. */
   function failure(result: SpawnResult, toRun: readonly EngineMigration[], done: readonly EngineMigration[], after: EngineState, what: string): UserError {
     const now = appliedNow(toRun, done, after);
@@ -366,19 +412,7 @@ export function nodePgMigrateEngine(config: Config, deps: EngineDeps): Engine {
       {
         tool: TOOL,
         program,
-        args: [
-          'up',
-          String(toRun.length),
-          '--migrations-dir',
-          config.migrationsDir,
-          '--migrations-schema',
-          TABLE_SCHEMA,
-          '--migrations-table',
-          TABLE,
-          // The statements are not echoed: the files are in the repository, and the log stays readable.
-          '--no-verbose',
-          ...(fake ? ['--fake'] : []),
-        ],
+        args: runnerArgs('up', toRun.length, fake ? ['--fake'] : []),
         cwd: config.workspace,
         // uselibpqcompat: pg then gives sslmode libpq's meaning (require = encrypt, do not verify).
         env: { DATABASE_URL: ctx.engineUrl({ uselibpqcompat: 'true' }) },
@@ -446,6 +480,84 @@ export function nodePgMigrateEngine(config: Config, deps: EngineDeps): Engine {
       if (toRun.length === 0) return state;
       ctx.log.info(`Running node-pg-migrate up ${toRun.length} (${listed(toRun.map((m) => m.fileName), 10)}) in one transaction ...`);
       return up(ctx, toRun, false, `applying ${toRun.length} migration(s)`);
+    },
+
+    async rollbackPlan(_ctx, state, target) {
+      const { undo, stays } = linearUndo(state, target, {
+        where: config.migrationsDirLabel,
+        idHint: 'a file name without its extension',
+      });
+      const irreversible: string[] = [];
+      const toUndo = undo.map((record): EngineMigration => {
+        const file = byName.get(record.id);
+        if (!file) {
+          // readState's order check refuses this already; kept for a state read another way.
+          irreversible.push(`${record.id} (${TABLE_SCHEMA}.${TABLE} records it, but ${config.migrationsDirLabel} has no file for it)`);
+          return { id: record.id, name: record.name, fileName: record.fileName, label: record.fileName };
+        }
+        if (file.kind === 'js') {
+          if (file.downDisabled) irreversible.push(`${file.label} (it exports down = false)`);
+          return {
+            id: file.name,
+            name: file.name,
+            fileName: file.fileName,
+            label: file.label,
+            sqlNote: 'a JavaScript migration: node-pg-migrate runs its down function (or reverses up when it exports none); its SQL is known only when it runs',
+          };
+        }
+        if (file.down === undefined) irreversible.push(`${file.label} (no -- Down Migration section)`);
+        else if (!hasStatements(file.down.replace(/^[^\n]*/, ''))) irreversible.push(`${file.label} (its -- Down Migration section has no statement)`);
+        return { id: file.name, name: file.name, fileName: file.fileName, label: file.label, sql: file.down, transaction: true };
+      });
+      return { toUndo, target: stays ? { id: stays.id, name: '' } : { id: '', name: '', none: true }, irreversible };
+    },
+
+    /**
+     * `down N` undoes the last N applied (by run_on, id: the order read here), each in its own transaction
+     * with its row (`--no-single-transaction`). N is never 0, which node-pg-migrate takes for "all".
+     */
+    async rollback(ctx, state, plan) {
+      const count = plan.toUndo.length;
+      if (count === 0) return state;
+      ctx.log.info(`Running node-pg-migrate down ${count} (${listed(plan.toUndo.map((m) => m.fileName), 10)}), each in its own transaction ...`);
+      const t0 = ctx.clock.now();
+      const result = await runTool(
+        ctx,
+        {
+          tool: TOOL,
+          program,
+          args: runnerArgs('down', count, ['--no-single-transaction']),
+          cwd: config.workspace,
+          env: { DATABASE_URL: ctx.engineUrl({ uselibpqcompat: 'true' }) },
+        },
+        programLabel,
+      );
+      const after = await stateAfter(() => read(ctx), TOOL, plan.toUndo);
+      const stillApplied = new Set(after.applied.map((record) => record.id));
+      const undone = plan.toUndo.filter((m) => !stillApplied.has(m.id));
+      for (const m of undone) ctx.undone({ id: m.id, fileName: m.fileName, label: m.label, transaction: m.transaction });
+      ctx.revision(after.revision);
+      const now = `${undone.length} of the ${count} undone; the database is at ${after.revision.none ? 'no migration' : after.revision.id}`;
+      if (undone.length === count && result.code === 0) {
+        ctx.log.info(`node-pg-migrate undid ${count} migration(s) in ${ctx.clock.now() - t0} ms.`);
+        return after;
+      }
+      if (result.signal !== null) throw new EngineFailed(`node-pg-migrate was stopped (${howItEnded(result)}) while it rolled back: ${now}.`);
+      const parsed = parseFailure(result, 'DOWN');
+      const file = parsed.migration === undefined ? undefined : byName.get(parsed.migration);
+      const said = parsed.message === undefined ? `it ended with ${howItEnded(result)}` : scrubbed(parsed.message);
+      const sqlstate = parsed.code ? ` (SQLSTATE ${parsed.code})` : '';
+      if (!file || undone.some((m) => m.id === file.name)) {
+        throw new EngineFailed(`node-pg-migrate down ${count} failed: ${said}${sqlstate}; ${now}. See its output above.`, { code: parsed.code });
+      }
+      const line =
+        file.kind === 'sql' && file.downStart !== undefined && parsed.position !== undefined
+          ? lineAt(file.text!, indexOfPosition(file.text!, file.downStart, parsed.position))
+          : undefined;
+      throw new EngineFailed(
+        `Undoing ${file.label} failed${line === undefined ? '' : ` at line ${line}`}: ${said}${sqlstate}; it was rolled back; ${now}. Fix its down migration, then run the rollback again.`,
+        { location: { file: file.label, line }, code: parsed.code },
+      );
     },
 
     async baseline(ctx, state, toRecord) {

@@ -3,9 +3,11 @@ import { MAX_MIGRATION_ID, describeSettings } from '../config.js';
 import { restoreSessionSql } from '../db/session.js';
 import { Cancelled, UserError } from '../errors.js';
 import { MigrationFailed, applyMigration, applySessionSettings, executableSql, type MigrationSession } from '../migrations/apply.js';
-import { loadMigrations, tableMigration, type LoadOptions, type MigrationFile } from '../migrations/files.js';
+import { DOWN_DIR, loadDownFiles, loadMigrations, tableMigration, type LoadOptions, type MigrationFile } from '../migrations/files.js';
+import { undoMigration } from '../migrations/undo.js';
 import { NO_REVISION, pendingMigrations, readAppliedState, recordBaseline, revisionOf, type AppliedRow, type Revision } from '../migrations/state.js';
 import { findTransactionEnd } from '../migrations/transaction-control.js';
+import { hasStatements, linearUndo } from './rollback.js';
 import type { Engine, EngineContext, EngineMigration, EngineRevision, EngineState } from './types.js';
 
 /** postgres-migrations' revision as the frame sees it: the id as text, `0` when none. Pure. */
@@ -39,6 +41,31 @@ export function postgresMigrationsEngine(config: Config, load?: LoadOptions): En
     }
     return id;
   };
+
+  /** The session migrations and undos run in, on the run's connection that holds the lock. */
+  async function migrationSession(ctx: EngineContext): Promise<MigrationSession> {
+    return {
+      lockPid: ctx.lockPid!,
+      restoreSql: restoreSessionSql(config.settings, (await ctx.session).serverVersion),
+      table: table!,
+      role: config.settings.find((setting) => setting.name.toLowerCase() === 'role')?.value,
+    };
+  }
+
+  /** The down files of the last rollback plan, by id. */
+  const downs = new Map<string, MigrationFile>();
+
+  /** A transactional file must not end the transaction it runs in (see checkBeforeApply). */
+  async function refuseTransactionEnd(file: MigrationFile, what: string, fix: string): Promise<void> {
+    if (!file.transaction) return;
+    const found = await findTransactionEnd(executableSql(file));
+    if (!found) return;
+    throw new UserError(
+      `${what} ${file.label} ends the transaction it runs in: "${found.statement}" at line ${found.line}. Each ${what.toLowerCase()} runs in ` +
+        `one transaction together with its row in the migrations table, so this would commit or undo part of the file on its own. ${fix}`,
+      { location: { file: file.label, line: found.line } },
+    );
+  }
 
   async function readState(ctx: EngineContext, purpose: 'plan' | 'apply'): Promise<EngineState> {
     const { client, log } = ctx;
@@ -85,7 +112,8 @@ export function postgresMigrationsEngine(config: Config, load?: LoadOptions): En
     unsupported: {},
 
     async prepare() {
-      const wanted = target();
+      // rollback reads its target itself (0, base, -N or an applied id): see rollbackPlan.
+      const wanted = config.command === 'rollback' ? undefined : target();
       files = await loadMigrations(config.migrationsDir, config.migrationsDirLabel, load);
       for (const file of files) byId.set(String(file.id), file);
       const last = files[files.length - 1]!;
@@ -111,28 +139,17 @@ export function postgresMigrationsEngine(config: Config, load?: LoadOptions): En
      */
     async checkBeforeApply(_ctx, toRun) {
       for (const migration of toRun) {
-        const file = byId.get(migration.id)!;
-        if (!file.transaction) continue;
-        const found = await findTransactionEnd(executableSql(file));
-        if (!found) continue;
-        throw new UserError(
-          `Migration ${file.label} ends the transaction it runs in: "${found.statement}" at line ${found.line}. Each migration runs in ` +
-            'one transaction together with its row in the migrations table, so this would commit or undo part of the file on its own. ' +
-            'Remove the statement, or, if the file must control transactions itself, mark it with -- postgres-migrations disable-transaction. ' +
-            'Nothing was applied.',
-          { location: { file: file.label, line: found.line } },
+        await refuseTransactionEnd(
+          byId.get(migration.id)!,
+          'Migration',
+          'Remove the statement, or, if the file must control transactions itself, mark it with -- postgres-migrations disable-transaction. Nothing was applied.',
         );
       }
     },
 
     async apply(ctx, state, toRun) {
       const { client, clock, log } = ctx;
-      const session: MigrationSession = {
-        lockPid: ctx.lockPid!,
-        restoreSql: restoreSessionSql(config.settings, (await ctx.session).serverVersion),
-        table: table!,
-        role: config.settings.find((setting) => setting.name.toLowerCase() === 'role')?.value,
-      };
+      const session = await migrationSession(ctx);
       const run = [...(tableExists ? [] : [tableMigration()]), ...toRun.map((m) => byId.get(m.id)!)];
       let appliedCount = 0;
       for (const migration of run) {
@@ -173,6 +190,74 @@ export function postgresMigrationsEngine(config: Config, load?: LoadOptions): En
         revision: last ? nativeRevision({ id: Number(last.id), name: last.name }) : state.revision,
         applied: [...state.applied, ...toRun.map((m) => ({ id: m.id, name: m.name, fileName: m.fileName }))],
         pending: state.pending.filter((m) => !done.has(m.id)),
+      };
+    },
+
+    /** Down files: `<migrations-dir>/down/<the up file's name>`; an up file without one has no way back. */
+    async rollbackPlan(_ctx, state, wanted) {
+      const { undo, stays } = linearUndo(state, wanted, {
+        where: config.migrationsDirLabel,
+        idHint: 'the number at the start of a file name',
+      });
+      const ups = undo.map((record) => byId.get(record.id)!);
+      const found = await loadDownFiles(config.migrationsDir, config.migrationsDirLabel, ups, load);
+      downs.clear();
+      const irreversible: string[] = [];
+      for (const up of ups) {
+        const down = found.get(up.id);
+        if (!down) irreversible.push(`${up.label} (no ${config.migrationsDirLabel}/${DOWN_DIR}/${up.fileName})`);
+        else if (!hasStatements(executableSql(down))) irreversible.push(`${up.label} (${down.label} has no statement)`);
+        else downs.set(String(up.id), down);
+      }
+      for (const down of downs.values()) {
+        await refuseTransactionEnd(
+          down,
+          'Down file',
+          'Remove the statement, or, if the file must control transactions itself, mark it with -- postgres-migrations disable-transaction. Nothing was changed.',
+        );
+      }
+      return {
+        toUndo: ups.map((up) => {
+          const down = downs.get(String(up.id));
+          return { id: String(up.id), name: up.name, fileName: up.fileName, label: down?.label ?? up.label, sql: down?.sql, transaction: down?.transaction };
+        }),
+        target: stays ? nativeRevision({ id: Number(stays.id), name: stays.name }) : nativeRevision(NO_REVISION),
+        irreversible,
+      };
+    },
+
+    async rollback(ctx, state, plan) {
+      const { client, clock, log } = ctx;
+      const session = await migrationSession(ctx);
+      let revision = state.revision;
+      let undone = 0;
+      for (const [index, migration] of plan.toUndo.entries()) {
+        const down = downs.get(migration.id)!;
+        const now = `${undone} migration(s) undone before it stay undone; the database is at revision ${revision.id}`;
+        if (ctx.signal?.aborted) {
+          throw new Cancelled(`The run was cancelled (${String(ctx.signal.reason)}) before ${down.label}: ${now}; nothing more is undone.`);
+        }
+        ctx.watch.assertAlive(`before ${down.label}`);
+        const t0 = clock.now();
+        log.info(`Undoing ${migration.fileName} with ${down.label}${down.transaction ? '' : ' (without a transaction)'} ...`);
+        ctx.current(down.label);
+        try {
+          await undoMigration(client, down, session, { now, signal: ctx.signal });
+        } finally {
+          ctx.current(undefined);
+        }
+        undone += 1;
+        const next = plan.toUndo[index + 1];
+        revision = next ? nativeRevision({ id: Number(next.id), name: next.name }) : plan.target;
+        ctx.undone({ id: migration.id, fileName: migration.fileName, label: down.label, durationMs: clock.now() - t0, transaction: down.transaction });
+        ctx.revision(revision);
+        log.info(`Undid ${migration.fileName} in ${clock.now() - t0} ms; the database is at revision ${revision.id}.`);
+      }
+      const gone = new Set(plan.toUndo.map((m) => m.id));
+      return {
+        revision,
+        applied: state.applied.filter((record) => !gone.has(record.id)),
+        pending: [...plan.toUndo.map((m) => toMigration(byId.get(m.id)!)).reverse(), ...state.pending],
       };
     },
 

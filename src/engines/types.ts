@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { Clock } from '../clock.js';
-import type { Command, Config } from '../config.js';
+import type { Command, Config, RollbackTarget } from '../config.js';
 import { UserError, type FileLocation } from '../errors.js';
 import type { ConnectionWatch, SessionInfo } from '../db/session.js';
 import type { Log } from '../log.js';
@@ -62,6 +62,19 @@ export interface AppliedEntry {
   readonly transaction?: boolean;
 }
 
+/** What a rollback will do, from the state read under the lock (or without it, for a dry run). */
+export interface RollbackPlan {
+  /**
+   * The applied migrations to undo, the latest first. `sql` is the SQL that undoes it (the down file,
+   * the down section) when the engine can tell without running it; `transaction` how it runs.
+   */
+  readonly toUndo: readonly EngineMigration[];
+  /** The revision the database is at once they are all undone. */
+  readonly target: EngineRevision;
+  /** Migrations of toUndo that have no way back: one line each, naming the file and what is missing. */
+  readonly irreversible: readonly string[];
+}
+
 /** What an engine gets for each operation: the run's connection, log, clock and cancellation. */
 export interface EngineContext {
   readonly config: Config;
@@ -91,6 +104,8 @@ export interface EngineContext {
   readonly busy: <T>(work: () => Promise<T>) => Promise<T>;
   /** Record one applied migration the moment it is known (the report tells the truth if a later one fails). */
   readonly applied: (entry: AppliedEntry) => void;
+  /** Record one rolled-back migration the moment it is known, likewise. */
+  readonly undone: (entry: AppliedEntry) => void;
   /** Set while a migration runs: notices from the server are shown under its name. */
   readonly current: (label: string | undefined) => void;
   /** The database's revision now: called after each migration (and after a failure, with what is true). */
@@ -163,6 +178,18 @@ export interface Engine {
   close?(): Promise<void>;
   /** Record `toRecord` as applied without running them. Returns the state afterwards. */
   baseline?(ctx: EngineContext, state: EngineState, toRecord: readonly EngineMigration[]): Promise<EngineState>;
+  /**
+   * What rolling back to `target` would undo, and which of those have no way back. Changes nothing.
+   * Throws UserError for a target the engine cannot reach (an unknown id, -N beyond what is applied,
+   * a walk Alembic finds ambiguous). `withSql`: fill in each one's down SQL where the engine can.
+   */
+  rollbackPlan(ctx: EngineContext, state: EngineState, target: RollbackTarget, withSql: boolean): Promise<RollbackPlan>;
+  /**
+   * Undo `plan.toUndo`, latest first, each in its own transaction with its bookkeeping row where the tool
+   * allows, reporting each one through ctx.undone (and ctx.revision) as it is known. Returns the state
+   * afterwards. Throws on failure, after reporting what is undone.
+   */
+  rollback(ctx: EngineContext, state: EngineState, plan: RollbackPlan): Promise<EngineState>;
 }
 
 export interface EngineDeps {

@@ -118,12 +118,14 @@ export async function choosePgDump(serverMajor: number, candidates: readonly str
 
 /**
  * `<db>-r<revision>-<UTC timestamp>.dump|.sql`, safe as a file name (the revision is the engine's id, `0`
- * when none; Alembic's several heads are joined by `+`). Pure.
+ * when none; Alembic's several heads are joined by `+`). The revision part has no `-` (it becomes `_`),
+ * so the last `-r` before the timestamp ends the database's name: backup-retention tells one database's
+ * dumps from another's (`app` from `app-r1`) by the name alone. Pure.
  */
 export function backupFileName(database: string, revision: string, at: Date, format: BackupFormat): string {
   const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
   const safe = (text: string) => text.replace(/[^A-Za-z0-9_.-]/g, '_');
-  const rev = revision.trim().split(/\s+/).map(safe).join('+').slice(0, 80) || '0';
+  const rev = revision.trim().split(/\s+/).map((part) => safe(part).replace(/-/g, '_')).join('+').slice(0, 80) || '0';
   return `${safe(database)}-r${rev}-${stamp}.${format === 'custom' ? 'dump' : 'sql'}`;
 }
 

@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { hash } from 'node:crypto';
-import { closeSync, openSync, readFileSync, readSync, readdirSync, realpathSync, statSync, type Dirent } from 'node:fs';
+import { closeSync, lstatSync, openSync, readFileSync, readSync, readdirSync, realpathSync, statSync, type Dirent, type Stats } from 'node:fs';
 import path from 'node:path';
 import { UserError, messageOf } from '../errors.js';
 import { generateSqlInChild, jsMigrationEnv, type JsMigration } from './js-loader.js';
@@ -75,9 +75,30 @@ export function parseFileName(fileName: string): Named | undefined {
  * error names the file(s) and the fix.
  */
 export function validateFileNames(fileNames: readonly string[], dirLabel: string): Named[] {
+  refuseDownForms(fileNames, dirLabel);
   const named = idsInOrder(fileNames) ?? explainBadNames(fileNames, dirLabel);
   checkNames(named, dirLabel);
   return named;
+}
+
+/** Down files named beside their up files: golang-migrate's `.down.sql`, postgrator's `.undo.sql`. */
+const DOWN_FORM = /\.(down|undo)\.(sql|js)$/i;
+
+/**
+ * A down file beside the up files is read by postgres-migrations as one more up migration (it fails with
+ * "Found a non-consecutive migration ID", or runs it as the next one): refused, pointing at `down/`.
+ */
+function refuseDownForms(fileNames: readonly string[], dirLabel: string): void {
+  for (const fileName of fileNames) {
+    const match = DOWN_FORM.exec(fileName);
+    if (!match || !CANDIDATE.test(fileName)) continue;
+    const upName = `${fileName.slice(0, match.index)}.${match[2]!}`;
+    throw new UserError(
+      `Migration file ${dirLabel}/${fileName} looks like a down file, but postgres-migrations reads every .sql and .js file of ${dirLabel} as an up migration ` +
+        `(it fails with "Found a non-consecutive migration ID", or runs it as the next one): move it to ${dirLabel}/down/${upName}, the name of the file it undoes.`,
+      { location: { file: `${dirLabel}/${fileName}` } },
+    );
+  }
 }
 
 /**
@@ -269,11 +290,70 @@ export function isOutside(dir: string, target: string): boolean {
   return relative === '..' || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative);
 }
 
+/** Where the down file of an up file lives: `<migrations-dir>/down/<the same file name>`. */
+export const DOWN_DIR = 'down';
+
+/**
+ * The down files of `ups` (`<dir>/down/<file name>`), as MigrationFiles with the up file's id and name;
+ * undefined for an up file that has none. Read with the rules of up files (a regular file or a link
+ * inside the directory, UTF-8, no NUL); a `.js` down file's SQL comes from its generateSql().
+ */
+export async function loadDownFiles(
+  dir: string,
+  dirLabel: string,
+  ups: readonly MigrationFile[],
+  options: LoadOptions = DEFAULT_LOAD_OPTIONS,
+): Promise<Map<number, MigrationFile | undefined>> {
+  const downDir = path.join(dir, DOWN_DIR);
+  const downLabel = `${dirLabel}/${DOWN_DIR}`;
+  const found = new Map<number, MigrationFile | undefined>();
+  let realDir: string | undefined;
+  try {
+    if (statSync(downDir).isDirectory()) realDir = realpathSync(downDir);
+  } catch {
+    realDir = undefined;
+  }
+  const texts = new Map<number, string>();
+  const js: JsMigration[] = [];
+  for (const up of ups) {
+    const fullPath = path.join(downDir, up.fileName);
+    const label = `${downLabel}/${up.fileName}`;
+    let entry: Stats | undefined;
+    try {
+      entry = realDir === undefined ? undefined : lstatSync(fullPath);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new UserError(describeFsError(error, `Down file ${label}`, 'file'), { cause: error });
+    }
+    if (entry === undefined) {
+      found.set(up.id, undefined);
+      continue;
+    }
+    texts.set(up.id, readMigrationFile(fullPath, realDir!, downLabel, label, up, entry));
+    if (up.kind === 'js') js.push({ fullPath, label });
+  }
+  const generated = js.length > 0 ? await generateSqlInChild(js, { env: options.jsEnv, cwd: options.cwd, output: options.jsOutput, signal: options.signal }) : undefined;
+  for (const up of ups) {
+    if (!texts.has(up.id)) continue;
+    const label = `${downLabel}/${up.fileName}`;
+    const sql = up.kind === 'sql' ? texts.get(up.id)! : generated!.get(path.join(downDir, up.fileName))!;
+    if (up.kind === 'js') refuseNul(sql, label);
+    found.set(up.id, { ...up, label, sql, hash: hashMigration(up.fileName, sql), transaction: !sql.includes(DISABLE_TRANSACTION_MARKER) });
+  }
+  return found;
+}
+
 /** Reused for every file: migrations are small, so one read fills it and a short read means the end. */
 const scratch = Buffer.allocUnsafe(256 * 1024);
 
 /** A migration file's text, after checking that it is a file of the directory and is UTF-8. */
-function readMigrationFile(fullPath: string, realDir: string, dirLabel: string, label: string, file: Named, entry: Dirent): string {
+function readMigrationFile(
+  fullPath: string,
+  realDir: string,
+  dirLabel: string,
+  label: string,
+  file: Pick<Named, 'kind'>,
+  entry: Pick<Dirent, 'isFile' | 'isSymbolicLink'>,
+): string {
   const location = { file: label };
   let bytes: Buffer;
   try {

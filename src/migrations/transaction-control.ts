@@ -94,7 +94,7 @@ let parser: Promise<typeof import('libpg-query')> | undefined;
  * `__dirname` points at this module's directory. Where Node loads the package itself (the sources,
  * tests), its own `__dirname` shadows the global and this changes nothing.
  */
-function loadParser(): Promise<typeof import('libpg-query')> {
+export function loadParser(): Promise<typeof import('libpg-query')> {
   parser ??= (async () => {
     const scope = globalThis as { __dirname?: string };
     const had = Object.prototype.hasOwnProperty.call(scope, '__dirname');

@@ -157,6 +157,7 @@ describe('GitLab component through gitlab-ci-local', () => {
       'MIGRATE_PREVIOUS_REVISION',
       'MIGRATE_APPLIED_COUNT',
       'MIGRATE_PENDING_COUNT',
+      'MIGRATE_ROLLED_BACK_COUNT',
       'MIGRATE_BACKUP_PATH',
     ]);
     for (const line of lines) expect(line).toMatch(/^[A-Z_]+=[^\s"']*$/);

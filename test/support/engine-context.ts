@@ -43,6 +43,7 @@ export async function engineContext(
   ctx: EngineContext;
   log: ReturnType<typeof recordingLog>;
   applied: AppliedEntry[];
+  undone: AppliedEntry[];
   revisions: EngineRevision[];
   requests: SpawnRequest[];
   applicationName: string;
@@ -53,6 +54,7 @@ export async function engineContext(
   client.on('error', () => undefined);
   await client.connect();
   const applied: AppliedEntry[] = [];
+  const undone: AppliedEntry[] = [];
   const revisions: EngineRevision[] = [];
   const requests: SpawnRequest[] = [];
   const applicationName = engineApplicationName(config.engine);
@@ -79,6 +81,7 @@ export async function engineContext(
       return runEngineProgram(request, options.env ?? process.env, log, options.signal);
     },
     applied: (entry) => void applied.push(entry),
+    undone: (entry) => void undone.push(entry),
     current: () => undefined,
     revision: (revision) => void revisions.push(revision),
     pending: () => undefined,
@@ -89,7 +92,7 @@ export async function engineContext(
     await session.catch(() => undefined);
     await client.end().catch(() => undefined);
   };
-  return { ctx, log, applied, revisions, requests, applicationName, close };
+  return { ctx, log, applied, undone, revisions, requests, applicationName, close };
 }
 
 /**

@@ -19,6 +19,12 @@ export interface Step {
   readonly sql: string;
   /** Run outside a transaction (where the engine has a way to say so). */
   readonly noTransaction?: boolean;
+  /**
+   * What undoes it, written where the engine keeps it (postgres-migrations: down/<file>; node-pg-migrate:
+   * the Down section; dbmate: -- migrate:down; Alembic: downgrade()). Undefined: no way back (no down
+   * file; an empty section; `pass`).
+   */
+  readonly down?: string;
 }
 
 export interface EngineProject {
@@ -61,11 +67,15 @@ export function engineProject(engine: EngineId, steps: readonly Step[], root = o
       steps.forEach((step, i) =>
         writeFileSync(path.join(dir, fileName(i)), `${step.noTransaction ? '-- postgres-migrations disable-transaction\n' : ''}${step.sql}\n`),
       );
+      if (steps.some((step) => step.down !== undefined)) mkdirSync(path.join(dir, 'down'));
+      steps.forEach((step, i) => {
+        if (step.down !== undefined) writeFileSync(path.join(dir, 'down', fileName(i)), `${step.down}\n`);
+      });
       return { engine, dir, inputs: { engine, 'migrations-dir': dir }, id: (i) => String(i + 1), fileName, appliedCount: count('migrations', ' WHERE id > 0'), tables: ['migrations'] };
     }
     case 'node-pg-migrate': {
       const fileName = (i: number) => `${i + 1}_${steps[i]!.name}.sql`;
-      steps.forEach((step, i) => writeFileSync(path.join(dir, fileName(i)), `-- Up Migration\n${step.sql}\n\n-- Down Migration\n`));
+      steps.forEach((step, i) => writeFileSync(path.join(dir, fileName(i)), `-- Up Migration\n${step.sql}\n\n-- Down Migration\n${step.down ?? ''}\n`));
       return {
         engine,
         dir,
@@ -80,7 +90,10 @@ export function engineProject(engine: EngineId, steps: readonly Step[], root = o
       const version = (i: number) => `2024010100${String(i + 1).padStart(4, '0')}`;
       const fileName = (i: number) => `${version(i)}_${steps[i]!.name}.sql`;
       steps.forEach((step, i) =>
-        writeFileSync(path.join(dir, fileName(i)), `-- migrate:up${step.noTransaction ? ' transaction:false' : ''}\n${step.sql}\n\n-- migrate:down\n`),
+        writeFileSync(
+          path.join(dir, fileName(i)),
+          `-- migrate:up${step.noTransaction ? ' transaction:false' : ''}\n${step.sql}\n\n-- migrate:down\n${step.down ?? ''}\n`,
+        ),
       );
       return {
         engine,
@@ -107,7 +120,7 @@ export function engineProject(engine: EngineId, steps: readonly Step[], root = o
           : `    op.execute(${pyString(step.sql)})\n`;
         writeFileSync(
           path.join(versions, fileName(i)),
-          `"""${step.name}"""\nfrom alembic import op\n\nrevision = "${rev(i)}"\ndown_revision = ${i === 0 ? 'None' : `"${rev(i - 1)}"`}\nbranch_labels = None\ndepends_on = None\n\n\ndef upgrade():\n${body}\n\ndef downgrade():\n    pass\n`,
+          `"""${step.name}"""\nfrom alembic import op\n\nrevision = "${rev(i)}"\ndown_revision = ${i === 0 ? 'None' : `"${rev(i - 1)}"`}\nbranch_labels = None\ndepends_on = None\n\n\ndef upgrade():\n${body}\n\ndef downgrade():\n${step.down === undefined ? '    pass' : `    op.execute(${pyString(step.down)})`}\n`,
         );
       });
       return {
@@ -127,6 +140,23 @@ export function engineProject(engine: EngineId, steps: readonly Step[], root = o
     }
   }
 }
+
+/** Five schema changes with their downs: the rollback contract's set (apply 5, roll back to 3, ...). */
+export const FIVE_STEPS: readonly Step[] = [
+  { name: 'create-users', sql: 'CREATE TABLE users (id bigserial PRIMARY KEY, name text NOT NULL);', down: 'DROP TABLE users;' },
+  { name: 'add-email', sql: 'ALTER TABLE users ADD COLUMN email text;', down: 'ALTER TABLE users DROP COLUMN email;' },
+  {
+    name: 'create-posts',
+    sql: 'CREATE TABLE posts (id bigserial PRIMARY KEY, user_id bigint REFERENCES users (id), body text);',
+    down: 'DROP TABLE posts;',
+  },
+  { name: 'index-posts', sql: 'CREATE INDEX posts_user_id ON posts (user_id);', down: 'DROP INDEX posts_user_id;' },
+  {
+    name: 'add-status',
+    sql: "ALTER TABLE posts ADD COLUMN status text NOT NULL DEFAULT 'draft'; CREATE TYPE mood AS ENUM ('happy', 'sad');",
+    down: 'DROP TYPE mood; ALTER TABLE posts DROP COLUMN status;',
+  },
+];
 
 /** The three schema changes every engine's contract test applies. */
 export const THREE_STEPS: readonly Step[] = [

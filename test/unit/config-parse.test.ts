@@ -41,6 +41,8 @@ describe('parseConfig', () => {
       command: 'apply',
       engine: 'postgres-migrations',
       targetRevision: undefined,
+      rollback: undefined,
+      dryRun: false,
       lockKey: '-8525285245963000605',
       tools: { python: 'python3', alembicConfig: path.join(workspace, 'alembic.ini'), alembicConfigLabel: 'alembic.ini', enginePath: undefined },
       workspace: path.resolve(workspace),
@@ -70,6 +72,7 @@ describe('parseConfig', () => {
       dir: path.join(tempDir, 'migrate-backups'),
       format: 'custom',
       pgDumpPath: undefined,
+      retention: undefined,
     });
     expect(parseConfig(raw({ backup: 'TRUE', 'backup-dir': 'dumps', 'backup-format': 'plain' }), places).backup).toMatchObject({
       dir: path.join(workspace, 'dumps'),
@@ -148,7 +151,7 @@ describe('parseConfig', () => {
     expect(problems({ engine: engine === '' ? ' ' : engine })[0]).toMatch(/is not a supported engine; use one of postgres-migrations, alembic, node-pg-migrate, dbmate\./);
   });
 
-  it.each(['a b', '../x', '$(id)', 'x;y', '-1'])('rejects target-revision %j for any engine', (target) => {
+  it.each(['a b', '../x', '$(id)', 'x;y', '--1', '-0', '-x'])('rejects target-revision %j for any engine', (target) => {
     expect(problems({ engine: 'alembic', 'target-revision': target })[0]).toMatch(/Input target-revision .* is not a migration id/);
   });
 
@@ -172,7 +175,7 @@ describe('parseConfig', () => {
   });
 
   it.each(['migrate', 'APPLY', 'up', ''])('rejects command %j, listing the commands', (command) => {
-    expect(problems({ command })).toEqual([`Input command ${JSON.stringify(command)} is not a command; use one of apply, plan, check, baseline, status.`]);
+    expect(problems({ command })).toEqual([`Input command ${JSON.stringify(command)} is not a command; use one of apply, plan, check, baseline, status, rollback.`]);
   });
 
   it.each([
@@ -192,10 +195,10 @@ describe('parseConfig', () => {
   });
 
   it.each([
-    ['backup', '1', /Input backup "1" is not a boolean/],
+    ['backup', '1', /Input backup "1" is not a backup mode; use auto, true, false/],
     ['backup-format', 'tar', /Input backup-format "tar" is not a backup format; use custom or plain/],
     ['target-revision', 'v2', /Input target-revision "v2" is not a migration id/],
-    ['target-revision', '-1', /Input target-revision "-1" is not a migration id/],
+    ['target-revision', '-1', /Input target-revision "-1" counts back from the applied revision, which only command rollback does/],
     ['target-revision', '0', /Input target-revision "0" must be 1 or more/],
     ['migrations-dir', '   ', /Input migrations-dir is empty/],
   ])('rejects %s=%j', (name, value, message) => {

@@ -30,6 +30,8 @@ describe('outputs', () => {
       applied: '["2_index.sql","3_add-email.sql"]',
       'pending-count': '0',
       pending: '[]',
+      'rolled-back-count': '0',
+      'rolled-back': '[]',
       'backup-path': '',
       error: '',
     });
@@ -46,6 +48,8 @@ describe('outputs', () => {
       applied: '[]',
       'pending-count': '0',
       pending: '[]',
+      'rolled-back-count': '0',
+      'rolled-back': '[]',
       'backup-path': '',
       error: '',
     });
@@ -71,6 +75,8 @@ describe('outputs', () => {
       applied: '[]',
       'pending-count': '',
       pending: '',
+      'rolled-back-count': '0',
+      'rolled-back': '[]',
       'backup-path': '',
       error: 'Input x is bad.',
     });
@@ -94,6 +100,8 @@ describe('outputs', () => {
       applied: '["2_index.sql"]',
       'pending-count': '2',
       pending: '["3_add-email.sql","4_more.sql"]',
+      'rolled-back-count': '0',
+      'rolled-back': '[]',
       'backup-path': '',
       error: 'Migration db/3_add-email.sql failed.',
     });
@@ -115,6 +123,7 @@ describe('outputs', () => {
         'MIGRATE_PREVIOUS_REVISION=1',
         'MIGRATE_APPLIED_COUNT=2',
         'MIGRATE_PENDING_COUNT=0',
+        'MIGRATE_ROLLED_BACK_COUNT=0',
         'MIGRATE_BACKUP_PATH=',
         '',
       ].join('\n'),

@@ -1,0 +1,214 @@
+import { execFileSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { freshDatabase, localPgDump, schemaDumper, serverMajor, type TestDatabase } from '../support/db.js';
+import { ENGINE_IDS, FIVE_STEPS, engineProject, type EngineId, type EngineProject, type Step } from '../support/engines.js';
+import { migrationsDir } from '../support/platform.js';
+import { libpqEnv } from '../../src/migrations/backup.js';
+import { ARTIFACTS, shippedSuite, type ShippedRun } from '../support/shipped.js';
+
+// command: rollback for every engine, through both shipped artifacts (dist/index.js as the runner runs
+// it, and the packed CLI through npx), on a real PostgreSQL with the real tools.
+
+const { database, run } = shippedSuite();
+
+/** Backups are asked for explicitly where a test is about them; elsewhere off (the server may be newer than the local pg_dump). */
+const NO_BACKUP = { backup: 'false' };
+
+const go = (artifact: (typeof ARTIFACTS)[number], db: Pick<TestDatabase, 'url'>, project: EngineProject, inputs: Record<string, string> = {}) =>
+  run(artifact, db, project.dir, { ...project.inputs, ...inputs });
+
+const expectOk = (result: ShippedRun) => expect(result.code, result.log).toBe(0);
+const errorOf = (result: ShippedRun) => (result.artifact === 'action' ? result.outputs.error! : result.log);
+
+async function userTables(db: TestDatabase): Promise<string[]> {
+  const rows = await db.query<{ t: string }>("SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1");
+  return rows.map((r) => r.t);
+}
+
+/** The engine's bookkeeping tables are the same in both databases; everything else is the user's schema. */
+async function schemaOf(db: TestDatabase): Promise<string | undefined> {
+  const dump = await schemaDumper();
+  return dump?.(db);
+}
+
+/** A pg_dump for this server, or undefined (the backup tests then skip). */
+async function usablePgDump(): Promise<string | undefined> {
+  const dump = localPgDump();
+  return dump && dump.major >= (await serverMajor()) ? dump.path : undefined;
+}
+
+describe.each(ENGINE_IDS)('engine %s', (engine: EngineId) => {
+  const none = engine === 'postgres-migrations' ? '0' : '';
+  const base = engine === 'postgres-migrations' ? '0' : 'base';
+
+  describe.each(ARTIFACTS)('through the %s', (artifact) => {
+    it('apply 5, roll back to 3 (the schema of a database migrated to 3), apply again, -1, then back to nothing', async () => {
+      const db = await database();
+      const project = engineProject(engine, FIVE_STEPS);
+      expectOk(await go(artifact, db, project, NO_BACKUP));
+      expect(await project.appliedCount(db)).toBe(5);
+
+      const back = await go(artifact, db, project, { ...NO_BACKUP, command: 'rollback', 'target-revision': project.id(2) });
+      expectOk(back);
+      expect(back.outputs).toMatchObject({ status: 'rolled-back', revision: project.id(2), 'previous-revision': project.id(4), 'rolled-back-count': '2', 'pending-count': '2' });
+      if (artifact === 'action') {
+        expect(JSON.parse(back.outputs['rolled-back']!)).toEqual([project.fileName(4), project.fileName(3)]);
+        expect(JSON.parse(back.outputs.pending!)).toEqual([project.fileName(3), project.fileName(4)]);
+        expect(back.summary).toContain('### Rolled back');
+      }
+      expect(await project.appliedCount(db)).toBe(3);
+
+      // The same schema as a database migrated to 3 directly.
+      const direct = await freshDatabase();
+      try {
+        expectOk(await go(artifact, direct, engineProject(engine, FIVE_STEPS.slice(0, 3)), NO_BACKUP));
+        const [rolled, straight] = [await schemaOf(db), await schemaOf(direct)];
+        if (rolled !== undefined) expect(rolled.split(db.name).join('<db>')).toBe(straight!.split(direct.name).join('<db>'));
+      } finally {
+        await direct.close();
+      }
+
+      // A target at (or above) the applied revision does nothing, and says so.
+      const same = await go(artifact, db, project, { ...NO_BACKUP, command: 'rollback', 'target-revision': project.id(2) });
+      expectOk(same);
+      expect(same.outputs).toMatchObject({ status: 'up-to-date', revision: project.id(2), 'rolled-back-count': '0' });
+      expect(same.log).toMatch(/Nothing to roll back/);
+      const above = await go(artifact, db, project, { ...NO_BACKUP, command: 'rollback', 'target-revision': project.id(4) });
+      expectOk(above);
+      expect(above.outputs).toMatchObject({ status: 'up-to-date', revision: project.id(2) });
+
+      const again = await go(artifact, db, project, NO_BACKUP);
+      expectOk(again);
+      expect(again.outputs).toMatchObject({ status: 'applied', revision: project.id(4), 'applied-count': '2' });
+
+      const one = await go(artifact, db, project, { ...NO_BACKUP, command: 'rollback', 'target-revision': '-1' });
+      expectOk(one);
+      expect(one.outputs).toMatchObject({ status: 'rolled-back', revision: project.id(3), 'rolled-back-count': '1' });
+
+      const all = await go(artifact, db, project, { ...NO_BACKUP, command: 'rollback', 'target-revision': base });
+      expectOk(all);
+      expect(all.outputs).toMatchObject({ status: 'rolled-back', revision: none, 'rolled-back-count': '4', 'pending-count': '5' });
+      expect(await project.appliedCount(db)).toBe(0);
+      expect((await userTables(db)).filter((t) => !project.tables.includes(t))).toEqual([]);
+      expect(await db.query("SELECT 1 FROM pg_type WHERE typname = 'mood'")).toEqual([]);
+
+      // And forward again from nothing.
+      expectOk(await go(artifact, db, project, NO_BACKUP));
+      expect(await project.appliedCount(db)).toBe(5);
+    });
+
+    it('a migration without a way back refuses before anything changes, naming it', async () => {
+      const db = await database();
+      const steps: Step[] = FIVE_STEPS.map((step, i) => (i === 3 ? { ...step, down: undefined } : step));
+      const project = engineProject(engine, steps);
+      expectOk(await go(artifact, db, project, NO_BACKUP));
+      const before = await schemaOf(db);
+      const refused = await go(artifact, db, project, { command: 'rollback', 'target-revision': project.id(1) });
+      expect(refused.code).toBe(1);
+      expect(refused.outputs).toMatchObject({ status: 'failed', revision: project.id(4), 'rolled-back-count': '0' });
+      expect(errorOf(refused)).toMatch(/no way back/);
+      expect(errorOf(refused)).toContain(project.fileName(3));
+      expect(errorOf(refused)).not.toContain(project.fileName(4) + ' (');
+      expect(errorOf(refused)).toMatch(/Nothing was changed/);
+      // Refused before the backup too: no dump was taken.
+      expect(refused.outputs['backup-path'] ?? '').toBe('');
+      expect(await project.appliedCount(db)).toBe(5);
+      expect(await schemaOf(db)).toBe(before);
+    });
+
+    it('a failing down stops there: what was undone stays undone, and the outputs say where the database is', async () => {
+      const db = await database();
+      const steps: Step[] = FIVE_STEPS.map((step, i) => (i === 3 ? { ...step, down: 'DROP INDEX posts_user_id;\nSELECT * FROM nope_table;' } : step));
+      const project = engineProject(engine, steps);
+      expectOk(await go(artifact, db, project, NO_BACKUP));
+      const result = await go(artifact, db, project, { ...NO_BACKUP, command: 'rollback', 'target-revision': base });
+      expect(result.code).toBe(1);
+      expect(result.outputs).toMatchObject({ status: 'failed', revision: project.id(3), 'previous-revision': project.id(4), 'rolled-back-count': '1' });
+      expect(errorOf(result)).toContain(project.fileName(3));
+      expect(errorOf(result)).toMatch(/nope_table/);
+      expect(result.log).not.toMatch(/^\s+at .+\(.*:\d+:\d+\)$/m);
+      // 5 was undone in its own transaction; 4's was rolled back whole (its index is still there).
+      expect(await project.appliedCount(db)).toBe(4);
+      expect(await db.query("SELECT 1 FROM pg_indexes WHERE indexname = 'posts_user_id'")).toHaveLength(1);
+      expect(await db.query("SELECT 1 FROM information_schema.columns WHERE table_name = 'posts' AND column_name = 'status'")).toEqual([]);
+    });
+  });
+
+  it('dry-run lists what would be undone with its SQL and what it drops, takes no lock, changes nothing', async () => {
+    const db = await database();
+    const project = engineProject(engine, FIVE_STEPS);
+    expectOk(await go('action', db, project, NO_BACKUP));
+    const before = await schemaOf(db);
+    // Another run holds the migration lock: a dry run does not wait for it.
+    const holder = await db.client('another-run');
+    await holder.query("SELECT pg_advisory_lock('-8525285245963000605'::int8)");
+    for (const artifact of ARTIFACTS) {
+      const dry = await go(artifact, db, project, { command: 'rollback', 'target-revision': project.id(2), 'dry-run': 'true', 'lock-wait-timeout': '0' });
+      expectOk(dry);
+      expect(dry.outputs).toMatchObject({ status: 'pending', revision: project.id(4), 'rolled-back-count': '0', 'backup-path': '' });
+      expect(dry.log).toMatch(/Dry run: nothing was changed and no lock was taken/);
+      expect(dry.log).toMatch(/drops type mood, column posts\.status/);
+      if (artifact === 'action') {
+        expect(dry.summary).toContain('### rollback would undo');
+        expect(dry.summary).toContain('DROP INDEX posts_user_id');
+        expect(dry.summary).toMatch(/drops index posts_user_id/);
+      }
+    }
+    await holder.query("SELECT pg_advisory_unlock('-8525285245963000605'::int8)");
+    expect(await project.appliedCount(db)).toBe(5);
+    expect(await schemaOf(db)).toBe(before);
+  });
+
+  it('6 concurrent rollbacks (3 through each artifact) undo each migration once', async () => {
+    const db = await database();
+    const counted = (i: number): Step => ({ name: `counted-${i}`, sql: `CREATE TABLE t${i} (id int);`, down: `DROP TABLE t${i}; INSERT INTO undos VALUES (${i});` });
+    const project = engineProject(engine, [{ name: 'undos', sql: 'CREATE TABLE undos (n int);', down: 'DROP TABLE undos;' }, counted(1), counted(2), counted(3)]);
+    expectOk(await go('action', db, project, NO_BACKUP));
+    const results = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => go(ARTIFACTS[i % 2]!, db, project, { ...NO_BACKUP, command: 'rollback', 'target-revision': project.id(0) })),
+    );
+    for (const result of results) expectOk(result);
+    expect(results.filter((r) => r.outputs.status === 'rolled-back')).toHaveLength(1);
+    expect(results.filter((r) => r.outputs.status === 'up-to-date')).toHaveLength(5);
+    expect(await db.query('SELECT n FROM undos ORDER BY n')).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
+    expect(await project.appliedCount(db)).toBe(1);
+  });
+
+  it('backs up by default before a rollback (auto), and the dump restores the state before it', async (context) => {
+    const pgDump = await usablePgDump();
+    if (!pgDump) return context.skip('needs a pg_dump for this server');
+    const db = await database();
+    const project = engineProject(engine, FIVE_STEPS);
+    const backups = migrationsDir({});
+    const inputs = { 'backup-dir': backups, 'pg-dump-path': pgDump };
+    const applied = await go('action', db, project, inputs);
+    expectOk(applied);
+    // auto: apply takes none.
+    expect(applied.outputs['backup-path']).toBe('');
+    await db.query("INSERT INTO users (name, email) VALUES ('ada', 'ada@example.com')");
+    const before = await schemaOf(db);
+    const back = await go('action', db, project, { ...inputs, command: 'rollback', 'target-revision': project.id(0) });
+    expectOk(back);
+    const file = back.outputs['backup-path']!;
+    expect(path.dirname(file)).toBe(backups);
+    expect(path.basename(file)).toMatch(new RegExp(`^${db.name}-r${project.id(4).replace(/-/g, '_')}-\\d{8}T\\d{6}Z\\.dump$`));
+    // The restore command is next to what was undone.
+    expect(back.summary.indexOf('### Backup')).toBeGreaterThan(back.summary.indexOf('### Rolled back'));
+    expect(back.summary).toContain(`pg_restore --clean --if-exists --no-owner --dbname "$DATABASE_URL" '${file}'`);
+    // Back to 1: the table stays, the column 2 added is gone (with its data: the dump has it).
+    expect(await db.query("SELECT 1 FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'email'")).toEqual([]);
+
+    const restored = await freshDatabase();
+    try {
+      execFileSync(path.join(path.dirname(pgDump), 'pg_restore'), ['--no-owner', '--dbname', restored.name, file], { env: libpqEnv(restored.url) });
+      expect((await schemaOf(restored))!.split(restored.name).join('<db>')).toBe(before!.split(db.name).join('<db>'));
+      expect(await restored.query('SELECT name, email FROM users')).toEqual([{ name: 'ada', email: 'ada@example.com' }]);
+      expect(await project.appliedCount(restored)).toBe(5);
+    } finally {
+      await restored.close();
+    }
+    expect(readdirSync(backups)).toHaveLength(1);
+  });
+});
