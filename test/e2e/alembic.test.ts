@@ -38,6 +38,43 @@ describe.each(ARTIFACTS)('alembic through the %s', (artifact) => {
     expect(await db.query('SELECT version_num FROM alembic_version')).toEqual([{ version_num: 'e6' }]);
   });
 
+  it('rolls back across a branch and its merge: -1 from the top; a -1 at the merge refused with the revisions to name; a named target', async () => {
+    const db = await database();
+    const ini = fixture('branches');
+    const tables = async () => (await db.query<{ t: string }>("SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")).map((r) => r.t);
+    expect((await alembicRun(artifact, db, ini)).code).toBe(0);
+    const top = await alembicRun(artifact, db, ini, { command: 'rollback', 'target-revision': '-1', backup: 'false' });
+    expect(top.code, top.log).toBe(0);
+    expect(top.outputs).toMatchObject({ status: 'rolled-back', revision: 'm4', 'previous-revision': 'e6', 'rolled-back-count': '1' });
+
+    const ambiguous = await alembicRun(artifact, db, ini, { command: 'rollback', 'target-revision': '-1', backup: 'false' });
+    expect(ambiguous.code).toBe(1);
+    expect(errorOf(ambiguous)).toMatch(/merge point/);
+    expect(errorOf(ambiguous)).toMatch(/one of b2 "left", c3 "right"/);
+    expect(errorOf(ambiguous)).toMatch(/Nothing was changed/);
+    expect(await db.query('SELECT version_num FROM alembic_version')).toEqual([{ version_num: 'm4' }]);
+
+    // Alembic's own walk: a downgrade to b2 undoes what is above b2 only (the merge); c3 stays a head.
+    const left = await alembicRun(artifact, db, ini, { command: 'rollback', 'target-revision': 'b2', backup: 'false' });
+    expect(left.code, left.log).toBe(0);
+    expect(left.outputs).toMatchObject({ status: 'rolled-back', 'previous-revision': 'm4', 'rolled-back-count': '1' });
+    // Two heads: joined by a space in the outputs (an underscore in the CLI's dotenv report, which allows no spaces).
+    expect(left.outputs.revision).toBe(artifact === 'action' ? 'b2 c3' : 'b2_c3');
+    expect(await tables()).toEqual(['alembic_version', 't_a', 't_b', 't_c']);
+
+    // The common ancestor undoes both branches.
+    const common = await alembicRun(artifact, db, ini, { command: 'rollback', 'target-revision': 'a1', backup: 'false' });
+    expect(common.code, common.log).toBe(0);
+    expect(common.outputs).toMatchObject({ status: 'rolled-back', revision: 'a1', 'rolled-back-count': '2' });
+    expect(await tables()).toEqual(['alembic_version', 't_a']);
+
+    const all = await alembicRun(artifact, db, ini, { command: 'rollback', 'target-revision': 'base', backup: 'false' });
+    expect(all.code, all.log).toBe(0);
+    expect(all.outputs).toMatchObject({ status: 'rolled-back', revision: '', 'rolled-back-count': '1' });
+    expect(await tables()).toEqual(['alembic_version']);
+    expect((await alembicRun(artifact, db, ini)).outputs).toMatchObject({ status: 'applied', revision: 'e6', 'applied-count': '5' });
+  });
+
   it('refuses two unmerged heads before anything runs, naming them and the fix', async () => {
     const db = await database();
     const result = await alembicRun(artifact, db, fixture('two-heads'));

@@ -212,3 +212,134 @@ describe.each(ENGINE_IDS)('engine %s', (engine: EngineId) => {
     expect(readdirSync(backups)).toHaveLength(1);
   });
 });
+
+describe('postgres-migrations down files', () => {
+  const native = (files: Record<string, string>) => ({ dir: migrationsDir(files) });
+  const goNative = (artifact: (typeof ARTIFACTS)[number], db: TestDatabase, dir: string, inputs: Record<string, string> = {}) =>
+    run(artifact, db, dir, { ...NO_BACKUP, ...inputs });
+
+  it.each(['3_add-email.down.sql', '3_add-email.undo.sql', '3_add-email.DOWN.SQL'])(
+    'a down file beside the up files (%s) is refused with the reason, for apply and rollback, before anything runs',
+    async (name) => {
+      const db = await database();
+      const { dir } = native({ '1_a.sql': 'CREATE TABLE a (id int);', '2_b.sql': 'CREATE TABLE b (id int);', '3_add-email.sql': 'ALTER TABLE a ADD COLUMN email text;', [name]: 'ALTER TABLE a DROP COLUMN email;' });
+      for (const command of ['apply', 'rollback']) {
+        const result = await goNative('action', db, dir, { command, 'target-revision': command === 'rollback' ? '1' : '' });
+        expect(result.code).toBe(1);
+        expect(result.outputs.error).toContain(`${name} looks like a down file`);
+        expect(result.outputs.error).toContain('non-consecutive migration ID');
+        expect(result.outputs.error).toContain(`${dir}/down/3_add-email.`);
+        expect(result.log).toMatch(new RegExp(`::error [^:]*file=${dir.replace(/[/.]/g, '\\$&')}/${name.replace(/\./g, '\\.')}`));
+      }
+      expect(await userTables(db)).toEqual([]);
+    },
+  );
+
+  it("postgres-migrations' own migrate() accepts a rolled-back database and applies the undone files again", async () => {
+    const db = await database();
+    const { dir } = native({
+      '1_a.sql': 'CREATE TABLE a (id int);',
+      '2_b.sql': 'CREATE TABLE b (id int);',
+      '3_c.sql': 'CREATE TABLE c (id int);',
+      'down/2_b.sql': 'DROP TABLE b;',
+      'down/3_c.sql': 'DROP TABLE c;',
+    });
+    expectOk(await goNative('cli', db, dir));
+    expectOk(await goNative('cli', db, dir, { command: 'rollback', 'target-revision': '1' }));
+    expect(await userTables(db)).toEqual(['a', 'migrations']);
+    const { migrate } = await import('postgres-migrations');
+    const client = await db.client();
+    const ran = await migrate({ client }, dir);
+    expect(ran.map((m) => m.fileName)).toEqual(['2_b.sql', '3_c.sql']);
+    expect(await userTables(db)).toEqual(['a', 'b', 'c', 'migrations']);
+    // And we agree with it afterwards: nothing to do.
+    const after = await goNative('action', db, dir);
+    expectOk(after);
+    expect(after.outputs).toMatchObject({ status: 'up-to-date', revision: '3' });
+  });
+
+  it('a down file marked disable-transaction runs outside one (DROP INDEX CONCURRENTLY); a .js down file gives its SQL', async () => {
+    const db = await database();
+    const { dir } = native({
+      '1_a.sql': 'CREATE TABLE a (id int);',
+      '2_index.sql': '-- postgres-migrations disable-transaction\nCREATE INDEX CONCURRENTLY a_id ON a (id);',
+      '3_seed.js': 'module.exports.generateSql = () => "INSERT INTO a VALUES (1);";\n',
+      'package.json': '{ "type": "commonjs" }',
+      'down/2_index.sql': '-- postgres-migrations disable-transaction\nDROP INDEX CONCURRENTLY a_id;',
+      'down/3_seed.js': 'module.exports.generateSql = () => "DELETE FROM a WHERE id = 1;";\n',
+    });
+    expectOk(await goNative('action', db, dir));
+    const back = await goNative('action', db, dir, { command: 'rollback', 'target-revision': '1' });
+    expectOk(back);
+    expect(back.outputs).toMatchObject({ status: 'rolled-back', revision: '1', 'rolled-back-count': '2' });
+    expect(back.summary).toMatch(/\| 2 \| `[^`]*down\/2_index\.sql` \| no \(disable-transaction\) \|/);
+    expect(await db.query('SELECT count(*)::int AS n FROM a')).toEqual([{ n: 0 }]);
+    expect(await db.query("SELECT 1 FROM pg_indexes WHERE indexname = 'a_id'")).toEqual([]);
+  });
+
+  it('a transactional down file that ends its transaction is refused before anything changes', async () => {
+    const db = await database();
+    const { dir } = native({
+      '1_a.sql': 'CREATE TABLE a (id int);',
+      '2_b.sql': 'CREATE TABLE b (id int);',
+      'down/1_a.sql': 'DROP TABLE a;',
+      'down/2_b.sql': 'DROP TABLE b;\nCOMMIT;',
+    });
+    expectOk(await goNative('action', db, dir));
+    const refused = await goNative('action', db, dir, { command: 'rollback', 'target-revision': '0' });
+    expect(refused.code).toBe(1);
+    expect(refused.outputs.error).toMatch(/Down file .*down\/2_b\.sql ends the transaction it runs in: "COMMIT" at line 2/);
+    expect(refused.outputs.error).toMatch(/Nothing was changed/);
+    expect(await userTables(db)).toEqual(['a', 'b', 'migrations']);
+  });
+
+  it('names what it cannot reach: -N beyond what is applied, an id with no file; an empty down file is no way back', async () => {
+    const db = await database();
+    const { dir } = native({ '1_a.sql': 'CREATE TABLE a (id int);', '2_b.sql': 'CREATE TABLE b (id int);', 'down/2_b.sql': '-- nothing here\n', 'down/1_a.sql': 'DROP TABLE a;' });
+    expectOk(await goNative('action', db, dir));
+    const far = await goNative('action', db, dir, { command: 'rollback', 'target-revision': '-3' });
+    expect(far.outputs.error).toBe('Input target-revision -3 would undo 3 migration(s), but only 2 are applied; use base (or 0) to undo every applied migration.');
+    const unknown = await goNative('action', db, dir, { command: 'rollback', 'target-revision': '7' });
+    expect(unknown.outputs.error).toMatch(/^Input target-revision 7 is beyond the last migration file|^Input target-revision 7 is not a migration/);
+    const empty = await goNative('action', db, dir, { command: 'rollback', 'target-revision': '1' });
+    expect(empty.outputs.error).toMatch(/down\/2_b\.sql has no statement/);
+    const missing = await goNative('cli', db, dir, { command: 'rollback' });
+    expect(missing.code).toBe(1);
+    expect(missing.log).toMatch(/Input target-revision is required for command rollback/);
+    for (const result of [far, unknown, empty]) expect(result.code).toBe(1);
+    expect(await userTables(db)).toEqual(['a', 'b', 'migrations']);
+  });
+});
+
+describe('backup-retention', () => {
+  it('removes older dumps of the same database that migrate-action named, and nothing else', async (context) => {
+    const pgDump = await usablePgDump();
+    if (!pgDump) return context.skip('needs a pg_dump for this server');
+    const db = await database();
+    const project = engineProject('postgres-migrations', FIVE_STEPS);
+    const backups = migrationsDir({
+      [`${db.name}-r3-20200101T000000Z.dump`]: 'old',
+      [`${db.name}-r4-20200102T000000Z.sql`]: 'old',
+      [`${db.name}-r1-20200101T000000Z.dump.bak`]: 'not ours',
+      [`${db.name}-r1-other-20200101T000000Z.dump`]: 'another database',
+      'notes.txt': 'keep',
+    });
+    expectOk(await go('action', db, project, NO_BACKUP));
+    const back = await go('action', db, project, { command: 'rollback', 'target-revision': '-1', 'backup-dir': backups, 'pg-dump-path': pgDump, 'backup-retention': '7d' });
+    expectOk(back);
+    const taken = path.basename(back.outputs['backup-path']!);
+    expect(readdirSync(backups).sort()).toEqual([taken, `${db.name}-r1-20200101T000000Z.dump.bak`, `${db.name}-r1-other-20200101T000000Z.dump`, 'notes.txt'].sort());
+    expect(back.log).toMatch(/backup-retention 7d: removed 2 older dump\(s\)/);
+    expect(back.summary).toContain('Older dumps removed (backup-retention)');
+    // A count keeps the newest: the one just taken and the one before.
+    const again = await go('cli', db, project, { command: 'rollback', 'target-revision': '-1', 'backup-dir': backups, 'pg-dump-path': pgDump, 'backup-retention': '2' });
+    expectOk(again);
+    expect(readdirSync(backups).filter((f) => f.endsWith('.dump') && !f.includes('-other-'))).toHaveLength(2);
+    const third = await go('cli', db, project, { command: 'rollback', 'target-revision': '-1', 'backup-dir': backups, 'pg-dump-path': pgDump, 'backup-retention': '2' });
+    expectOk(third);
+    const ours = readdirSync(backups).filter((f) => f.endsWith('.dump') && !f.includes('-other-'));
+    expect(ours).toHaveLength(2);
+    expect(ours).not.toContain(taken);
+    expect(readdirSync(backups)).toContain('notes.txt');
+  });
+});
