@@ -7879,7 +7879,7 @@ const INPUTS = [
     },
     {
         name: 'backup',
-        description: 'Take a pg_dump of the database before changing it, only when there is something to change: auto (a backup for rollback, none for apply), true or false.',
+        description: "Take a pg_dump of the database before changing it, only when there is something to change: auto (a backup for rollback, none for apply), true or false. In the GitLab component it is a string: quote it (backup: 'true').",
         default: 'auto',
         options: BACKUP_MODES,
     },

@@ -5,8 +5,10 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freshDatabase, migrationRows, type TestDatabase } from '../support/db.js';
 import { recordWritten } from '../support/leaks.js';
+import { INPUTS } from '../../src/inputs.js';
 
 const ROOT = path.resolve('.');
+const BOOLEAN_INPUTS = new Set(INPUTS.filter((input) => 'type' in input && input.type === 'boolean').map((input) => input.name as string));
 const GITLAB_CI_LOCAL = path.join(ROOT, 'node_modules', '.bin', 'gitlab-ci-local');
 let tarball: string;
 let db: TestDatabase | undefined;
@@ -40,12 +42,16 @@ function project(
     cpSync(path.join(ROOT, 'migrations-example', options.example ?? 'postgres-migrations'), path.join(repo, dir), { recursive: true });
   } else {
     mkdirSync(path.join(repo, dir));
-    for (const [name, sql] of Object.entries(migrations)) writeFileSync(path.join(repo, dir, name), sql);
+    for (const [name, sql] of Object.entries(migrations)) {
+      mkdirSync(path.dirname(path.join(repo, dir, name)), { recursive: true });
+      writeFileSync(path.join(repo, dir, name), sql);
+    }
   }
   // YAML single-quoted scalars: the value exactly as written, whatever it holds.
-  const yaml = (value: string) => `'${value.replace(/'/g, "''")}'`;
+  // A boolean input is a YAML boolean (GitLab checks an input's type); backup is a string (auto, true, false).
+  const yaml = (name: string, value: string) => (BOOLEAN_INPUTS.has(name) ? value : `'${value.replace(/'/g, "''")}'`);
   const extra = Object.entries({ 'migrations-dir': dir, ...options.inputs })
-    .map(([name, value]) => `      ${name}: ${yaml(value)}\n`)
+    .map(([name, value]) => `      ${name}: ${yaml(name, value)}\n`)
     .join('');
   writeFileSync(
     path.join(repo, '.gitlab-ci.yml'),
@@ -62,7 +68,7 @@ deploy:
   stage: deploy
   needs: [migrate]
   script:
-    - echo "deploying against revision $MIGRATE_REVISION ($MIGRATE_REVISION_NAME), status $MIGRATE_STATUS"
+    - echo "deploying against revision $MIGRATE_REVISION ($MIGRATE_REVISION_NAME), status $MIGRATE_STATUS, rolled back $MIGRATE_ROLLED_BACK_COUNT"
 `,
   );
   // The masked CI/CD variable, as gitlab-ci-local reads it: from a file, not from its command line.
@@ -110,6 +116,28 @@ describe('GitLab component through gitlab-ci-local', () => {
     expect(run.out).toContain(`deploying against revision ${revision} `);
     expect(run.out).toContain('status applied');
     expect(await db.query("SELECT to_regclass('posts') IS NOT NULL AS present")).toEqual([{ present: true }]);
+  });
+
+  it('rolls back with the component (a dry run first, then for real), and the deploy job reads the result', async () => {
+    db = await freshDatabase();
+    const files = {
+      '1_a.sql': 'CREATE TABLE a (id int);',
+      '2_b.sql': 'CREATE TABLE b (id int);',
+      '3_c.sql': 'CREATE TABLE c (id int);',
+      'down/2_b.sql': 'DROP TABLE b;',
+      'down/3_c.sql': 'DROP TABLE c;',
+    };
+    expect(pipeline(project(db.url, files)).code).toBe(0);
+    const rollback = { command: 'rollback', 'target-revision': '1', backup: 'false' };
+    const dry = pipeline(project(db.url, files, { inputs: { ...rollback, 'dry-run': 'true' } }));
+    expect(dry.code, dry.out).toBe(0);
+    expect(dry.out).toMatch(/Would undo db\/down\/3_c\.sql: drops table c\./);
+    expect(dry.out).toContain('status pending, rolled back 0');
+    expect((await migrationRows(db)).map((r) => r.id)).toEqual([0, 1, 2, 3]);
+    const real = pipeline(project(db.url, files, { inputs: rollback }));
+    expect(real.code, real.out).toBe(0);
+    expect(real.out).toContain('deploying against revision 1 (a), status rolled-back, rolled back 2');
+    expect((await migrationRows(db)).map((r) => r.id)).toEqual([0, 1]);
   });
 
   it('stops the pipeline at a failed migration: deploy never starts', async () => {

@@ -72,4 +72,13 @@ describe('CLI arguments', () => {
     });
     expect(parseArgs(['plan', '--summary', 'false', '--target-revision', ''])).toMatchObject({ inputs: { summary: 'false', 'target-revision': '' } });
   });
+
+  it('takes rollback with -N as a value, --dry-run alone, and --backup auto', () => {
+    expect(parseArgs(['rollback', '--target-revision', '-2', '--dry-run', '--backup', 'auto'])).toEqual({
+      kind: 'run',
+      inputs: { command: 'rollback', 'target-revision': '-2', 'dry-run': 'true', backup: 'auto' },
+      dotenv: undefined,
+    });
+    expect(parseArgs(['rollback', '--target-revision=base', '--dry-run', 'false'])).toMatchObject({ inputs: { 'target-revision': 'base', 'dry-run': 'false' } });
+  });
 });

@@ -207,6 +207,61 @@ describe('parseConfig', () => {
     expect(list[0]).toMatch(message);
   });
 
+  describe('rollback', () => {
+    it.each([
+      ['postgres-migrations', '3', { kind: 'revision', id: '3' }],
+      ['postgres-migrations', '007', { kind: 'revision', id: '7' }],
+      ['postgres-migrations', '0', { kind: 'base' }],
+      ['postgres-migrations', '00', { kind: 'base' }],
+      ['postgres-migrations', 'base', { kind: 'base' }],
+      ['postgres-migrations', '-2', { kind: 'steps', count: 2 }],
+      ['alembic', 'ae1027a6acf', { kind: 'revision', id: 'ae1027a6acf' }],
+      ['alembic', 'base', { kind: 'base' }],
+      ['dbmate', '-1', { kind: 'steps', count: 1 }],
+      ['node-pg-migrate', '0', { kind: 'base' }],
+    ])('engine %s reads target-revision %j as %j', (engine, target, expected) => {
+      const config = parseConfig(raw({ command: 'rollback', engine, 'target-revision': target }), places);
+      expect(config.rollback).toEqual(expected);
+      // A native id as a number's text, as for every command.
+      expect(config.targetRevision).toBe({ '007': '7', '00': '0' }[target] ?? target);
+    });
+
+    it('requires target-revision, and takes a backup by default (auto); backup false turns it off', () => {
+      expect(problems({ command: 'rollback' })).toEqual([
+        'Input target-revision is required for command rollback; set it to the revision to go back to (0 or base: nothing applied), or -1 to undo the last migration.',
+      ]);
+      expect(parseConfig(raw({ command: 'rollback', 'target-revision': '1' }), places).backup).toBeDefined();
+      expect(parseConfig(raw({ command: 'rollback', 'target-revision': '1', backup: 'false' }), places).backup).toBeUndefined();
+      // auto means none for apply; true still forces one.
+      expect(parseConfig(raw({ backup: 'auto' }), places).backup).toBeUndefined();
+      expect(parseConfig(raw({ backup: 'True' }), places).backup).toBeDefined();
+    });
+
+    it('refuses dry-run with any other command, pointing at plan', () => {
+      expect(problems({ command: 'apply', 'dry-run': 'true' })).toEqual([
+        'Input dry-run is only for command rollback; to see what apply would do without changing anything, use command plan.',
+      ]);
+      expect(parseConfig(raw({ command: 'rollback', 'target-revision': '-1', 'dry-run': 'true' }), places).dryRun).toBe(true);
+    });
+
+    it.each(['-0', '--1', '-1.5', '- 1', '-1234567'])('rejects target-revision %j', (target) => {
+      expect(problems({ command: 'rollback', 'target-revision': target })[0]).toMatch(/^Input target-revision .* is not a migration id/);
+    });
+
+    it.each([
+      ['7d', { kind: 'age', ms: 7 * 86_400_000 }],
+      ['12h', { kind: 'age', ms: 12 * 3_600_000 }],
+      ['2w', { kind: 'age', ms: 14 * 86_400_000 }],
+      ['10', { kind: 'count', count: 10 }],
+    ])('reads backup-retention %j', (value, expected) => {
+      expect(parseConfig(raw({ backup: 'true', 'backup-retention': value }), places).backup?.retention).toMatchObject(expected);
+    });
+
+    it.each(['0', '0d', '7 days', '-1', '1.5d', 'all'])('rejects backup-retention %j', (value) => {
+      expect(problems({ 'backup-retention': value })[0]).toMatch(/^Input backup-retention ".*" /);
+    });
+  });
+
   it('shortens a long value to one line in the message', () => {
     const [problem] = problems({ 'wait-timeout': `${'x'.repeat(100)}\nsecond line` });
     expect(problem).toBe(`Input wait-timeout "${'x'.repeat(57)}..." is not a whole number of seconds; use e.g. wait-timeout: 60.`);
