@@ -18592,6 +18592,10 @@ async function loadDownFiles(dir, dirLabel, ups, options = DEFAULT_LOAD_OPTIONS)
     catch {
         realDir = undefined;
     }
+    // Like an up file's link, a linked down/ must stay inside the migrations directory.
+    if (realDir !== undefined && isOutside((0,external_node_fs_.realpathSync)(dir), realDir)) {
+        throw new errors/* UserError */.yo(`${downLabel} is a link to a directory outside ${dirLabel}; keep the down files in ${downLabel} itself.`, { location: { file: downLabel } });
+    }
     const texts = new Map();
     const js = [];
     for (const up of ups) {

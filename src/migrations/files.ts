@@ -313,6 +313,10 @@ export async function loadDownFiles(
   } catch {
     realDir = undefined;
   }
+  // Like an up file's link, a linked down/ must stay inside the migrations directory.
+  if (realDir !== undefined && isOutside(realpathSync(dir), realDir)) {
+    throw new UserError(`${downLabel} is a link to a directory outside ${dirLabel}; keep the down files in ${downLabel} itself.`, { location: { file: downLabel } });
+  }
   const texts = new Map<number, string>();
   const js: JsMigration[] = [];
   for (const up of ups) {

@@ -6,7 +6,7 @@ import { freshDatabase, localPgDump, schemaDumper, serverMajor, type TestDatabas
 import { ENGINE_IDS, FIVE_STEPS, engineProject, type EngineId, type EngineProject, type Step } from '../support/engines.js';
 import { migrationsDir } from '../support/platform.js';
 import { libpqEnv } from '../../src/migrations/backup.js';
-import { ARTIFACTS, shippedSuite, type ShippedRun } from '../support/shipped.js';
+import { ARTIFACTS, shippedSuite, startShipped, type ShippedRun } from '../support/shipped.js';
 
 // command: rollback for every engine, through both shipped artifacts (dist/index.js as the runner runs
 // it, and the packed CLI through npx), on a real PostgreSQL with the real tools.
@@ -341,5 +341,37 @@ describe('backup-retention', () => {
     expect(ours).toHaveLength(2);
     expect(ours).not.toContain(taken);
     expect(readdirSync(backups)).toContain('notes.txt');
+  });
+});
+
+describe.each(ENGINE_IDS)('engine %s: a cancelled rollback', (engine) => {
+  it('on SIGTERM mid-undo: stops it and its server-side query, keeps what was undone before, frees the lock, reports', async () => {
+    const db = await database();
+    const steps: Step[] = FIVE_STEPS.map((step, i) => (i === 3 ? { ...step, down: `SELECT pg_sleep(60);\n${step.down!}` } : step));
+    const project = engineProject(engine, steps);
+    expectOk(await go('action', db, project, NO_BACKUP));
+    const started = startShipped('action', { 'database-url': db.url, 'migrations-dir': project.dir, ...project.inputs, ...NO_BACKUP, command: 'rollback', 'target-revision': 'base' });
+    const sleeping = async () =>
+      (await db.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid() AND state = 'active'"))[0]!.n;
+    const deadline = Date.now() + 30_000;
+    while ((await sleeping()) === 0) {
+      if (Date.now() > deadline) throw new Error('the slow down migration never ran');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    started.child.kill('SIGTERM');
+    const result = await started.done;
+    expect(result.code).not.toBe(0);
+    expect(result.outputs.status).toBe('failed');
+    expect(result.log).toMatch(/cancelled|stopped/i);
+    const ended = Date.now() + 10_000;
+    while ((await sleeping()) > 0) {
+      if (Date.now() > ended) throw new Error("the down migration's query was not cancelled");
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    // 5 was undone before; 4's undo was rolled back: the database is at 4, and says so.
+    expect(await project.appliedCount(db)).toBe(4);
+    expect(result.outputs).toMatchObject({ revision: project.id(3), 'rolled-back-count': '1' });
+    expect(await db.query("SELECT 1 FROM pg_indexes WHERE indexname = 'posts_user_id'")).toHaveLength(1);
+    expect(await db.query("SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")).toEqual([]);
   });
 });
