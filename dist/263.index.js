@@ -91,7 +91,7 @@ async function isExecutable(file) {
  * The first candidate whose major version is at least the server's (pg_dump refuses newer servers).
  * Fails with every version found and the fix.
  */
-async function choosePgDump(serverMajor, candidates, exec, explicitInput) {
+async function choosePgDump(serverMajor, candidates, exec, explicitInput, undone = 'applied') {
     const seen = [];
     for (const candidate of candidates) {
         const result = await exec(candidate, ['--version']).catch((error) => ({ exitCode: -1, stdout: '', stderr: (0,_errors_js__WEBPACK_IMPORTED_MODULE_6__/* .messageOf */ .bD)(error) }));
@@ -108,7 +108,7 @@ async function choosePgDump(serverMajor, candidates, exec, explicitInput) {
     const fix = explicitInput
         ? `point ${explicitInput} at a pg_dump ${serverMajor} or newer`
         : `install the PostgreSQL ${serverMajor} client (Debian/Ubuntu: postgresql-client-${serverMajor} from apt.postgresql.org), or set pg-dump-path to a pg_dump ${serverMajor} or newer`;
-    throw new _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .UserError */ .yo(`Backup needs pg_dump ${serverMajor} or newer for this PostgreSQL ${serverMajor} server (${found}); ${fix}. Nothing was applied.`);
+    throw new _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .UserError */ .yo(`Backup needs pg_dump ${serverMajor} or newer for this PostgreSQL ${serverMajor} server (${found}); ${fix}. Nothing was ${undone}.`);
 }
 /**
  * `<db>-r<revision>-<UTC timestamp>.dump|.sql`, safe as a file name (the revision is the engine's id, `0`
@@ -170,8 +170,8 @@ function restoreCommand(file, format) {
 /** The backup was stopped because the run was cancelled; its server session is named so it can be cancelled too. */
 class BackupStopped extends _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .UserError */ .yo {
     applicationName;
-    constructor(file, applicationName) {
-        super(`the backup was stopped and its partial file ${file} removed; nothing was applied`);
+    constructor(file, applicationName, undone = 'applied') {
+        super(`the backup was stopped and its partial file ${file} removed; nothing was ${undone}`);
         this.name = 'BackupStopped';
         this.applicationName = applicationName;
     }
@@ -182,6 +182,7 @@ class BackupStopped extends _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .UserError
  */
 async function takeBackup(request) {
     const { dir, format, pgDump, clock, exec } = request;
+    const undone = request.undone ?? 'applied';
     const started = clock.now();
     try {
         // Directories we create are 0700; one that exists keeps its mode (it may be the checkout itself),
@@ -189,19 +190,19 @@ async function takeBackup(request) {
         await node_fs__WEBPACK_IMPORTED_MODULE_2__.promises.mkdir(dir, { recursive: true, mode: 0o700 });
     }
     catch (error) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .UserError */ .yo(`backup-dir "${dir}" cannot be created (${(0,_errors_js__WEBPACK_IMPORTED_MODULE_6__/* .messageOf */ .bD)(error)}); point backup-dir at a writable directory. Nothing was applied.`);
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .UserError */ .yo(`backup-dir "${dir}" cannot be created (${(0,_errors_js__WEBPACK_IMPORTED_MODULE_6__/* .messageOf */ .bD)(error)}); point backup-dir at a writable directory. Nothing was ${undone}.`);
     }
-    const file = await createBackupFile(dir, backupFileName(request.database, request.revision, new Date(clock.now()), format));
+    const file = await createBackupFile(dir, backupFileName(request.database, request.revision, new Date(clock.now()), format), undone);
     const env = libpqEnv(request.databaseUrl, process.env, pgDump.major);
     const fail = async (why) => {
         await node_fs__WEBPACK_IMPORTED_MODULE_2__.promises.rm(file, { force: true });
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .UserError */ .yo(`Backup with ${pgDump.path} failed: ${why}; nothing was applied. Fix the cause, or run without backup.`);
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .UserError */ .yo(`Backup with ${pgDump.path} failed: ${why}; nothing was ${undone}. Fix the cause, or run without backup.`);
     };
     const dump = await exec(pgDump.path, [`--format=${format}`, `--file=${file}`, '--no-password'], env, request.signal).catch(async (error) => {
         await node_fs__WEBPACK_IMPORTED_MODULE_2__.promises.rm(file, { force: true });
         if (request.signal?.aborted)
-            throw new BackupStopped(file, env.PGAPPNAME);
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .UserError */ .yo(`Backup with ${pgDump.path} failed: it could not be run (${(0,_errors_js__WEBPACK_IMPORTED_MODULE_6__/* .messageOf */ .bD)(error)}); nothing was applied.`, { cause: error });
+            throw new BackupStopped(file, env.PGAPPNAME, undone);
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .UserError */ .yo(`Backup with ${pgDump.path} failed: it could not be run (${(0,_errors_js__WEBPACK_IMPORTED_MODULE_6__/* .messageOf */ .bD)(error)}); nothing was ${undone}.`, { cause: error });
     });
     if (dump.exitCode !== 0)
         await fail(`pg_dump exited with ${dump.exitCode}: ${lastLine(dump.stderr)}`);
@@ -234,7 +235,7 @@ async function takeBackup(request) {
  * written), never over an existing one: a second dump within the same second gets `-2`, `-3`, … before
  * the extension.
  */
-async function createBackupFile(dir, name) {
+async function createBackupFile(dir, name, undone = 'applied') {
     const extension = node_path__WEBPACK_IMPORTED_MODULE_3__.extname(name);
     for (let n = 1;; n += 1) {
         const file = node_path__WEBPACK_IMPORTED_MODULE_3__.join(dir, n === 1 ? name : `${name.slice(0, -extension.length)}-${n}${extension}`);
@@ -244,7 +245,7 @@ async function createBackupFile(dir, name) {
         }
         catch (error) {
             if (error.code !== 'EEXIST' || n >= 100) {
-                throw new _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .UserError */ .yo(`The backup file ${file} cannot be created (${(0,_errors_js__WEBPACK_IMPORTED_MODULE_6__/* .messageOf */ .bD)(error)}); point backup-dir at a writable directory. Nothing was applied.`);
+                throw new _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .UserError */ .yo(`The backup file ${file} cannot be created (${(0,_errors_js__WEBPACK_IMPORTED_MODULE_6__/* .messageOf */ .bD)(error)}); point backup-dir at a writable directory. Nothing was ${undone}.`);
             }
         }
     }

@@ -307,12 +307,16 @@ async function runWith(engine: Engine, config: Config, deps: RunDeps, stopTools:
       // Whatever the cancellation broke (a lock wait, a read, the backup), the report says it was cancelled.
       const what = error instanceof UserError ? `: ${error.message}` : '';
       const applied = progress.applied.length;
-      return finish('failed', {
-        message:
-          `The run was cancelled (${String(deps.signal.reason)})${what}. ` +
-          (applied > 0 ? `The ${applied} migration(s) applied before it stay applied; nothing more is applied.` : 'Nothing was applied.'),
-        expected: true,
-      });
+      const undone = progress.rolledBack.length;
+      const outcome =
+        config.command === 'rollback'
+          ? undone > 0
+            ? `The ${undone} migration(s) undone before it stay undone; nothing more is undone.`
+            : 'Nothing was rolled back.'
+          : applied > 0
+            ? `The ${applied} migration(s) applied before it stay applied; nothing more is applied.`
+            : 'Nothing was applied.';
+      return finish('failed', { message: `The run was cancelled (${String(deps.signal.reason)})${what}. ${outcome}`, expected: true });
     }
     if (error instanceof MigrationFailed || error instanceof EngineFailed) log.error(error.message, error.location);
     // What is applied could not be read after the tool ran: the outputs say nothing rather than guess.
@@ -496,7 +500,8 @@ async function backUp(db: Db, config: Config, deps: RunDeps, state: EngineState,
       const { choosePgDump, execProgram, pgDumpCandidates, takeBackup } = await import('./migrations/backup.js');
       const exec = deps.exec ?? execProgram;
       const candidates = await pgDumpCandidates(backup.pgDumpPath);
-      const pgDump = await choosePgDump(serverMajor, candidates, exec, backup.pgDumpPath ? 'pg-dump-path' : undefined);
+      const undone = config.command === 'rollback' ? 'rolled back' : 'applied';
+      const pgDump = await choosePgDump(serverMajor, candidates, exec, backup.pgDumpPath ? 'pg-dump-path' : undefined, undone);
       log.info(`Using ${pgDump.path} (${pgDump.version}) for a PostgreSQL ${serverMajor} server.`);
       const taken = await takeBackup({
         signal: deps.signal,
@@ -508,6 +513,7 @@ async function backUp(db: Db, config: Config, deps: RunDeps, state: EngineState,
         pgDump,
         clock,
         exec,
+        undone,
       });
       log.info(`Backup ${taken.path}: ${taken.sizeBytes} bytes in ${taken.durationMs} ms. Restore with: ${taken.restoreCommand}`);
       return taken;

@@ -97,7 +97,13 @@ async function isExecutable(file: string): Promise<boolean> {
  * The first candidate whose major version is at least the server's (pg_dump refuses newer servers).
  * Fails with every version found and the fix.
  */
-export async function choosePgDump(serverMajor: number, candidates: readonly string[], exec: Exec, explicitInput?: string): Promise<PgDumpBinary> {
+export async function choosePgDump(
+  serverMajor: number,
+  candidates: readonly string[],
+  exec: Exec,
+  explicitInput?: string,
+  undone: BackupRequest['undone'] = 'applied',
+): Promise<PgDumpBinary> {
   const seen: string[] = [];
   for (const candidate of candidates) {
     const result = await exec(candidate, ['--version']).catch((error: unknown) => ({ exitCode: -1, stdout: '', stderr: messageOf(error) }));
@@ -113,7 +119,7 @@ export async function choosePgDump(serverMajor: number, candidates: readonly str
   const fix = explicitInput
     ? `point ${explicitInput} at a pg_dump ${serverMajor} or newer`
     : `install the PostgreSQL ${serverMajor} client (Debian/Ubuntu: postgresql-client-${serverMajor} from apt.postgresql.org), or set pg-dump-path to a pg_dump ${serverMajor} or newer`;
-  throw new UserError(`Backup needs pg_dump ${serverMajor} or newer for this PostgreSQL ${serverMajor} server (${found}); ${fix}. Nothing was applied.`);
+  throw new UserError(`Backup needs pg_dump ${serverMajor} or newer for this PostgreSQL ${serverMajor} server (${found}); ${fix}. Nothing was ${undone}.`);
 }
 
 /**
@@ -184,14 +190,16 @@ export interface BackupRequest {
   readonly exec: Exec;
   /** Aborted when the run is cancelled: pg_dump is stopped and its partial file removed. */
   readonly signal?: AbortSignal;
+  /** What a failure did not do, for its message ("nothing was applied"); applied when unset. */
+  readonly undone?: 'applied' | 'rolled back';
 }
 
 /** The backup was stopped because the run was cancelled; its server session is named so it can be cancelled too. */
 export class BackupStopped extends UserError {
   readonly applicationName: string;
 
-  constructor(file: string, applicationName: string) {
-    super(`the backup was stopped and its partial file ${file} removed; nothing was applied`);
+  constructor(file: string, applicationName: string, undone: BackupRequest['undone'] = 'applied') {
+    super(`the backup was stopped and its partial file ${file} removed; nothing was ${undone}`);
     this.name = 'BackupStopped';
     this.applicationName = applicationName;
   }
@@ -203,24 +211,25 @@ export class BackupStopped extends UserError {
  */
 export async function takeBackup(request: BackupRequest): Promise<Backup> {
   const { dir, format, pgDump, clock, exec } = request;
+  const undone = request.undone ?? 'applied';
   const started = clock.now();
   try {
     // Directories we create are 0700; one that exists keeps its mode (it may be the checkout itself),
     // and the dump in it is 0600 either way.
     await fs.mkdir(dir, { recursive: true, mode: 0o700 });
   } catch (error) {
-    throw new UserError(`backup-dir "${dir}" cannot be created (${messageOf(error)}); point backup-dir at a writable directory. Nothing was applied.`);
+    throw new UserError(`backup-dir "${dir}" cannot be created (${messageOf(error)}); point backup-dir at a writable directory. Nothing was ${undone}.`);
   }
-  const file = await createBackupFile(dir, backupFileName(request.database, request.revision, new Date(clock.now()), format));
+  const file = await createBackupFile(dir, backupFileName(request.database, request.revision, new Date(clock.now()), format), undone);
   const env = libpqEnv(request.databaseUrl, process.env, pgDump.major);
   const fail = async (why: string): Promise<never> => {
     await fs.rm(file, { force: true });
-    throw new UserError(`Backup with ${pgDump.path} failed: ${why}; nothing was applied. Fix the cause, or run without backup.`);
+    throw new UserError(`Backup with ${pgDump.path} failed: ${why}; nothing was ${undone}. Fix the cause, or run without backup.`);
   };
   const dump = await exec(pgDump.path, [`--format=${format}`, `--file=${file}`, '--no-password'], env, request.signal).catch(async (error: unknown) => {
     await fs.rm(file, { force: true });
-    if (request.signal?.aborted) throw new BackupStopped(file, env.PGAPPNAME!);
-    throw new UserError(`Backup with ${pgDump.path} failed: it could not be run (${messageOf(error)}); nothing was applied.`, { cause: error });
+    if (request.signal?.aborted) throw new BackupStopped(file, env.PGAPPNAME!, undone);
+    throw new UserError(`Backup with ${pgDump.path} failed: it could not be run (${messageOf(error)}); nothing was ${undone}.`, { cause: error });
   });
   if (dump.exitCode !== 0) await fail(`pg_dump exited with ${dump.exitCode}: ${lastLine(dump.stderr)}`);
   await fs.chmod(file, 0o600);
@@ -249,7 +258,7 @@ export async function takeBackup(request: BackupRequest): Promise<Backup> {
  * written), never over an existing one: a second dump within the same second gets `-2`, `-3`, … before
  * the extension.
  */
-async function createBackupFile(dir: string, name: string): Promise<string> {
+async function createBackupFile(dir: string, name: string, undone: BackupRequest['undone'] = 'applied'): Promise<string> {
   const extension = path.extname(name);
   for (let n = 1; ; n += 1) {
     const file = path.join(dir, n === 1 ? name : `${name.slice(0, -extension.length)}-${n}${extension}`);
@@ -258,7 +267,7 @@ async function createBackupFile(dir: string, name: string): Promise<string> {
       return file;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || n >= 100) {
-        throw new UserError(`The backup file ${file} cannot be created (${messageOf(error)}); point backup-dir at a writable directory. Nothing was applied.`);
+        throw new UserError(`The backup file ${file} cannot be created (${messageOf(error)}); point backup-dir at a writable directory. Nothing was ${undone}.`);
       }
     }
   }

@@ -34,6 +34,8 @@ describe('dist/index.js as the GitHub runner runs it', () => {
       applied: '["1_create-users.sql","2_index-users-created-at.sql","3_add-users-last-login.sql"]',
       'pending-count': '0',
       pending: '[]',
+      'rolled-back-count': '0',
+      'rolled-back': '[]',
       'backup-path': '',
       error: '',
     });

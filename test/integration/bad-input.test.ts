@@ -77,7 +77,11 @@ const cases: Case[] = [
   ['unknown command', () => ({ command: 'migrate' }), /^Input command "migrate" is not a command/],
   ['command in capitals', () => ({ command: 'APPLY' }), /^Input command "APPLY" is not a command/],
   ['summary not a boolean', () => ({ summary: 'yes' }), /^Input summary "yes" is not a boolean/],
-  ['backup not a boolean', () => ({ backup: 'on' }), /^Input backup "on" is not a boolean/],
+  ['backup not a backup mode', () => ({ backup: 'on' }), /^Input backup "on" is not a backup mode; use auto, true, false/],
+  ['dry-run with apply', () => ({ 'dry-run': 'true' }), /^Input dry-run is only for command rollback; .* use command plan/],
+  ['rollback without target', () => ({ command: 'rollback' }), /^Input target-revision is required for command rollback/],
+  ['-N with apply', () => ({ 'target-revision': '-1' }), /^Input target-revision "-1" counts back from the applied revision, which only command rollback does/],
+  ['bad backup-retention', () => ({ 'backup-retention': '7 days' }), /^Input backup-retention "7 days" is not a retention/],
   ['unknown backup-format', () => ({ 'backup-format': 'tar' }), /^Input backup-format "tar" is not a backup format/],
   ['baseline without target', () => ({ command: 'baseline' }), /^Input target-revision is required for command baseline/],
   // settings

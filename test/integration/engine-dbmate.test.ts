@@ -63,7 +63,14 @@ function tempDir(files: Record<string, string>): string {
 describe('dbmate engine: its rules', () => {
   it('parses files as dbmate does', () => {
     expect(parseMigration('-- note\n\n-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY i ON t (c);\n-- migrate:down\nDROP INDEX i;\n')).toEqual([
-      { up: '-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY i ON t (c);\n', upStart: 9, transaction: false },
+      {
+        up: '-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY i ON t (c);\n',
+        upStart: 9,
+        transaction: false,
+        down: '-- migrate:down\nDROP INDEX i;\n',
+        downStart: 79,
+        downTransaction: true,
+      },
     ]);
     expect(parseMigration('CREATE TABLE t ();\n')).toBe("dbmate requires each migration to define an up block with '-- migrate:up'");
     expect(parseMigration('-- migrate:up\nCREATE TABLE t ();\n')).toBe("dbmate requires each migration to define a down block with '-- migrate:down'");
