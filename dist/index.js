@@ -6705,6 +6705,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:tls");
 
 /***/ }),
 
+/***/ 3136:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:url");
+
+/***/ }),
+
 /***/ 6928:
 /***/ ((module) => {
 
@@ -6879,8 +6886,8 @@ function helpText(version) {
     return lines.join('\n');
 }
 
-// EXTERNAL MODULE: ./lib/main.js + 39 modules
-var main = __nccwpck_require__(2751);
+// EXTERNAL MODULE: ./lib/main.js + 32 modules
+var main = __nccwpck_require__(6761);
 // EXTERNAL MODULE: external "node:os"
 var external_node_os_ = __nccwpck_require__(8161);
 ;// CONCATENATED MODULE: ./lib/platform/cli.js
@@ -7701,6 +7708,34 @@ function certificateAdvice(error, mode) {
 
 /***/ }),
 
+/***/ 2654:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   c: () => (/* binding */ EngineFailed)
+/* harmony export */ });
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(452);
+
+/**
+ * A migration the engine ran failed (or the engine's program did): one line naming the file, what the
+ * database or the tool said, and what is now applied; `location` points at the file (an annotation).
+ */
+class EngineFailed extends _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo {
+    /** The SQLSTATE, when the tool printed one. */
+    code;
+    /** What is applied could not be read afterwards: the report must not say. */
+    stateUnknown;
+    constructor(message, options = {}) {
+        super(message, { location: options.location });
+        this.name = 'EngineFailed';
+        this.code = options.code;
+        this.stateUnknown = options.stateUnknown === true;
+    }
+}
+
+
+/***/ }),
+
 /***/ 452:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
@@ -7764,7 +7799,7 @@ __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependen
 /* harmony import */ var _runtime_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5875);
 /* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1378);
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(452);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2751);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6761);
 /**
  * The bundle's entry: the only module with side effects. The GitHub runner runs this file; the package's
  * `bin/migrate-action.js` marks the process as the CLI first and then loads this same bundle.
@@ -7992,7 +8027,7 @@ const OUTPUTS = [
 
 /***/ }),
 
-/***/ 2751:
+/***/ 6761:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -15733,7 +15768,7 @@ var report = __nccwpck_require__(9293);
 // EXTERNAL MODULE: ./lib/db/connect.js
 var connect = __nccwpck_require__(3688);
 // EXTERNAL MODULE: ./lib/db/session.js
-var db_session = __nccwpck_require__(3794);
+var session = __nccwpck_require__(3794);
 ;// CONCATENATED MODULE: ./lib/db/lock.js
 
 
@@ -15780,7 +15815,7 @@ async function acquireMigrationLock(client, key, timeoutMs, onlyInBackend) {
         if (lock === 'elsewhere')
             return undefined;
         if (lock === 'held')
-            throw (0,db_session/* poolerError */.cG)(`the server session we were given (pid ${pid}) already held the migration lock, taken by another client`);
+            throw (0,session/* poolerError */.cG)(`the server session we were given (pid ${pid}) already held the migration lock, taken by another client`);
         if (lock === 'taken')
             return pid;
         throw new errors/* UserError */.yo(`Another run holds the migration lock (${await describeLockHolder(client, key)}) and lock-wait-timeout is 0; ` +
@@ -15806,7 +15841,7 @@ async function acquireMigrationLock(client, key, timeoutMs, onlyInBackend) {
     if (outcome === 'elsewhere')
         return undefined;
     if (outcome === 'held')
-        throw (0,db_session/* poolerError */.cG)(`the server session we were given (pid ${pid}) already held the migration lock, taken by another client`);
+        throw (0,session/* poolerError */.cG)(`the server session we were given (pid ${pid}) already held the migration lock, taken by another client`);
     return pid;
 }
 /**
@@ -15872,8 +15907,8 @@ function describeHolder(holder, viewer) {
     return parts.join(', ');
 }
 
-;// CONCATENATED MODULE: external "node:url"
-const external_node_url_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:url");
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(3136);
 ;// CONCATENATED MODULE: ./lib/engines/spawn.js
 
 
@@ -16221,25 +16256,8 @@ function startEngineSession(request, env, log, signal) {
     };
 }
 
-;// CONCATENATED MODULE: ./lib/engines/types.js
-
-/**
- * A migration the engine ran failed (or the engine's program did): one line naming the file, what the
- * database or the tool said, and what is now applied; `location` points at the file (an annotation).
- */
-class EngineFailed extends errors/* UserError */.yo {
-    /** The SQLSTATE, when the tool printed one. */
-    code;
-    /** What is applied could not be read afterwards: the report must not say. */
-    stateUnknown;
-    constructor(message, options = {}) {
-        super(message, { location: options.location });
-        this.name = 'EngineFailed';
-        this.code = options.code;
-        this.stateUnknown = options.stateUnknown === true;
-    }
-}
-
+// EXTERNAL MODULE: ./lib/engines/types.js
+var types = __nccwpck_require__(2654);
 ;// CONCATENATED MODULE: ./lib/engines/tools.js
 
 
@@ -16444,7 +16462,7 @@ async function stateAfter(read, tool, toRun) {
         return await read();
     }
     catch (error) {
-        throw new EngineFailed(`${tool} ran ${(0,errors/* listed */.KE)(toRun.map((m) => m.label), 10)}, but reading what is applied afterwards failed (${scrubbed((0,errors/* messageOf */.bD)(error), 200)}); ` +
+        throw new types/* EngineFailed */.c(`${tool} ran ${(0,errors/* listed */.KE)(toRun.map((m) => m.label), 10)}, but reading what is applied afterwards failed (${scrubbed((0,errors/* messageOf */.bD)(error), 200)}); ` +
             'which of them are applied is unknown: run status to see, then apply again.', { stateUnknown: true });
     }
 }
@@ -16491,7 +16509,7 @@ const INSTALL_HINT = 'pip install alembic psycopg2-binary in that environment, o
  * bundle, where the build copies it). Throws when the package lacks it (a broken build, not the user's).
  */
 function helperPath() {
-    const here = external_node_path_.dirname((0,external_node_url_namespaceObject.fileURLToPath)(import.meta.url));
+    const here = external_node_path_.dirname((0,external_node_url_.fileURLToPath)(import.meta.url));
     const candidates = [external_node_path_.join(here, HELPER), external_node_path_.join(here, 'engines', HELPER)];
     const found = candidates.find((candidate) => (0,external_node_fs_.existsSync)(candidate));
     if (!found)
@@ -16780,10 +16798,10 @@ function alembicEngine(config, deps) {
         const error = doc?.error;
         if (error?.kind === 'stopped' || result.signal !== null || ctx.signal?.aborted) {
             const why = error?.kind === 'stopped' ? error.message : result.signal !== null ? howItEnded(result) : `the run was cancelled: ${String(ctx.signal?.reason)}`;
-            return new EngineFailed(`Alembic was stopped (${why}) while it ${what}: ${now}.`);
+            return new types/* EngineFailed */.c(`Alembic was stopped (${why}) while it ${what}: ${now}.`);
         }
         if (!error) {
-            return new EngineFailed(`Alembic ended with ${howItEnded(result)} without saying why while it ${what}${printedLast(result.stderr)}; ${now}. See its output above.`);
+            return new types/* EngineFailed */.c(`Alembic ended with ${howItEnded(result)} without saying why while it ${what}${printedLast(result.stderr)}; ${now}. See its output above.`);
         }
         const said = scrubbed(error.message, 400);
         const sqlstate = error.pgcode ? ` (SQLSTATE ${error.pgcode})` : '';
@@ -16792,10 +16810,10 @@ function alembicEngine(config, deps) {
         const graph = graphs.get(after);
         const isRevision = file !== undefined && graph !== undefined && [...graph.applied, ...graph.pending].some((r) => label(r.path) === file);
         if (isRevision) {
-            return new EngineFailed(`Revision ${file} failed${error.line ? ` at line ${error.line}` : ''}: ${said}${sqlstate}; ${now}${rolledBack}. ${fix}`, { location, code: error.pgcode });
+            return new types/* EngineFailed */.c(`Revision ${file} failed${error.line ? ` at line ${error.line}` : ''}: ${said}${sqlstate}; ${now}${rolledBack}. ${fix}`, { location, code: error.pgcode });
         }
         const where = file ? ` (${file}${error.line ? `:${error.line}` : ''})` : '';
-        return new EngineFailed(`Alembic failed while it ${what}: ${said}${where}${sqlstate}; ${now}. See its output above.`, { location, code: error.pgcode });
+        return new types/* EngineFailed */.c(`Alembic failed while it ${what}: ${said}${where}${sqlstate}; ${now}. See its output above.`, { location, code: error.pgcode });
     }
     /** `upgrade` or `stamp` to `target`, then what the database now has (reported as applied for upgrade). */
     async function change(ctx, state, mode, target, toRun, what) {
@@ -16814,7 +16832,7 @@ function alembicEngine(config, deps) {
         const done = recorded(toRun, after);
         if (done.length < toRun.length) {
             const missing = toRun.filter((m) => !done.includes(m));
-            throw new EngineFailed(`Alembic ${mode} ${target} succeeded, but the database does not record ${(0,errors/* listed */.KE)(missing.map((m) => m.fileName), 10)}: ` +
+            throw new types/* EngineFailed */.c(`Alembic ${mode} ${target} succeeded, but the database does not record ${(0,errors/* listed */.KE)(missing.map((m) => m.fileName), 10)}: ` +
                 `does env.py skip revisions or use another version table for ${mode}? ${appliedNow(toRun, done, after)}.`);
         }
         return after;
@@ -16953,7 +16971,7 @@ function alembicEngine(config, deps) {
                 throw failure(ctx, result, doc, after, `rolled back ${plan.toUndo.length} revision(s)`, now, ' (its own transaction was rolled back)', "Fix the revision's downgrade(), then run the rollback again.");
             }
             if (undone.length < plan.toUndo.length) {
-                throw new EngineFailed(`Alembic downgrade ${downgradeTarget} succeeded, but the database still records ${(0,errors/* listed */.KE)(plan.toUndo.filter((m) => stillApplied.has(m.id)).map((m) => m.fileName), 10)}; ${now}.`);
+                throw new types/* EngineFailed */.c(`Alembic downgrade ${downgradeTarget} succeeded, but the database still records ${(0,errors/* listed */.KE)(plan.toUndo.filter((m) => stillApplied.has(m.id)).map((m) => m.fileName), 10)}; ${now}.`);
             }
             ctx.log.info(`Alembic undid ${undone.length} revision(s) in ${ctx.clock.now() - t0} ms; the database is at revision ${revisionText(after.revision)}.`);
             return after;
@@ -17180,14 +17198,14 @@ function parseFailure(stderr) {
 /** The failure of one `dbmate rollback`, in one line naming the file and the line of its down section. */
 function rollbackFailure(result, file, now) {
     if (result.signal !== null)
-        return new EngineFailed(`dbmate was stopped (${howItEnded(result)}) while it rolled back ${file.fileName}; ${now}.`);
+        return new types/* EngineFailed */.c(`dbmate was stopped (${howItEnded(result)}) while it rolled back ${file.fileName}; ${now}.`);
     const parsed = parseFailure(result.stderr);
     const said = parsed.message === undefined ? `it ended with ${howItEnded(result)}` : scrubbed(parsed.message);
     const sqlstate = parsed.code ? ` (SQLSTATE ${parsed.code})` : '';
     const line = parsed.line === undefined ? undefined : file.downLine + parsed.line - 1;
     const where = line === undefined ? '' : ` at line ${line}`;
     const outcome = file.downTransaction ? 'it was rolled back' : 'it runs without a transaction (transaction:false): what it did before the error stays';
-    return new EngineFailed(`The down section of ${file.label} failed${where}: ${said}${sqlstate}; ${outcome}; ${now}. Fix the -- migrate:down section, then run the rollback again.`, {
+    return new types/* EngineFailed */.c(`The down section of ${file.label} failed${where}: ${said}${sqlstate}; ${outcome}; ${now}. Fix the -- migrate:down section, then run the rollback again.`, {
         location: { file: file.label, line, column: line === undefined ? undefined : parsed.column },
         code: parsed.code,
     });
@@ -17293,7 +17311,7 @@ function dbmateEngine(config, deps) {
     function failure(result, toRun, done, after) {
         const now = appliedNow(toRun, done, after);
         if (result.signal !== null)
-            return new EngineFailed(`dbmate was stopped (${howItEnded(result)}) while applying migrations: ${now}.`);
+            return new types/* EngineFailed */.c(`dbmate was stopped (${howItEnded(result)}) while applying migrations: ${now}.`);
         const parsed = parseFailure(result.stderr);
         const said = parsed.message === undefined ? `it ended with ${howItEnded(result)}` : scrubbed(parsed.message);
         const sqlstate = parsed.code ? ` (SQLSTATE ${parsed.code})` : '';
@@ -17301,14 +17319,14 @@ function dbmateEngine(config, deps) {
         const file = failed && byVersion.get(failed.id);
         // `Applying: <file>` is printed before the file is read: without it, dbmate failed before this file.
         if (!file || !result.stdout.split('\n').includes(`Applying: ${file.fileName}`)) {
-            return new EngineFailed(`dbmate failed${done.length > 0 ? '' : ' before applying a migration'}: ${said}${sqlstate}; ${now}. See its output above.`, {
+            return new types/* EngineFailed */.c(`dbmate failed${done.length > 0 ? '' : ' before applying a migration'}: ${said}${sqlstate}; ${now}. See its output above.`, {
                 code: parsed.code,
             });
         }
         const line = parsed.line === undefined ? undefined : file.upLine + parsed.line - 1;
         const where = line === undefined ? '' : ` at line ${line}`;
         const partly = file.transaction ? '' : ' It ran without a transaction (transaction:false): what it did before the error stays.';
-        return new EngineFailed(`Migration ${file.label} failed${where}: ${said}${sqlstate}; ${now}.${partly} Fix the migration, then run again.`, {
+        return new types/* EngineFailed */.c(`Migration ${file.label} failed${where}: ${said}${sqlstate}; ${now}.${partly} Fix the migration, then run again.`, {
             location: { file: file.label, line, column: line === undefined ? undefined : parsed.column },
             code: parsed.code,
         });
@@ -17398,7 +17416,7 @@ function dbmateEngine(config, deps) {
                 if (result.code !== 0)
                     throw rollbackFailure(result, file, at);
                 if (gone.length !== 1 || gone[0].id !== migration.id) {
-                    throw new EngineFailed(`dbmate rollback undid ${gone.length === 0 ? 'nothing' : (0,errors/* listed */.KE)(gone.map((r) => r.fileName), 5)} where ${file.fileName} was expected (dbmate takes the latest by file name; ` +
+                    throw new types/* EngineFailed */.c(`dbmate rollback undid ${gone.length === 0 ? 'nothing' : (0,errors/* listed */.KE)(gone.map((r) => r.fileName), 5)} where ${file.fileName} was expected (dbmate takes the latest by file name; ` +
                         `versions of different widths sort otherwise): stopped; ${at}.`);
                 }
             }
@@ -17436,7 +17454,7 @@ function dbmateEngine(config, deps) {
             }
             if (done.length < toRun.length) {
                 const missing = toRun.filter((m) => !done.includes(m));
-                throw new EngineFailed(`dbmate reported success, but ${TABLE} does not record ${(0,errors/* listed */.KE)(missing.map((m) => m.fileName), 10)}: does DBMATE_DRIVER or a .env file ` +
+                throw new types/* EngineFailed */.c(`dbmate reported success, but ${TABLE} does not record ${(0,errors/* listed */.KE)(missing.map((m) => m.fileName), 10)}: does DBMATE_DRIVER or a .env file ` +
                     `point it elsewhere? ${appliedNow(toRun, done, after)}.`);
             }
             return after;
@@ -17746,7 +17764,7 @@ function nodePgMigrateEngine(config, deps) {
     function failure(result, toRun, done, after, what) {
         const now = appliedNow(toRun, done, after);
         if (result.signal !== null) {
-            return new EngineFailed(`node-pg-migrate was stopped (${howItEnded(result)}) while ${what}: ${now}.`);
+            return new types/* EngineFailed */.c(`node-pg-migrate was stopped (${howItEnded(result)}) while ${what}: ${now}.`);
         }
         const parsed = node_pg_migrate_parseFailure(result);
         if (parsed.lockHeld) {
@@ -17758,12 +17776,12 @@ function nodePgMigrateEngine(config, deps) {
         const sqlstate = parsed.code ? ` (SQLSTATE ${parsed.code})` : '';
         if (!file || done.some((m) => m.id === file.name)) {
             // Before any migration ran (files, connection, check-order) or after they all did.
-            return new EngineFailed(`node-pg-migrate failed while ${what}: ${said}${sqlstate}; ${now}. See its output above.`, { code: parsed.code });
+            return new types/* EngineFailed */.c(`node-pg-migrate failed while ${what}: ${said}${sqlstate}; ${now}. See its output above.`, { code: parsed.code });
         }
         const line = file.kind === 'sql' && parsed.position !== undefined ? lineAt(file.text, indexOfPosition(file.text, file.upStart, parsed.position)) : undefined;
         const where = line === undefined ? '' : ` at line ${line}`;
         const rolledBack = done.length === 0 && toRun.length > 1 ? ' (node-pg-migrate ran them in one transaction, which it rolled back)' : '';
-        return new EngineFailed(`Migration ${file.label} failed${where}: ${said}${sqlstate}; ${now}${rolledBack}. Fix the migration, then run again.`, {
+        return new types/* EngineFailed */.c(`Migration ${file.label} failed${where}: ${said}${sqlstate}; ${now}${rolledBack}. Fix the migration, then run again.`, {
             location: { file: file.label, line },
             code: parsed.code,
         });
@@ -17791,7 +17809,7 @@ function nodePgMigrateEngine(config, deps) {
             throw failure(result, toRun, done, after, what);
         if (done.length < toRun.length) {
             const missing = toRun.filter((m) => !done.includes(m));
-            throw new EngineFailed(`node-pg-migrate reported success, but ${TABLE_SCHEMA}.${node_pg_migrate_TABLE} does not record ${(0,errors/* listed */.KE)(missing.map((m) => m.fileName), 10)}: ` +
+            throw new types/* EngineFailed */.c(`node-pg-migrate reported success, but ${TABLE_SCHEMA}.${node_pg_migrate_TABLE} does not record ${(0,errors/* listed */.KE)(missing.map((m) => m.fileName), 10)}: ` +
                 `does a node-pg-migrate configuration (config/, --config-file) set another migrations table or schema? migrate-action reads ${TABLE_SCHEMA}.${node_pg_migrate_TABLE}; ` +
                 `${appliedNow(toRun, done, after)}.`);
         }
@@ -17903,18 +17921,18 @@ function nodePgMigrateEngine(config, deps) {
                 return after;
             }
             if (result.signal !== null)
-                throw new EngineFailed(`node-pg-migrate was stopped (${howItEnded(result)}) while it rolled back: ${now}.`);
+                throw new types/* EngineFailed */.c(`node-pg-migrate was stopped (${howItEnded(result)}) while it rolled back: ${now}.`);
             const parsed = node_pg_migrate_parseFailure(result, 'DOWN');
             const file = parsed.migration === undefined ? undefined : byName.get(parsed.migration);
             const said = parsed.message === undefined ? `it ended with ${howItEnded(result)}` : scrubbed(parsed.message);
             const sqlstate = parsed.code ? ` (SQLSTATE ${parsed.code})` : '';
             if (!file || undone.some((m) => m.id === file.name)) {
-                throw new EngineFailed(`node-pg-migrate down ${count} failed: ${said}${sqlstate}; ${now}. See its output above.`, { code: parsed.code });
+                throw new types/* EngineFailed */.c(`node-pg-migrate down ${count} failed: ${said}${sqlstate}; ${now}. See its output above.`, { code: parsed.code });
             }
             const line = file.kind === 'sql' && file.downStart !== undefined && parsed.position !== undefined
                 ? lineAt(file.text, indexOfPosition(file.text, file.downStart, parsed.position))
                 : undefined;
-            throw new EngineFailed(`Undoing ${file.label} failed${line === undefined ? '' : ` at line ${line}`}: ${said}${sqlstate}; it was rolled back; ${now}. Fix its down migration, then run the rollback again.`, { location: { file: file.label, line }, code: parsed.code });
+            throw new types/* EngineFailed */.c(`Undoing ${file.label} failed${line === undefined ? '' : ` at line ${line}`}: ${said}${sqlstate}; it was rolled back; ${now}. Fix its down migration, then run the rollback again.`, { location: { file: file.label, line }, code: parsed.code });
         },
         async baseline(ctx, state, toRecord) {
             if (toRecord.length === 0)
@@ -17927,420 +17945,8 @@ function nodePgMigrateEngine(config, deps) {
     };
 }
 
-// EXTERNAL MODULE: ./node_modules/pg/esm/index.mjs
-var esm = __nccwpck_require__(3849);
-;// CONCATENATED MODULE: ./lib/migrations/failure.js
-
-
-/** A rejected statement, tagged with the phase it belonged to. */
-class StepFailed extends Error {
-    phase;
-    constructor(phase, cause) {
-        super((0,errors/* messageOf */.bD)(cause), { cause });
-        this.name = 'StepFailed';
-        this.phase = phase;
-    }
-}
-/** Tag a statement's failure with its phase (for settled() to report the first in order). */
-function step(phase, query) {
-    return query.catch((error) => {
-        throw error instanceof StepFailed ? error : new StepFailed(phase, error);
-    });
-}
-function pgFields(error) {
-    const e = error;
-    const position = e.position === undefined ? undefined : Number.parseInt(e.position, 10);
-    return {
-        code: typeof e.code === 'string' ? e.code : undefined,
-        message: (0,errors/* messageOf */.bD)(error),
-        detail: e.detail || undefined,
-        hint: e.hint || undefined,
-        position: Number.isFinite(position) ? position : undefined,
-        where: e.where || undefined,
-        column: e.column || undefined,
-    };
-}
-/** 1-based line and column of a 1-based character position (PostgreSQL counts characters, not bytes). Pure. */
-function lineAndColumn(text, position) {
-    let line = 1;
-    let column = 1;
-    let index = 0;
-    for (const char of text) {
-        index += 1;
-        if (index >= position)
-            break;
-        if (char === '\n') {
-            line += 1;
-            column = 1;
-        }
-        else {
-            column += 1;
-        }
-    }
-    return { line, column };
-}
-/** What a SQLSTATE says about the cause, and the fix; `file` when the file itself must change. Pure. */
-function adviceFor(code) {
-    const c = code ?? '';
-    if (c === '42501') {
-        return {
-            file: false,
-            advice: 'The database user lacks a privilege this statement needs: grant it, or run migrations as a role that has it (the file may be right as it is).',
-        };
-    }
-    if (c === '25006') {
-        return { file: false, advice: 'The database is read-only (a standby, or default_transaction_read_only is on): point database-url at the primary.' };
-    }
-    if (c === '57014') {
-        return {
-            file: false,
-            advice: 'The statement was cancelled (statement_timeout in settings, or an administrator): raise statement_timeout, or split the work into smaller migrations.',
-        };
-    }
-    if (c === '55P03') {
-        return {
-            file: false,
-            advice: 'Another session held a lock this statement needs for longer than lock_timeout: run again when it is free, or set lock-retries.',
-        };
-    }
-    if (c === '40P01' || c === '40001') {
-        return { file: false, advice: 'It conflicted with another session (a deadlock or a serialization failure): run again.' };
-    }
-    if (c.startsWith('53')) {
-        return { file: false, advice: 'The server ran out of resources (disk, memory or connections): fix the server, then run again.' };
-    }
-    if (c.startsWith('58') || c.startsWith('XX')) {
-        return { file: false, advice: 'The server reported a system or internal error: check its log, then run again.' };
-    }
-    return { file: true, advice: 'Fix the file and run again.' };
-}
-/**
- * One line that says what failed, where, what became of the migration, and the fix; blamed on the file
- * only when the file's own statement failed for a reason the file can fix. Pure.
- */
-function explainFailure(ctx, phase, error) {
-    const fields = pgFields(error);
-    const lost = (0,db_session/* isConnectionError */.Rk)(error);
-    const what = `${fields.code ? `${fields.code} ` : ''}${fields.message}`;
-    const extra = [fields.detail ? `Detail: ${fields.detail}` : '', fields.hint ? `Hint: ${fields.hint}` : '', ctx.attempts > 1 ? `(after ${ctx.attempts} attempts)` : ''];
-    if (ctx.builtIn) {
-        const advice = fields.code === '42501'
-            ? 'The database user cannot create a table in the first schema of its search_path: grant it CREATE on that schema, or set search_path (settings input, or the role) to a schema it can create in.'
-            : lost
-                ? 'The connection ended: run again when the database is back.'
-                : adviceFor(fields.code).advice.replace('Fix the file and run again.', 'Check the database user and search_path, then run again.');
-        return { message: sentence(['Could not create the migrations table: ' + what, ...extra, 'Nothing was applied.', advice]), fields };
-    }
-    if (lost) {
-        const outcome = phase === 'commit'
-            ? `The connection ended while ${ctx.label} was being committed, so it may or may not be applied; the next run reads the migrations table and knows.`
-            : phase === 'restore'
-                ? `${ctx.label} was applied before the connection ended.`
-                : ctx.transaction
-                    ? `${ctx.label} was not committed, so the server rolled it back.`
-                    : `${ctx.label} runs without a transaction, so statements of it may have taken effect; check the database.`;
-        return {
-            message: sentence([
-                `Lost the database connection that holds the migration lock while applying ${ctx.label}: ${what}`,
-                outcome,
-                'The lock went with the connection, so nothing more is applied. Run again when the database is back.',
-            ]),
-            fields,
-        };
-    }
-    if (phase === 'record')
-        return explainRecordFailure(ctx, fields, what, extra);
-    if (phase === 'restore') {
-        return {
-            message: sentence([
-                `${ctx.label} was applied, but setting the session back afterwards failed: ${what}`,
-                'Nothing after it ran. Run again to apply the rest.',
-            ]),
-            location: { file: ctx.label },
-            fields,
-        };
-    }
-    const { file, advice } = adviceFor(fields.code);
-    const at = phase === 'sql' && fields.position !== undefined ? lineAndColumn(ctx.sql, fields.position) : undefined;
-    const where = at === undefined ? (phase === 'commit' ? ' at COMMIT' : '') : ctx.kind === 'js' ? ` at line ${at.line} of the SQL from generateSql()` : ` at line ${at.line}, column ${at.column}`;
-    const outcome = ctx.transaction
-        ? 'It was rolled back; migrations before it stay applied and none after it ran.'
-        : file
-            ? 'It ran without a transaction, so statements before the failing one may have taken effect; check the database, then fix the file and run again.'
-            : 'It ran without a transaction, so statements before the failing one may have taken effect; check the database.';
-    return {
-        message: sentence([`Migration ${ctx.label} failed${where}: ${what}`, ...extra, outcome, file && !ctx.transaction ? '' : advice]),
-        location: { file: ctx.label, line: at?.line, column: at?.column },
-        fields,
-    };
-}
-/** Our INSERT into the migrations table failed, after the file's SQL succeeded. */
-function explainRecordFailure(ctx, fields, what, extra) {
-    const location = { file: ctx.label };
-    let outcome = ctx.transaction
-        ? 'It was rolled back with it; migrations before it stay applied and none after it ran.'
-        : 'It ran without a transaction, so it took effect but is not recorded: a rerun runs it again, so make it safe to rerun (IF NOT EXISTS) or check the database first.';
-    let cause;
-    if (fields.code === '23502' && fields.column === 'name') {
-        // Our own guard (apply.ts): the transaction is not the one it should be.
-        return {
-            message: ctx.transaction
-                ? sentence([
-                    `Migration ${ctx.label} ended the transaction it runs in (a COMMIT, ROLLBACK, END, ABORT or PREPARE TRANSACTION, perhaps in a procedure it calls).`,
-                    'What it did before that statement was committed or undone by it, and what came after ran outside the migration: check the database.',
-                    'It was not recorded as applied, and nothing after it ran.',
-                    'Remove that statement, or mark the file with -- postgres-migrations disable-transaction.',
-                ])
-                : sentence([
-                    `Migration ${ctx.label} runs without a transaction (disable-transaction) but left one open (a BEGIN without its COMMIT).`,
-                    'That transaction was rolled back with everything in it, and the migration was not recorded as applied; nothing after it ran.',
-                    'End the transaction in the file (COMMIT), or remove the BEGIN.',
-                ]),
-            location,
-            fields,
-        };
-    }
-    else if (fields.code === '23502' && fields.column === 'hash') {
-        outcome = ctx.transaction ? 'It was rolled back, and not recorded as applied.' : 'It ran without a transaction, so it took effect but is not recorded.';
-        return {
-            message: sentence([
-                `Migration ${ctx.label} did not run in the server session that holds the migration lock: a connection pooler in transaction mode moved it`,
-                outcome,
-                'Use the direct URL of the database for migrations (a pooler in session mode also works).',
-            ]),
-            location,
-            fields,
-        };
-    }
-    else if (fields.code === '42501') {
-        cause = 'The database user may not write the migrations table: grant it INSERT on that table (or run migrations as its owner).';
-    }
-    else if (fields.code === '42P01') {
-        cause = 'The migrations table is gone at the end of the file: a migration must not drop or rename it.';
-    }
-    else if (fields.code === '23505' && /name/.test(String(fields.constraint ?? fields.message))) {
-        cause = 'Another migration already has this name in the migrations table (names must be unique): rename the file.';
-    }
-    else if (fields.code === '23505') {
-        cause = 'Another run recorded this migration at the same time, so the migration lock did not keep them apart: use the direct URL of the database, not a pooler.';
-    }
-    else {
-        cause = adviceFor(fields.code).advice.replace('Fix the file and run again.', 'Check the migrations table and the database user, then run again.');
-    }
-    return {
-        message: sentence([`Migration ${ctx.label} ran, but recording it in the migrations table failed: ${what}`, ...extra, outcome, cause]),
-        location,
-        fields,
-    };
-}
-/** Parts joined into one line, each ending in a full stop. */
-function sentence(parts) {
-    return parts
-        .filter(Boolean)
-        .map((part) => (/[.!?)]$/.test(part) ? part : `${part}.`))
-        .join(' ')
-        .replace(/\s*\n\s*/g, ' ');
-}
-
-;// CONCATENATED MODULE: ./lib/migrations/apply.js
-
-
-
-
-/** A migration that failed: the file, where in it, and what PostgreSQL said. */
-class MigrationFailed extends errors/* UserError */.yo {
-    migration;
-    pg;
-    /** The migration was committed before what failed (setting the session back afterwards). */
-    applied;
-    constructor(message, migration, fields, location, cause, applied = false) {
-        super(message, { location, cause });
-        this.name = 'MigrationFailed';
-        this.migration = migration;
-        this.pg = fields;
-        this.applied = applied;
-    }
-}
-/**
- * The settings input on the run's session, then ours again: an idle timeout among the input's would end
- * the session that holds the lock.
- */
-async function applySessionSettings(client, settings, session) {
-    await applySettings(client, settings);
-    await client.query((0,db_session/* ourSettingsSql */.uA)((await session).serverVersion));
-}
-/** Set each `settings` line on the session; a value PostgreSQL rejects names the setting, never the value. */
-async function applySettings(client, settings) {
-    for (const [index, { name, value }] of settings.entries()) {
-        try {
-            await client.query('SELECT set_config($1, $2, false)', [name, value]);
-        }
-        catch (error) {
-            // PostgreSQL's message quotes the value, which may be a secret: it is left out.
-            const why = (0,errors/* messageOf */.bD)(error).split(value).join('…');
-            throw new errors/* UserError */.yo(`Input settings: PostgreSQL rejected setting ${index + 1}, ${name}: ${why}; fix the name or value (see SHOW ALL for names).`, {
-                cause: error,
-            });
-        }
-    }
-}
-/** Sleep, but wake at once when the run is cancelled. */
-function sleepUnlessCancelled(clock, ms, signal) {
-    if (!signal)
-        return clock.sleep(ms);
-    return new Promise((resolve) => {
-        const wake = () => resolve();
-        signal.addEventListener('abort', wake, { once: true });
-        void clock.sleep(ms).then(() => {
-            signal.removeEventListener('abort', wake);
-            resolve();
-        });
-    });
-}
-/** Backoff before retry `attempt` (1-based) of a migration that hit lock_timeout: 1 s, 2 s, 4 s, … at most 30 s. */
-function retryDelayMs(attempt) {
-    return Math.min(1_000 * 2 ** (attempt - 1), 30_000);
-}
-/**
- * Run one migration and record it. In a transaction (the default) the SQL and its `migrations` row
- * commit together or not at all. A file with the disable-transaction marker runs as one statement batch
- * without BEGIN, and its row is written right after. Either way the session is then set back to a new
- * one's state (see session.ts). `lock_not_available` (55P03) is retried up to `lockRetries` times with
- * backoff; any other error throws MigrationFailed, worded by failure.ts.
- */
-async function applyMigration(client, migration, options) {
-    for (let attempt = 1;; attempt += 1) {
-        try {
-            await runOnce(client, migration, options.session);
-            return;
-        }
-        catch (error) {
-            const phase = error instanceof StepFailed ? error.phase : 'sql';
-            const cause = error instanceof StepFailed ? error.cause : error;
-            if (cause.code === '55P03' && phase === 'sql' && attempt <= options.lockRetries) {
-                const delay = retryDelayMs(attempt);
-                options.log.warning(`${migration.label} hit lock_timeout (${(0,errors/* messageOf */.bD)(cause)}); retry ${attempt} of ${options.lockRetries} in ${delay / 1000} s.`);
-                // A file without a transaction may have changed the session before it failed.
-                await client.query(options.session.restoreSql);
-                await sleepUnlessCancelled(options.clock, delay, options.signal);
-                if (options.signal?.aborted) {
-                    throw new errors/* Cancelled */.cJ(`The run was cancelled (${String(options.signal.reason)}) while ${migration.label} waited to be retried after lock_timeout: it was rolled back. ` +
-                        'Migrations before it stay applied and none after it ran; run again to apply the rest.');
-                }
-                continue;
-            }
-            if (options.signal?.aborted && migration.id > 0) {
-                const outcome = phase === 'restore'
-                    ? 'it had been applied just before'
-                    : phase === 'commit'
-                        ? 'it was being committed, so it may or may not be applied (the next run reads the migrations table and knows)'
-                        : migration.transaction
-                            ? 'it was rolled back'
-                            : 'it runs without a transaction, so statements of it may have taken effect (check the database)';
-                throw new MigrationFailed(`The run was cancelled (${String(options.signal.reason)}) while ${migration.label} was being applied: ${outcome}. ` +
-                    'Migrations before it stay applied and none after it ran; run again to apply the rest.', migration, pgFields(cause), undefined, cause, phase === 'restore');
-            }
-            const explained = explainFailure({
-                label: migration.label,
-                kind: migration.kind,
-                builtIn: migration.id === 0,
-                transaction: migration.transaction,
-                sql: executableSql(migration),
-                attempts: attempt,
-            }, phase, cause);
-            throw new MigrationFailed(explained.message, migration, explained.fields, migration.id === 0 ? undefined : explained.location, cause, phase === 'restore');
-        }
-    }
-}
-/**
- * The SQL sent to the server: the file without a leading byte-order mark, which PostgreSQL would read as
- * part of the first keyword. The hash stays over the file as written, as postgres-migrations computes it.
- */
-function executableSql(migration) {
-    return migration.sql.replace(/^\uFEFF/, '');
-}
-/**
- * The row, written only when the statement runs where it must. `name` is NULL (a not-null violation on
- * "name") when the transaction is not the one it should be: for a migration in a transaction, one that
- * began before this message (ours, begun with BEGIN); for one without, none left open by the file (its
- * transaction then begins with this message). A file that ended its transaction, or left one open,
- * trips it, whatever it did to the settings (RESET ALL), and no statement runs before the file's own
- * (a file may begin with SET TRANSACTION ISOLATION LEVEL). `hash` is NULL (a violation on "hash") when
- * the statement runs in another server session than the one that holds the lock: a pooler moved us.
- * Either way the transaction is aborted, so nothing after it commits. The table is named with its
- * schema and written as the login role (SET SESSION AUTHORIZATION DEFAULT; then the `role` setting, if
- * the settings input has one), so a file that changes search_path or the role is still recorded.
- * Values are literals, so that the statement can share one message with COMMIT and the session reset
- * (one query for the driver to send and read, not four). Pure.
- */
-function recordSql(table, migration, session) {
-    const inOurTransaction = migration.transaction ? 'transaction_timestamp() < statement_timestamp()' : 'transaction_timestamp() = statement_timestamp()';
-    return ('SET SESSION AUTHORIZATION DEFAULT; ' +
-        (session.role === undefined ? '' : `SET ROLE ${esm/* default.escapeIdentifier */.Ay.escapeIdentifier(session.role)}; `) +
-        `INSERT INTO ${table} ("id", "name", "hash") VALUES (${Math.trunc(migration.id)}, ` +
-        `CASE WHEN ${inOurTransaction} THEN ${esm/* default.escapeLiteral */.Ay.escapeLiteral(migration.name)} END, ` +
-        `CASE WHEN pg_backend_pid() = ${Math.trunc(session.lockPid)} THEN ${esm/* default.escapeLiteral */.Ay.escapeLiteral(migration.hash)} END)`);
-}
-/**
- * Two round trips per migration in a transaction (pipeline mode): BEGIN and the SQL, then one message
- * with the row, COMMIT and the session reset. The row is sent only once the SQL has succeeded. Without
- * a transaction, the SQL, then the row, then the session reset (not in the row's message, whose
- * statements would share one implicit transaction).
- */
-async function runOnce(client, migration, session) {
-    const sql = executableSql(migration);
-    if (!migration.transaction) {
-        await step('sql', client.query(sql));
-        try {
-            await settled([step('record', client.query(recordSql(session.table, migration, session))), step('restore', client.query(session.restoreSql))]);
-        }
-        catch (error) {
-            // A transaction the file left open is rolled back with the row.
-            await client.query('ROLLBACK').catch(() => undefined);
-            throw error;
-        }
-        return;
-    }
-    try {
-        await settled([step('sql', client.query('BEGIN')), step('sql', client.query(sql))]);
-    }
-    catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw error;
-    }
-    try {
-        await client.query(`${recordSql(session.table, migration, session)}; COMMIT; ${session.restoreSql}`);
-    }
-    catch (error) {
-        // Ended, unless the failure came after COMMIT; ROLLBACK of no transaction would only warn, so ask.
-        if (!(0,db_session/* isConnectionError */.Rk)(error))
-            await client.query('ROLLBACK').catch(() => undefined);
-        throw new StepFailed(await phaseOfLastMessage(client, session.table, migration, error), error);
-    }
-}
-/**
- * Which statement of the row/COMMIT/reset message failed (the server stops at the first error): the
- * reset, when the row is there (committed); else COMMIT, unless the error is about the migrations
- * table (our INSERT). A lost connection cannot be asked: COMMIT, which says "may or may not be applied".
- */
-async function phaseOfLastMessage(client, table, migration, error) {
-    if ((0,db_session/* isConnectionError */.Rk)(error))
-        return 'commit';
-    const { rows } = await client.query(`SELECT 1 FROM ${table} WHERE id = ${Math.trunc(migration.id)}`).catch(() => ({ rows: [] }));
-    if (rows.length > 0)
-        return 'restore';
-    const about = error;
-    return about.table === 'migrations' || /\bmigrations\b/.test(about.message ?? '') || about.code === '23502' ? 'record' : 'commit';
-}
-/** Wait for every query issued together; throw the first failure in the order they were sent. */
-async function settled(queries) {
-    const results = await Promise.allSettled(queries);
-    const failed = results.find((result) => result.status === 'rejected');
-    if (failed)
-        throw failed.reason;
-    return results.map((result) => result.value);
-}
-
+// EXTERNAL MODULE: ./lib/migrations/apply.js
+var apply = __nccwpck_require__(4017);
 ;// CONCATENATED MODULE: external "node:buffer"
 const external_node_buffer_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:buffer");
 ;// CONCATENATED MODULE: ./lib/migrations/table.js
@@ -18702,95 +18308,6 @@ function describeFsError(error, what, kind) {
     }
 }
 
-;// CONCATENATED MODULE: ./lib/migrations/undo.js
-
-
-
-
-
-/**
- * The statement that removes a migration's row, guarded like the one that writes it (recordSql in
- * apply.ts): it removes the row only in the transaction it must run in (ours, begun with BEGIN, for a
- * down file in a transaction; none left open by the file, otherwise) and in the server session that
- * holds the lock. Otherwise it removes nothing, and the caller rolls back. Written as the login role
- * (then the settings' role), with the table's schema, whatever the down file did to the session. Pure.
- */
-function unrecordSql(table, down, session) {
-    const inOurTransaction = down.transaction ? 'transaction_timestamp() < statement_timestamp()' : 'transaction_timestamp() = statement_timestamp()';
-    return ('SET SESSION AUTHORIZATION DEFAULT; ' +
-        (session.role === undefined ? '' : `SET ROLE ${esm/* default.escapeIdentifier */.Ay.escapeIdentifier(session.role)}; `) +
-        `DELETE FROM ${table} WHERE "id" = ${Math.trunc(down.id)} AND ${inOurTransaction} AND pg_backend_pid() = ${Math.trunc(session.lockPid)} RETURNING "id"`);
-}
-/** The rows a multi-statement query's last statement returned (pg gives an array of results for several). */
-function lastRows(result) {
-    const results = Array.isArray(result) ? result : [result];
-    return results[results.length - 1]?.rowCount ?? 0;
-}
-/**
- * Undo one migration with its down file. In a transaction (the default): BEGIN, the down SQL, the row's
- * removal, COMMIT, so the schema and the migrations table change together or not at all. With the
- * disable-transaction marker: the SQL, then the row's removal on its own. Then the session is set back
- * to a new one's state. Throws EngineFailed naming the down file, the line, what PostgreSQL said and
- * what is now true (`outcome.now`).
- */
-async function undoMigration(client, down, session, outcome) {
-    let phase = 'sql';
-    try {
-        if (down.transaction) {
-            await client.query('BEGIN');
-            await client.query(executableSql(down));
-            phase = 'unrecord';
-            const removed = lastRows(await client.query(unrecordSql(session.table, down, session)));
-            if (removed !== 1)
-                throw new RowNotRemoved();
-            phase = 'commit';
-            await client.query(`COMMIT; ${session.restoreSql}`);
-        }
-        else {
-            await client.query(executableSql(down));
-            phase = 'unrecord';
-            const removed = lastRows(await client.query(unrecordSql(session.table, down, session)));
-            if (removed !== 1)
-                throw new RowNotRemoved();
-            await client.query(session.restoreSql);
-        }
-    }
-    catch (error) {
-        if (!(0,db_session/* isConnectionError */.Rk)(error))
-            await client.query('ROLLBACK').catch(() => undefined);
-        throw undoFailure(down, phase, error, outcome);
-    }
-}
-class RowNotRemoved extends Error {
-}
-function undoFailure(down, phase, error, outcome) {
-    const label = down.label;
-    const ranAs = down.transaction ? 'it was rolled back' : 'it runs without a transaction, so statements of it may have taken effect (check the database)';
-    if (outcome.signal?.aborted) {
-        return new EngineFailed(`The run was cancelled (${String(outcome.signal.reason)}) while ${label} ran: ${phase === 'commit' ? 'it may or may not be committed' : ranAs}; ${outcome.now}.`, {
-            stateUnknown: phase === 'commit',
-        });
-    }
-    if (error instanceof RowNotRemoved) {
-        return new EngineFailed(`${label} ran, but its row in the migrations table could not be removed in the same ${down.transaction ? 'transaction' : 'session'}: the file ends or leaves open a transaction, ` +
-            `or a connection pooler moved the session; ${ranAs}. Remove transaction control from the down file (or mark it -- postgres-migrations disable-transaction), ` +
-            `or connect without a transaction pooler; ${outcome.now}.`, { location: { file: label } });
-    }
-    const fields = pgFields(error);
-    const what = `${fields.code ? `${fields.code} ` : ''}${fields.message}`;
-    if ((0,db_session/* isConnectionError */.Rk)(error)) {
-        return new EngineFailed(`Lost the database connection that holds the migration lock while ${label} ran (${what}): ` +
-            `${phase === 'commit' ? 'it may or may not be committed (the next run reads the migrations table and knows)' : down.transaction ? 'the server rolled it back' : ranAs}; ${outcome.now}.`, { stateUnknown: phase === 'commit' });
-    }
-    const at = phase === 'sql' && fields.position !== undefined ? lineAndColumn(executableSql(down), fields.position) : undefined;
-    const where = at === undefined ? '' : ` at line ${at.line}, column ${at.column}`;
-    const detail = fields.detail ? ` (${fields.detail})` : '';
-    return new EngineFailed(`Down file ${label} failed${where}: ${what}${detail}; ${ranAs}; ${outcome.now}. Fix the down file, then run the rollback again.`, {
-        location: { file: label, line: at?.line, column: at?.column },
-        code: fields.code,
-    });
-}
-
 ;// CONCATENATED MODULE: ./lib/migrations/state.js
 
 
@@ -18820,7 +18337,7 @@ async function readAppliedState(client, files, lockPid) {
     const { present, elsewhere, search_path: searchPath, pid } = found[0];
     const table = found[0].schema === null ? 'migrations' : `${found[0].schema}.migrations`;
     if (lockPid !== undefined && pid !== lockPid) {
-        throw (0,db_session/* poolerError */.cG)(`the migration lock is held by server session pid ${lockPid}, but the migrations table was read in pid ${pid}`);
+        throw (0,session/* poolerError */.cG)(`the migration lock is held by server session pid ${lockPid}, but the migrations table was read in pid ${pid}`);
     }
     if (!present) {
         if (elsewhere) {
@@ -18980,119 +18497,9 @@ function encodingOnlyDifference(file, appliedHash) {
     return variants.find(([sql]) => sql !== file.sql && hashMigration(file.fileName, sql) === appliedHash)?.[1];
 }
 
-;// CONCATENATED MODULE: ./lib/migrations/transaction-control.js
-/**
- * Statements that end the transaction a migration runs in. A transactional migration is sent as
- * `BEGIN`, its SQL, then its `migrations` row and `COMMIT`: a `COMMIT` (or `END`), `ROLLBACK` (or
- * `ABORT`) or `PREPARE TRANSACTION` inside the file ends that transaction early, so part of the file
- * would be committed or undone on its own and the row would not belong to the same transaction.
- *
- * The file is parsed with PostgreSQL's own grammar (libpg-query) rather than searched with patterns, so
- * that `END` closing a `BEGIN ATOMIC` function body or a `COMMIT` inside a `DO` block's string is not
- * mistaken for one. Parsing loads a WebAssembly parser, so only a file that contains one of the keywords
- * at all is parsed.
- */
-
-
-const KEYWORDS = /\b(commit|end|rollback|abort|prepare)\b/i;
-const ENDING_KINDS = new Set(['TRANS_STMT_COMMIT', 'TRANS_STMT_ROLLBACK', 'TRANS_STMT_PREPARE']);
-/**
- * The first statement of `sql` that ends the surrounding transaction, or undefined. A file that does not
- * parse is left to the server, which runs nothing of a file with a syntax error.
- */
-async function findTransactionEnd(sql) {
-    if (!KEYWORDS.test(sql))
-        return undefined;
-    const { parse } = await loadParser();
-    let statements;
-    try {
-        statements = (await parse(sql)).stmts ?? [];
-    }
-    catch {
-        return undefined;
-    }
-    const bytes = Buffer.from(sql, 'utf8');
-    for (const statement of statements) {
-        const kind = statement.stmt.TransactionStmt?.kind;
-        if (kind === undefined || !ENDING_KINDS.has(kind))
-            continue;
-        // Positions are byte offsets into the UTF-8 text; 0 length means "to the end".
-        const start = statement.stmt_location ?? 0;
-        const end = statement.stmt_len ? start + statement.stmt_len : bytes.length;
-        // A statement's span starts right after the previous `;`: skip the blanks and comments before it.
-        const raw = bytes.subarray(start, end).toString('utf8');
-        const lead = leadingTrivia(raw);
-        const text = raw.slice(lead).trim();
-        return { statement: text.replace(/\s+/g, ' ').slice(0, 80), line: lines(bytes.subarray(0, start).toString('utf8') + raw.slice(0, lead)) };
-    }
-    return undefined;
-}
-/** Length of the whitespace and comments (line comments and nested block comments) at the start. */
-function leadingTrivia(text) {
-    let i = 0;
-    for (;;) {
-        while (i < text.length && /\s/.test(text[i]))
-            i += 1;
-        if (text.startsWith('--', i)) {
-            const newline = text.indexOf('\n', i);
-            i = newline < 0 ? text.length : newline + 1;
-        }
-        else if (text.startsWith('/*', i)) {
-            let depth = 0;
-            do {
-                if (text.startsWith('/*', i)) {
-                    depth += 1;
-                    i += 2;
-                }
-                else if (text.startsWith('*/', i)) {
-                    depth -= 1;
-                    i += 2;
-                }
-                else {
-                    i += 1;
-                }
-            } while (depth > 0 && i < text.length);
-        }
-        else {
-            return i;
-        }
-    }
-}
-let parser;
-/**
- * libpg-query's WebAssembly glue finds `libpg-query.wasm` next to itself through `__dirname`, which
- * CommonJS defines and our bundle (an ES module) does not; the build copies the file into dist/. So,
- * only while the glue starts (it reads `__dirname` once, synchronously, when imported), a global
- * `__dirname` points at this module's directory. Where Node loads the package itself (the sources,
- * tests), its own `__dirname` shadows the global and this changes nothing.
- */
-function loadParser() {
-    parser ??= (async () => {
-        const scope = globalThis;
-        const had = Object.prototype.hasOwnProperty.call(scope, '__dirname');
-        // Not new URL('.', import.meta.url): the bundler would take that for an asset of its own.
-        if (!had)
-            scope.__dirname = external_node_path_.dirname((0,external_node_url_namespaceObject.fileURLToPath)(import.meta.url));
-        try {
-            const module = __nccwpck_require__.e(/* import() */ 627).then(__nccwpck_require__.t.bind(__nccwpck_require__, 2627, 19));
-            return await module;
-        }
-        finally {
-            if (!had)
-                delete scope.__dirname;
-        }
-    })();
-    return parser;
-}
-function lines(text) {
-    let count = 1;
-    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1))
-        count += 1;
-    return count;
-}
-
+// EXTERNAL MODULE: ./lib/migrations/transaction-control.js
+var transaction_control = __nccwpck_require__(6921);
 ;// CONCATENATED MODULE: ./lib/engines/postgres-migrations.js
-
 
 
 
@@ -19132,7 +18539,7 @@ function postgresMigrationsEngine(config, load) {
     async function migrationSession(ctx) {
         return {
             lockPid: ctx.lockPid,
-            restoreSql: (0,db_session/* restoreSessionSql */.Xz)(config.settings, (await ctx.session).serverVersion),
+            restoreSql: (0,session/* restoreSessionSql */.Xz)(config.settings, (await ctx.session).serverVersion),
             table: table,
             role: config.settings.find((setting) => setting.name.toLowerCase() === 'role')?.value,
         };
@@ -19143,7 +18550,7 @@ function postgresMigrationsEngine(config, load) {
     async function refuseTransactionEnd(file, what, fix) {
         if (!file.transaction)
             return;
-        const found = await findTransactionEnd(executableSql(file));
+        const found = await (0,transaction_control/* findTransactionEnd */.x)((0,apply/* executableSql */.lF)(file));
         if (!found)
             return;
         throw new errors/* UserError */.yo(`${what} ${file.label} ends the transaction it runs in: "${found.statement}" at line ${found.line}. Each ${what.toLowerCase()} runs in ` +
@@ -19157,7 +18564,7 @@ function postgresMigrationsEngine(config, load) {
         try {
             // Settings first: a search_path among them decides which `migrations` table is read and written.
             if (config.settings.length > 0) {
-                await applySessionSettings(client, config.settings, ctx.session);
+                await (0,apply/* applySessionSettings */.sX)(client, config.settings, ctx.session);
                 log.info(`Session settings: ${describeSettings(config.settings)}.`);
             }
             const state = await readAppliedState(client, files, ctx.lockPid);
@@ -19244,11 +18651,11 @@ function postgresMigrationsEngine(config, load) {
                     ctx.revision(nativeRevision({ id: migration.id, name: migration.name }));
                 };
                 try {
-                    await applyMigration(client, migration, { session, lockRetries: config.lockRetries, clock, log, signal: ctx.signal });
+                    await (0,apply/* applyMigration */.rj)(client, migration, { session, lockRetries: config.lockRetries, clock, log, signal: ctx.signal });
                 }
                 catch (error) {
                     // Committed before what failed: the report must say it is applied.
-                    if (error instanceof MigrationFailed && error.applied)
+                    if (error instanceof apply/* MigrationFailed */.g6 && error.applied)
                         applied();
                     throw error;
                 }
@@ -19284,7 +18691,7 @@ function postgresMigrationsEngine(config, load) {
                 const down = found.get(up.id);
                 if (!down)
                     irreversible.push(`${up.label} (no ${config.migrationsDirLabel}/${DOWN_DIR}/${up.fileName})`);
-                else if (!hasStatements(executableSql(down)))
+                else if (!hasStatements((0,apply/* executableSql */.lF)(down)))
                     irreversible.push(`${up.label} (${down.label} has no statement)`);
                 else
                     downs.set(String(up.id), down);
@@ -19303,6 +18710,8 @@ function postgresMigrationsEngine(config, load) {
         },
         async rollback(ctx, state, plan) {
             const { client, clock, log } = ctx;
+            // Loaded only for a rollback.
+            const { undoMigration } = await __nccwpck_require__.e(/* import() */ 723).then(__nccwpck_require__.bind(__nccwpck_require__, 2723));
             const session = await migrationSession(ctx);
             let revision = state.revision;
             let undone = 0;
@@ -19380,213 +18789,9 @@ function createEngine(config, deps) {
     }
 }
 
-;// CONCATENATED MODULE: ./lib/migrations/drops.js
-/**
- * What a rollback's down file destroys, for its dry run: the tables, columns and other objects it drops
- * and the rows it deletes, one short line each, so that a reviewer sees them before running it.
- *
- * The file is parsed with PostgreSQL's own grammar (libpg-query, as in transaction-control.ts) rather
- * than searched with patterns, so that a `DROP TABLE` inside a comment, a string or a `DO` block's body
- * is not taken for one. What such a body or a function would do when run is not known, so it is not
- * listed.
- */
-
-/** DropStmt's removeType -> the words for it; any other is named from the enum (OBJECT_FOO_BAR -> foo bar). */
-const KINDS = {
-    OBJECT_TABLE: 'table',
-    OBJECT_VIEW: 'view',
-    OBJECT_MATVIEW: 'materialized view',
-    OBJECT_INDEX: 'index',
-    OBJECT_SEQUENCE: 'sequence',
-    OBJECT_TYPE: 'type',
-    OBJECT_DOMAIN: 'domain',
-    OBJECT_SCHEMA: 'schema',
-    OBJECT_FUNCTION: 'function',
-    OBJECT_PROCEDURE: 'procedure',
-    OBJECT_ROUTINE: 'routine',
-    OBJECT_AGGREGATE: 'aggregate',
-    OBJECT_EXTENSION: 'extension',
-    OBJECT_TRIGGER: 'trigger',
-    OBJECT_POLICY: 'policy',
-    OBJECT_RULE: 'rule',
-    OBJECT_FOREIGN_TABLE: 'foreign table',
-    OBJECT_FOREIGN_SERVER: 'server',
-    OBJECT_FDW: 'foreign data wrapper',
-    OBJECT_OPCLASS: 'operator class',
-    OBJECT_OPFAMILY: 'operator family',
-    OBJECT_STATISTIC_EXT: 'statistics',
-    OBJECT_TSCONFIGURATION: 'text search configuration',
-    OBJECT_TSDICTIONARY: 'text search dictionary',
-    OBJECT_TSPARSER: 'text search parser',
-    OBJECT_TSTEMPLATE: 'text search template',
-};
-/** Objects dropped "ON" a table, written by the parser as [schema, table, name]. */
-const ON_TABLE = new Set(['OBJECT_TRIGGER', 'OBJECT_POLICY', 'OBJECT_RULE']);
-/**
- * The grammar writes SQL's own type keywords (int, boolean, double precision…) as pg_catalog's names,
- * as if the file had qualified them; these are shown as the keywords again, as PostgreSQL shows them.
- */
-const TYPE_KEYWORDS = {
-    int2: 'smallint',
-    int4: 'integer',
-    int8: 'bigint',
-    float4: 'real',
-    float8: 'double precision',
-    bool: 'boolean',
-    bpchar: 'char',
-    numeric: 'numeric',
-    varchar: 'varchar',
-    bit: 'bit',
-    varbit: 'bit varying',
-    timestamp: 'timestamp',
-    timestamptz: 'timestamp with time zone',
-    time: 'time',
-    timetz: 'time with time zone',
-    interval: 'interval',
-};
-/**
- * One line per thing that `sql` destroys, in file order: `table public.b (cascade)`, `column t.c`,
- * `constraint k on t`, `all rows of t` (TRUNCATE, DELETE without WHERE), `rows of t` (DELETE with WHERE)…
- * Names are as written, schema-qualified only where the SQL is, and not quoted. Undefined when the SQL
- * does not parse (the server would refuse it too).
- */
-async function describeDrops(sql) {
-    // The parser refuses an empty text; an empty down file drops nothing.
-    if (sql.trim() === '')
-        return [];
-    const { parse } = await loadParser();
-    let statements;
-    try {
-        statements = (await parse(sql)).stmts ?? [];
-    }
-    catch {
-        return undefined;
-    }
-    return statements.flatMap(({ stmt }) => (stmt ? describeStatement(stmt) : []));
-}
-function describeStatement(stmt) {
-    const [type, body] = unwrap(stmt);
-    if (!body)
-        return [];
-    // A data-modifying WITH (`WITH d AS (DELETE FROM t RETURNING *) SELECT …`) runs before the statement.
-    const ctes = asNode(body.withClause)?.ctes ?? [];
-    const inner = ctes.flatMap((cte) => {
-        const query = asNode(asNode(cte.CommonTableExpr)?.ctequery);
-        return query ? describeStatement(query) : [];
-    });
-    return [...inner, ...describeBody(type, body)];
-}
-function describeBody(type, body) {
-    const cascade = body.behavior === 'DROP_CASCADE' ? ' (cascade)' : '';
-    switch (type) {
-        case 'DropStmt': {
-            const removeType = String(body.removeType);
-            const kind = KINDS[removeType] ?? removeType.replace(/^OBJECT_/, '').replace(/_/g, ' ').toLowerCase();
-            const objects = body.objects ?? [];
-            return objects.map((object) => `${kind} ${dropped(removeType, object)}${cascade}`);
-        }
-        case 'AlterTableStmt': {
-            const table = relation(body.relation);
-            const cmds = body.cmds ?? [];
-            return cmds.flatMap((wrapped) => {
-                const cmd = asNode(wrapped.AlterTableCmd);
-                const suffix = cmd?.behavior === 'DROP_CASCADE' ? ' (cascade)' : '';
-                // ALTER TYPE t DROP ATTRIBUTE a is the same command on a composite type.
-                if (cmd?.subtype === 'AT_DropColumn')
-                    return [`${body.objtype === 'OBJECT_TYPE' ? 'attribute' : 'column'} ${table}.${String(cmd.name)}${suffix}`];
-                if (cmd?.subtype === 'AT_DropConstraint')
-                    return [`constraint ${String(cmd.name)} on ${table}${suffix}`];
-                return [];
-            });
-        }
-        case 'AlterDomainStmt':
-            // Subtype 'X' is DROP CONSTRAINT, as in PostgreSQL's AlterDomainStmt.
-            return body.subtype === 'X' ? [`constraint ${String(body.name)} on domain ${names(body.typeName)}${cascade}`] : [];
-        case 'TruncateStmt':
-            return (body.relations ?? []).map((range) => `all rows of ${relation(range.RangeVar)}${cascade}`);
-        case 'DeleteStmt':
-            return [`${body.whereClause ? 'rows' : 'all rows'} of ${relation(body.relation)}`];
-        case 'DropdbStmt':
-            return [`database ${String(body.dbname)}`];
-        case 'DropRoleStmt':
-            return (body.roles ?? []).map((role) => `role ${roleName(role)}`);
-        case 'DropOwnedStmt':
-            return (body.roles ?? []).map((role) => `everything owned by ${roleName(role)}${cascade}`);
-        case 'DropTableSpaceStmt':
-            return [`tablespace ${String(body.tablespacename)}`];
-        case 'DropSubscriptionStmt':
-            return [`subscription ${String(body.subname)}`];
-        default:
-            return [];
-    }
-}
-/** The name of one object of a DropStmt, whose shape depends on the kind (see the tests). */
-function dropped(removeType, object) {
-    const [type, body] = unwrap(object);
-    if (!body)
-        return '?';
-    if (type === 'List') {
-        const items = body.items ?? [];
-        // [schema, table, name]: `trigger x on s.t`.
-        if (ON_TABLE.has(removeType))
-            return `${names(items.slice(-1))} on ${names(items.slice(0, -1))}`;
-        // [access method, schema, name]: `operator class s.c using btree`.
-        if (removeType === 'OBJECT_OPCLASS' || removeType === 'OBJECT_OPFAMILY')
-            return `${names(items.slice(1))} using ${names(items.slice(0, 1))}`;
-        // [source type, target type]: `cast (integer as text)`.
-        if (removeType === 'OBJECT_CAST')
-            return `(${items.map(typeName).join(' as ')})`;
-        return names(items);
-    }
-    if (type === 'ObjectWithArgs') {
-        const name = names(body.objname);
-        // `DROP FUNCTION f` names every f, so no argument list; `f()` is the one without arguments.
-        if (body.args_unspecified)
-            return name;
-        return `${name}(${(body.objargs ?? []).map(typeName).join(', ')})`;
-    }
-    if (type === 'TypeName')
-        return typeName(object);
-    if (type === 'String')
-        return String(body.sval);
-    return '?';
-}
-/** [{String: {sval: 's'}}, {String: {sval: 't'}}] -> `s.t`. */
-function names(list) {
-    return (list ?? []).map((item) => (item.String ? String(asNode(item.String)?.sval) : typeName(item))).join('.');
-}
-/** A TypeName as written, without its modifiers (`varchar(10)` is `varchar`: they do not tell functions apart). */
-function typeName(node) {
-    const body = asNode(node.TypeName);
-    // An operator's missing side: `DROP OPERATOR -(none, int)`.
-    if (!body)
-        return 'none';
-    const parts = (body.names ?? []).map((item) => String(asNode(item.String)?.sval));
-    const name = parts.length === 2 && parts[0] === 'pg_catalog' && Object.hasOwn(TYPE_KEYWORDS, parts[1]) ? TYPE_KEYWORDS[parts[1]] : parts.join('.');
-    const bounds = body.arrayBounds ?? [];
-    return `${body.setof ? 'setof ' : ''}${name}${'[]'.repeat(bounds.length)}`;
-}
-function relation(value) {
-    const range = (value ?? {});
-    return [range.catalogname, range.schemaname, range.relname].filter((part) => part !== undefined && part !== '').join('.');
-}
-function roleName(role) {
-    const spec = asNode(role.RoleSpec);
-    if (spec?.rolename !== undefined)
-        return String(spec.rolename);
-    // CURRENT_USER, SESSION_USER…: ROLESPEC_CURRENT_USER -> current_user.
-    return String(spec?.roletype ?? '?').replace(/^ROLESPEC_/, '').toLowerCase();
-}
-function unwrap(node) {
-    const [type] = Object.keys(node);
-    return type === undefined ? ['', undefined] : [type, asNode(node[type])];
-}
-function asNode(value) {
-    return typeof value === 'object' && value !== null ? value : undefined;
-}
-
+// EXTERNAL MODULE: ./lib/migrations/failure.js
+var migrations_failure = __nccwpck_require__(4563);
 ;// CONCATENATED MODULE: ./lib/run.js
-
 
 
 
@@ -19676,7 +18881,7 @@ async function runWith(engine, config, deps, stopTools) {
         throwIfCancelled(deps, 'before it connected; nothing was applied.');
         const connected = await log.group(`Wait for the database (${(0,connect/* describeEndpoint */.N2)(config.endpoint)})`, () => (0,connect/* connectWithWait */.MB)(config.databaseUrl, config.endpoint, config.waitTimeoutMs, clock, log, early.attempt, deps.signal));
         const { client } = connected;
-        watch = (0,db_session/* watchConnection */.qq)(client);
+        watch = (0,session/* watchConnection */.qq)(client);
         watch.onLost(() => stopTools.abort('the connection that holds the migration lock was lost'));
         const applicationName = engineApplicationName(engine.name);
         // A cancelled run stops the statement its session is running on the server (a migration is then
@@ -19753,7 +18958,7 @@ async function runWith(engine, config, deps, stopTools) {
                     ? baseline(engine, context(), config, deps, progress)
                     : config.command === 'rollback'
                         ? rollback(engine, db, context(), config, deps, progress)
-                        : apply(engine, db, context(), config, deps, progress));
+                        : run_apply(engine, db, context(), config, deps, progress));
             }
         }
         finally {
@@ -19774,7 +18979,7 @@ async function runWith(engine, config, deps, stopTools) {
         // Never connected: the attempt started with the file check must not keep the process alive.
         if (watch === undefined)
             early.abandon();
-        if (deps.signal?.aborted && !(error instanceof errors/* Cancelled */.cJ) && !(error instanceof MigrationFailed) && !(error instanceof EngineFailed)) {
+        if (deps.signal?.aborted && !(error instanceof errors/* Cancelled */.cJ) && !(error instanceof apply/* MigrationFailed */.g6) && !(error instanceof types/* EngineFailed */.c)) {
             // Whatever the cancellation broke (a lock wait, a read, the backup), the report says it was cancelled.
             const what = error instanceof errors/* UserError */.yo ? `: ${error.message}` : '';
             const applied = progress.applied.length;
@@ -19788,15 +18993,15 @@ async function runWith(engine, config, deps, stopTools) {
                     : 'Nothing was applied.';
             return finish('failed', { message: `The run was cancelled (${String(deps.signal.reason)})${what}. ${outcome}`, expected: true });
         }
-        if (error instanceof MigrationFailed || error instanceof EngineFailed)
+        if (error instanceof apply/* MigrationFailed */.g6 || error instanceof types/* EngineFailed */.c)
             log.error(error.message, error.location);
         // What is applied could not be read after the tool ran: the outputs say nothing rather than guess.
-        if (error instanceof EngineFailed && error.stateUnknown)
+        if (error instanceof types/* EngineFailed */.c && error.stateUnknown)
             progress.revision = progress.pending = undefined;
         const lost = watch?.lost();
-        if (lost && error instanceof EngineFailed) {
+        if (lost && error instanceof types/* EngineFailed */.c) {
             // The tool was stopped because our lock went with the connection: say that first.
-            return finish('failed', { message: `${(0,db_session/* lostConnection */.LQ)(lost, `while ${engine.name} ran`).message} ${error.message}`, expected: true });
+            return finish('failed', { message: `${(0,session/* lostConnection */.LQ)(lost, `while ${engine.name} ran`).message} ${error.message}`, expected: true });
         }
         return finish('failed', toRunError(error, lost, config.command));
     }
@@ -19819,7 +19024,7 @@ async function readState(engine, ctx, purpose, progress) {
     const { log, config } = ctx;
     return log.group('Read applied migrations', async () => {
         if (!engine.runsOnRunConnection && config.settings.length > 0) {
-            await applySessionSettings(ctx.client, config.settings, ctx.session);
+            await (0,apply/* applySessionSettings */.sX)(ctx.client, config.settings, ctx.session);
             log.info(`Session settings (also given to ${engine.name}'s connections, in the URL's options): ${describeSettings(config.settings)}.`);
         }
         const state = await engine.readState(ctx, purpose);
@@ -19840,7 +19045,7 @@ async function readState(engine, ctx, purpose, progress) {
 /** The state without the lock, for the report of a run that could not take it; logs nothing. */
 async function readQuietly(engine, ctx, config) {
     if (!engine.runsOnRunConnection && config.settings.length > 0)
-        await applySessionSettings(ctx.client, config.settings, ctx.session);
+        await (0,apply/* applySessionSettings */.sX)(ctx.client, config.settings, ctx.session);
     return engine.readState(ctx, 'plan');
 }
 /** plan, check and status: read-only (no lock, no table created). */
@@ -19875,7 +19080,7 @@ async function withLock(engine, db, config, deps, progress, context, body) {
             if (db.lockPid === undefined) {
                 const info = await db.info;
                 log.info('Something sits between us and the server (the process id it sent is not the backend\'s): checking that our statements stay in one server session.');
-                await (0,db_session/* probeSessionStability */.kw)(db.client, info, db.connectAgain);
+                await (0,session/* probeSessionStability */.kw)(db.client, info, db.connectAgain);
                 db.lockPid = await acquireMigrationLock(db.client, config.lockKey, config.lockWaitTimeoutMs);
             }
         }
@@ -19896,7 +19101,7 @@ async function withLock(engine, db, config, deps, progress, context, body) {
     try {
         const { backendPid } = await db.info;
         if (db.lockPid !== backendPid) {
-            throw (0,db_session/* poolerError */.cG)(`the lock was taken in server session pid ${db.lockPid}, but this connection started in pid ${backendPid}`);
+            throw (0,session/* poolerError */.cG)(`the lock was taken in server session pid ${db.lockPid}, but this connection started in pid ${backendPid}`);
         }
         return await body();
     }
@@ -19920,7 +19125,7 @@ async function refuseReadOnly(db, config, what = 'applied') {
     }
 }
 /** apply: under the lock, read the state, back up if asked, then let the engine run what is pending. */
-async function apply(engine, db, ctx, config, deps, progress) {
+async function run_apply(engine, db, ctx, config, deps, progress) {
     const { log } = deps;
     const state = await readState(engine, ctx, 'apply', progress);
     const toRun = engine.within(state, config.targetRevision);
@@ -20022,6 +19227,8 @@ async function rollback(engine, db, ctx, config, deps, progress) {
 async function rollbackDryRun(engine, ctx, config, deps, progress) {
     const state = await readState(engine, ctx, 'plan', progress);
     const plan = await planRollback(engine, ctx, state, config, true);
+    // Loaded only for a dry run: the grammar's reader is not needed by any other run.
+    const { describeDrops } = await __nccwpck_require__.e(/* import() */ 631).then(__nccwpck_require__.bind(__nccwpck_require__, 631));
     progress.undo = await Promise.all(plan.toUndo.map(async (migration) => ({ migration, drops: migration.sql === undefined ? undefined : await describeDrops(migration.sql) })));
     for (const { migration, drops } of progress.undo) {
         const what = drops === undefined ? (migration.sql === undefined ? 'its SQL is known only when it runs' : 'its SQL could not be parsed') : drops.length === 0 ? 'drops nothing' : `drops ${(0,errors/* listed */.KE)(drops, 20)}`;
@@ -20074,14 +19281,14 @@ function toRunError(error, lost, command) {
         return {
             message: error.message,
             location: error.location,
-            pg: error instanceof MigrationFailed ? error.pg : error instanceof EngineFailed && error.code ? { code: error.code, message: error.message } : undefined,
+            pg: error instanceof apply/* MigrationFailed */.g6 ? error.pg : error instanceof types/* EngineFailed */.c && error.code ? { code: error.code, message: error.message } : undefined,
             expected: true,
         };
     }
     // The lock connection ended outside a migration (reading the state, taking the backup).
-    if (lost || (0,db_session/* isConnectionError */.Rk)(error)) {
+    if (lost || (0,session/* isConnectionError */.Rk)(error)) {
         const holdsLock = command === 'apply' || command === 'baseline' || command === 'rollback';
-        return { message: (0,db_session/* lostConnection */.LQ)(lost ?? error, 'during the run', holdsLock).message, expected: true };
+        return { message: (0,session/* lostConnection */.LQ)(lost ?? error, 'during the run', holdsLock).message, expected: true };
     }
     const code = error.code;
     // The file system (Node's errors carry the system call), not the database.
@@ -20090,7 +19297,7 @@ function toRunError(error, lost, command) {
     }
     // A database error outside a migration (e.g. permission denied on the migrations table).
     if (typeof code === 'string') {
-        const { file, advice } = adviceFor(code);
+        const { file, advice } = (0,migrations_failure/* adviceFor */.cp)(code);
         return { message: `Database error ${code}: ${(0,errors/* messageOf */.bD)(error)}${file ? '' : `. ${advice}`}`, expected: true };
     }
     return { message: `Unexpected error: ${(0,errors/* messageOf */.bD)(error)}`, expected: false };
@@ -20407,6 +19614,571 @@ function shown(revision) {
 /** The GitHub Action's entry (also what `local-action run . src/main.ts` calls). */
 async function run(signal) {
     await runOn(githubPlatform(), systemClock, signal);
+}
+
+
+/***/ }),
+
+/***/ 4017:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   g6: () => (/* binding */ MigrationFailed),
+/* harmony export */   lF: () => (/* binding */ executableSql),
+/* harmony export */   rj: () => (/* binding */ applyMigration),
+/* harmony export */   sX: () => (/* binding */ applySessionSettings)
+/* harmony export */ });
+/* unused harmony exports applySettings, retryDelayMs, recordSql */
+/* harmony import */ var pg__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3849);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(452);
+/* harmony import */ var _db_session_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3794);
+/* harmony import */ var _failure_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4563);
+
+
+
+
+/** A migration that failed: the file, where in it, and what PostgreSQL said. */
+class MigrationFailed extends _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo {
+    migration;
+    pg;
+    /** The migration was committed before what failed (setting the session back afterwards). */
+    applied;
+    constructor(message, migration, fields, location, cause, applied = false) {
+        super(message, { location, cause });
+        this.name = 'MigrationFailed';
+        this.migration = migration;
+        this.pg = fields;
+        this.applied = applied;
+    }
+}
+/**
+ * The settings input on the run's session, then ours again: an idle timeout among the input's would end
+ * the session that holds the lock.
+ */
+async function applySessionSettings(client, settings, session) {
+    await applySettings(client, settings);
+    await client.query((0,_db_session_js__WEBPACK_IMPORTED_MODULE_2__/* .ourSettingsSql */ .uA)((await session).serverVersion));
+}
+/** Set each `settings` line on the session; a value PostgreSQL rejects names the setting, never the value. */
+async function applySettings(client, settings) {
+    for (const [index, { name, value }] of settings.entries()) {
+        try {
+            await client.query('SELECT set_config($1, $2, false)', [name, value]);
+        }
+        catch (error) {
+            // PostgreSQL's message quotes the value, which may be a secret: it is left out.
+            const why = (0,_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .messageOf */ .bD)(error).split(value).join('…');
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo(`Input settings: PostgreSQL rejected setting ${index + 1}, ${name}: ${why}; fix the name or value (see SHOW ALL for names).`, {
+                cause: error,
+            });
+        }
+    }
+}
+/** Sleep, but wake at once when the run is cancelled. */
+function sleepUnlessCancelled(clock, ms, signal) {
+    if (!signal)
+        return clock.sleep(ms);
+    return new Promise((resolve) => {
+        const wake = () => resolve();
+        signal.addEventListener('abort', wake, { once: true });
+        void clock.sleep(ms).then(() => {
+            signal.removeEventListener('abort', wake);
+            resolve();
+        });
+    });
+}
+/** Backoff before retry `attempt` (1-based) of a migration that hit lock_timeout: 1 s, 2 s, 4 s, … at most 30 s. */
+function retryDelayMs(attempt) {
+    return Math.min(1_000 * 2 ** (attempt - 1), 30_000);
+}
+/**
+ * Run one migration and record it. In a transaction (the default) the SQL and its `migrations` row
+ * commit together or not at all. A file with the disable-transaction marker runs as one statement batch
+ * without BEGIN, and its row is written right after. Either way the session is then set back to a new
+ * one's state (see session.ts). `lock_not_available` (55P03) is retried up to `lockRetries` times with
+ * backoff; any other error throws MigrationFailed, worded by failure.ts.
+ */
+async function applyMigration(client, migration, options) {
+    for (let attempt = 1;; attempt += 1) {
+        try {
+            await runOnce(client, migration, options.session);
+            return;
+        }
+        catch (error) {
+            const phase = error instanceof _failure_js__WEBPACK_IMPORTED_MODULE_3__/* .StepFailed */ .an ? error.phase : 'sql';
+            const cause = error instanceof _failure_js__WEBPACK_IMPORTED_MODULE_3__/* .StepFailed */ .an ? error.cause : error;
+            if (cause.code === '55P03' && phase === 'sql' && attempt <= options.lockRetries) {
+                const delay = retryDelayMs(attempt);
+                options.log.warning(`${migration.label} hit lock_timeout (${(0,_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .messageOf */ .bD)(cause)}); retry ${attempt} of ${options.lockRetries} in ${delay / 1000} s.`);
+                // A file without a transaction may have changed the session before it failed.
+                await client.query(options.session.restoreSql);
+                await sleepUnlessCancelled(options.clock, delay, options.signal);
+                if (options.signal?.aborted) {
+                    throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .Cancelled */ .cJ(`The run was cancelled (${String(options.signal.reason)}) while ${migration.label} waited to be retried after lock_timeout: it was rolled back. ` +
+                        'Migrations before it stay applied and none after it ran; run again to apply the rest.');
+                }
+                continue;
+            }
+            if (options.signal?.aborted && migration.id > 0) {
+                const outcome = phase === 'restore'
+                    ? 'it had been applied just before'
+                    : phase === 'commit'
+                        ? 'it was being committed, so it may or may not be applied (the next run reads the migrations table and knows)'
+                        : migration.transaction
+                            ? 'it was rolled back'
+                            : 'it runs without a transaction, so statements of it may have taken effect (check the database)';
+                throw new MigrationFailed(`The run was cancelled (${String(options.signal.reason)}) while ${migration.label} was being applied: ${outcome}. ` +
+                    'Migrations before it stay applied and none after it ran; run again to apply the rest.', migration, (0,_failure_js__WEBPACK_IMPORTED_MODULE_3__/* .pgFields */ .LF)(cause), undefined, cause, phase === 'restore');
+            }
+            const explained = (0,_failure_js__WEBPACK_IMPORTED_MODULE_3__/* .explainFailure */ .SP)({
+                label: migration.label,
+                kind: migration.kind,
+                builtIn: migration.id === 0,
+                transaction: migration.transaction,
+                sql: executableSql(migration),
+                attempts: attempt,
+            }, phase, cause);
+            throw new MigrationFailed(explained.message, migration, explained.fields, migration.id === 0 ? undefined : explained.location, cause, phase === 'restore');
+        }
+    }
+}
+/**
+ * The SQL sent to the server: the file without a leading byte-order mark, which PostgreSQL would read as
+ * part of the first keyword. The hash stays over the file as written, as postgres-migrations computes it.
+ */
+function executableSql(migration) {
+    return migration.sql.replace(/^\uFEFF/, '');
+}
+/**
+ * The row, written only when the statement runs where it must. `name` is NULL (a not-null violation on
+ * "name") when the transaction is not the one it should be: for a migration in a transaction, one that
+ * began before this message (ours, begun with BEGIN); for one without, none left open by the file (its
+ * transaction then begins with this message). A file that ended its transaction, or left one open,
+ * trips it, whatever it did to the settings (RESET ALL), and no statement runs before the file's own
+ * (a file may begin with SET TRANSACTION ISOLATION LEVEL). `hash` is NULL (a violation on "hash") when
+ * the statement runs in another server session than the one that holds the lock: a pooler moved us.
+ * Either way the transaction is aborted, so nothing after it commits. The table is named with its
+ * schema and written as the login role (SET SESSION AUTHORIZATION DEFAULT; then the `role` setting, if
+ * the settings input has one), so a file that changes search_path or the role is still recorded.
+ * Values are literals, so that the statement can share one message with COMMIT and the session reset
+ * (one query for the driver to send and read, not four). Pure.
+ */
+function recordSql(table, migration, session) {
+    const inOurTransaction = migration.transaction ? 'transaction_timestamp() < statement_timestamp()' : 'transaction_timestamp() = statement_timestamp()';
+    return ('SET SESSION AUTHORIZATION DEFAULT; ' +
+        (session.role === undefined ? '' : `SET ROLE ${pg__WEBPACK_IMPORTED_MODULE_0__/* ["default"].escapeIdentifier */ .Ay.escapeIdentifier(session.role)}; `) +
+        `INSERT INTO ${table} ("id", "name", "hash") VALUES (${Math.trunc(migration.id)}, ` +
+        `CASE WHEN ${inOurTransaction} THEN ${pg__WEBPACK_IMPORTED_MODULE_0__/* ["default"].escapeLiteral */ .Ay.escapeLiteral(migration.name)} END, ` +
+        `CASE WHEN pg_backend_pid() = ${Math.trunc(session.lockPid)} THEN ${pg__WEBPACK_IMPORTED_MODULE_0__/* ["default"].escapeLiteral */ .Ay.escapeLiteral(migration.hash)} END)`);
+}
+/**
+ * Two round trips per migration in a transaction (pipeline mode): BEGIN and the SQL, then one message
+ * with the row, COMMIT and the session reset. The row is sent only once the SQL has succeeded. Without
+ * a transaction, the SQL, then the row, then the session reset (not in the row's message, whose
+ * statements would share one implicit transaction).
+ */
+async function runOnce(client, migration, session) {
+    const sql = executableSql(migration);
+    if (!migration.transaction) {
+        await (0,_failure_js__WEBPACK_IMPORTED_MODULE_3__/* .step */ .PM)('sql', client.query(sql));
+        try {
+            await settled([(0,_failure_js__WEBPACK_IMPORTED_MODULE_3__/* .step */ .PM)('record', client.query(recordSql(session.table, migration, session))), (0,_failure_js__WEBPACK_IMPORTED_MODULE_3__/* .step */ .PM)('restore', client.query(session.restoreSql))]);
+        }
+        catch (error) {
+            // A transaction the file left open is rolled back with the row.
+            await client.query('ROLLBACK').catch(() => undefined);
+            throw error;
+        }
+        return;
+    }
+    try {
+        await settled([(0,_failure_js__WEBPACK_IMPORTED_MODULE_3__/* .step */ .PM)('sql', client.query('BEGIN')), (0,_failure_js__WEBPACK_IMPORTED_MODULE_3__/* .step */ .PM)('sql', client.query(sql))]);
+    }
+    catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+    }
+    try {
+        await client.query(`${recordSql(session.table, migration, session)}; COMMIT; ${session.restoreSql}`);
+    }
+    catch (error) {
+        // Ended, unless the failure came after COMMIT; ROLLBACK of no transaction would only warn, so ask.
+        if (!(0,_db_session_js__WEBPACK_IMPORTED_MODULE_2__/* .isConnectionError */ .Rk)(error))
+            await client.query('ROLLBACK').catch(() => undefined);
+        throw new _failure_js__WEBPACK_IMPORTED_MODULE_3__/* .StepFailed */ .an(await phaseOfLastMessage(client, session.table, migration, error), error);
+    }
+}
+/**
+ * Which statement of the row/COMMIT/reset message failed (the server stops at the first error): the
+ * reset, when the row is there (committed); else COMMIT, unless the error is about the migrations
+ * table (our INSERT). A lost connection cannot be asked: COMMIT, which says "may or may not be applied".
+ */
+async function phaseOfLastMessage(client, table, migration, error) {
+    if ((0,_db_session_js__WEBPACK_IMPORTED_MODULE_2__/* .isConnectionError */ .Rk)(error))
+        return 'commit';
+    const { rows } = await client.query(`SELECT 1 FROM ${table} WHERE id = ${Math.trunc(migration.id)}`).catch(() => ({ rows: [] }));
+    if (rows.length > 0)
+        return 'restore';
+    const about = error;
+    return about.table === 'migrations' || /\bmigrations\b/.test(about.message ?? '') || about.code === '23502' ? 'record' : 'commit';
+}
+/** Wait for every query issued together; throw the first failure in the order they were sent. */
+async function settled(queries) {
+    const results = await Promise.allSettled(queries);
+    const failed = results.find((result) => result.status === 'rejected');
+    if (failed)
+        throw failed.reason;
+    return results.map((result) => result.value);
+}
+
+
+/***/ }),
+
+/***/ 4563:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   LF: () => (/* binding */ pgFields),
+/* harmony export */   PM: () => (/* binding */ step),
+/* harmony export */   SP: () => (/* binding */ explainFailure),
+/* harmony export */   an: () => (/* binding */ StepFailed),
+/* harmony export */   cp: () => (/* binding */ adviceFor),
+/* harmony export */   q1: () => (/* binding */ lineAndColumn)
+/* harmony export */ });
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(452);
+/* harmony import */ var _db_session_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3794);
+
+
+/** A rejected statement, tagged with the phase it belonged to. */
+class StepFailed extends Error {
+    phase;
+    constructor(phase, cause) {
+        super((0,_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .messageOf */ .bD)(cause), { cause });
+        this.name = 'StepFailed';
+        this.phase = phase;
+    }
+}
+/** Tag a statement's failure with its phase (for settled() to report the first in order). */
+function step(phase, query) {
+    return query.catch((error) => {
+        throw error instanceof StepFailed ? error : new StepFailed(phase, error);
+    });
+}
+function pgFields(error) {
+    const e = error;
+    const position = e.position === undefined ? undefined : Number.parseInt(e.position, 10);
+    return {
+        code: typeof e.code === 'string' ? e.code : undefined,
+        message: (0,_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .messageOf */ .bD)(error),
+        detail: e.detail || undefined,
+        hint: e.hint || undefined,
+        position: Number.isFinite(position) ? position : undefined,
+        where: e.where || undefined,
+        column: e.column || undefined,
+    };
+}
+/** 1-based line and column of a 1-based character position (PostgreSQL counts characters, not bytes). Pure. */
+function lineAndColumn(text, position) {
+    let line = 1;
+    let column = 1;
+    let index = 0;
+    for (const char of text) {
+        index += 1;
+        if (index >= position)
+            break;
+        if (char === '\n') {
+            line += 1;
+            column = 1;
+        }
+        else {
+            column += 1;
+        }
+    }
+    return { line, column };
+}
+/** What a SQLSTATE says about the cause, and the fix; `file` when the file itself must change. Pure. */
+function adviceFor(code) {
+    const c = code ?? '';
+    if (c === '42501') {
+        return {
+            file: false,
+            advice: 'The database user lacks a privilege this statement needs: grant it, or run migrations as a role that has it (the file may be right as it is).',
+        };
+    }
+    if (c === '25006') {
+        return { file: false, advice: 'The database is read-only (a standby, or default_transaction_read_only is on): point database-url at the primary.' };
+    }
+    if (c === '57014') {
+        return {
+            file: false,
+            advice: 'The statement was cancelled (statement_timeout in settings, or an administrator): raise statement_timeout, or split the work into smaller migrations.',
+        };
+    }
+    if (c === '55P03') {
+        return {
+            file: false,
+            advice: 'Another session held a lock this statement needs for longer than lock_timeout: run again when it is free, or set lock-retries.',
+        };
+    }
+    if (c === '40P01' || c === '40001') {
+        return { file: false, advice: 'It conflicted with another session (a deadlock or a serialization failure): run again.' };
+    }
+    if (c.startsWith('53')) {
+        return { file: false, advice: 'The server ran out of resources (disk, memory or connections): fix the server, then run again.' };
+    }
+    if (c.startsWith('58') || c.startsWith('XX')) {
+        return { file: false, advice: 'The server reported a system or internal error: check its log, then run again.' };
+    }
+    return { file: true, advice: 'Fix the file and run again.' };
+}
+/**
+ * One line that says what failed, where, what became of the migration, and the fix; blamed on the file
+ * only when the file's own statement failed for a reason the file can fix. Pure.
+ */
+function explainFailure(ctx, phase, error) {
+    const fields = pgFields(error);
+    const lost = (0,_db_session_js__WEBPACK_IMPORTED_MODULE_1__/* .isConnectionError */ .Rk)(error);
+    const what = `${fields.code ? `${fields.code} ` : ''}${fields.message}`;
+    const extra = [fields.detail ? `Detail: ${fields.detail}` : '', fields.hint ? `Hint: ${fields.hint}` : '', ctx.attempts > 1 ? `(after ${ctx.attempts} attempts)` : ''];
+    if (ctx.builtIn) {
+        const advice = fields.code === '42501'
+            ? 'The database user cannot create a table in the first schema of its search_path: grant it CREATE on that schema, or set search_path (settings input, or the role) to a schema it can create in.'
+            : lost
+                ? 'The connection ended: run again when the database is back.'
+                : adviceFor(fields.code).advice.replace('Fix the file and run again.', 'Check the database user and search_path, then run again.');
+        return { message: sentence(['Could not create the migrations table: ' + what, ...extra, 'Nothing was applied.', advice]), fields };
+    }
+    if (lost) {
+        const outcome = phase === 'commit'
+            ? `The connection ended while ${ctx.label} was being committed, so it may or may not be applied; the next run reads the migrations table and knows.`
+            : phase === 'restore'
+                ? `${ctx.label} was applied before the connection ended.`
+                : ctx.transaction
+                    ? `${ctx.label} was not committed, so the server rolled it back.`
+                    : `${ctx.label} runs without a transaction, so statements of it may have taken effect; check the database.`;
+        return {
+            message: sentence([
+                `Lost the database connection that holds the migration lock while applying ${ctx.label}: ${what}`,
+                outcome,
+                'The lock went with the connection, so nothing more is applied. Run again when the database is back.',
+            ]),
+            fields,
+        };
+    }
+    if (phase === 'record')
+        return explainRecordFailure(ctx, fields, what, extra);
+    if (phase === 'restore') {
+        return {
+            message: sentence([
+                `${ctx.label} was applied, but setting the session back afterwards failed: ${what}`,
+                'Nothing after it ran. Run again to apply the rest.',
+            ]),
+            location: { file: ctx.label },
+            fields,
+        };
+    }
+    const { file, advice } = adviceFor(fields.code);
+    const at = phase === 'sql' && fields.position !== undefined ? lineAndColumn(ctx.sql, fields.position) : undefined;
+    const where = at === undefined ? (phase === 'commit' ? ' at COMMIT' : '') : ctx.kind === 'js' ? ` at line ${at.line} of the SQL from generateSql()` : ` at line ${at.line}, column ${at.column}`;
+    const outcome = ctx.transaction
+        ? 'It was rolled back; migrations before it stay applied and none after it ran.'
+        : file
+            ? 'It ran without a transaction, so statements before the failing one may have taken effect; check the database, then fix the file and run again.'
+            : 'It ran without a transaction, so statements before the failing one may have taken effect; check the database.';
+    return {
+        message: sentence([`Migration ${ctx.label} failed${where}: ${what}`, ...extra, outcome, file && !ctx.transaction ? '' : advice]),
+        location: { file: ctx.label, line: at?.line, column: at?.column },
+        fields,
+    };
+}
+/** Our INSERT into the migrations table failed, after the file's SQL succeeded. */
+function explainRecordFailure(ctx, fields, what, extra) {
+    const location = { file: ctx.label };
+    let outcome = ctx.transaction
+        ? 'It was rolled back with it; migrations before it stay applied and none after it ran.'
+        : 'It ran without a transaction, so it took effect but is not recorded: a rerun runs it again, so make it safe to rerun (IF NOT EXISTS) or check the database first.';
+    let cause;
+    if (fields.code === '23502' && fields.column === 'name') {
+        // Our own guard (apply.ts): the transaction is not the one it should be.
+        return {
+            message: ctx.transaction
+                ? sentence([
+                    `Migration ${ctx.label} ended the transaction it runs in (a COMMIT, ROLLBACK, END, ABORT or PREPARE TRANSACTION, perhaps in a procedure it calls).`,
+                    'What it did before that statement was committed or undone by it, and what came after ran outside the migration: check the database.',
+                    'It was not recorded as applied, and nothing after it ran.',
+                    'Remove that statement, or mark the file with -- postgres-migrations disable-transaction.',
+                ])
+                : sentence([
+                    `Migration ${ctx.label} runs without a transaction (disable-transaction) but left one open (a BEGIN without its COMMIT).`,
+                    'That transaction was rolled back with everything in it, and the migration was not recorded as applied; nothing after it ran.',
+                    'End the transaction in the file (COMMIT), or remove the BEGIN.',
+                ]),
+            location,
+            fields,
+        };
+    }
+    else if (fields.code === '23502' && fields.column === 'hash') {
+        outcome = ctx.transaction ? 'It was rolled back, and not recorded as applied.' : 'It ran without a transaction, so it took effect but is not recorded.';
+        return {
+            message: sentence([
+                `Migration ${ctx.label} did not run in the server session that holds the migration lock: a connection pooler in transaction mode moved it`,
+                outcome,
+                'Use the direct URL of the database for migrations (a pooler in session mode also works).',
+            ]),
+            location,
+            fields,
+        };
+    }
+    else if (fields.code === '42501') {
+        cause = 'The database user may not write the migrations table: grant it INSERT on that table (or run migrations as its owner).';
+    }
+    else if (fields.code === '42P01') {
+        cause = 'The migrations table is gone at the end of the file: a migration must not drop or rename it.';
+    }
+    else if (fields.code === '23505' && /name/.test(String(fields.constraint ?? fields.message))) {
+        cause = 'Another migration already has this name in the migrations table (names must be unique): rename the file.';
+    }
+    else if (fields.code === '23505') {
+        cause = 'Another run recorded this migration at the same time, so the migration lock did not keep them apart: use the direct URL of the database, not a pooler.';
+    }
+    else {
+        cause = adviceFor(fields.code).advice.replace('Fix the file and run again.', 'Check the migrations table and the database user, then run again.');
+    }
+    return {
+        message: sentence([`Migration ${ctx.label} ran, but recording it in the migrations table failed: ${what}`, ...extra, outcome, cause]),
+        location,
+        fields,
+    };
+}
+/** Parts joined into one line, each ending in a full stop. */
+function sentence(parts) {
+    return parts
+        .filter(Boolean)
+        .map((part) => (/[.!?)]$/.test(part) ? part : `${part}.`))
+        .join(' ')
+        .replace(/\s*\n\s*/g, ' ');
+}
+
+
+/***/ }),
+
+/***/ 6921:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   q: () => (/* binding */ loadParser),
+/* harmony export */   x: () => (/* binding */ findTransactionEnd)
+/* harmony export */ });
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6760);
+/* harmony import */ var node_url__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3136);
+/**
+ * Statements that end the transaction a migration runs in. A transactional migration is sent as
+ * `BEGIN`, its SQL, then its `migrations` row and `COMMIT`: a `COMMIT` (or `END`), `ROLLBACK` (or
+ * `ABORT`) or `PREPARE TRANSACTION` inside the file ends that transaction early, so part of the file
+ * would be committed or undone on its own and the row would not belong to the same transaction.
+ *
+ * The file is parsed with PostgreSQL's own grammar (libpg-query) rather than searched with patterns, so
+ * that `END` closing a `BEGIN ATOMIC` function body or a `COMMIT` inside a `DO` block's string is not
+ * mistaken for one. Parsing loads a WebAssembly parser, so only a file that contains one of the keywords
+ * at all is parsed.
+ */
+
+
+const KEYWORDS = /\b(commit|end|rollback|abort|prepare)\b/i;
+const ENDING_KINDS = new Set(['TRANS_STMT_COMMIT', 'TRANS_STMT_ROLLBACK', 'TRANS_STMT_PREPARE']);
+/**
+ * The first statement of `sql` that ends the surrounding transaction, or undefined. A file that does not
+ * parse is left to the server, which runs nothing of a file with a syntax error.
+ */
+async function findTransactionEnd(sql) {
+    if (!KEYWORDS.test(sql))
+        return undefined;
+    const { parse } = await loadParser();
+    let statements;
+    try {
+        statements = (await parse(sql)).stmts ?? [];
+    }
+    catch {
+        return undefined;
+    }
+    const bytes = Buffer.from(sql, 'utf8');
+    for (const statement of statements) {
+        const kind = statement.stmt.TransactionStmt?.kind;
+        if (kind === undefined || !ENDING_KINDS.has(kind))
+            continue;
+        // Positions are byte offsets into the UTF-8 text; 0 length means "to the end".
+        const start = statement.stmt_location ?? 0;
+        const end = statement.stmt_len ? start + statement.stmt_len : bytes.length;
+        // A statement's span starts right after the previous `;`: skip the blanks and comments before it.
+        const raw = bytes.subarray(start, end).toString('utf8');
+        const lead = leadingTrivia(raw);
+        const text = raw.slice(lead).trim();
+        return { statement: text.replace(/\s+/g, ' ').slice(0, 80), line: lines(bytes.subarray(0, start).toString('utf8') + raw.slice(0, lead)) };
+    }
+    return undefined;
+}
+/** Length of the whitespace and comments (line comments and nested block comments) at the start. */
+function leadingTrivia(text) {
+    let i = 0;
+    for (;;) {
+        while (i < text.length && /\s/.test(text[i]))
+            i += 1;
+        if (text.startsWith('--', i)) {
+            const newline = text.indexOf('\n', i);
+            i = newline < 0 ? text.length : newline + 1;
+        }
+        else if (text.startsWith('/*', i)) {
+            let depth = 0;
+            do {
+                if (text.startsWith('/*', i)) {
+                    depth += 1;
+                    i += 2;
+                }
+                else if (text.startsWith('*/', i)) {
+                    depth -= 1;
+                    i += 2;
+                }
+                else {
+                    i += 1;
+                }
+            } while (depth > 0 && i < text.length);
+        }
+        else {
+            return i;
+        }
+    }
+}
+let parser;
+/**
+ * libpg-query's WebAssembly glue finds `libpg-query.wasm` next to itself through `__dirname`, which
+ * CommonJS defines and our bundle (an ES module) does not; the build copies the file into dist/. So,
+ * only while the glue starts (it reads `__dirname` once, synchronously, when imported), a global
+ * `__dirname` points at this module's directory. Where Node loads the package itself (the sources,
+ * tests), its own `__dirname` shadows the global and this changes nothing.
+ */
+function loadParser() {
+    parser ??= (async () => {
+        const scope = globalThis;
+        const had = Object.prototype.hasOwnProperty.call(scope, '__dirname');
+        // Not new URL('.', import.meta.url): the bundler would take that for an asset of its own.
+        if (!had)
+            scope.__dirname = node_path__WEBPACK_IMPORTED_MODULE_0__.dirname((0,node_url__WEBPACK_IMPORTED_MODULE_1__.fileURLToPath)(import.meta.url));
+        try {
+            const module = __nccwpck_require__.e(/* import() */ 627).then(__nccwpck_require__.t.bind(__nccwpck_require__, 2627, 19));
+            return await module;
+        }
+        finally {
+            if (!had)
+                delete scope.__dirname;
+        }
+    })();
+    return parser;
+}
+function lines(text) {
+    let count = 1;
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1))
+        count += 1;
+    return count;
 }
 
 

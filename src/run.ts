@@ -30,7 +30,6 @@ import { Cancelled, UserError, listed, messageOf, oneLine, type FileLocation } f
 import type { Log } from './log.js';
 import { MigrationFailed, applySessionSettings } from './migrations/apply.js';
 import type { Backup, Exec } from './migrations/backup.js';
-import { describeDrops } from './migrations/drops.js';
 import { adviceFor, type PgErrorFields } from './migrations/failure.js';
 import { pruneBackups } from './migrations/retention.js';
 import type { LoadOptions } from './migrations/files.js';
@@ -576,6 +575,8 @@ async function rollback(engine: Engine, db: Db, ctx: EngineContext, config: Conf
 async function rollbackDryRun(engine: Engine, ctx: EngineContext, config: Config, deps: RunDeps, progress: Progress): Promise<Status> {
   const state = await readState(engine, ctx, 'plan', progress);
   const plan = await planRollback(engine, ctx, state, config, true);
+  // Loaded only for a dry run: the grammar's reader is not needed by any other run.
+  const { describeDrops } = await import('./migrations/drops.js');
   progress.undo = await Promise.all(plan.toUndo.map(async (migration) => ({ migration, drops: migration.sql === undefined ? undefined : await describeDrops(migration.sql) })));
   for (const { migration, drops } of progress.undo) {
     const what = drops === undefined ? (migration.sql === undefined ? 'its SQL is known only when it runs' : 'its SQL could not be parsed') : drops.length === 0 ? 'drops nothing' : `drops ${listed(drops, 20)}`;

@@ -84,7 +84,8 @@ export function alembicIni(url) {
     '[logger_sqlalchemy]\nlevel = WARN\nhandlers =\nqualname = sqlalchemy.engine\n\n' +
     '[logger_alembic]\nlevel = INFO\nhandlers =\nqualname = alembic\n\n' +
     '[handler_console]\nclass = StreamHandler\nargs = (sys.stderr,)\nlevel = NOTSET\nformatter = generic\n\n' +
-    '[formatter_generic]\nformat = %%(levelname)-5.5s [%%(name)s] %%(message)s\ndatefmt = %%H:%%M:%%S\n'
+    // As alembic init writes it: logging's fileConfig reads the formatter raw (a %% would stay doubled).
+    '[formatter_generic]\nformat = %(levelname)-5.5s [%(name)s] %(message)s\ndatefmt = %H:%M:%S\n'
   );
 }
 

@@ -4,7 +4,6 @@ import { restoreSessionSql } from '../db/session.js';
 import { Cancelled, UserError } from '../errors.js';
 import { MigrationFailed, applyMigration, applySessionSettings, executableSql, type MigrationSession } from '../migrations/apply.js';
 import { DOWN_DIR, loadDownFiles, loadMigrations, tableMigration, type LoadOptions, type MigrationFile } from '../migrations/files.js';
-import { undoMigration } from '../migrations/undo.js';
 import { NO_REVISION, pendingMigrations, readAppliedState, recordBaseline, revisionOf, type AppliedRow, type Revision } from '../migrations/state.js';
 import { findTransactionEnd } from '../migrations/transaction-control.js';
 import { hasStatements, linearUndo } from './rollback.js';
@@ -228,6 +227,8 @@ export function postgresMigrationsEngine(config: Config, load?: LoadOptions): En
 
     async rollback(ctx, state, plan) {
       const { client, clock, log } = ctx;
+      // Loaded only for a rollback.
+      const { undoMigration } = await import('../migrations/undo.js');
       const session = await migrationSession(ctx);
       let revision = state.revision;
       let undone = 0;
