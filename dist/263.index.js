@@ -7,6 +7,7 @@ export const modules = {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
 /* harmony export */   choosePgDump: () => (/* binding */ choosePgDump),
+/* harmony export */   dumpPrefix: () => (/* binding */ dumpPrefix),
 /* harmony export */   execProgram: () => (/* binding */ execProgram),
 /* harmony export */   pgDumpCandidates: () => (/* binding */ pgDumpCandidates),
 /* harmony export */   takeBackup: () => (/* binding */ takeBackup)
@@ -109,6 +110,14 @@ async function choosePgDump(serverMajor, candidates, exec, explicitInput, undone
         ? `point ${explicitInput} at a pg_dump ${serverMajor} or newer`
         : `install the PostgreSQL ${serverMajor} client (Debian/Ubuntu: postgresql-client-${serverMajor} from apt.postgresql.org), or set pg-dump-path to a pg_dump ${serverMajor} or newer`;
     throw new _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .UserError */ .yo(`Backup needs pg_dump ${serverMajor} or newer for this PostgreSQL ${serverMajor} server (${found}); ${fix}. Nothing was ${undone}.`);
+}
+/**
+ * What a dump's name starts with: the database's name and a tag of the server and database (8 hex
+ * digits of the SHA-256 of `host:port/database`; not secret), so that two servers' `app`, or `my db`
+ * and `my_db`, never share names and backup-retention never takes one's dumps for the other's. Pure.
+ */
+function dumpPrefix(endpoint) {
+    return `${endpoint.database}-${(0,node_crypto__WEBPACK_IMPORTED_MODULE_1__.hash)('sha256', `${endpoint.host}:${endpoint.port}/${endpoint.database}`, 'hex').slice(0, 8)}`;
 }
 /**
  * `<db>-r<revision>-<UTC timestamp>.dump|.sql`, safe as a file name (the revision is the engine's id, `0`

@@ -7920,7 +7920,7 @@ const INPUTS = [
     },
     {
         name: 'backup-retention',
-        description: 'After a successful backup, remove older dumps of the same database in backup-dir that migrate-action named (never other files): 7d keeps a week (also 12h, 2w), 10 keeps the last ten. Empty = keep everything.',
+        description: 'After a successful backup, remove older dumps of the same database in backup-dir that migrate-action named (never other files): 7d keeps a week (also 12h, 2w), 10 keeps the last ten. Only when a backup is taken. Empty = keep everything.',
         default: '',
         regex: '^(|[1-9][0-9]{0,5}[hdw]?)$',
     },
@@ -16015,6 +16015,10 @@ function engineUrl(url, applicationName, encrypted, settings = [], extraParams =
     const query = [...params].map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(value)}`).join('&');
     return `${scheme}${userinfo}${host}${path}?${query}`;
 }
+/** The settings an engine's URL carries: the input's, then, for a probe that must change nothing, read-only transactions. Pure. */
+function engineSettings(settings, options = {}) {
+    return options.readOnly ? [...settings, { name: 'default_transaction_read_only', value: 'on' }] : settings;
+}
 /** Keeps the last KEEP_BYTES of a stream. */
 class Tail {
     text = '';
@@ -16915,9 +16919,11 @@ function alembicEngine(config, deps) {
                 const resolved = resolveTarget(graph, target.id);
                 if (!('ids' in resolved) || resolved.ids.length !== 1) {
                     const dir = label(graph.script_dir);
-                    throw new errors/* UserError */.yo('matches' in resolved && resolved.problem === 'ambiguous'
-                        ? `Input target-revision ${target.id} is the start of several revisions in ${dir} (${(0,errors/* listed */.KE)(resolved.matches, 10)}); give more of the id.`
-                        : `Input target-revision ${target.id} is not a revision in ${dir}; use a revision id from its files, base (or 0) for none, or -N for the last N.`);
+                    throw new errors/* UserError */.yo('ids' in resolved
+                        ? `Input target-revision ${target.id} names ${resolved.ids.length} revisions (${(0,errors/* listed */.KE)(resolved.ids, 10)}); a rollback goes back to one: name it, or base.`
+                        : resolved.problem === 'ambiguous'
+                            ? `Input target-revision ${target.id} is the start of several revisions in ${dir} (${(0,errors/* listed */.KE)(resolved.matches, 10)}); give more of the id.`
+                            : `Input target-revision ${target.id} is not a revision in ${dir}; use a revision id from its files, base (or 0) for none, or -N for the last N.`);
                 }
                 // Not applied: at or above the applied revision.
                 if (!graph.applied.some((r) => r.revision === resolved.ids[0]))
@@ -17373,7 +17379,10 @@ function dbmateEngine(config, deps) {
             return state.pending;
         },
         async rollbackPlan(_ctx, state, target) {
-            const { undo, stays } = linearUndo(state, target, {
+            // dbmate rolls back the latest applied in ITS order, file names as text (10_b.sql before 9_a.sql),
+            // not by version number: the plan follows that order, so that what it lists is what dbmate undoes.
+            const inDbmateOrder = { ...state, applied: [...state.applied].sort((a, b) => byteOrder(a.fileName, b.fileName)) };
+            const { undo } = linearUndo(inDbmateOrder, target, {
                 where: config.migrationsDirLabel,
                 idHint: 'the digits at the start of a file name',
             });
@@ -17389,7 +17398,11 @@ function dbmateEngine(config, deps) {
                     irreversible.push(`${file.label} (its -- migrate:down section has no statement)`);
                 return { id: file.version, name: file.name, fileName: file.fileName, label: file.label, sql: file.down, transaction: file.downTransaction };
             });
-            return { toUndo, target: stays ? { id: stays.id, name: stays.name } : { id: '', name: '', none: true }, irreversible };
+            // The revision output is the highest version left, whatever the order.
+            const gone = new Set(undo.map((record) => record.id));
+            const left = state.applied.filter((record) => !gone.has(record.id)).sort((a, b) => versionOrder(a.id, b.id));
+            const last = left[left.length - 1];
+            return { toUndo, target: last ? { id: last.id, name: last.name } : { id: '', name: '', none: true }, irreversible };
         },
         /** `dbmate rollback` undoes the latest applied migration: run once per migration, checking each time which one went. */
         async rollback(ctx, state, plan) {
@@ -17409,8 +17422,16 @@ function dbmateEngine(config, deps) {
                 now = await stateAfter(() => read(ctx), dbmate_TOOL, plan.toUndo);
                 ctx.revision(now.revision);
                 const gone = before.applied.filter((record) => !now.applied.some((r) => r.id === record.id));
-                if (gone.length === 1 && gone[0].id === migration.id) {
-                    ctx.undone({ id: migration.id, fileName: migration.fileName, label: file.label, durationMs: ctx.clock.now() - t0, transaction: file.downTransaction });
+                // What really went is reported, expected or not: the outputs must match the database.
+                for (const record of gone) {
+                    const undone = byVersion.get(record.id);
+                    ctx.undone({
+                        id: record.id,
+                        fileName: record.fileName,
+                        label: undone?.label ?? record.fileName,
+                        durationMs: ctx.clock.now() - t0,
+                        transaction: undone?.downTransaction,
+                    });
                 }
                 const at = `the database is at version ${now.revision.none ? 'none' : now.revision.id}`;
                 if (result.code !== 0)
@@ -17668,6 +17689,7 @@ function orderProblem(applied, files, dirLabel) {
 function node_pg_migrate_parseFailure(result, direction = 'UP') {
     const runs = [...result.stdout.matchAll(direction === 'UP' ? /^### MIGRATION (.+) \(UP\) ###$/gm : /^### MIGRATION (.+) \(DOWN\) ###$/gm)];
     const migration = runs[runs.length - 1]?.[1];
+    const done = runs.length;
     // The CLI prints the error it ends with last (console.error of the error object): its first line is
     // `error: <message>` for a database error, `Error: <message>` (or `TypeError: ...`) for the others.
     const headers = [...result.stderr.matchAll(/^(?:[A-Za-z]*Error|error)(?: \[[A-Z0-9_]+\])?: (.*)$/gm)];
@@ -17682,6 +17704,7 @@ function node_pg_migrate_parseFailure(result, direction = 'UP') {
         code,
         position: position === undefined ? undefined : Number(position),
         lockHeld: /Another migration is already running/.test(result.stderr),
+        done,
     };
 }
 /**
@@ -17759,6 +17782,28 @@ function nodePgMigrateEngine(config, deps) {
             // The statements are not echoed: the files are in the repository, and the log stays readable.
             '--no-verbose',
         ];
+    }
+    /**
+     * `down N --dry-run` without node-pg-migrate's lock, on read-only sessions: whether it can build every
+     * down of `toUndo` (the latest first). Returns the first that it cannot, with its words; undefined when
+     * all can be.
+     */
+    async function probeDown(ctx, toUndo) {
+        const result = await runTool(ctx, {
+            tool: node_pg_migrate_TOOL,
+            program,
+            args: runnerArgs('down', toUndo.length, ['--no-single-transaction', '--dry-run', '--no-lock']),
+            cwd: config.workspace,
+            env: { DATABASE_URL: ctx.engineUrl({ uselibpqcompat: 'true' }, { readOnly: true }) },
+            quiet: true,
+        }, programLabel);
+        if (result.code === 0)
+            return undefined;
+        const parsed = node_pg_migrate_parseFailure(result, 'DOWN');
+        // It prints a migration's line once its down is built: the first without one is where it stopped.
+        const failing = toUndo[parsed.done];
+        const said = parsed.message === undefined ? `it ended with ${howItEnded(result)}` : scrubbed(parsed.message);
+        return `${failing?.label ?? 'one of them'} (node-pg-migrate cannot undo it: ${said})`;
     }
     /** The failure of an `up` run, in one line, after telling the frame what is applied now. */
     function failure(result, toRun, done, after, what) {
@@ -17860,7 +17905,7 @@ function nodePgMigrateEngine(config, deps) {
             ctx.log.info(`Running node-pg-migrate up ${toRun.length} (${(0,errors/* listed */.KE)(toRun.map((m) => m.fileName), 10)}) in one transaction ...`);
             return up(ctx, toRun, false, `applying ${toRun.length} migration(s)`);
         },
-        async rollbackPlan(_ctx, state, target) {
+        async rollbackPlan(ctx, state, target) {
             const { undo, stays } = linearUndo(state, target, {
                 where: config.migrationsDirLabel,
                 idHint: 'a file name without its extension',
@@ -17890,6 +17935,13 @@ function nodePgMigrateEngine(config, deps) {
                     irreversible.push(`${file.label} (its -- Down Migration section has no statement)`);
                 return { id: file.name, name: file.name, fileName: file.fileName, label: file.label, sql: file.down, transaction: true };
             });
+            // A JavaScript migration's way back is known only to node-pg-migrate (a down function, or up reversed
+            // when it can be): ask it, in a dry run whose sessions can change nothing.
+            if (irreversible.length === 0 && undo.some((record) => byName.get(record.id)?.kind === 'js')) {
+                const problem = await probeDown(ctx, toUndo);
+                if (problem)
+                    irreversible.push(problem);
+            }
             return { toUndo, target: stays ? { id: stays.id, name: '' } : { id: '', name: '', none: true }, irreversible };
         },
         /**
@@ -17923,10 +17975,12 @@ function nodePgMigrateEngine(config, deps) {
             if (result.signal !== null)
                 throw new types/* EngineFailed */.c(`node-pg-migrate was stopped (${howItEnded(result)}) while it rolled back: ${now}.`);
             const parsed = node_pg_migrate_parseFailure(result, 'DOWN');
-            const file = parsed.migration === undefined ? undefined : byName.get(parsed.migration);
+            // Undone in order, the latest first: the first one still applied is where it stopped.
+            const failing = plan.toUndo.find((m) => stillApplied.has(m.id));
+            const file = failing === undefined ? undefined : byName.get(failing.id);
             const said = parsed.message === undefined ? `it ended with ${howItEnded(result)}` : scrubbed(parsed.message);
             const sqlstate = parsed.code ? ` (SQLSTATE ${parsed.code})` : '';
-            if (!file || undone.some((m) => m.id === file.name)) {
+            if (!file) {
                 throw new types/* EngineFailed */.c(`node-pg-migrate down ${count} failed: ${said}${sqlstate}; ${now}. See its output above.`, { code: parsed.code });
             }
             const line = file.kind === 'sql' && file.downStart !== undefined && parsed.position !== undefined
@@ -18191,12 +18245,31 @@ async function loadDownFiles(dir, dirLabel, ups, options = DEFAULT_LOAD_OPTIONS)
     const downLabel = `${dirLabel}/${DOWN_DIR}`;
     const found = new Map();
     let realDir;
+    let present = true;
     try {
-        if ((0,external_node_fs_.statSync)(downDir).isDirectory())
-            realDir = (0,external_node_fs_.realpathSync)(downDir);
+        (0,external_node_fs_.lstatSync)(downDir);
     }
-    catch {
-        realDir = undefined;
+    catch (error) {
+        if (error.code !== 'ENOENT')
+            throw new errors/* UserError */.yo(describeFsError(error, downLabel, 'directory'), { cause: error });
+        present = false;
+    }
+    if (present) {
+        // There, but not a directory to read (a file, a broken link, a link loop): say so, rather than report
+        // every down file as missing.
+        let isDirectory = false;
+        try {
+            isDirectory = (0,external_node_fs_.statSync)(downDir).isDirectory();
+        }
+        catch {
+            isDirectory = false;
+        }
+        if (!isDirectory) {
+            throw new errors/* UserError */.yo(`${downLabel} is not a directory (a file, or a link that leads nowhere); it must be the directory of down files, named like the files they undo.`, {
+                location: { file: downLabel },
+            });
+        }
+        realDir = (0,external_node_fs_.realpathSync)(downDir);
     }
     // Like an up file's link, a linked down/ must stay inside the migrations directory.
     if (realDir !== undefined && isOutside((0,external_node_fs_.realpathSync)(dir), realDir)) {
@@ -18934,7 +19007,7 @@ async function runWith(engine, config, deps, stopTools) {
                 lockPid: db.lockPid,
                 session: db.info,
                 watch: db.watch,
-                engineUrl: (extra) => engineUrl(config.databaseUrl, applicationName, encrypted, config.settings, extra),
+                engineUrl: (extra, options) => engineUrl(config.databaseUrl, applicationName, encrypted, engineSettings(config.settings, options), extra),
                 busy,
                 spawn: (request) => busy(() => runEngineProgram(request, deps.env ?? process.env, log, stopTools.signal)),
                 applied: (entry) => void progress.applied.push(entry),
@@ -19153,7 +19226,7 @@ async function backUp(db, config, deps, state, progress) {
         progress.backup = await log.group('Back up the database', async () => {
             const serverMajor = Math.floor((await db.info).serverVersion / 10_000);
             // Loaded only for a backup: it brings the process runner, which a run without a backup never needs.
-            const { choosePgDump, execProgram, pgDumpCandidates, takeBackup } = await __nccwpck_require__.e(/* import() */ 263).then(__nccwpck_require__.bind(__nccwpck_require__, 5263));
+            const { choosePgDump, dumpPrefix, execProgram, pgDumpCandidates, takeBackup } = await __nccwpck_require__.e(/* import() */ 263).then(__nccwpck_require__.bind(__nccwpck_require__, 5263));
             const exec = deps.exec ?? execProgram;
             const candidates = await pgDumpCandidates(backup.pgDumpPath);
             const undone = config.command === 'rollback' ? 'rolled back' : 'applied';
@@ -19162,7 +19235,7 @@ async function backUp(db, config, deps, state, progress) {
             const taken = await takeBackup({
                 signal: deps.signal,
                 databaseUrl: config.databaseUrl,
-                database: config.endpoint.database,
+                database: dumpPrefix(config.endpoint),
                 revision: state.revision.none ? '0' : state.revision.id,
                 dir: backup.dir,
                 format: backup.format,
@@ -19242,7 +19315,8 @@ async function rollbackDryRun(engine, ctx, config, deps, progress) {
 async function pruneOldBackups(backup, keep, config, deps) {
     const retention = backup.retention;
     try {
-        const result = await pruneBackups({ dir: backup.dir, database: config.endpoint.database, keep, retention, now: deps.clock.now() });
+        const { dumpPrefix } = await __nccwpck_require__.e(/* import() */ 263).then(__nccwpck_require__.bind(__nccwpck_require__, 5263));
+        const result = await pruneBackups({ dir: backup.dir, database: dumpPrefix(config.endpoint), keep, retention, now: deps.clock.now() });
         const names = result.removed.map((file) => external_node_path_.basename(file));
         deps.log.info(names.length > 0
             ? `backup-retention ${retention.text}: removed ${names.length} older dump(s) of ${config.endpoint.database}: ${(0,errors/* listed */.KE)(names)}.`
@@ -19571,7 +19645,8 @@ async function runOn(platform, clock = systemClock, signal) {
         // Only input validation throws here; runCommand reports its own failures in the result.
         const location = error instanceof errors/* UserError */.yo ? error.location : undefined;
         result = {
-            command: config?.command ?? 'apply',
+            // The command asked for, even when another input is what was wrong.
+            command: config?.command ?? commandAsked(platform.getInput('command')),
             status: 'failed',
             applied: [],
             durationMs: 0,
@@ -19594,10 +19669,11 @@ async function runOn(platform, clock = systemClock, signal) {
             log.warning(`Could not write the job summary: ${(0,errors/* messageOf */.bD)(error)}`);
         }
     }
+    const changed = result.command === 'rollback' ? `${outputs['rolled-back-count']} rolled back` : `${outputs['applied-count']} applied`;
     log.info(result.revision === undefined
-        ? `${result.command}: ${result.status} before the database was read; nothing applied.`
+        ? `${result.command}: ${result.status} before the database was read; nothing ${result.command === 'rollback' ? 'rolled back' : 'applied'}.`
         : `${result.command}: ${result.status}; revision ${shown(outputs['previous-revision'])} -> ${shown(outputs.revision)}, ` +
-            `${outputs['applied-count']} applied, ${outputs['pending-count']} pending` +
+            `${changed}, ${outputs['pending-count']} pending` +
             (outputs['backup-path'] ? `; backup ${outputs['backup-path']}` : '') +
             '.');
     if (result.error) {
@@ -19606,6 +19682,11 @@ async function runOn(platform, clock = systemClock, signal) {
         platform.fail(scrub(result.error.message), result.error.location);
     }
     return result;
+}
+/** The command input when it is one of ours (the default otherwise), for the report of invalid inputs. Pure. */
+function commandAsked(value) {
+    const trimmed = value.trim();
+    return inputs/* COMMANDS */.Lo.includes(trimmed) ? trimmed : 'apply';
 }
 /** A revision output for the log: `(none)` rather than nothing. */
 function shown(revision) {

@@ -67,7 +67,7 @@ export const INPUTS = [
   {
     name: 'backup-retention',
     description:
-      'After a successful backup, remove older dumps of the same database in backup-dir that migrate-action named (never other files): 7d keeps a week (also 12h, 2w), 10 keeps the last ten. Empty = keep everything.',
+      'After a successful backup, remove older dumps of the same database in backup-dir that migrate-action named (never other files): 7d keeps a week (also 12h, 2w), 10 keeps the last ten. Only when a backup is taken. Empty = keep everything.',
     default: '',
     regex: '^(|[1-9][0-9]{0,5}[hdw]?)$',
   },

@@ -1,7 +1,7 @@
 import { systemClock, type Clock } from './clock.js';
-import { parseConfig, type Config, type RawInputs } from './config.js';
+import { parseConfig, type Command, type Config, type RawInputs } from './config.js';
 import { UserError, messageOf } from './errors.js';
-import { INPUTS, OUTPUTS } from './inputs.js';
+import { COMMANDS, INPUTS, OUTPUTS } from './inputs.js';
 import { jsMigrationEnv } from './migrations/js-loader.js';
 import type { Log } from './log.js';
 import { githubPlatform } from './platform/github.js';
@@ -81,7 +81,8 @@ export async function runOn(platform: Platform, clock: Clock = systemClock, sign
     // Only input validation throws here; runCommand reports its own failures in the result.
     const location = error instanceof UserError ? error.location : undefined;
     result = {
-      command: config?.command ?? 'apply',
+      // The command asked for, even when another input is what was wrong.
+      command: config?.command ?? commandAsked(platform.getInput('command')),
       status: 'failed',
       applied: [],
       durationMs: 0,
@@ -103,11 +104,12 @@ export async function runOn(platform: Platform, clock: Clock = systemClock, sign
       log.warning(`Could not write the job summary: ${messageOf(error)}`);
     }
   }
+  const changed = result.command === 'rollback' ? `${outputs['rolled-back-count']} rolled back` : `${outputs['applied-count']} applied`;
   log.info(
     result.revision === undefined
-      ? `${result.command}: ${result.status} before the database was read; nothing applied.`
+      ? `${result.command}: ${result.status} before the database was read; nothing ${result.command === 'rollback' ? 'rolled back' : 'applied'}.`
       : `${result.command}: ${result.status}; revision ${shown(outputs['previous-revision'])} -> ${shown(outputs.revision)}, ` +
-          `${outputs['applied-count']} applied, ${outputs['pending-count']} pending` +
+          `${changed}, ${outputs['pending-count']} pending` +
           (outputs['backup-path'] ? `; backup ${outputs['backup-path']}` : '') +
           '.',
   );
@@ -116,6 +118,12 @@ export async function runOn(platform: Platform, clock: Clock = systemClock, sign
     platform.fail(scrub(result.error.message), result.error.location);
   }
   return result;
+}
+
+/** The command input when it is one of ours (the default otherwise), for the report of invalid inputs. Pure. */
+function commandAsked(value: string): Command {
+  const trimmed = value.trim();
+  return (COMMANDS as readonly string[]).includes(trimmed) ? (trimmed as Command) : 'apply';
 }
 
 /** A revision output for the log: `(none)` rather than nothing. */

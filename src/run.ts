@@ -14,7 +14,7 @@ import {
   type SessionInfo,
 } from './db/session.js';
 import { createEngine } from './engines/index.js';
-import { engineApplicationName, engineUrl, runEngineProgram } from './engines/spawn.js';
+import { engineApplicationName, engineSettings, engineUrl, runEngineProgram } from './engines/spawn.js';
 import {
   EngineFailed,
   type AppliedEntry,
@@ -260,7 +260,7 @@ async function runWith(engine: Engine, config: Config, deps: RunDeps, stopTools:
         lockPid: db.lockPid,
         session: db.info,
         watch: db.watch,
-        engineUrl: (extra) => engineUrl(config.databaseUrl, applicationName, encrypted, config.settings, extra),
+        engineUrl: (extra, options) => engineUrl(config.databaseUrl, applicationName, encrypted, engineSettings(config.settings, options), extra),
         busy,
         spawn: (request) => busy(() => runEngineProgram(request, deps.env ?? process.env, log, stopTools.signal)),
         applied: (entry) => void progress.applied.push(entry),
@@ -496,7 +496,7 @@ async function backUp(db: Db, config: Config, deps: RunDeps, state: EngineState,
     progress.backup = await log.group('Back up the database', async () => {
       const serverMajor = Math.floor((await db.info).serverVersion / 10_000);
       // Loaded only for a backup: it brings the process runner, which a run without a backup never needs.
-      const { choosePgDump, execProgram, pgDumpCandidates, takeBackup } = await import('./migrations/backup.js');
+      const { choosePgDump, dumpPrefix, execProgram, pgDumpCandidates, takeBackup } = await import('./migrations/backup.js');
       const exec = deps.exec ?? execProgram;
       const candidates = await pgDumpCandidates(backup.pgDumpPath);
       const undone = config.command === 'rollback' ? 'rolled back' : 'applied';
@@ -505,7 +505,7 @@ async function backUp(db: Db, config: Config, deps: RunDeps, state: EngineState,
       const taken = await takeBackup({
         signal: deps.signal,
         databaseUrl: config.databaseUrl,
-        database: config.endpoint.database,
+        database: dumpPrefix(config.endpoint),
         revision: state.revision.none ? '0' : state.revision.id,
         dir: backup.dir,
         format: backup.format,
@@ -590,7 +590,8 @@ async function rollbackDryRun(engine: Engine, ctx: EngineContext, config: Config
 async function pruneOldBackups(backup: BackupConfig, keep: string, config: Config, deps: RunDeps): Promise<string[]> {
   const retention = backup.retention!;
   try {
-    const result = await pruneBackups({ dir: backup.dir, database: config.endpoint.database, keep, retention, now: deps.clock.now() });
+    const { dumpPrefix } = await import('./migrations/backup.js');
+    const result = await pruneBackups({ dir: backup.dir, database: dumpPrefix(config.endpoint), keep, retention, now: deps.clock.now() });
     const names = result.removed.map((file) => path.basename(file));
     deps.log.info(
       names.length > 0

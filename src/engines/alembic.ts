@@ -561,9 +561,11 @@ export function alembicEngine(config: Config, deps: EngineDeps): Engine {
         if (!('ids' in resolved) || resolved.ids.length !== 1) {
           const dir = label(graph.script_dir);
           throw new UserError(
-            'matches' in resolved && resolved.problem === 'ambiguous'
-              ? `Input target-revision ${target.id} is the start of several revisions in ${dir} (${listed(resolved.matches, 10)}); give more of the id.`
-              : `Input target-revision ${target.id} is not a revision in ${dir}; use a revision id from its files, base (or 0) for none, or -N for the last N.`,
+            'ids' in resolved
+              ? `Input target-revision ${target.id} names ${resolved.ids.length} revisions (${listed(resolved.ids, 10)}); a rollback goes back to one: name it, or base.`
+              : resolved.problem === 'ambiguous'
+                ? `Input target-revision ${target.id} is the start of several revisions in ${dir} (${listed(resolved.matches, 10)}); give more of the id.`
+                : `Input target-revision ${target.id} is not a revision in ${dir}; use a revision id from its files, base (or 0) for none, or -N for the last N.`,
           );
         }
         // Not applied: at or above the applied revision.

@@ -415,7 +415,10 @@ export function dbmateEngine(config: Config, deps: EngineDeps): Engine {
     },
 
     async rollbackPlan(_ctx, state, target) {
-      const { undo, stays } = linearUndo(state, target, {
+      // dbmate rolls back the latest applied in ITS order, file names as text (10_b.sql before 9_a.sql),
+      // not by version number: the plan follows that order, so that what it lists is what dbmate undoes.
+      const inDbmateOrder = { ...state, applied: [...state.applied].sort((a, b) => byteOrder(a.fileName, b.fileName)) };
+      const { undo } = linearUndo(inDbmateOrder, target, {
         where: config.migrationsDirLabel,
         idHint: 'the digits at the start of a file name',
       });
@@ -430,7 +433,11 @@ export function dbmateEngine(config: Config, deps: EngineDeps): Engine {
         if (!hasStatements(body)) irreversible.push(`${file.label} (its -- migrate:down section has no statement)`);
         return { id: file.version, name: file.name, fileName: file.fileName, label: file.label, sql: file.down, transaction: file.downTransaction };
       });
-      return { toUndo, target: stays ? { id: stays.id, name: stays.name } : { id: '', name: '', none: true }, irreversible };
+      // The revision output is the highest version left, whatever the order.
+      const gone = new Set(undo.map((record) => record.id));
+      const left = state.applied.filter((record) => !gone.has(record.id)).sort((a, b) => versionOrder(a.id, b.id));
+      const last = left[left.length - 1];
+      return { toUndo, target: last ? { id: last.id, name: last.name } : { id: '', name: '', none: true }, irreversible };
     },
 
     /** `dbmate rollback` undoes the latest applied migration: run once per migration, checking each time which one went. */
@@ -455,8 +462,16 @@ export function dbmateEngine(config: Config, deps: EngineDeps): Engine {
         now = await stateAfter(() => read(ctx), TOOL, plan.toUndo);
         ctx.revision(now.revision);
         const gone = before.applied.filter((record) => !now.applied.some((r) => r.id === record.id));
-        if (gone.length === 1 && gone[0]!.id === migration.id) {
-          ctx.undone({ id: migration.id, fileName: migration.fileName, label: file.label, durationMs: ctx.clock.now() - t0, transaction: file.downTransaction });
+        // What really went is reported, expected or not: the outputs must match the database.
+        for (const record of gone) {
+          const undone = byVersion.get(record.id);
+          ctx.undone({
+            id: record.id,
+            fileName: record.fileName,
+            label: undone?.label ?? record.fileName,
+            durationMs: ctx.clock.now() - t0,
+            transaction: undone?.downTransaction,
+          });
         }
         const at = `the database is at version ${now.revision.none ? 'none' : now.revision.id}`;
         if (result.code !== 0) throw rollbackFailure(result, file, at);

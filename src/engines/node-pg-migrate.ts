@@ -270,9 +270,12 @@ export function parseFailure(result: Pick<SpawnResult, 'stdout' | 'stderr'>, dir
   code?: string;
   position?: number;
   lockHeld: boolean;
+  /** How many migrations it announced (it prints a migration's line once its SQL is built, before running it). */
+  done: number;
 } {
   const runs = [...result.stdout.matchAll(direction === 'UP' ? /^### MIGRATION (.+) \(UP\) ###$/gm : /^### MIGRATION (.+) \(DOWN\) ###$/gm)];
   const migration = runs[runs.length - 1]?.[1];
+  const done = runs.length;
   // The CLI prints the error it ends with last (console.error of the error object): its first line is
   // `error: <message>` for a database error, `Error: <message>` (or `TypeError: ...`) for the others.
   const headers = [...result.stderr.matchAll(/^(?:[A-Za-z]*Error|error)(?: \[[A-Z0-9_]+\])?: (.*)$/gm)];
@@ -287,6 +290,7 @@ export function parseFailure(result: Pick<SpawnResult, 'stdout' | 'stderr'>, dir
     code,
     position: position === undefined ? undefined : Number(position),
     lockHeld: /Another migration is already running/.test(result.stderr),
+    done,
   };
 }
 
@@ -371,6 +375,32 @@ export function nodePgMigrateEngine(config: Config, deps: EngineDeps): Engine {
       // The statements are not echoed: the files are in the repository, and the log stays readable.
       '--no-verbose',
     ];
+  }
+
+  /**
+   * `down N --dry-run` without node-pg-migrate's lock, on read-only sessions: whether it can build every
+   * down of `toUndo` (the latest first). Returns the first that it cannot, with its words; undefined when
+   * all can be.
+   */
+  async function probeDown(ctx: EngineContext, toUndo: readonly EngineMigration[]): Promise<string | undefined> {
+    const result = await runTool(
+      ctx,
+      {
+        tool: TOOL,
+        program,
+        args: runnerArgs('down', toUndo.length, ['--no-single-transaction', '--dry-run', '--no-lock']),
+        cwd: config.workspace,
+        env: { DATABASE_URL: ctx.engineUrl({ uselibpqcompat: 'true' }, { readOnly: true }) },
+        quiet: true,
+      },
+      programLabel,
+    );
+    if (result.code === 0) return undefined;
+    const parsed = parseFailure(result, 'DOWN');
+    // It prints a migration's line once its down is built: the first without one is where it stopped.
+    const failing = toUndo[parsed.done];
+    const said = parsed.message === undefined ? `it ended with ${howItEnded(result)}` : scrubbed(parsed.message);
+    return `${failing?.label ?? 'one of them'} (node-pg-migrate cannot undo it: ${said})`;
   }
 
   /** The failure of an `up` run, in one line, after telling the frame what is applied now. */
@@ -482,7 +512,7 @@ export function nodePgMigrateEngine(config: Config, deps: EngineDeps): Engine {
       return up(ctx, toRun, false, `applying ${toRun.length} migration(s)`);
     },
 
-    async rollbackPlan(_ctx, state, target) {
+    async rollbackPlan(ctx, state, target) {
       const { undo, stays } = linearUndo(state, target, {
         where: config.migrationsDirLabel,
         idHint: 'a file name without its extension',
@@ -509,6 +539,12 @@ export function nodePgMigrateEngine(config: Config, deps: EngineDeps): Engine {
         else if (!hasStatements(file.down.replace(/^[^\n]*/, ''))) irreversible.push(`${file.label} (its -- Down Migration section has no statement)`);
         return { id: file.name, name: file.name, fileName: file.fileName, label: file.label, sql: file.down, transaction: true };
       });
+      // A JavaScript migration's way back is known only to node-pg-migrate (a down function, or up reversed
+      // when it can be): ask it, in a dry run whose sessions can change nothing.
+      if (irreversible.length === 0 && undo.some((record) => byName.get(record.id)?.kind === 'js')) {
+        const problem = await probeDown(ctx, toUndo);
+        if (problem) irreversible.push(problem);
+      }
       return { toUndo, target: stays ? { id: stays.id, name: '' } : { id: '', name: '', none: true }, irreversible };
     },
 
@@ -544,10 +580,12 @@ export function nodePgMigrateEngine(config: Config, deps: EngineDeps): Engine {
       }
       if (result.signal !== null) throw new EngineFailed(`node-pg-migrate was stopped (${howItEnded(result)}) while it rolled back: ${now}.`);
       const parsed = parseFailure(result, 'DOWN');
-      const file = parsed.migration === undefined ? undefined : byName.get(parsed.migration);
+      // Undone in order, the latest first: the first one still applied is where it stopped.
+      const failing = plan.toUndo.find((m) => stillApplied.has(m.id));
+      const file = failing === undefined ? undefined : byName.get(failing.id);
       const said = parsed.message === undefined ? `it ended with ${howItEnded(result)}` : scrubbed(parsed.message);
       const sqlstate = parsed.code ? ` (SQLSTATE ${parsed.code})` : '';
-      if (!file || undone.some((m) => m.id === file.name)) {
+      if (!file) {
         throw new EngineFailed(`node-pg-migrate down ${count} failed: ${said}${sqlstate}; ${now}. See its output above.`, { code: parsed.code });
       }
       const line =

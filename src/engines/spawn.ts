@@ -4,7 +4,7 @@ import { accessSync, constants, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Setting } from '../config.js';
 import type { Log } from '../log.js';
-import type { SpawnRequest, SpawnResult } from './types.js';
+import type { EngineUrlOptions, SpawnRequest, SpawnResult } from './types.js';
 
 /** How much of each stream is kept for error messages. */
 const KEEP_BYTES = 64 * 1024;
@@ -115,6 +115,11 @@ export function engineUrl(
   }
   const query = [...params].map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(value)}`).join('&');
   return `${scheme}${userinfo}${host}${path}?${query}`;
+}
+
+/** The settings an engine's URL carries: the input's, then, for a probe that must change nothing, read-only transactions. Pure. */
+export function engineSettings(settings: readonly Setting[], options: EngineUrlOptions = {}): readonly Setting[] {
+  return options.readOnly ? [...settings, { name: 'default_transaction_read_only', value: 'on' }] : settings;
 }
 
 /** Keeps the last KEEP_BYTES of a stream. */

@@ -75,6 +75,11 @@ export interface RollbackPlan {
   readonly irreversible: readonly string[];
 }
 
+export interface EngineUrlOptions {
+  /** Every transaction of the tool's sessions read-only (default_transaction_read_only=on): a probe that must change nothing. */
+  readonly readOnly?: boolean;
+}
+
 /** What an engine gets for each operation: the run's connection, log, clock and cancellation. */
 export interface EngineContext {
   readonly config: Config;
@@ -94,7 +99,7 @@ export interface EngineContext {
    * and, when the URL has none, the sslmode our connection used. `extraParams` are added only when
    * sslmode is (a driver's own TLS switch). See engineUrl in spawn.ts.
    */
-  readonly engineUrl: (extraParams?: Readonly<Record<string, string>>) => string;
+  readonly engineUrl: (extraParams?: Readonly<Record<string, string>>, options?: EngineUrlOptions) => string;
   /** Runs the engine's own program: URL in its environment only, output into the log, stopped on cancel. */
   readonly spawn: SpawnEngine;
   /**

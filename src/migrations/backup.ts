@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'pg-connection-string';
@@ -123,6 +123,15 @@ export async function choosePgDump(
 }
 
 /**
+ * What a dump's name starts with: the database's name and a tag of the server and database (8 hex
+ * digits of the SHA-256 of `host:port/database`; not secret), so that two servers' `app`, or `my db`
+ * and `my_db`, never share names and backup-retention never takes one's dumps for the other's. Pure.
+ */
+export function dumpPrefix(endpoint: { readonly host: string; readonly port: number; readonly database: string }): string {
+  return `${endpoint.database}-${hash('sha256', `${endpoint.host}:${endpoint.port}/${endpoint.database}`, 'hex').slice(0, 8)}`;
+}
+
+/**
  * `<db>-r<revision>-<UTC timestamp>.dump|.sql`, safe as a file name (the revision is the engine's id, `0`
  * when none; Alembic's several heads are joined by `+`). The revision part has no `-` (it becomes `_`),
  * so the last `-r` before the timestamp ends the database's name: backup-retention tells one database's
@@ -181,6 +190,7 @@ export function restoreCommand(file: string, format: BackupFormat): string {
 
 export interface BackupRequest {
   readonly databaseUrl: string;
+  /** What the dump's name starts with: dumpPrefix() of the endpoint. */
   readonly database: string;
   readonly revision: string;
   readonly dir: string;

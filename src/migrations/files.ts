@@ -308,10 +308,28 @@ export async function loadDownFiles(
   const downLabel = `${dirLabel}/${DOWN_DIR}`;
   const found = new Map<number, MigrationFile | undefined>();
   let realDir: string | undefined;
+  let present = true;
   try {
-    if (statSync(downDir).isDirectory()) realDir = realpathSync(downDir);
-  } catch {
-    realDir = undefined;
+    lstatSync(downDir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new UserError(describeFsError(error, downLabel, 'directory'), { cause: error });
+    present = false;
+  }
+  if (present) {
+    // There, but not a directory to read (a file, a broken link, a link loop): say so, rather than report
+    // every down file as missing.
+    let isDirectory = false;
+    try {
+      isDirectory = statSync(downDir).isDirectory();
+    } catch {
+      isDirectory = false;
+    }
+    if (!isDirectory) {
+      throw new UserError(`${downLabel} is not a directory (a file, or a link that leads nowhere); it must be the directory of down files, named like the files they undo.`, {
+        location: { file: downLabel },
+      });
+    }
+    realDir = realpathSync(downDir);
   }
   // Like an up file's link, a linked down/ must stay inside the migrations directory.
   if (realDir !== undefined && isOutside(realpathSync(dir), realDir)) {

@@ -57,6 +57,7 @@ export function dumpPattern(database: string): RegExp {
 
 export interface PruneRequest {
   readonly dir: string;
+  /** What this database's dump names start with: dumpPrefix() of its endpoint (backup.ts). */
   readonly database: string;
   /** The dump just taken: never removed, and always one of those a count keeps. */
   readonly keep: string;

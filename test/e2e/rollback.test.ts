@@ -3,9 +3,9 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { freshDatabase, localPgDump, schemaDumper, serverMajor, type TestDatabase } from '../support/db.js';
-import { ENGINE_IDS, FIVE_STEPS, engineProject, type EngineId, type EngineProject, type Step } from '../support/engines.js';
+import { DBMATE, ENGINE_IDS, FIVE_STEPS, NODE_PG_MIGRATE, engineProject, type EngineId, type EngineProject, type Step } from '../support/engines.js';
 import { migrationsDir } from '../support/platform.js';
-import { libpqEnv } from '../../src/migrations/backup.js';
+import { dumpPrefix, libpqEnv } from '../../src/migrations/backup.js';
 import { ARTIFACTS, shippedSuite, startShipped, type ShippedRun } from '../support/shipped.js';
 
 // command: rollback for every engine, through both shipped artifacts (dist/index.js as the runner runs
@@ -193,7 +193,7 @@ describe.each(ENGINE_IDS)('engine %s', (engine: EngineId) => {
     expectOk(back);
     const file = back.outputs['backup-path']!;
     expect(path.dirname(file)).toBe(backups);
-    expect(path.basename(file)).toMatch(new RegExp(`^${db.name}-r${project.id(4).replace(/-/g, '_')}-\\d{8}T\\d{6}Z\\.dump$`));
+    expect(path.basename(file)).toMatch(new RegExp(`^${db.name}-[0-9a-f]{8}-r${project.id(4).replace(/-/g, '_')}-\\d{8}T\\d{6}Z\\.dump$`));
     // The restore command is next to what was undone.
     expect(back.summary.indexOf('### Backup')).toBeGreaterThan(back.summary.indexOf('### Rolled back'));
     expect(back.summary).toContain(`pg_restore --clean --if-exists --no-owner --dbname "$DATABASE_URL" '${file}'`);
@@ -317,30 +317,43 @@ describe('backup-retention', () => {
     if (!pgDump) return context.skip('needs a pg_dump for this server');
     const db = await database();
     const project = engineProject('postgres-migrations', FIVE_STEPS);
+    const url = new URL(db.url);
+    const ours = dumpPrefix({ host: url.hostname, port: Number(url.port || 5432), database: db.name });
+    const elsewhere = dumpPrefix({ host: 'another-server', port: Number(url.port || 5432), database: db.name });
     const backups = migrationsDir({
-      [`${db.name}-r3-20200101T000000Z.dump`]: 'old',
-      [`${db.name}-r4-20200102T000000Z.sql`]: 'old',
-      [`${db.name}-r1-20200101T000000Z.dump.bak`]: 'not ours',
-      [`${db.name}-r1-other-20200101T000000Z.dump`]: 'another database',
+      [`${ours}-r3-20200101T000000Z.dump`]: 'old',
+      [`${ours}-r4-20200102T000000Z.sql`]: 'old',
+      [`${ours}-r1-20200101T000000Z.dump.bak`]: 'not ours',
+      [`${ours}-r1-other-20200101T000000Z.dump`]: 'another database',
+      [`${elsewhere}-r1-20200101T000000Z.dump`]: 'the same database name on another server',
+      [`${db.name}-r1-20200101T000000Z.dump`]: 'a name without the tag (of an older version)',
       'notes.txt': 'keep',
     });
+    const untouched = [
+      `${ours}-r1-20200101T000000Z.dump.bak`,
+      `${ours}-r1-other-20200101T000000Z.dump`,
+      `${elsewhere}-r1-20200101T000000Z.dump`,
+      `${db.name}-r1-20200101T000000Z.dump`,
+      'notes.txt',
+    ];
     expectOk(await go('action', db, project, NO_BACKUP));
     const back = await go('action', db, project, { command: 'rollback', 'target-revision': '-1', 'backup-dir': backups, 'pg-dump-path': pgDump, 'backup-retention': '7d' });
     expectOk(back);
     const taken = path.basename(back.outputs['backup-path']!);
-    expect(readdirSync(backups).sort()).toEqual([taken, `${db.name}-r1-20200101T000000Z.dump.bak`, `${db.name}-r1-other-20200101T000000Z.dump`, 'notes.txt'].sort());
+    expect(taken.startsWith(`${ours}-r`)).toBe(true);
+    expect(readdirSync(backups).sort()).toEqual([taken, ...untouched].sort());
     expect(back.log).toMatch(/backup-retention 7d: removed 2 older dump\(s\)/);
     expect(back.summary).toContain('Older dumps removed (backup-retention)');
     // A count keeps the newest: the one just taken and the one before.
     const again = await go('cli', db, project, { command: 'rollback', 'target-revision': '-1', 'backup-dir': backups, 'pg-dump-path': pgDump, 'backup-retention': '2' });
     expectOk(again);
-    expect(readdirSync(backups).filter((f) => f.endsWith('.dump') && !f.includes('-other-'))).toHaveLength(2);
+    const dumps = () => readdirSync(backups).filter((f) => f.startsWith(`${ours}-r`) && f.endsWith('.dump') && !f.includes('-other-'));
+    expect(dumps()).toHaveLength(2);
     const third = await go('cli', db, project, { command: 'rollback', 'target-revision': '-1', 'backup-dir': backups, 'pg-dump-path': pgDump, 'backup-retention': '2' });
     expectOk(third);
-    const ours = readdirSync(backups).filter((f) => f.endsWith('.dump') && !f.includes('-other-'));
-    expect(ours).toHaveLength(2);
-    expect(ours).not.toContain(taken);
-    expect(readdirSync(backups)).toContain('notes.txt');
+    expect(dumps()).toHaveLength(2);
+    expect(dumps()).not.toContain(taken);
+    expect(readdirSync(backups)).toEqual(expect.arrayContaining(untouched));
   });
 });
 
@@ -373,5 +386,66 @@ describe.each(ENGINE_IDS)('engine %s: a cancelled rollback', (engine) => {
     expect(result.outputs).toMatchObject({ revision: project.id(3), 'rolled-back-count': '1' });
     expect(await db.query("SELECT 1 FROM pg_indexes WHERE indexname = 'posts_user_id'")).toHaveLength(1);
     expect(await db.query("SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")).toEqual([]);
+  });
+});
+
+describe('what each tool really does, found before anything changes', () => {
+  it('dbmate: versions of different widths are undone in the order dbmate takes them (file names as text)', async () => {
+    const db = await database();
+    const dir = migrationsDir({
+      '9_a.sql': '-- migrate:up\nCREATE TABLE a (id int);\n-- migrate:down\nDROP TABLE a;\n',
+      '10_b.sql': '-- migrate:up\nCREATE TABLE b (id int);\n-- migrate:down\nDROP TABLE b;\n',
+    });
+    const inputs = { engine: 'dbmate', 'engine-path': DBMATE, ...NO_BACKUP };
+    expectOk(await run('action', db, dir, inputs));
+    const dry = await run('action', db, dir, { ...inputs, command: 'rollback', 'target-revision': '-1', 'dry-run': 'true' });
+    expect(dry.log).toMatch(/undoes 1 migration\(s\), the latest first: 9_a\.sql/);
+    const back = await run('action', db, dir, { ...inputs, command: 'rollback', 'target-revision': '-1' });
+    expectOk(back);
+    expect(back.outputs).toMatchObject({ status: 'rolled-back', 'rolled-back': '["9_a.sql"]', revision: '10', 'pending-count': '1' });
+    expect(await userTables(db)).toEqual(['b', 'schema_migrations']);
+  });
+
+  it('node-pg-migrate: a JavaScript migration it cannot undo is found by its own dry run, before anything is undone', async () => {
+    const db = await database();
+    const dir = migrationsDir({
+      '1000_a.js': 'export const up = (pgm) => { pgm.createTable("a", { id: "id" }); };\n',
+      '1001_b.js': 'export const up = (pgm) => { pgm.sql("CREATE TABLE b (id int)"); };\n',
+      '1002_c.sql': '-- Up Migration\nCREATE TABLE c (id int);\n-- Down Migration\nDROP TABLE c;\n',
+      "1003_d.js": "export const up = (pgm) => { pgm.createTable('d', { id: 'id' }); };\nexport const down = (pgm) => { pgm.dropTable('d'); };\n",
+    });
+    const inputs = { engine: 'node-pg-migrate', 'engine-path': NODE_PG_MIGRATE, ...NO_BACKUP };
+    expectOk(await run('action', db, dir, inputs));
+    const refused = await run('action', db, dir, { ...inputs, command: 'rollback', 'target-revision': 'base' });
+    expect(refused.code).toBe(1);
+    // 1001_b's up is raw SQL, which node-pg-migrate cannot reverse; 1000_a's createTable it can.
+    expect(refused.outputs.error).toMatch(/no way back: .*1001_b\.js \(node-pg-migrate cannot undo it: .+\)/);
+    expect(refused.outputs.error).toMatch(/Nothing was changed/);
+    expect(await userTables(db)).toEqual(['a', 'b', 'c', 'd', 'pgmigrations']);
+    // Down to 1001_b, everything above it can be undone: the JavaScript down runs.
+    const back = await run('action', db, dir, { ...inputs, command: 'rollback', 'target-revision': '1001_b' });
+    expectOk(back);
+    expect(back.outputs).toMatchObject({ status: 'rolled-back', 'rolled-back': '["1003_d.js","1002_c.sql"]', revision: '1001_b' });
+    expect(await userTables(db)).toEqual(['a', 'b', 'pgmigrations']);
+  });
+
+  it('postgres-migrations: a down that is not a directory is named as such', async () => {
+    const db = await database();
+    const dir = migrationsDir({ '1_a.sql': 'CREATE TABLE a (id int);', down: 'not a directory' });
+    expectOk(await run('action', db, dir, NO_BACKUP));
+    const refused = await run('cli', db, dir, { ...NO_BACKUP, command: 'rollback', 'target-revision': '0' });
+    expect(refused.code).toBe(1);
+    expect(refused.log).toMatch(/\/down is not a directory/);
+    expect(refused.log).toMatch(/rollback: failed; revision 1 -> 1, 0 rolled back, 0 pending\./);
+    expect(await userTables(db)).toEqual(['a', 'migrations']);
+  });
+
+  it('an invalid input of a rollback is reported as a rollback', async () => {
+    const db = await database();
+    const dir = migrationsDir({ '1_a.sql': 'CREATE TABLE a (id int);' });
+    const result = await run('action', db, dir, { command: 'rollback' });
+    expect(result.code).toBe(1);
+    expect(result.log).toContain('rollback: failed before the database was read; nothing rolled back.');
+    expect(result.summary).toContain('## ❌ Rollback failed');
   });
 });

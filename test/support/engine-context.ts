@@ -4,7 +4,7 @@ import type { Config } from '../../src/config.js';
 import { parseConfig } from '../../src/config.js';
 import { INPUTS, type InputName } from '../../src/inputs.js';
 import type { Log } from '../../src/log.js';
-import { engineApplicationName, engineUrl, runEngineProgram } from '../../src/engines/spawn.js';
+import { engineApplicationName, engineSettings, engineUrl, runEngineProgram } from '../../src/engines/spawn.js';
 import type { AppliedEntry, Engine, EngineContext, EngineRevision, EngineState, SpawnRequest } from '../../src/engines/types.js';
 import { recordWritten } from './leaks.js';
 import type { TestDatabase } from './db.js';
@@ -74,7 +74,7 @@ export async function engineContext(
     lockPid: options.lockPid,
     session,
     watch: watchConnection(client),
-    engineUrl: (extra) => engineUrl(config.databaseUrl, applicationName, false, config.settings, extra),
+    engineUrl: (extra, options) => engineUrl(config.databaseUrl, applicationName, false, engineSettings(config.settings, options), extra),
     busy: (work) => work(),
     spawn: (request) => {
       requests.push(request);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   backupFileName,
+  dumpPrefix,
   choosePgDump,
   libpqEnv,
   parsePgDumpVersion,
@@ -43,6 +44,20 @@ describe('backup files', () => {
     const at = new Date('2026-11-23T04:05:06.789Z');
     expect(backupFileName('app', '3', at, 'custom')).toBe('app-r3-20261123T040506Z.dump');
     expect(backupFileName('my db/x', '0', at, 'plain')).toBe('my_db_x-r0-20261123T040506Z.sql');
+    // Dashes in a revision (node-pg-migrate names) become _: the last -r ends the database part.
+    expect(backupFileName('app', '3_add-email', at, 'custom')).toBe('app-r3_add_email-20261123T040506Z.dump');
+  });
+
+  it('starts dump names with the database and a tag of server and database, so that no two share them', () => {
+    const at = { host: 'db.internal', port: 5432, database: 'app' };
+    expect(dumpPrefix(at)).toMatch(/^app-[0-9a-f]{8}$/);
+    expect(dumpPrefix(at)).toBe(dumpPrefix({ ...at }));
+    expect(dumpPrefix({ ...at, host: 'staging.internal' })).not.toBe(dumpPrefix(at));
+    expect(dumpPrefix({ ...at, port: 5433 })).not.toBe(dumpPrefix(at));
+    // Names that become the same once made safe for a file name still differ.
+    const spaced = backupFileName(dumpPrefix({ ...at, database: 'my db' }), '1', new Date(0), 'custom');
+    const underscored = backupFileName(dumpPrefix({ ...at, database: 'my_db' }), '1', new Date(0), 'custom');
+    expect(spaced).not.toBe(underscored);
   });
 
   it('passes the connection to pg_dump through libpq variables, the password never in argv', () => {
