@@ -318,13 +318,7 @@ export async function loadDownFiles(
   if (present) {
     // There, but not a directory to read (a file, a broken link, a link loop): say so, rather than report
     // every down file as missing.
-    let isDirectory = false;
-    try {
-      isDirectory = statSync(downDir).isDirectory();
-    } catch {
-      isDirectory = false;
-    }
-    if (!isDirectory) {
+    if (!isDirectory(downDir)) {
       throw new UserError(`${downLabel} is not a directory (a file, or a link that leads nowhere); it must be the directory of down files, named like the files they undo.`, {
         location: { file: downLabel },
       });
@@ -362,6 +356,15 @@ export async function loadDownFiles(
     found.set(up.id, { ...up, label, sql, hash: hashMigration(up.fileName, sql), transaction: !sql.includes(DISABLE_TRANSACTION_MARKER) });
   }
   return found;
+}
+
+/** Whether `dir` leads to a directory (false for anything else, a broken link or a link loop included). */
+function isDirectory(dir: string): boolean {
+  try {
+    return statSync(dir).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** Reused for every file: migrations are small, so one read fills it and a short read means the end. */
