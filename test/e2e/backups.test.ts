@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { localPgDump, serverMajor } from '../support/db.js';
 import { migrationsDir } from '../support/platform.js';
+import { dumpPrefix } from '../../src/migrations/backup.js';
 import { ARTIFACTS, shippedSuite } from '../support/shipped.js';
 
 const { database, run } = shippedSuite();
@@ -18,11 +19,13 @@ describe.each(ARTIFACTS)('backup files and directories, through the %s', (artifa
     // Dumps of this database at revision 0 already exist for the next seconds: the run must not fail on them.
     const stamp = (t: number) => new Date(t).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
     const now = Date.now();
-    for (let s = -1; s <= 30; s += 1) writeFileSync(path.join(dir, `${db.name}-r0-${stamp(now + s * 1000)}.dump`), 'taken before');
+    const url = new URL(db.url);
+    const prefix = dumpPrefix({ host: url.hostname, port: Number(url.port || 5432), database: db.name });
+    for (let s = -1; s <= 30; s += 1) writeFileSync(path.join(dir, `${prefix}-r0-${stamp(now + s * 1000)}.dump`), 'taken before');
     const result = await run(artifact, db, migrationsDir({ '1_a.sql': 'CREATE TABLE a (id int);\n' }), { backup: 'true', 'backup-dir': dir });
     expect(result.code, result.log).toBe(0);
     const file = result.outputs['backup-path']!;
-    expect(path.basename(file)).toMatch(new RegExp(`^${db.name}-r0-\\d{8}T\\d{6}Z-2\\.dump$`));
+    expect(path.basename(file)).toMatch(new RegExp(`^${prefix}-r0-\\d{8}T\\d{6}Z-2\\.dump$`));
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(statSync(dir).mode & 0o777).toBe(0o755);
     expect(readdirSync(dir).filter((name) => name.endsWith('-2.dump'))).toEqual([path.basename(file)]);

@@ -61,7 +61,8 @@ describe('backup', () => {
     expect(p.outputs).toMatchObject({ status: 'applied', 'previous-revision': '1', revision: '3' });
     const file = p.outputs['backup-path']!;
     expect(path.dirname(file)).toBe(dir);
-    expect(path.basename(file)).toMatch(new RegExp(`^${db.name}-r1-\\d{8}T\\d{6}Z\\.dump$`));
+    // The database's name and a tag of server and database (see dumpPrefix), then the revision it holds.
+    expect(path.basename(file)).toMatch(new RegExp(`^${db.name}-[0-9a-f]{8}-r1-\\d{8}T\\d{6}Z\\.dump$`));
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(statSync(dir).mode & 0o777).toBe(0o700);
     expect(p.summary).toContain('### Backup');
