@@ -82,7 +82,7 @@ async function describeDrops(sql) {
     // The parser refuses an empty text; an empty down file drops nothing.
     if (sql.trim() === '')
         return [];
-    const { parse } = await (0,_transaction_control_js__WEBPACK_IMPORTED_MODULE_0__/* .loadParser */ .q)();
+    const { parse } = await (0,_transaction_control_js__WEBPACK_IMPORTED_MODULE_0__/* .loadParser */ .qd)();
     let statements;
     try {
         statements = (await parse(sql)).stmts ?? [];

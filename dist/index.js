@@ -18625,7 +18625,7 @@ function postgresMigrationsEngine(config, load) {
     async function refuseTransactionEnd(file, what, fix) {
         if (!file.transaction)
             return;
-        const found = await (0,transaction_control/* findTransactionEnd */.x)((0,apply/* executableSql */.lF)(file));
+        const found = await (0,transaction_control/* findTransactionEnd */.xB)((0,apply/* executableSql */.lF)(file));
         if (!found)
             return;
         throw new errors/* UserError */.yo(`${what} ${file.label} ends the transaction it runs in: "${found.statement}" at line ${found.line}. Each ${what.toLowerCase()} runs in ` +
@@ -18920,6 +18920,7 @@ async function runWith(engine, config, deps, stopTools) {
             revision: progress.revision,
             applied: progress.applied,
             planned: progress.planned,
+            review: progress.review,
             rolledBack: progress.rolledBack,
             undo: progress.undo,
             backupsRemoved: progress.backupsRemoved,
@@ -19135,8 +19136,33 @@ async function plan(engine, ctx, config, deps, progress) {
     }
     else {
         deps.log.info(planned.length === 0 ? 'apply would do nothing.' : `apply would run: ${(0,errors/* listed */.KE)(planned.map((m) => m.fileName))}.`);
+        if (planned.length > 0)
+            progress.review = await reviewLocks(ctx, planned, deps);
     }
     return planned.length > 0 ? 'pending' : 'up-to-date';
+}
+/**
+ * What each pending statement will lock, with the tables' real sizes (read only). Loaded only when
+ * something is pending. A review that fails is a warning: the plan itself stands.
+ */
+async function reviewLocks(ctx, planned, deps) {
+    try {
+        const { describeStatement, reviewMigrations } = await __nccwpck_require__.e(/* import() */ 746).then(__nccwpck_require__.bind(__nccwpck_require__, 4746));
+        const { formatBytes } = await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 9293));
+        const reviews = await reviewMigrations(ctx.client, planned, (await ctx.session).serverVersion);
+        for (const review of reviews) {
+            for (const statement of review.statements ?? []) {
+                if (statement.locks.length === 0)
+                    continue;
+                deps.log.info(`${review.migration.label}:${statement.line} ${statement.kind}: ${describeStatement(statement, formatBytes)}.`);
+            }
+        }
+        return reviews;
+    }
+    catch (error) {
+        deps.log.warning(`The review of what the pending statements lock could not be made: ${(0,errors/* messageOf */.bD)(error)}`);
+        return undefined;
+    }
 }
 /**
  * Take the lock, run `body`, release the lock (always, unless the connection that held it is gone).
@@ -20149,8 +20175,9 @@ function sentence(parts) {
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   q: () => (/* binding */ loadParser),
-/* harmony export */   x: () => (/* binding */ findTransactionEnd)
+/* harmony export */   cQ: () => (/* binding */ leadingTrivia),
+/* harmony export */   qd: () => (/* binding */ loadParser),
+/* harmony export */   xB: () => (/* binding */ findTransactionEnd)
 /* harmony export */ });
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6760);
 /* harmony import */ var node_url__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3136);
@@ -20272,10 +20299,13 @@ function lines(text) {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   Br: () => (/* binding */ renderSummary),
-/* harmony export */   Iu: () => (/* binding */ toOutputs)
+/* harmony export */   Iu: () => (/* binding */ toOutputs),
+/* harmony export */   formatBytes: () => (/* binding */ formatBytes)
 /* harmony export */ });
-/* unused harmony exports MAX_LISTED_IN_OUTPUT, formatBytes, escapeMarkdown, formatDuration, MAX_SUMMARY_BYTES */
+/* unused harmony exports MAX_LISTED_IN_OUTPUT, escapeMarkdown, formatDuration, MAX_SUMMARY_BYTES */
 /* harmony import */ var _db_connect_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3688);
+/* harmony import */ var _review_describe_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5427);
+
 
 /**
  * How many file names the `applied` and `pending` outputs hold at most (the first ones, in id order):
@@ -20459,7 +20489,7 @@ function renderSummary(result) {
         const block = [`<details><summary><code>${escapeMarkdown(entry.label)}</code>${mode}</summary>`, '', `${fence}sql`, shown.replace(/\n$/, ''), fence];
         if (shown.length < sql.length)
             block.push('', `(${sql.length - shown.length} more characters not shown)`);
-        block.push('', '</details>', '');
+        block.push('', '</details>', '', ...reviewTable(result.review?.find((r) => r.migration.id === entry.id)));
         return block;
     }), 'pending migrations');
     const undo = section(['### rollback would undo', '', 'Latest first; nothing was changed and no lock was taken.', ''], (result.undo ?? []).map(({ migration, drops }) => {
@@ -20491,12 +20521,114 @@ function renderSummary(result) {
     const backupAfter = result.command === 'rollback' ? backup : [];
     return [...head, ...history, ...planned, ...undo, ...baselined, ...applied, ...rolledBack, ...backupAfter, ...error, ...pending].join('\n');
 }
+/** What a pending migration's statements lock, for the plan: a table per file, or why it is not known. Pure. */
+function reviewTable(review) {
+    if (!review)
+        return [];
+    if (!review.statements)
+        return [`What it locks is not known before it runs: ${escapeMarkdown(review.note ?? '')}.`, ''];
+    const rows = review.statements.filter((s) => s.locks.length > 0 || s.rewrites);
+    if (rows.length === 0)
+        return ['It takes no table lock.', ''];
+    return [
+        '| Line | Statement | Locks, and what they block |',
+        '|---:|---|---|',
+        ...rows.slice(0, 200).map((s) => `| ${s.line} | ${escapeMarkdown(s.kind)} | ${escapeMarkdown((0,_review_describe_js__WEBPACK_IMPORTED_MODULE_1__/* .describeStatement */ .Z)(s, formatBytes))} |`),
+        ...(rows.length > 200 ? [`| | (${rows.length - 200} more statements; the log lists them) | |`] : []),
+        '',
+    ];
+}
 /** UTF-8 size of lines joined by newlines. */
 function bytes(lines) {
     let total = 0;
     for (const line of lines)
         total += Buffer.byteLength(line, 'utf8') + 1;
     return total;
+}
+
+
+/***/ }),
+
+/***/ 5427:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Z: () => (/* binding */ describeStatement)
+/* harmony export */ });
+/* unused harmony export roughCount */
+/* harmony import */ var _locks_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3924);
+
+/** `~300M rows` from an estimate. Pure. */
+function roughCount(rows) {
+    if (rows < 1_000)
+        return `~${Math.round(rows)}`;
+    if (rows < 1_000_000)
+        return `~${(rows / 1_000).toFixed(rows < 10_000 ? 1 : 0)}k`;
+    if (rows < 1_000_000_000)
+        return `~${(rows / 1_000_000).toFixed(rows < 10_000_000 ? 1 : 0)}M`;
+    return `~${(rows / 1_000_000_000).toFixed(1)}G`;
+}
+/**
+ * One line per statement: `ACCESS EXCLUSIVE on orders (48 GB, ~300M rows); blocks reads and writes;
+ * rewrites the table`. Pure.
+ */
+function describeStatement(statement, formatBytes) {
+    const parts = statement.locks.map((lock) => {
+        const size = statement.sizes.get(lock.relation);
+        const shown = size ? ` (${formatBytes(size.bytes)}${size.rows === undefined ? '' : `, ${roughCount(size.rows)} rows`})` : '';
+        return `${(0,_locks_js__WEBPACK_IMPORTED_MODULE_0__/* .lockName */ .l4)(lock.mode)} on ${lock.relation}${shown}`;
+    });
+    const strongest = statement.locks.map((l) => l.mode).reduce((a, b) => (a === undefined ? b : (0,_locks_js__WEBPACK_IMPORTED_MODULE_0__/* .stronger */ .t_)(a, b)), undefined);
+    const effects = [
+        ...(strongest ? [`blocks ${(0,_locks_js__WEBPACK_IMPORTED_MODULE_0__/* .blocks */ .Bv)(strongest)}`] : []),
+        ...(statement.rewrites ? ['rewrites the table'] : statement.scans ? ['reads the whole table'] : []),
+    ];
+    return [parts.length > 0 ? parts.join(', ') : 'no table lock', ...effects].join('; ');
+}
+
+
+/***/ }),
+
+/***/ 3924:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Bv: () => (/* binding */ blocks),
+/* harmony export */   bx: () => (/* binding */ LOCK_MODES),
+/* harmony export */   l4: () => (/* binding */ lockName),
+/* harmony export */   t_: () => (/* binding */ stronger)
+/* harmony export */ });
+/** PostgreSQL's table lock modes: names, strength, what each blocks. Pure, and small: the job summary uses it. */
+/** PostgreSQL's table lock modes, weakest first. */
+const LOCK_MODES = [
+    'AccessShareLock',
+    'RowShareLock',
+    'RowExclusiveLock',
+    'ShareUpdateExclusiveLock',
+    'ShareLock',
+    'ShareRowExclusiveLock',
+    'ExclusiveLock',
+    'AccessExclusiveLock',
+];
+/** A lock mode as the documentation writes it: ACCESS EXCLUSIVE. Pure. */
+function lockName(mode) {
+    return mode
+        .replace(/Lock$/, '')
+        .replace(/([a-z])([A-Z])/g, '$1 $2')
+        .toUpperCase();
+}
+/** What a lock mode keeps others from doing, in the words a reviewer needs. Pure. */
+function blocks(mode) {
+    if (mode === 'AccessExclusiveLock')
+        return 'reads and writes';
+    if (mode === 'ExclusiveLock' || mode === 'ShareRowExclusiveLock' || mode === 'ShareLock')
+        return 'writes';
+    if (mode === 'ShareUpdateExclusiveLock')
+        return 'schema changes';
+    return 'nothing of the application';
+}
+function stronger(a, b) {
+    return LOCK_MODES.indexOf(a) >= LOCK_MODES.indexOf(b) ? a : b;
 }
 
 

@@ -1,5 +1,6 @@
 import { describeEndpoint } from './db/connect.js';
 import type { OutputName } from './inputs.js';
+import { describeStatement, type MigrationReview } from './review/describe.js';
 import type { Revision, RunResult } from './run.js';
 
 /**
@@ -188,7 +189,7 @@ export function renderSummary(result: RunResult): string {
       const fence = fenceFor(shown);
       const block = [`<details><summary><code>${escapeMarkdown(entry.label)}</code>${mode}</summary>`, '', `${fence}sql`, shown.replace(/\n$/, ''), fence];
       if (shown.length < sql.length) block.push('', `(${sql.length - shown.length} more characters not shown)`);
-      block.push('', '</details>', '');
+      block.push('', '</details>', '', ...reviewTable(result.review?.find((r) => r.migration.id === entry.id)));
       return block;
     }),
     'pending migrations',
@@ -241,6 +242,21 @@ export function renderSummary(result: RunResult): string {
   );
   const backupAfter = result.command === 'rollback' ? backup : [];
   return [...head, ...history, ...planned, ...undo, ...baselined, ...applied, ...rolledBack, ...backupAfter, ...error, ...pending].join('\n');
+}
+
+/** What a pending migration's statements lock, for the plan: a table per file, or why it is not known. Pure. */
+function reviewTable(review: MigrationReview | undefined): string[] {
+  if (!review) return [];
+  if (!review.statements) return [`What it locks is not known before it runs: ${escapeMarkdown(review.note ?? '')}.`, ''];
+  const rows = review.statements.filter((s) => s.locks.length > 0 || s.rewrites);
+  if (rows.length === 0) return ['It takes no table lock.', ''];
+  return [
+    '| Line | Statement | Locks, and what they block |',
+    '|---:|---|---|',
+    ...rows.slice(0, 200).map((s) => `| ${s.line} | ${escapeMarkdown(s.kind)} | ${escapeMarkdown(describeStatement(s, formatBytes))} |`),
+    ...(rows.length > 200 ? [`| | (${rows.length - 200} more statements; the log lists them) | |`] : []),
+    '',
+  ];
 }
 
 /** UTF-8 size of lines joined by newlines. */

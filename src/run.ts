@@ -33,6 +33,7 @@ import type { Backup, Exec } from './migrations/backup.js';
 import { adviceFor, type PgErrorFields } from './migrations/failure.js';
 import { pruneBackups } from './migrations/retention.js';
 import type { LoadOptions } from './migrations/files.js';
+import type { MigrationReview } from './review/describe.js';
 
 export type Status = 'applied' | 'up-to-date' | 'pending' | 'baselined' | 'rolled-back' | 'failed';
 export type { AppliedEntry, AppliedRecord, EngineMigration as PlannedEntry, EngineRevision as Revision };
@@ -58,6 +59,8 @@ export interface RunResult {
   readonly applied: readonly AppliedEntry[];
   /** plan/check/status: what apply would run (up to target-revision). */
   readonly planned?: readonly EngineMigration[];
+  /** plan and check: each pending migration's statements, their locks and the tables' sizes. */
+  readonly review?: readonly MigrationReview[];
   /** rollback: what was undone (or, for a dry run, nothing), the latest first. */
   readonly rolledBack?: readonly AppliedEntry[];
   /** rollback with dry-run: what would be undone, with each down SQL and what it drops. */
@@ -112,6 +115,7 @@ interface Progress {
   applied: AppliedEntry[];
   rolledBack: AppliedEntry[];
   planned?: readonly EngineMigration[];
+  review?: readonly MigrationReview[];
   undo?: readonly PlannedUndo[];
   backupsRemoved?: readonly string[];
   history?: readonly AppliedRecord[];
@@ -168,6 +172,7 @@ async function runWith(engine: Engine, config: Config, deps: RunDeps, stopTools:
       revision: progress.revision,
       applied: progress.applied,
       planned: progress.planned,
+      review: progress.review,
       rolledBack: progress.rolledBack,
       undo: progress.undo,
       backupsRemoved: progress.backupsRemoved,
@@ -387,8 +392,31 @@ async function plan(engine: Engine, ctx: EngineContext, config: Config, deps: Ru
     deps.log.info(`${state.applied.length} applied${state.applied.length > 0 ? `, the last ${describeRevision(state.revision)}` : ''}; ${planned.length} pending.`);
   } else {
     deps.log.info(planned.length === 0 ? 'apply would do nothing.' : `apply would run: ${listed(planned.map((m) => m.fileName))}.`);
+    if (planned.length > 0) progress.review = await reviewLocks(ctx, planned, deps);
   }
   return planned.length > 0 ? 'pending' : 'up-to-date';
+}
+
+/**
+ * What each pending statement will lock, with the tables' real sizes (read only). Loaded only when
+ * something is pending. A review that fails is a warning: the plan itself stands.
+ */
+async function reviewLocks(ctx: EngineContext, planned: readonly EngineMigration[], deps: RunDeps): Promise<MigrationReview[] | undefined> {
+  try {
+    const { describeStatement, reviewMigrations } = await import('./review/index.js');
+    const { formatBytes } = await import('./report.js');
+    const reviews = await reviewMigrations(ctx.client, planned, (await ctx.session).serverVersion);
+    for (const review of reviews) {
+      for (const statement of review.statements ?? []) {
+        if (statement.locks.length === 0) continue;
+        deps.log.info(`${review.migration.label}:${statement.line} ${statement.kind}: ${describeStatement(statement, formatBytes)}.`);
+      }
+    }
+    return reviews;
+  } catch (error) {
+    deps.log.warning(`The review of what the pending statements lock could not be made: ${messageOf(error)}`);
+    return undefined;
+  }
 }
 
 /**

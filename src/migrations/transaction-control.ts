@@ -59,7 +59,7 @@ export async function findTransactionEnd(sql: string): Promise<TransactionEnd | 
 }
 
 /** Length of the whitespace and comments (line comments and nested block comments) at the start. */
-function leadingTrivia(text: string): number {
+export function leadingTrivia(text: string): number {
   let i = 0;
   for (;;) {
     while (i < text.length && /\s/.test(text[i]!)) i += 1;

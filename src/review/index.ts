@@ -1,0 +1,50 @@
+import type pg from 'pg';
+import type { EngineMigration } from '../engines/types.js';
+import { resolveWithCatalog } from './catalog.js';
+import type { MigrationReview, TableSize } from './describe.js';
+import { analyzeSql } from './statements.js';
+
+export { describeStatement } from './describe.js';
+export type { MigrationReview, ReviewedStatement, TableSize } from './describe.js';
+
+/**
+ * Each pending migration's statements with the locks they take, what those block, whether they rewrite
+ * or scan, and the real size of every table they lock (read on `client`, changing nothing). A migration
+ * whose SQL is not known before it runs, or that does not parse, gets a note instead.
+ */
+export async function reviewMigrations(client: pg.Client, planned: readonly EngineMigration[], serverVersion: number): Promise<MigrationReview[]> {
+  const reviews: MigrationReview[] = [];
+  for (const migration of planned) {
+    if (migration.sql === undefined) {
+      reviews.push({ migration, note: migration.sqlNote ?? 'its SQL is known only when it runs' });
+      continue;
+    }
+    const analyzed = await analyzeSql(migration.sql, serverVersion);
+    if (analyzed === undefined) {
+      reviews.push({ migration, note: "PostgreSQL's grammar cannot parse it; the server would refuse it" });
+      continue;
+    }
+    const resolved = await resolveWithCatalog(client, analyzed);
+    const sizes = await tableSizes(client, [...new Set(resolved.flatMap((s) => s.locks.map((l) => l.relation)))]);
+    reviews.push({
+      migration,
+      statements: resolved.map((statement) => ({
+        ...statement,
+        sizes: new Map(statement.locks.filter((l) => sizes.has(l.relation)).map((l) => [l.relation, sizes.get(l.relation)!])),
+      })),
+    });
+  }
+  return reviews;
+}
+
+/** Sizes of the relations that exist, in one query. */
+async function tableSizes(client: pg.Client, relations: readonly string[]): Promise<Map<string, TableSize>> {
+  if (relations.length === 0) return new Map();
+  const { rows } = await client.query<{ name: string; bytes: string | null; rows: number | null }>(
+    `SELECT name, pg_total_relation_size(to_regclass(name)) AS bytes, (SELECT reltuples FROM pg_class WHERE oid = to_regclass(name)) AS rows
+       FROM unnest($1::text[]) AS name WHERE to_regclass(name) IS NOT NULL`,
+    [relations],
+  );
+  return new Map(rows.map((r) => [r.name, { bytes: Number(r.bytes ?? 0), rows: r.rows === null || r.rows < 0 ? undefined : r.rows }]));
+}
+
