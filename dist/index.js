@@ -6957,7 +6957,7 @@ function cliPlatform(flags, io) {
         },
         mask: () => undefined, // there is no runner to mask for us: main redacts every line itself
         info: (message) => io.write(inert(message)),
-        warning: (message) => io.writeError(`${paint('33', 'warning:')} ${inert(message)}`),
+        warning: (message, location) => io.writeError(`${paint('33', 'warning:')} ${at(location, message)}${inert(message)}`),
         error(message, location) {
             printedError = message;
             io.writeError(`${paint('31', 'error:')} ${at(location, message)}${inert(message)}`);
@@ -7008,6 +7008,7 @@ const DOTENV_KEYS = [
     ['MIGRATE_APPLIED_COUNT', 'applied-count'],
     ['MIGRATE_PENDING_COUNT', 'pending-count'],
     ['MIGRATE_ROLLED_BACK_COUNT', 'rolled-back-count'],
+    ['MIGRATE_FINDINGS_COUNT', 'findings-count'],
     ['MIGRATE_BACKUP_PATH', 'backup-path'],
 ];
 /**
@@ -7870,6 +7871,7 @@ __webpack_async_result__();
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   CU: () => (/* binding */ BACKUP_MODES),
+/* harmony export */   Fz: () => (/* binding */ LINT_MODES),
 /* harmony export */   Lo: () => (/* binding */ COMMANDS),
 /* harmony export */   cD: () => (/* binding */ BACKUP_FORMATS),
 /* harmony export */   mc: () => (/* binding */ INPUTS),
@@ -7883,6 +7885,7 @@ const ENGINES = ['postgres-migrations', 'alembic', 'node-pg-migrate', 'dbmate'];
 const DEFAULT_LOCK_KEY = '-8525285245963000605';
 const BACKUP_FORMATS = ['custom', 'plain'];
 const BACKUP_MODES = ['auto', 'true', 'false'];
+const LINT_MODES = ['warn', 'error', 'off'];
 const INPUTS = [
     {
         name: 'database-url',
@@ -7991,6 +7994,12 @@ const INPUTS = [
         default: '',
     },
     {
+        name: 'lint',
+        description: "The review of pending statements (plan, check and apply): warn (findings are warnings and summary rows; the run goes on), error (findings fail plan and check, and stop apply before anything changes) or off. A comment -- migrate-action:ignore <rule> <reason> on the line before a statement silences that rule for it.",
+        default: 'warn',
+        options: LINT_MODES,
+    },
+    {
         name: 'summary',
         description: 'Write the job summary (true or false).',
         default: 'true',
@@ -8018,6 +8027,11 @@ const OUTPUTS = [
         description: 'JSON array of the file names this run rolled back, the latest first (the first 1,000; rolled-back-count is exact).',
     },
     { name: 'backup-path', description: 'The dump file; empty when none was taken.' },
+    { name: 'findings-count', description: 'How many review findings the pending statements have (silenced ones not counted); 0 when none or lint is off.' },
+    {
+        name: 'findings',
+        description: 'JSON array of the review findings: rule, file, line, statement, message (the first 1,000; silenced ones not listed); [] when none or lint is off.',
+    },
     {
         name: 'error',
         description: 'One-line message when the run failed (status failed, or check found something pending); empty otherwise.',
@@ -15163,6 +15177,7 @@ const config_schemas = {
     summary: config_boolean,
     backup: pipe(schemas_string().check(_trim(), refine((v) => inputs/* BACKUP_MODES */.CU.includes(v.toLowerCase()), { message: `is not a backup mode; use ${inputs/* BACKUP_MODES */.CU.join(', ')}` })), transform((v) => v.toLowerCase())),
     'dry-run': config_boolean,
+    lint: schemas_enum(inputs/* LINT_MODES */.Fz, { message: `is not a lint mode; use ${inputs/* LINT_MODES */.Fz.join(', ')}` }),
     'backup-format': schemas_enum(inputs/* BACKUP_FORMATS */.cD, { message: `is not a backup format; use ${inputs/* BACKUP_FORMATS */.cD.join(' or ')}` }),
     'target-revision': pipe(schemas_string().check(_trim(), _regex(/^(|-[1-9][0-9]{0,5}|[A-Za-z0-9][A-Za-z0-9_.-]{0,254})$/, {
         message: "is not a migration id; use the engine's id of a migration (postgres-migrations: the number at the start of a file name, e.g. 12), or for rollback 0, base or -N",
@@ -15194,6 +15209,7 @@ function parseConfig(raw, places) {
     const backup = field('backup', config_schemas.backup);
     const backupFormat = field('backup-format', config_schemas['backup-format']);
     const dryRun = field('dry-run', config_schemas['dry-run']);
+    const lint = field('lint', config_schemas.lint);
     const retentionText = raw['backup-retention'].trim();
     const retention = parseRetention(retentionText);
     if (typeof retention === 'string')
@@ -15280,6 +15296,7 @@ function parseConfig(raw, places) {
         settings: Object.freeze(settings),
         lockRetries: lockRetries,
         summary: summary,
+        lint: lint,
     });
 }
 /** postgres-migrations' ids are numbers: `007` is 7, `00` is none. Pure. */
@@ -15726,7 +15743,7 @@ function githubPlatform(env = process.env, write = (text) => process.stdout.writ
                 line(message);
             }
         },
-        warning: (message) => line(workflowCommand('warning', {}, message)),
+        warning: (message, location) => line(workflowCommand('warning', annotation(location), message)),
         error: (message, location) => {
             annotated = message;
             line(workflowCommand('error', annotation(location), message));
@@ -16869,7 +16886,8 @@ function alembicEngine(config, deps) {
         },
         async readState(ctx, purpose) {
             // plan and check show each pending revision's SQL, from Alembic's offline mode; status and apply do not need it.
-            const sql = purpose === 'plan' && (config.command === 'plan' || config.command === 'check');
+            // apply too when the review is on: it reads the statements before anything changes.
+            const sql = (purpose === 'plan' && (config.command === 'plan' || config.command === 'check')) || (config.command === 'apply' && config.lint !== 'off');
             return register(await readHelperState(ctx, sql));
         },
         within(state, target) {
@@ -17230,6 +17248,7 @@ function dbmateEngine(config, deps) {
         fileName: file.fileName,
         label: file.label,
         sql: file.up,
+        sqlLine: file.upLine,
         transaction: file.transaction,
     });
     function findProgram() {
@@ -17717,7 +17736,7 @@ function nodePgMigrateEngine(config, deps) {
     let program = '';
     let programLabel = '';
     const toMigration = (file) => file.kind === 'sql'
-        ? { id: file.name, name: file.name, fileName: file.fileName, label: file.label, sql: file.up, transaction: true }
+        ? { id: file.name, name: file.name, fileName: file.fileName, label: file.label, sql: file.up, sqlLine: lineAt(file.text, file.upStart), transaction: true }
         : { id: file.name, name: file.name, fileName: file.fileName, label: file.label, sqlNote: 'a JavaScript migration: its SQL is known only when it runs' };
     function findProgram() {
         if (config.tools.enginePath !== undefined)
@@ -18588,7 +18607,15 @@ function nativeRevision(revision) {
     return { id: String(revision.id), name: revision.name, none: revision.id === NO_REVISION.id };
 }
 function toMigration(file) {
-    return { id: String(file.id), name: file.name, fileName: file.fileName, label: file.label, sql: file.sql, transaction: file.transaction };
+    return {
+        id: String(file.id),
+        name: file.name,
+        fileName: file.fileName,
+        label: file.label,
+        sql: file.sql,
+        sqlLine: file.kind === 'sql' ? 1 : undefined,
+        transaction: file.transaction,
+    };
 }
 /**
  * The built-in engine: postgres-migrations' files and table, byte-compatible, run on the run's own
@@ -18921,6 +18948,7 @@ async function runWith(engine, config, deps, stopTools) {
             applied: progress.applied,
             planned: progress.planned,
             review: progress.review,
+            findings: progress.findings,
             rolledBack: progress.rolledBack,
             undo: progress.undo,
             backupsRemoved: progress.backupsRemoved,
@@ -19136,32 +19164,57 @@ async function plan(engine, ctx, config, deps, progress) {
     }
     else {
         deps.log.info(planned.length === 0 ? 'apply would do nothing.' : `apply would run: ${(0,errors/* listed */.KE)(planned.map((m) => m.fileName))}.`);
-        if (planned.length > 0)
-            progress.review = await reviewLocks(ctx, planned, deps);
+        await reviewPending(ctx, planned, config, deps, progress, 'the plan fails');
     }
     return planned.length > 0 ? 'pending' : 'up-to-date';
 }
 /**
- * What each pending statement will lock, with the tables' real sizes (read only). Loaded only when
- * something is pending. A review that fails is a warning: the plan itself stands.
+ * The review of `pending` (input lint): what each statement will lock, with the tables' real sizes (read
+ * only), and the rules' findings, as warnings or, with lint error, errors that stop the run before
+ * anything changes. The parser loads only when something is pending and lint is not off.
  */
-async function reviewLocks(ctx, planned, deps) {
+async function reviewPending(ctx, pending, config, deps, progress, nothing) {
+    if (config.lint === 'off' || pending.length === 0)
+        return;
+    const { log } = deps;
+    let findings;
     try {
         const { describeStatement, reviewMigrations } = await __nccwpck_require__.e(/* import() */ 746).then(__nccwpck_require__.bind(__nccwpck_require__, 4746));
+        const { lintReviews } = await __nccwpck_require__.e(/* import() */ 987).then(__nccwpck_require__.bind(__nccwpck_require__, 6987));
         const { formatBytes } = await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 9293));
-        const reviews = await reviewMigrations(ctx.client, planned, (await ctx.session).serverVersion);
+        const serverVersion = (await ctx.session).serverVersion;
+        const reviews = await reviewMigrations(ctx.client, pending, serverVersion);
+        progress.review = reviews;
         for (const review of reviews) {
             for (const statement of review.statements ?? []) {
                 if (statement.locks.length === 0)
                     continue;
-                deps.log.info(`${review.migration.label}:${statement.line} ${statement.kind}: ${describeStatement(statement, formatBytes)}.`);
+                log.info(`${review.migration.label}:${statement.line} ${statement.kind}: ${describeStatement(statement, formatBytes)}.`);
             }
         }
-        return reviews;
+        findings = await lintReviews(reviews, { client: ctx.client, serverVersion, settings: config.settings, engine: config.engine });
     }
     catch (error) {
-        deps.log.warning(`The review of what the pending statements lock could not be made: ${(0,errors/* messageOf */.bD)(error)}`);
-        return undefined;
+        // With lint error the review is a gate: one that cannot be made does not let the run through.
+        if (config.lint === 'error')
+            throw new errors/* UserError */.yo(`The review of the pending statements could not be made (${(0,errors/* messageOf */.bD)(error)}), and input lint is error: ${nothing}.`);
+        log.warning(`The review of the pending statements could not be made: ${(0,errors/* messageOf */.bD)(error)}`);
+        return;
+    }
+    progress.findings = findings;
+    for (const finding of findings) {
+        const location = { file: finding.file, line: finding.line };
+        if (finding.ignored)
+            log.info(`Silenced by a migrate-action:ignore comment (${finding.ignored}): ${finding.message}`);
+        else if (config.lint === 'error')
+            log.error(finding.message, location);
+        else
+            log.warning(finding.message, location);
+    }
+    const active = findings.filter((f) => !f.ignored);
+    if (config.lint === 'error' && active.length > 0) {
+        throw new errors/* UserError */.yo(`${active.length} review finding(s) (${(0,errors/* listed */.KE)([...new Set(active.map((f) => f.rule))])}) in ${(0,errors/* listed */.KE)([...new Set(active.map((f) => f.file))])}, and input lint is error: ` +
+            `${nothing}. Rewrite them as the findings say, silence one with -- migrate-action:ignore <rule> <reason> on the line before it, or set lint: warn.`);
     }
 }
 /**
@@ -19237,6 +19290,7 @@ async function run_apply(engine, db, ctx, config, deps, progress) {
         return 'up-to-date';
     }
     await engine.checkBeforeApply?.(ctx, toRun);
+    await reviewPending(ctx, toRun, config, deps, progress, 'nothing was applied');
     await refuseReadOnly(db, config);
     await backUp(db, config, deps, state, progress);
     throwIfCancelled(deps, 'before the first migration; nothing was applied.');
@@ -19633,7 +19687,7 @@ function redactingLog(platform, secrets) {
     const clean = (text) => redact(text, secrets);
     return {
         info: (message) => platform.info(clean(message)),
-        warning: (message) => platform.warning(clean(message)),
+        warning: (message, location) => platform.warning(clean(message), location),
         error: (message, location) => platform.error(clean(message), location),
         group: (title, fn) => platform.group(clean(title), fn),
     };
@@ -20312,6 +20366,10 @@ function lines(text) {
  * step outputs have size limits of their own, and 100,000 names would pass them. The counts are exact.
  */
 const MAX_LISTED_IN_OUTPUT = 1_000;
+/** The review's findings that no ignore comment silenced. Pure. */
+function activeFindings(result) {
+    return (result.findings ?? []).filter((f) => !f.ignored);
+}
 /** The step outputs of a result; every output is set, on failure too. Pure. */
 function toOutputs(result) {
     return {
@@ -20326,6 +20384,10 @@ function toOutputs(result) {
         'rolled-back-count': String(result.rolledBack?.length ?? 0),
         'rolled-back': JSON.stringify((result.rolledBack ?? []).slice(0, MAX_LISTED_IN_OUTPUT).map((a) => a.fileName)),
         'backup-path': result.backup?.path ?? '',
+        'findings-count': String(activeFindings(result).length),
+        findings: JSON.stringify(activeFindings(result)
+            .slice(0, MAX_LISTED_IN_OUTPUT)
+            .map(({ rule, file, line, statement, message }) => ({ rule, file, line: line ?? null, statement, message }))),
         error: result.error?.message ?? '',
     };
 }
@@ -20513,13 +20575,19 @@ function renderSummary(result) {
     const rolledBack = section(['### Rolled back', '', 'Latest first.', '', '| Id | Undone with | Transaction | Duration |', '|---:|---|---|---:|'], (result.rolledBack ?? []).map((entry) => [
         `| ${escapeMarkdown(entry.id)} | \`${escapeMarkdown(entry.label)}\` | ${entry.transaction === undefined ? 'as the engine runs it' : entry.transaction ? 'yes' : `no${marker}`} | ${entry.durationMs === undefined ? 'not timed one by one' : formatDuration(entry.durationMs)} |`,
     ]), 'rolled-back migrations');
+    const findings = section(['### Review findings', '', '| File | Line | Rule | Finding |', '|---|---:|---|---|'], activeFindings(result).map((f) => [
+        `| \`${escapeMarkdown(f.file)}\` | ${f.line ?? ''} | \`${f.rule}\` | ${escapeMarkdown(f.message.replace(/^[^:]*(:\d+)?: /, ''))} |`,
+    ]), 'findings');
+    const silenced = section(['### Silenced findings', '', '| File | Line | Rule | Reason |', '|---|---:|---|---|'], (result.findings ?? [])
+        .filter((f) => f.ignored)
+        .map((f) => [`| \`${escapeMarkdown(f.file)}\` | ${f.line ?? ''} | \`${f.rule}\` | ${escapeMarkdown(f.ignored)} |`]), 'silenced findings');
     const baselined = section(['### Recorded as applied (not run)', ''], (result.baselined ?? []).map((name) => [`- \`${escapeMarkdown(name)}\``]), 'recorded migrations');
     const applied = section(['### Applied', '', '| Id | File | Transaction | Duration |', '|---:|---|---|---:|'], result.applied.map((entry) => [
         `| ${escapeMarkdown(entry.id)} | \`${escapeMarkdown(entry.label)}\` | ${entry.transaction === undefined ? 'as the engine runs it' : entry.transaction ? 'yes' : `no${marker}`} | ${entry.durationMs === undefined ? 'not timed one by one' : formatDuration(entry.durationMs)} |`,
     ]), 'applied migrations');
     const pending = section(['### Still pending', ''], (result.pending ?? []).map((name) => [`- \`${escapeMarkdown(name)}\``]), 'pending migrations');
     const backupAfter = result.command === 'rollback' ? backup : [];
-    return [...head, ...history, ...planned, ...undo, ...baselined, ...applied, ...rolledBack, ...backupAfter, ...error, ...pending].join('\n');
+    return [...head, ...findings, ...silenced, ...history, ...planned, ...undo, ...baselined, ...applied, ...rolledBack, ...backupAfter, ...error, ...pending].join('\n');
 }
 /** What a pending migration's statements lock, for the plan: a table per file, or why it is not known. Pure. */
 function reviewTable(review) {

@@ -16,6 +16,7 @@ export const DOTENV_KEYS = [
   ['MIGRATE_APPLIED_COUNT', 'applied-count'],
   ['MIGRATE_PENDING_COUNT', 'pending-count'],
   ['MIGRATE_ROLLED_BACK_COUNT', 'rolled-back-count'],
+  ['MIGRATE_FINDINGS_COUNT', 'findings-count'],
   ['MIGRATE_BACKUP_PATH', 'backup-path'],
 ] as const;
 

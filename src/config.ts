@@ -2,7 +2,7 @@ import path from 'node:path';
 import * as z from 'zod/mini';
 import { UserError } from './errors.js';
 import { SSL_MODES } from './db/tls.js';
-import { BACKUP_FORMATS, BACKUP_MODES, COMMANDS, ENGINES, type InputName } from './inputs.js';
+import { BACKUP_FORMATS, BACKUP_MODES, COMMANDS, ENGINES, LINT_MODES, type InputName } from './inputs.js';
 import { parseRetention, type Retention } from './migrations/retention.js';
 
 export type Command = (typeof COMMANDS)[number];
@@ -82,6 +82,8 @@ export interface Config {
   readonly settings: readonly Setting[];
   readonly lockRetries: number;
   readonly summary: boolean;
+  /** The review: findings are warnings, errors (the run stops before anything changes), or not looked for. */
+  readonly lint: (typeof LINT_MODES)[number];
 }
 
 export type RawInputs = Readonly<Record<InputName, string>>;
@@ -149,6 +151,7 @@ const schemas = {
     z.transform((v: string) => v.toLowerCase() as (typeof BACKUP_MODES)[number]),
   ),
   'dry-run': boolean,
+  lint: z.enum(LINT_MODES, { message: `is not a lint mode; use ${LINT_MODES.join(', ')}` }),
   'backup-format': z.enum(BACKUP_FORMATS, { message: `is not a backup format; use ${BACKUP_FORMATS.join(' or ')}` }),
   'target-revision': z.pipe(
     z.string().check(
@@ -202,6 +205,7 @@ export function parseConfig(raw: RawInputs, places: Places): Config {
   const backup = field('backup', schemas.backup);
   const backupFormat = field('backup-format', schemas['backup-format']);
   const dryRun = field('dry-run', schemas['dry-run']);
+  const lint = field('lint', schemas.lint);
   const retentionText = raw['backup-retention'].trim();
   const retention = parseRetention(retentionText);
   if (typeof retention === 'string') problems.push(`Input backup-retention ${show(retentionText)} ${retention}.`);
@@ -295,6 +299,7 @@ export function parseConfig(raw: RawInputs, places: Places): Config {
     settings: Object.freeze(settings),
     lockRetries: lockRetries!,
     summary: summary!,
+    lint: lint!,
   });
 }
 

@@ -22,6 +22,7 @@ export const ENGINES = ['postgres-migrations', 'alembic', 'node-pg-migrate', 'db
 export const DEFAULT_LOCK_KEY = '-8525285245963000605';
 export const BACKUP_FORMATS = ['custom', 'plain'] as const;
 export const BACKUP_MODES = ['auto', 'true', 'false'] as const;
+export const LINT_MODES = ['warn', 'error', 'off'] as const;
 
 export const INPUTS = [
   {
@@ -145,6 +146,13 @@ export const INPUTS = [
     default: '',
   },
   {
+    name: 'lint',
+    description:
+      "The review of pending statements (plan, check and apply): warn (findings are warnings and summary rows; the run goes on), error (findings fail plan and check, and stop apply before anything changes) or off. A comment -- migrate-action:ignore <rule> <reason> on the line before a statement silences that rule for it.",
+    default: 'warn',
+    options: LINT_MODES,
+  },
+  {
     name: 'summary',
     description: 'Write the job summary (true or false).',
     default: 'true',
@@ -177,6 +185,11 @@ export const OUTPUTS = [
     description: 'JSON array of the file names this run rolled back, the latest first (the first 1,000; rolled-back-count is exact).',
   },
   { name: 'backup-path', description: 'The dump file; empty when none was taken.' },
+  { name: 'findings-count', description: 'How many review findings the pending statements have (silenced ones not counted); 0 when none or lint is off.' },
+  {
+    name: 'findings',
+    description: 'JSON array of the review findings: rule, file, line, statement, message (the first 1,000; silenced ones not listed); [] when none or lint is off.',
+  },
   {
     name: 'error',
     description: 'One-line message when the run failed (status failed, or check found something pending); empty otherwise.',

@@ -41,7 +41,7 @@ function redactingLog(platform: Platform, secrets: readonly string[]): Log {
   const clean = (text: string) => redact(text, secrets);
   return {
     info: (message) => platform.info(clean(message)),
-    warning: (message) => platform.warning(clean(message)),
+    warning: (message, location) => platform.warning(clean(message), location),
     error: (message, location) => platform.error(clean(message), location),
     group: (title, fn) => platform.group(clean(title), fn),
   };

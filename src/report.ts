@@ -1,6 +1,7 @@
 import { describeEndpoint } from './db/connect.js';
 import type { OutputName } from './inputs.js';
 import { describeStatement, type MigrationReview } from './review/describe.js';
+import type { Finding } from './review/rules.js';
 import type { Revision, RunResult } from './run.js';
 
 /**
@@ -8,6 +9,11 @@ import type { Revision, RunResult } from './run.js';
  * step outputs have size limits of their own, and 100,000 names would pass them. The counts are exact.
  */
 export const MAX_LISTED_IN_OUTPUT = 1_000;
+
+/** The review's findings that no ignore comment silenced. Pure. */
+function activeFindings(result: RunResult): Finding[] {
+  return (result.findings ?? []).filter((f) => !f.ignored);
+}
 
 /** The step outputs of a result; every output is set, on failure too. Pure. */
 export function toOutputs(result: RunResult): Record<OutputName, string> {
@@ -23,6 +29,12 @@ export function toOutputs(result: RunResult): Record<OutputName, string> {
     'rolled-back-count': String(result.rolledBack?.length ?? 0),
     'rolled-back': JSON.stringify((result.rolledBack ?? []).slice(0, MAX_LISTED_IN_OUTPUT).map((a) => a.fileName)),
     'backup-path': result.backup?.path ?? '',
+    'findings-count': String(activeFindings(result).length),
+    findings: JSON.stringify(
+      activeFindings(result)
+        .slice(0, MAX_LISTED_IN_OUTPUT)
+        .map(({ rule, file, line, statement, message }) => ({ rule, file, line: line ?? null, statement, message })),
+    ),
     error: result.error?.message ?? '',
   };
 }
@@ -223,6 +235,20 @@ export function renderSummary(result: RunResult): string {
     ]),
     'rolled-back migrations',
   );
+  const findings = section(
+    ['### Review findings', '', '| File | Line | Rule | Finding |', '|---|---:|---|---|'],
+    activeFindings(result).map((f) => [
+      `| \`${escapeMarkdown(f.file)}\` | ${f.line ?? ''} | \`${f.rule}\` | ${escapeMarkdown(f.message.replace(/^[^:]*(:\d+)?: /, ''))} |`,
+    ]),
+    'findings',
+  );
+  const silenced = section(
+    ['### Silenced findings', '', '| File | Line | Rule | Reason |', '|---|---:|---|---|'],
+    (result.findings ?? [])
+      .filter((f) => f.ignored)
+      .map((f) => [`| \`${escapeMarkdown(f.file)}\` | ${f.line ?? ''} | \`${f.rule}\` | ${escapeMarkdown(f.ignored!)} |`]),
+    'silenced findings',
+  );
   const baselined = section(
     ['### Recorded as applied (not run)', ''],
     (result.baselined ?? []).map((name) => [`- \`${escapeMarkdown(name)}\``]),
@@ -241,7 +267,7 @@ export function renderSummary(result: RunResult): string {
     'pending migrations',
   );
   const backupAfter = result.command === 'rollback' ? backup : [];
-  return [...head, ...history, ...planned, ...undo, ...baselined, ...applied, ...rolledBack, ...backupAfter, ...error, ...pending].join('\n');
+  return [...head, ...findings, ...silenced, ...history, ...planned, ...undo, ...baselined, ...applied, ...rolledBack, ...backupAfter, ...error, ...pending].join('\n');
 }
 
 /** What a pending migration's statements lock, for the plan: a table per file, or why it is not known. Pure. */

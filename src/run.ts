@@ -34,6 +34,7 @@ import { adviceFor, type PgErrorFields } from './migrations/failure.js';
 import { pruneBackups } from './migrations/retention.js';
 import type { LoadOptions } from './migrations/files.js';
 import type { MigrationReview } from './review/describe.js';
+import type { Finding } from './review/rules.js';
 
 export type Status = 'applied' | 'up-to-date' | 'pending' | 'baselined' | 'rolled-back' | 'failed';
 export type { AppliedEntry, AppliedRecord, EngineMigration as PlannedEntry, EngineRevision as Revision };
@@ -59,8 +60,10 @@ export interface RunResult {
   readonly applied: readonly AppliedEntry[];
   /** plan/check/status: what apply would run (up to target-revision). */
   readonly planned?: readonly EngineMigration[];
-  /** plan and check: each pending migration's statements, their locks and the tables' sizes. */
+  /** plan, check and apply (lint not off): each pending migration's statements, their locks and the tables' sizes. */
   readonly review?: readonly MigrationReview[];
+  /** The review's findings, silenced ones included (with their reason). */
+  readonly findings?: readonly Finding[];
   /** rollback: what was undone (or, for a dry run, nothing), the latest first. */
   readonly rolledBack?: readonly AppliedEntry[];
   /** rollback with dry-run: what would be undone, with each down SQL and what it drops. */
@@ -116,6 +119,7 @@ interface Progress {
   rolledBack: AppliedEntry[];
   planned?: readonly EngineMigration[];
   review?: readonly MigrationReview[];
+  findings?: readonly Finding[];
   undo?: readonly PlannedUndo[];
   backupsRemoved?: readonly string[];
   history?: readonly AppliedRecord[];
@@ -173,6 +177,7 @@ async function runWith(engine: Engine, config: Config, deps: RunDeps, stopTools:
       applied: progress.applied,
       planned: progress.planned,
       review: progress.review,
+      findings: progress.findings,
       rolledBack: progress.rolledBack,
       undo: progress.undo,
       backupsRemoved: progress.backupsRemoved,
@@ -392,30 +397,53 @@ async function plan(engine: Engine, ctx: EngineContext, config: Config, deps: Ru
     deps.log.info(`${state.applied.length} applied${state.applied.length > 0 ? `, the last ${describeRevision(state.revision)}` : ''}; ${planned.length} pending.`);
   } else {
     deps.log.info(planned.length === 0 ? 'apply would do nothing.' : `apply would run: ${listed(planned.map((m) => m.fileName))}.`);
-    if (planned.length > 0) progress.review = await reviewLocks(ctx, planned, deps);
+    await reviewPending(ctx, planned, config, deps, progress, 'the plan fails');
   }
   return planned.length > 0 ? 'pending' : 'up-to-date';
 }
 
 /**
- * What each pending statement will lock, with the tables' real sizes (read only). Loaded only when
- * something is pending. A review that fails is a warning: the plan itself stands.
+ * The review of `pending` (input lint): what each statement will lock, with the tables' real sizes (read
+ * only), and the rules' findings, as warnings or, with lint error, errors that stop the run before
+ * anything changes. The parser loads only when something is pending and lint is not off.
  */
-async function reviewLocks(ctx: EngineContext, planned: readonly EngineMigration[], deps: RunDeps): Promise<MigrationReview[] | undefined> {
+async function reviewPending(ctx: EngineContext, pending: readonly EngineMigration[], config: Config, deps: RunDeps, progress: Progress, nothing: string): Promise<void> {
+  if (config.lint === 'off' || pending.length === 0) return;
+  const { log } = deps;
+  let findings: Finding[];
   try {
     const { describeStatement, reviewMigrations } = await import('./review/index.js');
+    const { lintReviews } = await import('./review/rules.js');
     const { formatBytes } = await import('./report.js');
-    const reviews = await reviewMigrations(ctx.client, planned, (await ctx.session).serverVersion);
+    const serverVersion = (await ctx.session).serverVersion;
+    const reviews = await reviewMigrations(ctx.client, pending, serverVersion);
+    progress.review = reviews;
     for (const review of reviews) {
       for (const statement of review.statements ?? []) {
         if (statement.locks.length === 0) continue;
-        deps.log.info(`${review.migration.label}:${statement.line} ${statement.kind}: ${describeStatement(statement, formatBytes)}.`);
+        log.info(`${review.migration.label}:${statement.line} ${statement.kind}: ${describeStatement(statement, formatBytes)}.`);
       }
     }
-    return reviews;
+    findings = await lintReviews(reviews, { client: ctx.client, serverVersion, settings: config.settings, engine: config.engine });
   } catch (error) {
-    deps.log.warning(`The review of what the pending statements lock could not be made: ${messageOf(error)}`);
-    return undefined;
+    // With lint error the review is a gate: one that cannot be made does not let the run through.
+    if (config.lint === 'error') throw new UserError(`The review of the pending statements could not be made (${messageOf(error)}), and input lint is error: ${nothing}.`);
+    log.warning(`The review of the pending statements could not be made: ${messageOf(error)}`);
+    return;
+  }
+  progress.findings = findings;
+  for (const finding of findings) {
+    const location = { file: finding.file, line: finding.line };
+    if (finding.ignored) log.info(`Silenced by a migrate-action:ignore comment (${finding.ignored}): ${finding.message}`);
+    else if (config.lint === 'error') log.error(finding.message, location);
+    else log.warning(finding.message, location);
+  }
+  const active = findings.filter((f) => !f.ignored);
+  if (config.lint === 'error' && active.length > 0) {
+    throw new UserError(
+      `${active.length} review finding(s) (${listed([...new Set(active.map((f) => f.rule))])}) in ${listed([...new Set(active.map((f) => f.file))])}, and input lint is error: ` +
+        `${nothing}. Rewrite them as the findings say, silence one with -- migrate-action:ignore <rule> <reason> on the line before it, or set lint: warn.`,
+    );
   }
 }
 
@@ -504,6 +532,7 @@ async function apply(engine: Engine, db: Db, ctx: EngineContext, config: Config,
     return 'up-to-date';
   }
   await engine.checkBeforeApply?.(ctx, toRun);
+  await reviewPending(ctx, toRun, config, deps, progress, 'nothing was applied');
   await refuseReadOnly(db, config);
 
   await backUp(db, config, deps, state, progress);

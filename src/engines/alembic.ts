@@ -504,7 +504,8 @@ export function alembicEngine(config: Config, deps: EngineDeps): Engine {
 
     async readState(ctx, purpose) {
       // plan and check show each pending revision's SQL, from Alembic's offline mode; status and apply do not need it.
-      const sql = purpose === 'plan' && (config.command === 'plan' || config.command === 'check');
+      // apply too when the review is on: it reads the statements before anything changes.
+      const sql = (purpose === 'plan' && (config.command === 'plan' || config.command === 'check')) || (config.command === 'apply' && config.lint !== 'off');
       return register(await readHelperState(ctx, sql));
     },
 

@@ -245,6 +245,7 @@ export function dbmateEngine(config: Config, deps: EngineDeps): Engine {
     fileName: file.fileName,
     label: file.label,
     sql: file.up,
+    sqlLine: file.upLine,
     transaction: file.transaction,
   });
 

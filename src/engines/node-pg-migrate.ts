@@ -306,7 +306,7 @@ export function nodePgMigrateEngine(config: Config, deps: EngineDeps): Engine {
 
   const toMigration = (file: MigrationFile): EngineMigration =>
     file.kind === 'sql'
-      ? { id: file.name, name: file.name, fileName: file.fileName, label: file.label, sql: file.up, transaction: true }
+      ? { id: file.name, name: file.name, fileName: file.fileName, label: file.label, sql: file.up, sqlLine: lineAt(file.text!, file.upStart!), transaction: true }
       : { id: file.name, name: file.name, fileName: file.fileName, label: file.label, sqlNote: 'a JavaScript migration: its SQL is known only when it runs' };
 
   function findProgram(): string {

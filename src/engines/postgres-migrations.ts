@@ -15,7 +15,15 @@ export function nativeRevision(revision: Revision): EngineRevision {
 }
 
 function toMigration(file: MigrationFile): EngineMigration {
-  return { id: String(file.id), name: file.name, fileName: file.fileName, label: file.label, sql: file.sql, transaction: file.transaction };
+  return {
+    id: String(file.id),
+    name: file.name,
+    fileName: file.fileName,
+    label: file.label,
+    sql: file.sql,
+    sqlLine: file.kind === 'sql' ? 1 : undefined,
+    transaction: file.transaction,
+  };
 }
 
 /**

@@ -31,6 +31,8 @@ export interface EngineMigration {
   readonly sql?: string;
   /** Why `sql` is missing (e.g. "a .js migration: its SQL is known only when it runs"). */
   readonly sqlNote?: string;
+  /** The line of the file `sql` starts at, when `sql` is the file's own text (for annotations); else undefined. */
+  readonly sqlLine?: number;
   /** False when the migration runs outside a transaction; undefined when the engine does not say. */
   readonly transaction?: boolean;
 }

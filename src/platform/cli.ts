@@ -77,7 +77,7 @@ export function cliPlatform(flags: Partial<Record<InputName, string>>, io: CliEn
     },
     mask: () => undefined, // there is no runner to mask for us: main redacts every line itself
     info: (message) => io.write(inert(message)),
-    warning: (message) => io.writeError(`${paint('33', 'warning:')} ${inert(message)}`),
+    warning: (message, location) => io.writeError(`${paint('33', 'warning:')} ${at(location, message)}${inert(message)}`),
     error(message, location) {
       printedError = message;
       io.writeError(`${paint('31', 'error:')} ${at(location, message)}${inert(message)}`);

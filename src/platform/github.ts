@@ -71,7 +71,7 @@ export function githubPlatform(env: NodeJS.ProcessEnv = process.env, write: (tex
         line(message);
       }
     },
-    warning: (message) => line(workflowCommand('warning', {}, message)),
+    warning: (message, location) => line(workflowCommand('warning', annotation(location), message)),
     error: (message, location) => {
       annotated = message;
       line(workflowCommand('error', annotation(location), message));

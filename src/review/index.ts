@@ -37,12 +37,23 @@ export async function reviewMigrations(client: pg.Client, planned: readonly Engi
   return reviews;
 }
 
-/** Sizes of the relations that exist, in one query. */
+/**
+ * Sizes of the relations that exist, in one query, from the catalog alone: pages of the table, its TOAST
+ * table and its indexes (as of the last VACUUM or ANALYZE), and its estimated rows. Never
+ * pg_total_relation_size: it opens the table, and would wait behind a transaction that holds a lock on
+ * it (the run would hang before the first migration, the lock it came to check in hand).
+ */
 async function tableSizes(client: pg.Client, relations: readonly string[]): Promise<Map<string, TableSize>> {
   if (relations.length === 0) return new Map();
   const { rows } = await client.query<{ name: string; bytes: string | null; rows: number | null }>(
-    `SELECT name, pg_total_relation_size(to_regclass(name)) AS bytes, (SELECT reltuples FROM pg_class WHERE oid = to_regclass(name)) AS rows
-       FROM unnest($1::text[]) AS name WHERE to_regclass(name) IS NOT NULL`,
+    `SELECT name,
+            (c.relpages::bigint + coalesce(t.relpages, 0)
+              + coalesce((SELECT sum(i.relpages) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = c.oid), 0))
+              * current_setting('block_size')::bigint AS bytes,
+            c.reltuples AS rows
+       FROM unnest($1::text[]) AS name
+       JOIN pg_class c ON c.oid = to_regclass(name)
+       LEFT JOIN pg_class t ON t.oid = c.reltoastrelid`,
     [relations],
   );
   return new Map(rows.map((r) => [r.name, { bytes: Number(r.bytes ?? 0), rows: r.rows === null || r.rows < 0 ? undefined : r.rows }]));

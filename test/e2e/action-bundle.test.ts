@@ -37,6 +37,8 @@ describe('dist/index.js as the GitHub runner runs it', () => {
       'rolled-back-count': '0',
       'rolled-back': '[]',
       'backup-path': '',
+      'findings-count': '0',
+      findings: '[]',
       error: '',
     });
     expect(run.summary).toContain('## ✅ Migrations applied');

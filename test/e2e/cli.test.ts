@@ -40,6 +40,7 @@ describe('migrate-action CLI (npm pack + npx)', () => {
       MIGRATE_APPLIED_COUNT: '3',
       MIGRATE_PENDING_COUNT: '0',
       MIGRATE_ROLLED_BACK_COUNT: '0',
+      MIGRATE_FINDINGS_COUNT: '0',
       MIGRATE_BACKUP_PATH: '',
     });
   });

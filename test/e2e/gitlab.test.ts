@@ -186,6 +186,7 @@ describe('GitLab component through gitlab-ci-local', () => {
       'MIGRATE_APPLIED_COUNT',
       'MIGRATE_PENDING_COUNT',
       'MIGRATE_ROLLED_BACK_COUNT',
+      'MIGRATE_FINDINGS_COUNT',
       'MIGRATE_BACKUP_PATH',
     ]);
     for (const line of lines) expect(line).toMatch(/^[A-Z_]+=[^\s"']*$/);

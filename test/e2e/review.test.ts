@@ -52,3 +52,131 @@ describe('plan reviews other engines where their SQL is known before it runs', (
     expect(plan.log).toMatch(/_drop\.sql:2 DROP TABLE: ACCESS EXCLUSIVE on items \([^)]+\), ACCESS EXCLUSIVE on orders \([^)]+\); blocks reads and writes\./);
   });
 });
+
+/** The table every rule case starts from: rows enough for the backfill rule, analysed. */
+const BASE = {
+  '1_orders.sql':
+    'CREATE TABLE orders (id bigint PRIMARY KEY, status text, note varchar(20), id2 bigint);\n' +
+    "INSERT INTO orders SELECT g, 'new', 'n', g FROM generate_series(1, 120000) AS g;\nANALYZE orders;\n",
+};
+
+interface Found {
+  rule: string;
+  file: string;
+  line: number | null;
+  statement: string;
+  message: string;
+}
+
+/** Plan `files` (the second migration onwards) on a database at the base migration; the findings it reports. */
+async function findings(files: Record<string, string>, inputs: Record<string, string> = {}): Promise<{ found: Found[]; log: string; summary: string; dir: string }> {
+  const db = await database();
+  const dir = migrationsDir({ ...BASE, ...files });
+  const base = await run('action', db, dir, { 'target-revision': '1', backup: 'false', lint: 'off' });
+  expect(base.code, base.log).toBe(0);
+  const plan = await run('action', db, dir, { command: 'plan', settings: 'lock_timeout=5s', ...inputs });
+  expect(plan.code, plan.log).toBe(0);
+  const found = JSON.parse(plan.outputs.findings!) as Found[];
+  expect(plan.outputs['findings-count']).toBe(String(found.length));
+  return { found, log: plan.log, summary: plan.summary, dir };
+}
+
+const CONCURRENT = '-- postgres-migrations disable-transaction\n';
+
+describe('review rules: each one found, and its safe rewrite not', () => {
+  it.each([
+    ['create-index-not-concurrently', 'CREATE INDEX orders_status ON orders (status);', `${CONCURRENT}CREATE INDEX CONCURRENTLY orders_status ON orders (status);`],
+    ['concurrently-in-transaction', 'CREATE INDEX CONCURRENTLY orders_status ON orders (status);', `${CONCURRENT}CREATE INDEX CONCURRENTLY orders_status ON orders (status);`],
+    ['add-column-not-null-without-default', 'ALTER TABLE orders ADD COLUMN a int NOT NULL;', 'ALTER TABLE orders ADD COLUMN a int NOT NULL DEFAULT 0;'],
+    ['add-column-rewrites', 'ALTER TABLE orders ADD COLUMN b float8 DEFAULT random();', 'ALTER TABLE orders ADD COLUMN b float8;'],
+    ['alter-column-type-rewrites', 'ALTER TABLE orders ALTER COLUMN status TYPE varchar(5);', 'ALTER TABLE orders ALTER COLUMN note TYPE varchar(50);'],
+    [
+      'set-not-null-without-check',
+      'ALTER TABLE orders ALTER COLUMN status SET NOT NULL;',
+      'ALTER TABLE orders ADD CONSTRAINT status_nn CHECK (status IS NOT NULL) NOT VALID;\nALTER TABLE orders VALIDATE CONSTRAINT status_nn;\nALTER TABLE orders ALTER COLUMN status SET NOT NULL;',
+    ],
+    ['constraint-without-not-valid', 'ALTER TABLE orders ADD CONSTRAINT positive CHECK (id > 0);', 'ALTER TABLE orders ADD CONSTRAINT positive CHECK (id > 0) NOT VALID;'],
+    ['unique-without-index', 'ALTER TABLE orders ADD CONSTRAINT id2_key UNIQUE (id2);', 'ALTER TABLE orders ADD CONSTRAINT id2_key UNIQUE USING INDEX orders_id2;'],
+    ['breaking-change', 'ALTER TABLE orders DROP COLUMN note;', 'CREATE TABLE scratch (x int);\nALTER TABLE scratch DROP COLUMN x;'],
+    ['unbounded-backfill', "UPDATE orders SET status = 'old';", "UPDATE orders SET status = 'old' WHERE id BETWEEN 1 AND 1000;"],
+  ])('%s', async (rule, bad, good) => {
+    // The safe UNIQUE needs its index first, built concurrently.
+    const before: Record<string, string> = rule === 'unique-without-index' ? { '2_index.sql': `${CONCURRENT}CREATE UNIQUE INDEX CONCURRENTLY orders_id2 ON orders (id2);` } : {};
+    const name = before['2_index.sql'] === undefined ? '2_change.sql' : '3_change.sql';
+    const flagged = await findings({ ...before, [name]: `-- a change\n${bad}\n` });
+    const hit = flagged.found.filter((f) => f.rule === rule);
+    expect(hit.length, JSON.stringify(flagged.found)).toBeGreaterThan(0);
+    // At the file and the line of the statement's first keyword, as an annotation.
+    expect(hit[0]).toMatchObject({ file: `${flagged.dir}/${name}`, line: 2 });
+    expect(flagged.log).toMatch(new RegExp(`::warning [^:]*file=[^,]*${name.replace('.', '\\.')},line=2::.*\\(${rule}\\)`));
+    expect(flagged.summary).toContain(`\`${rule}\``);
+    const safe = await findings({ ...before, [name]: `-- a change\n${good}\n` });
+    expect(safe.found.filter((f) => f.rule === rule), JSON.stringify(safe.found)).toEqual([]);
+  });
+
+  it('lock-timeout: an ACCESS EXCLUSIVE statement without it, in settings or the file', async () => {
+    const change = { '2_change.sql': 'ALTER TABLE orders DROP COLUMN note;\n' };
+    expect((await findings(change, { settings: '' })).found.map((f) => f.rule)).toContain('lock-timeout');
+    const inFile = { '2_change.sql': "SET lock_timeout = '5s';\nALTER TABLE orders DROP COLUMN note;\n" };
+    expect((await findings(inFile, { settings: '' })).found.map((f) => f.rule)).not.toContain('lock-timeout');
+  });
+
+  it('set-not-null: the safe sequence across files is not flagged either', async () => {
+    const { found } = await findings({
+      '2_check.sql': 'ALTER TABLE orders ADD CONSTRAINT status_nn CHECK (status IS NOT NULL) NOT VALID;\n',
+      '3_validate.sql': 'ALTER TABLE orders VALIDATE CONSTRAINT status_nn;\n',
+      '4_not_null.sql': 'ALTER TABLE orders ALTER COLUMN status SET NOT NULL;\n',
+    });
+    expect(found.map((f) => f.rule)).toEqual([]);
+  });
+
+  it('silences a rule with an ignore comment on the line before, listing what was silenced and why', async () => {
+    const { found, summary, log } = await findings({
+      '2_change.sql': '-- migrate-action:ignore breaking-change the column was unused since release 41\nALTER TABLE orders DROP COLUMN note;\n',
+    });
+    expect(found.map((f) => f.rule)).toEqual([]);
+    expect(summary).toContain('### Silenced findings');
+    expect(summary).toContain('the column was unused since release 41');
+    expect(log).toMatch(/Silenced by a migrate-action:ignore comment \(the column was unused since release 41\)/);
+  });
+});
+
+describe('input lint', () => {
+  it.each(ARTIFACTS)('error fails plan and stops apply before anything changes; off parses nothing; through the %s', async (artifact) => {
+    const db = await database();
+    const dir = migrationsDir({ ...BASE, '2_index.sql': 'CREATE INDEX orders_status ON orders (status);\n' });
+    expect((await run(artifact, db, dir, { 'target-revision': '1', backup: 'false', lint: 'off' })).code).toBe(0);
+    const plan = await run(artifact, db, dir, { command: 'plan', lint: 'error', settings: 'lock_timeout=5s' });
+    expect(plan.code).toBe(1);
+    expect(plan.log).toMatch(/1 review finding\(s\) \(create-index-not-concurrently\) in .*2_index\.sql, and input lint is error: the plan fails/);
+    const apply = await run(artifact, db, dir, { lint: 'error', settings: 'lock_timeout=5s', backup: 'false' });
+    expect(apply.code).toBe(1);
+    expect(apply.log).toMatch(/input lint is error: nothing was applied/);
+    expect(await db.query("SELECT 1 FROM pg_indexes WHERE indexname = 'orders_status'")).toEqual([]);
+    const off = await run(artifact, db, dir, { command: 'plan', lint: 'off' });
+    expect(off.code).toBe(0);
+    expect(off.outputs['findings-count']).toBe('0');
+    expect(off.log).not.toMatch(/SHARE on orders/);
+    // warn (the default): the findings are reported, and apply goes on.
+    const warned = await run(artifact, db, dir, { backup: 'false' });
+    expect(warned.code, warned.log).toBe(0);
+    expect(warned.outputs['findings-count']).toBe('1');
+    expect(await db.query("SELECT 1 FROM pg_indexes WHERE indexname = 'orders_status'")).toHaveLength(1);
+  });
+});
+
+describe('the review never waits on a table', () => {
+  it('plans at once while another transaction holds ACCESS EXCLUSIVE on a table the migration touches', async () => {
+    const db = await database();
+    const dir = migrationsDir({ ...BASE, '2_change.sql': 'ALTER TABLE orders ADD COLUMN c int;\n' });
+    expect((await run('action', db, dir, { 'target-revision': '1', backup: 'false', lint: 'off' })).code).toBe(0);
+    const holder = await db.client('long-transaction');
+    await holder.query('BEGIN');
+    await holder.query('LOCK TABLE orders IN ACCESS EXCLUSIVE MODE');
+    // The lock is let go only after the plan: had the review waited for it, the plan would never end.
+    const plan = await run('action', db, dir, { command: 'plan' });
+    expect(plan.code, plan.log).toBe(0);
+    expect(plan.log).toMatch(/2_change\.sql:1 ALTER TABLE ADD COLUMN: ACCESS EXCLUSIVE on orders \(/);
+    await holder.query('ROLLBACK');
+  });
+});

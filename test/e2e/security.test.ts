@@ -38,7 +38,7 @@ describe('nothing from outside becomes a runner command (dist/index.js as the ru
     expect(commands.filter((line) => line === '::add-mask::x' || line.startsWith('::error::forged'))).toEqual([]);
     expect(result.outputs.revision).toBe('1');
     expect(Object.keys(result.outputs).sort()).toEqual(
-      ['applied', 'applied-count', 'backup-path', 'error', 'pending', 'pending-count', 'previous-revision', 'revision', 'revision-name', 'rolled-back', 'rolled-back-count', 'status'].sort(),
+      ['applied', 'applied-count', 'backup-path', 'error', 'findings', 'findings-count', 'pending', 'pending-count', 'previous-revision', 'revision', 'revision-name', 'rolled-back', 'rolled-back-count', 'status'].sort(),
     );
     // The text itself is still there to read.
     expect(result.log).toContain('::set-output name=revision::999');

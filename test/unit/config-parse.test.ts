@@ -56,6 +56,7 @@ describe('parseConfig', () => {
       lockRetries: 0,
       summary: true,
       settings: [],
+      lint: 'warn',
     });
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.settings)).toBe(true);

@@ -33,6 +33,8 @@ describe('outputs', () => {
       'rolled-back-count': '0',
       'rolled-back': '[]',
       'backup-path': '',
+      'findings-count': '0',
+      findings: '[]',
       error: '',
     });
   });
@@ -51,6 +53,8 @@ describe('outputs', () => {
       'rolled-back-count': '0',
       'rolled-back': '[]',
       'backup-path': '',
+      'findings-count': '0',
+      findings: '[]',
       error: '',
     });
   });
@@ -78,6 +82,8 @@ describe('outputs', () => {
       'rolled-back-count': '0',
       'rolled-back': '[]',
       'backup-path': '',
+      'findings-count': '0',
+      findings: '[]',
       error: 'Input x is bad.',
     });
   });
@@ -103,6 +109,8 @@ describe('outputs', () => {
       'rolled-back-count': '0',
       'rolled-back': '[]',
       'backup-path': '',
+      'findings-count': '0',
+      findings: '[]',
       error: 'Migration db/3_add-email.sql failed.',
     });
   });
@@ -124,6 +132,7 @@ describe('outputs', () => {
         'MIGRATE_APPLIED_COUNT=2',
         'MIGRATE_PENDING_COUNT=0',
         'MIGRATE_ROLLED_BACK_COUNT=0',
+        'MIGRATE_FINDINGS_COUNT=0',
         'MIGRATE_BACKUP_PATH=',
         '',
       ].join('\n'),
