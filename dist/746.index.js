@@ -505,28 +505,29 @@ var describe = __webpack_require__(5427);
  * whose SQL is not known before it runs, or that does not parse, gets a note instead.
  */
 async function reviewMigrations(client, planned, serverVersion) {
-    const reviews = [];
+    const analyzed = [];
     for (const migration of planned) {
         if (migration.sql === undefined) {
-            reviews.push({ migration, note: migration.sqlNote ?? 'its SQL is known only when it runs' });
+            analyzed.push({ migration, note: migration.sqlNote ?? 'its SQL is known only when it runs' });
             continue;
         }
-        const analyzed = await analyzeSql(migration.sql, serverVersion);
-        if (analyzed === undefined) {
-            reviews.push({ migration, note: "PostgreSQL's grammar cannot parse it; the server would refuse it" });
-            continue;
-        }
-        const resolved = await resolveWithCatalog(client, analyzed);
-        const sizes = await tableSizes(client, [...new Set(resolved.flatMap((s) => s.locks.map((l) => l.relation)))]);
-        reviews.push({
+        const statements = await analyzeSql(migration.sql, serverVersion);
+        if (statements === undefined)
+            analyzed.push({ migration, note: "PostgreSQL's grammar cannot parse it; the server would refuse it" });
+        else
+            analyzed.push({ migration, statements: await resolveWithCatalog(client, statements) });
+    }
+    // One query for the sizes of every table any of them locks.
+    const sizes = await tableSizes(client, [...new Set(analyzed.flatMap((a) => (a.statements ?? []).flatMap((s) => s.locks.map((l) => l.relation))))]);
+    return analyzed.map(({ migration, statements, note }) => statements === undefined
+        ? { migration, note }
+        : {
             migration,
-            statements: resolved.map((statement) => ({
+            statements: statements.map((statement) => ({
                 ...statement,
                 sizes: new Map(statement.locks.filter((l) => sizes.has(l.relation)).map((l) => [l.relation, sizes.get(l.relation)])),
             })),
         });
-    }
-    return reviews;
 }
 /**
  * Sizes of the relations that exist, in one query, from the catalog alone: pages of the table, its TOAST

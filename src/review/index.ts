@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { EngineMigration } from '../engines/types.js';
 import { resolveWithCatalog } from './catalog.js';
 import type { MigrationReview, TableSize } from './describe.js';
-import { analyzeSql } from './statements.js';
+import { analyzeSql, type AnalyzedStatement } from './statements.js';
 
 export { describeStatement } from './describe.js';
 export type { MigrationReview, ReviewedStatement, TableSize } from './describe.js';
@@ -13,28 +13,29 @@ export type { MigrationReview, ReviewedStatement, TableSize } from './describe.j
  * whose SQL is not known before it runs, or that does not parse, gets a note instead.
  */
 export async function reviewMigrations(client: pg.Client, planned: readonly EngineMigration[], serverVersion: number): Promise<MigrationReview[]> {
-  const reviews: MigrationReview[] = [];
+  const analyzed: { migration: EngineMigration; statements?: AnalyzedStatement[]; note?: string }[] = [];
   for (const migration of planned) {
     if (migration.sql === undefined) {
-      reviews.push({ migration, note: migration.sqlNote ?? 'its SQL is known only when it runs' });
+      analyzed.push({ migration, note: migration.sqlNote ?? 'its SQL is known only when it runs' });
       continue;
     }
-    const analyzed = await analyzeSql(migration.sql, serverVersion);
-    if (analyzed === undefined) {
-      reviews.push({ migration, note: "PostgreSQL's grammar cannot parse it; the server would refuse it" });
-      continue;
-    }
-    const resolved = await resolveWithCatalog(client, analyzed);
-    const sizes = await tableSizes(client, [...new Set(resolved.flatMap((s) => s.locks.map((l) => l.relation)))]);
-    reviews.push({
-      migration,
-      statements: resolved.map((statement) => ({
-        ...statement,
-        sizes: new Map(statement.locks.filter((l) => sizes.has(l.relation)).map((l) => [l.relation, sizes.get(l.relation)!])),
-      })),
-    });
+    const statements = await analyzeSql(migration.sql, serverVersion);
+    if (statements === undefined) analyzed.push({ migration, note: "PostgreSQL's grammar cannot parse it; the server would refuse it" });
+    else analyzed.push({ migration, statements: await resolveWithCatalog(client, statements) });
   }
-  return reviews;
+  // One query for the sizes of every table any of them locks.
+  const sizes = await tableSizes(client, [...new Set(analyzed.flatMap((a) => (a.statements ?? []).flatMap((s) => s.locks.map((l) => l.relation))))]);
+  return analyzed.map(({ migration, statements, note }) =>
+    statements === undefined
+      ? { migration, note }
+      : {
+          migration,
+          statements: statements.map((statement) => ({
+            ...statement,
+            sizes: new Map(statement.locks.filter((l) => sizes.has(l.relation)).map((l) => [l.relation, sizes.get(l.relation)!])),
+          })),
+        },
+  );
 }
 
 /**
