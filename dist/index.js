@@ -6763,8 +6763,10 @@ __nccwpck_require__.d(__webpack_exports__, {
   ak: () => (/* binding */ runCli)
 });
 
-// UNUSED EXPORTS: DOTENV_KEYS, renderDotenv
+// UNUSED EXPORTS: DOTENV_KEYS, renderCodeQuality, renderDotenv
 
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: external "node:path"
@@ -6807,6 +6809,7 @@ function parseArgs(argv) {
     const inputs = {};
     const settings = [];
     let dotenv;
+    let codeQuality;
     let command;
     for (let i = 0; i < argv.length; i += 1) {
         const arg = argv[i];
@@ -6843,6 +6846,9 @@ function parseArgs(argv) {
         if (name === 'dotenv') {
             dotenv = value;
         }
+        else if (name === 'code-quality') {
+            codeQuality = value;
+        }
         else if (name === 'settings') {
             settings.push(value);
         }
@@ -6858,7 +6864,7 @@ function parseArgs(argv) {
     inputs.command = command;
     if (settings.length > 0)
         inputs.settings = settings.join('\n');
-    return { kind: 'run', inputs, dotenv };
+    return { kind: 'run', inputs, dotenv, codeQuality };
 }
 /** --help: every flag with its default, from the same manifest as action.yml. */
 function helpText(version) {
@@ -6880,6 +6886,7 @@ function helpText(version) {
         lines.push(`  --${input.name.padEnd(width)}${input.description}${def}`);
     }
     lines.push(`  --${'dotenv FILE'.padEnd(width)}Also write the results as MIGRATE_* lines to FILE (GitLab's dotenv report).`);
+    lines.push(`  --${'code-quality FILE'.padEnd(width)}Also write the review's findings to FILE as a GitLab Code Quality report.`);
     lines.push(`  --${'help'.padEnd(width)}Show this help.`);
     lines.push(`  --${'version'.padEnd(width)}Show the version.`);
     lines.push('', 'Exit codes: 0 success (also up-to-date); 1 failure, or check with something pending; 2 bad usage.');
@@ -6999,6 +7006,7 @@ const VERSION = '0.1.0';
 
 
 
+
 /** The dotenv keys GitLab passes to later jobs, and the output each one carries. */
 const DOTENV_KEYS = [
     ['MIGRATE_STATUS', 'status'],
@@ -7018,6 +7026,22 @@ const DOTENV_KEYS = [
 function renderDotenv(result) {
     const outputs = (0,report/* toOutputs */.Iu)(result);
     return DOTENV_KEYS.map(([key, output]) => `${key}=${outputs[output].replace(/[^A-Za-z0-9_.,/:@+=-]/g, '_')}`).join('\n') + '\n';
+}
+/**
+ * The review's findings as GitLab's Code Quality report (a JSON array; `[]` when there are none), so that
+ * they show in the merge request: severity major (critical with lint error), the file and line, and a
+ * fingerprint that stays the same while the statement does. Pure.
+ */
+function renderCodeQuality(result) {
+    const findings = (result.findings ?? []).filter((f) => !f.ignored);
+    const severity = result.error && findings.length > 0 && /input lint is error/.test(result.error.message) ? 'critical' : 'major';
+    return `${JSON.stringify(findings.map((f) => ({
+        description: f.message,
+        check_name: f.rule,
+        fingerprint: (0,external_node_crypto_.createHash)('sha256').update(`${f.rule}\0${f.file}\0${f.statement}`).digest('hex'),
+        severity,
+        location: { path: f.file, lines: { begin: f.line ?? 1 } },
+    })), null, 2)}\n`;
 }
 /** `migrate-action <command> [flags]`: exit 0 success, 1 failure (also check with something pending), 2 bad usage. */
 async function runCli(argv, io) {
@@ -7041,13 +7065,17 @@ async function runCli(argv, io) {
     }
     const platform = cliPlatform(request.inputs, io);
     const result = await (0,main/* runOn */.l9)(platform, undefined, io.signal);
-    if (request.dotenv) {
-        const file = external_node_path_.resolve(io.cwd, request.dotenv);
+    for (const [flag, name, render] of [
+        ['dotenv', request.dotenv, renderDotenv],
+        ['code-quality', request.codeQuality, renderCodeQuality],
+    ]) {
+        if (name === undefined)
+            continue;
         try {
-            (0,external_node_fs_.writeFileSync)(file, renderDotenv(result), { mode: 0o600 });
+            (0,external_node_fs_.writeFileSync)(external_node_path_.resolve(io.cwd, name), render(result), { mode: 0o600 });
         }
         catch (error) {
-            io.writeError(`migrate-action: cannot write --dotenv ${request.dotenv}: ${error.message}`);
+            io.writeError(`migrate-action: cannot write --${flag} ${name}: ${error.message}`);
             return 1;
         }
     }

@@ -100,7 +100,8 @@ export function renderComponent(version) {
     'fi',
     'npx --yes --package "$MIGRATE_PACKAGE" -- migrate-action "$[[ inputs.command ]]" \\',
     flags,
-    '  --dotenv migrate.env',
+    '  --dotenv migrate.env \\',
+    '  --code-quality gl-code-quality-report.json',
   ].join('\n');
   const job = {
     stage: '$[[ inputs.stage ]]',
@@ -113,7 +114,7 @@ export function renderComponent(version) {
       ...inputVariables,
     },
     script: [script],
-    artifacts: { when: 'always', reports: { dotenv: 'migrate.env' } },
+    artifacts: { when: 'always', reports: { dotenv: 'migrate.env', codequality: 'gl-code-quality-report.json' } },
   };
   const header =
     '# Generated from src/inputs.ts by scripts/generate.mjs (npm run build): edit the manifest, not this file.\n' +

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError, helpText, parseArgs } from './cli/args.js';
@@ -29,6 +30,27 @@ export function renderDotenv(result: RunResult): string {
   return DOTENV_KEYS.map(([key, output]) => `${key}=${outputs[output].replace(/[^A-Za-z0-9_.,/:@+=-]/g, '_')}`).join('\n') + '\n';
 }
 
+/**
+ * The review's findings as GitLab's Code Quality report (a JSON array; `[]` when there are none), so that
+ * they show in the merge request: severity major (critical with lint error), the file and line, and a
+ * fingerprint that stays the same while the statement does. Pure.
+ */
+export function renderCodeQuality(result: RunResult): string {
+  const findings = (result.findings ?? []).filter((f) => !f.ignored);
+  const severity = result.error && findings.length > 0 && /input lint is error/.test(result.error.message) ? 'critical' : 'major';
+  return `${JSON.stringify(
+    findings.map((f) => ({
+      description: f.message,
+      check_name: f.rule,
+      fingerprint: createHash('sha256').update(`${f.rule}\0${f.file}\0${f.statement}`).digest('hex'),
+      severity,
+      location: { path: f.file, lines: { begin: f.line ?? 1 } },
+    })),
+    null,
+    2,
+  )}\n`;
+}
+
 /** `migrate-action <command> [flags]`: exit 0 success, 1 failure (also check with something pending), 2 bad usage. */
 export async function runCli(argv: readonly string[], io: CliEnvironment): Promise<number> {
   let request;
@@ -49,12 +71,15 @@ export async function runCli(argv: readonly string[], io: CliEnvironment): Promi
   }
   const platform = cliPlatform(request.inputs, io);
   const result = await runOn(platform, undefined, io.signal);
-  if (request.dotenv) {
-    const file = path.resolve(io.cwd, request.dotenv);
+  for (const [flag, name, render] of [
+    ['dotenv', request.dotenv, renderDotenv],
+    ['code-quality', request.codeQuality, renderCodeQuality],
+  ] as const) {
+    if (name === undefined) continue;
     try {
-      writeFileSync(file, renderDotenv(result), { mode: 0o600 });
+      writeFileSync(path.resolve(io.cwd, name), render(result), { mode: 0o600 });
     } catch (error) {
-      io.writeError(`migrate-action: cannot write --dotenv ${request.dotenv}: ${(error as Error).message}`);
+      io.writeError(`migrate-action: cannot write --${flag} ${name}: ${(error as Error).message}`);
       return 1;
     }
   }

@@ -16,6 +16,8 @@ export type CliRequest =
       readonly inputs: Partial<Record<InputName, string>>;
       /** Where to write the dotenv report, if asked. */
       readonly dotenv?: string;
+      /** Where to write the review's findings as a GitLab Code Quality report, if asked. */
+      readonly codeQuality?: string;
     };
 
 /**
@@ -47,6 +49,7 @@ export function parseArgs(argv: readonly string[]): CliRequest {
   const inputs: Partial<Record<InputName, string>> = {};
   const settings: string[] = [];
   let dotenv: string | undefined;
+  let codeQuality: string | undefined;
   let command: string | undefined;
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i]!;
@@ -77,6 +80,8 @@ export function parseArgs(argv: readonly string[]): CliRequest {
     }
     if (name === 'dotenv') {
       dotenv = value;
+    } else if (name === 'code-quality') {
+      codeQuality = value;
     } else if (name === 'settings') {
       settings.push(value);
     } else if (INPUT_FLAGS.has(name)) {
@@ -88,7 +93,7 @@ export function parseArgs(argv: readonly string[]): CliRequest {
   if (command === undefined) throw new UsageError(`no command: use migrate-action <${COMMANDS.join('|')}> [flags]; see --help`);
   inputs.command = command;
   if (settings.length > 0) inputs.settings = settings.join('\n');
-  return { kind: 'run', inputs, dotenv };
+  return { kind: 'run', inputs, dotenv, codeQuality };
 }
 
 /** --help: every flag with its default, from the same manifest as action.yml. */
@@ -110,6 +115,7 @@ export function helpText(version: string): string {
     lines.push(`  --${input.name.padEnd(width)}${input.description}${def}`);
   }
   lines.push(`  --${'dotenv FILE'.padEnd(width)}Also write the results as MIGRATE_* lines to FILE (GitLab's dotenv report).`);
+  lines.push(`  --${'code-quality FILE'.padEnd(width)}Also write the review's findings to FILE as a GitLab Code Quality report.`);
   lines.push(`  --${'help'.padEnd(width)}Show this help.`);
   lines.push(`  --${'version'.padEnd(width)}Show the version.`);
   lines.push('', 'Exit codes: 0 success (also up-to-date); 1 failure, or check with something pending; 2 bad usage.');

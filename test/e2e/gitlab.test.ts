@@ -140,6 +140,30 @@ describe('GitLab component through gitlab-ci-local', () => {
     expect((await migrationRows(db)).map((r) => r.id)).toEqual([0, 1]);
   });
 
+  it("writes the review's findings as the merge request's Code Quality report", async () => {
+    db = await freshDatabase();
+    const base = { '1_orders.sql': 'CREATE TABLE orders (id bigint PRIMARY KEY, status text);\n' };
+    expect(pipeline(project(db.url, base)).code).toBe(0);
+    const repo = project(db.url, { ...base, '2_index.sql': '-- an index\nCREATE INDEX orders_status ON orders (status);\n' }, { inputs: { command: 'plan' } });
+    const run = pipeline(repo);
+    expect(run.code, run.out).toBe(0);
+    const report = JSON.parse(readFileSync(path.join(repo, 'gl-code-quality-report.json'), 'utf8')) as {
+      check_name: string;
+      severity: string;
+      fingerprint: string;
+      description: string;
+      location: { path: string; lines: { begin: number } };
+    }[];
+    const index = report.find((r) => r.check_name === 'create-index-not-concurrently');
+    expect(index).toMatchObject({ severity: 'major', location: { path: 'db/2_index.sql', lines: { begin: 2 } } });
+    expect(index!.fingerprint).toMatch(/^[0-9a-f]{64}$/);
+    expect(index!.description).toMatch(/CREATE INDEX CONCURRENTLY/);
+    // The same finding in the next pipeline keeps its fingerprint (GitLab compares them between pipelines).
+    expect(pipeline(repo).code).toBe(0);
+    const again = JSON.parse(readFileSync(path.join(repo, 'gl-code-quality-report.json'), 'utf8')) as typeof report;
+    expect(again.map((r) => r.fingerprint)).toEqual(report.map((r) => r.fingerprint));
+  });
+
   it('stops the pipeline at a failed migration: deploy never starts', async () => {
     db = await freshDatabase();
     const run = pipeline(project(db.url, { '1_ok.sql': 'CREATE TABLE ok (id int);', '2_broken.sql': 'CREATE TABLE broken (id nosuchtype);' }));

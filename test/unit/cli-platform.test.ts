@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseArgs } from '../../src/cli/args.js';
+import { renderCodeQuality } from '../../src/cli.js';
 import { parseConfig, type RawInputs } from '../../src/config.js';
 import { INPUTS } from '../../src/inputs.js';
 import { cliPlatform, urlFromLibpqEnv } from '../../src/platform/cli.js';
@@ -71,6 +72,27 @@ describe('CLI arguments', () => {
       dotenv: 'out.env',
     });
     expect(parseArgs(['plan', '--summary', 'false', '--target-revision', ''])).toMatchObject({ inputs: { summary: 'false', 'target-revision': '' } });
+  });
+
+  it('takes --code-quality FILE', () => {
+    expect(parseArgs(['plan', '--code-quality', 'gl.json'])).toMatchObject({ kind: 'run', codeQuality: 'gl.json' });
+  });
+
+  it("writes the review's findings as GitLab Code Quality: [] when none, silenced ones left out, a stable fingerprint", () => {
+    const base = { command: 'plan' as const, status: 'pending' as const, applied: [], durationMs: 1 };
+    expect(renderCodeQuality(base)).toBe('[]\n');
+    const finding = { rule: 'breaking-change' as const, file: 'db/2_x.sql', line: 3, statement: 'ALTER TABLE t DROP COLUMN c', message: 'db/2_x.sql:3: DROP COLUMN …' };
+    const report = JSON.parse(renderCodeQuality({ ...base, findings: [finding, { ...finding, line: 9, ignored: 'unused' }] })) as unknown[];
+    expect(report).toEqual([
+      {
+        description: finding.message,
+        check_name: 'breaking-change',
+        fingerprint: expect.stringMatching(/^[0-9a-f]{64}$/),
+        severity: 'major',
+        location: { path: 'db/2_x.sql', lines: { begin: 3 } },
+      },
+    ]);
+    expect(renderCodeQuality({ ...base, findings: [finding] })).toBe(renderCodeQuality({ ...base, findings: [finding] }));
   });
 
   it('takes rollback with -N as a value, --dry-run alone, and --backup auto', () => {
