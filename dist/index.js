@@ -16914,8 +16914,9 @@ function alembicEngine(config, deps) {
         },
         async readState(ctx, purpose) {
             // plan and check show each pending revision's SQL, from Alembic's offline mode; status and apply do not need it.
-            // apply too when the review is on: it reads the statements before anything changes.
-            const sql = (purpose === 'plan' && (config.command === 'plan' || config.command === 'check')) || (config.command === 'apply' && config.lint !== 'off');
+            // apply too when the review gates it (lint: error): rendering costs Python a round per revision, so a
+            // review that only warns is left to plan and check.
+            const sql = (purpose === 'plan' && (config.command === 'plan' || config.command === 'check')) || (config.command === 'apply' && config.lint === 'error');
             return register(await readHelperState(ctx, sql));
         },
         within(state, target) {

@@ -180,3 +180,23 @@ describe('the review never waits on a table', () => {
     await holder.query('ROLLBACK');
   });
 });
+
+describe('Alembic: its statements from its offline SQL', () => {
+  it('plan finds them at the revision file; apply with lint error stops before anything changes', async () => {
+    const db = await database();
+    const first = engineProject('alembic', [{ name: 'orders', sql: 'CREATE TABLE orders (id bigint PRIMARY KEY, status text);' }]);
+    expect((await run('action', db, first.dir, first.inputs)).code).toBe(0);
+    const both = engineProject('alembic', [
+      { name: 'orders', sql: 'CREATE TABLE orders (id bigint PRIMARY KEY, status text);' },
+      { name: 'index', sql: 'CREATE INDEX orders_status ON orders (status);' },
+    ]);
+    const plan = await run('action', db, both.dir, { ...both.inputs, command: 'plan', settings: 'lock_timeout=5s' });
+    expect(plan.code, plan.log).toBe(0);
+    const found = JSON.parse(plan.outputs.findings!) as Found[];
+    expect(found.map((f) => [f.rule, f.file.endsWith(both.fileName(1)), f.line])).toEqual([['create-index-not-concurrently', true, null]]);
+    const apply = await run('action', db, both.dir, { ...both.inputs, lint: 'error', settings: 'lock_timeout=5s' });
+    expect(apply.code).toBe(1);
+    expect(apply.outputs.error).toMatch(/input lint is error: nothing was applied/);
+    expect(await db.query("SELECT 1 FROM pg_indexes WHERE indexname = 'orders_status'")).toEqual([]);
+  });
+});
