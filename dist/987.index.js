@@ -8,7 +8,9 @@ export const modules = {
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
 /* harmony export */   lintReviews: () => (/* binding */ lintReviews)
 /* harmony export */ });
-/* unused harmony exports RULES, LARGE_TABLE_ROWS, ignoreComment */
+/* unused harmony exports RULES, LARGE_TABLE_ROWS, ignoreComment, ignoresAbove */
+/* harmony import */ var _statements_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(5992);
+
 /**
  * The review's rules: each with a name, a one-line why and the safe rewrite. They read the statements
  * as analysed (statements.ts) with the tables' sizes, in the order the migrations run, so that a table
@@ -67,10 +69,22 @@ const RULES = {
 };
 /** The estimated rows above which a backfill without WHERE is a finding. */
 const LARGE_TABLE_ROWS = 100_000;
-/** `-- migrate-action:ignore <rule> <reason>` on the line right before a statement. Pure. */
-function ignoreComment(lineBefore) {
-    const match = /^\s*--\s*migrate-action:ignore\s+([a-z-]+)\s*(.*)$/.exec(lineBefore ?? '');
+/** `-- migrate-action:ignore <rule> <reason>` on one line (a CRLF file's `\r` included). Pure. */
+function ignoreComment(line) {
+    const match = /^\s*--\s*migrate-action:ignore\s+([a-z-]+)[ \t]*([^\r\n]*)/.exec(line ?? '');
     return match ? { rule: match[1], reason: match[2].trim() } : undefined;
+}
+/** The ignore comments on the lines right above line `line` (1-based), nearest first, one rule each. Pure. */
+function ignoresAbove(lines, line) {
+    const found = new Map();
+    for (let i = line - 2; i >= 0; i -= 1) {
+        const ignore = ignoreComment(lines?.[i]);
+        if (!ignore)
+            break;
+        if (!found.has(ignore.rule))
+            found.set(ignore.rule, ignore.reason || 'no reason given');
+    }
+    return found;
 }
 function commands(statement) {
     if (statement.nodeKind !== 'AlterTableStmt')
@@ -89,7 +103,11 @@ function notNullCheckColumn(expr) {
 /** Every finding of every rule, in the order the migrations run; silenced ones are kept with their reason. */
 async function lintReviews(reviews, context) {
     const findings = [];
-    const created = new Set();
+    // Names as the statements write them, schema added: `orders` and `public.orders` are one table.
+    const schema = (await context.client.query('SELECT current_schema() AS s')).rows[0]?.s ?? 'public';
+    const canon = (name) => (/^("[^"]*(?:""[^"]*)*"|[^."]+)\./.test(name) ? name : `${qualifiedSchema(schema)}.${name}`);
+    const createdNames = new Set();
+    const created = { has: (name) => createdNames.has(canon(name)), add: (name) => void createdNames.add(canon(name)) };
     /** Checks `col IS NOT NULL` by constraint name: table, column, validated. */
     const checks = new Map();
     const timeoutInSettings = context.settings.some((s) => s.name.toLowerCase() === 'lock_timeout');
@@ -102,22 +120,17 @@ async function lintReviews(reviews, context) {
         for (const statement of statements) {
             const table = statement.table;
             const existing = table !== undefined && statement.sizes.has(table) && !created.has(table);
+            const ignores = ignoresAbove(fileLines, statement.line);
             const say = (rule, what) => {
                 const line = lineOffset === undefined ? undefined : lineOffset + statement.line - 1;
-                const ignore = ignoreComment(fileLines?.[statement.line - 2]);
                 const where = `${review.migration.label}${line === undefined ? '' : `:${line}`}`;
-                findings.push({
-                    rule,
-                    file: review.migration.label,
-                    line,
-                    statement: statement.text,
-                    message: `${where}: ${what} (${rule}): ${RULES[rule].why}; instead, ${RULES[rule].fix}.`,
-                    ignored: ignore?.rule === rule ? ignore.reason || 'no reason given' : undefined,
-                });
+                const detail = `${what} (${rule}): ${RULES[rule].why}; instead, ${RULES[rule].fix}.`;
+                findings.push({ rule, file: review.migration.label, line, statement: statement.text, message: `${where}: ${detail}`, detail, ignored: ignores.get(rule) });
             };
             if (statement.nodeKind === 'VariableSetStmt' && String(statement.node.name).toLowerCase() === 'lock_timeout')
                 timeoutInFile = true;
-            if (statement.nodeKind === 'CreateStmt' && table)
+            // CREATE TABLE IF NOT EXISTS of a table that exists makes nothing new.
+            if (statement.nodeKind === 'CreateStmt' && table && !(statement.node.if_not_exists === true && (await exists(context.client, table))))
                 created.add(table);
             const concurrent = statement.node.concurrent === true || JSON.stringify(statement.node.params ?? []).includes('"concurrently"');
             if (concurrent && context.engine !== 'alembic' && (review.migration.transaction !== false || meaningful.length > 1)) {
@@ -136,7 +149,7 @@ async function lintReviews(reviews, context) {
                         if (existing && has('CONSTR_NOTNULL') && !has('CONSTR_DEFAULT') && !has('CONSTR_IDENTITY') && !has('CONSTR_GENERATED')) {
                             say('add-column-not-null-without-default', `ADD COLUMN ${String(def?.ColumnDef?.colname)} NOT NULL on ${table}`);
                         }
-                        if (existing && statement.rewrites)
+                        if (existing && (0,_statements_js__WEBPACK_IMPORTED_MODULE_0__/* .addColumnRewrites */ .De)(cmd, context.serverVersion))
                             say('add-column-rewrites', `ADD COLUMN ${String(def?.ColumnDef?.colname)} on ${table}`);
                         break;
                     }
@@ -194,6 +207,13 @@ async function lintReviews(reviews, context) {
         }
     }
     return findings;
+}
+/** The schema as a name part: quoted where needed. */
+function qualifiedSchema(schema) {
+    return /^[a-z_][a-z0-9_$]*$/.test(schema) ? schema : `"${schema.replace(/"/g, '""')}"`;
+}
+async function exists(client, table) {
+    return (await client.query('SELECT to_regclass($1) IS NOT NULL AS found', [table])).rows[0]?.found === true;
 }
 /** Whether the table has a validated CHECK (col IS NOT NULL) already (PostgreSQL 12+ then skips the scan). */
 async function validatedNotNullCheck(client, table, column) {

@@ -7035,13 +7035,23 @@ function renderDotenv(result) {
 function renderCodeQuality(result) {
     const findings = (result.findings ?? []).filter((f) => !f.ignored);
     const severity = result.error && findings.length > 0 && /input lint is error/.test(result.error.message) ? 'critical' : 'major';
+    // The same rule on the same statement text twice in one file: told apart by how many came before.
+    const seen = new Map();
     return `${JSON.stringify(findings.map((f) => ({
         description: f.message,
         check_name: f.rule,
-        fingerprint: (0,external_node_crypto_.createHash)('sha256').update(`${f.rule}\0${f.file}\0${f.statement}`).digest('hex'),
+        fingerprint: (0,external_node_crypto_.createHash)('sha256')
+            .update(`${f.rule}\0${f.file}\0${f.statement}\0${occurrence(seen, `${f.rule}\0${f.file}\0${f.statement}`)}`)
+            .digest('hex'),
         severity,
         location: { path: f.file, lines: { begin: f.line ?? 1 } },
     })), null, 2)}\n`;
+}
+/** How many times `key` was counted before (and count it). */
+function occurrence(seen, key) {
+    const n = seen.get(key) ?? 0;
+    seen.set(key, n + 1);
+    return n;
 }
 /** `migrate-action <command> [flags]`: exit 0 success, 1 failure (also check with something pending), 2 bad usage. */
 async function runCli(argv, io) {
@@ -19197,8 +19207,12 @@ async function plan(engine, ctx, config, deps, progress) {
     }
     return planned.length > 0 ? 'pending' : 'up-to-date';
 }
+/** The line of the file a statement of `migration.sql` is at; undefined when the SQL is not the file's text. */
+function fileLine(migration, line) {
+    return migration.sqlLine === undefined ? undefined : migration.sqlLine + line - 1;
+}
 /** Words without which a migration has nothing the rules look for (see RULES in review/rules.ts). */
-const MAY_HAVE_FINDINGS = /\b(alter|index|drop|update|delete|truncate|cluster|refresh|vacuum|lock|commit|rollback|begin|end|abort|prepare|concurrently|rename)\b/i;
+const MAY_HAVE_FINDINGS = /\b(alter|index|drop|update|delete|truncate|cluster|refresh|vacuum|lock|commit|rollback|begin|end|abort|prepare|start|savepoint|release|concurrently|rename)\b/i;
 /**
  * The review of `pending` (input lint): what each statement will lock, with the tables' real sizes (read
  * only), and the rules' findings, as warnings or, with lint error, errors that stop the run before
@@ -19214,8 +19228,8 @@ async function reviewPending(ctx, pending, config, deps, progress, nothing) {
     const { log } = deps;
     let findings;
     try {
-        const { describeStatement, reviewMigrations } = await __nccwpck_require__.e(/* import() */ 746).then(__nccwpck_require__.bind(__nccwpck_require__, 4746));
-        const { lintReviews } = await __nccwpck_require__.e(/* import() */ 987).then(__nccwpck_require__.bind(__nccwpck_require__, 6987));
+        const { describeStatement, reviewMigrations } = await Promise.all(/* import() */[__nccwpck_require__.e(992), __nccwpck_require__.e(932)]).then(__nccwpck_require__.bind(__nccwpck_require__, 5932));
+        const { lintReviews } = await Promise.all(/* import() */[__nccwpck_require__.e(992), __nccwpck_require__.e(987)]).then(__nccwpck_require__.bind(__nccwpck_require__, 6987));
         const { formatBytes } = await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 9293));
         const serverVersion = (await ctx.session).serverVersion;
         const reviews = await reviewMigrations(ctx.client, pending, serverVersion);
@@ -19224,7 +19238,8 @@ async function reviewPending(ctx, pending, config, deps, progress, nothing) {
             for (const statement of review.statements ?? []) {
                 if (statement.locks.length === 0)
                     continue;
-                log.info(`${review.migration.label}:${statement.line} ${statement.kind}: ${describeStatement(statement, formatBytes)}.`);
+                const line = fileLine(review.migration, statement.line);
+                log.info(`${review.migration.label}${line === undefined ? '' : `:${line}`} ${statement.kind}: ${describeStatement(statement, formatBytes)}.`);
             }
         }
         findings = await lintReviews(reviews, { client: ctx.client, serverVersion, settings: config.settings, engine: config.engine });
@@ -20611,7 +20626,7 @@ function renderSummary(result) {
         `| ${escapeMarkdown(entry.id)} | \`${escapeMarkdown(entry.label)}\` | ${entry.transaction === undefined ? 'as the engine runs it' : entry.transaction ? 'yes' : `no${marker}`} | ${entry.durationMs === undefined ? 'not timed one by one' : formatDuration(entry.durationMs)} |`,
     ]), 'rolled-back migrations');
     const findings = section(['### Review findings', '', '| File | Line | Rule | Finding |', '|---|---:|---|---|'], activeFindings(result).map((f) => [
-        `| \`${escapeMarkdown(f.file)}\` | ${f.line ?? ''} | \`${f.rule}\` | ${escapeMarkdown(f.message.replace(/^[^:]*(:\d+)?: /, ''))} |`,
+        `| \`${escapeMarkdown(f.file)}\` | ${f.line ?? ''} | \`${f.rule}\` | ${escapeMarkdown(f.detail)} |`,
     ]), 'findings');
     const silenced = section(['### Silenced findings', '', '| File | Line | Rule | Reason |', '|---|---:|---|---|'], (result.findings ?? [])
         .filter((f) => f.ignored)
@@ -20636,7 +20651,7 @@ function reviewTable(review) {
     return [
         '| Line | Statement | Locks, and what they block |',
         '|---:|---|---|',
-        ...rows.slice(0, 200).map((s) => `| ${s.line} | ${escapeMarkdown(s.kind)} | ${escapeMarkdown((0,_review_describe_js__WEBPACK_IMPORTED_MODULE_1__/* .describeStatement */ .Z)(s, formatBytes))} |`),
+        ...rows.slice(0, 200).map((s) => `| ${review.migration.sqlLine === undefined ? '' : review.migration.sqlLine + s.line - 1} | ${escapeMarkdown(s.kind)} | ${escapeMarkdown((0,_review_describe_js__WEBPACK_IMPORTED_MODULE_1__/* .describeStatement */ .Z)(s, formatBytes))} |`),
         ...(rows.length > 200 ? [`| | (${rows.length - 200} more statements; the log lists them) | |`] : []),
         '',
     ];

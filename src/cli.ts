@@ -38,17 +38,28 @@ export function renderDotenv(result: RunResult): string {
 export function renderCodeQuality(result: RunResult): string {
   const findings = (result.findings ?? []).filter((f) => !f.ignored);
   const severity = result.error && findings.length > 0 && /input lint is error/.test(result.error.message) ? 'critical' : 'major';
+  // The same rule on the same statement text twice in one file: told apart by how many came before.
+  const seen = new Map<string, number>();
   return `${JSON.stringify(
     findings.map((f) => ({
       description: f.message,
       check_name: f.rule,
-      fingerprint: createHash('sha256').update(`${f.rule}\0${f.file}\0${f.statement}`).digest('hex'),
+      fingerprint: createHash('sha256')
+        .update(`${f.rule}\0${f.file}\0${f.statement}\0${occurrence(seen, `${f.rule}\0${f.file}\0${f.statement}`)}`)
+        .digest('hex'),
       severity,
       location: { path: f.file, lines: { begin: f.line ?? 1 } },
     })),
     null,
     2,
   )}\n`;
+}
+
+/** How many times `key` was counted before (and count it). */
+function occurrence(seen: Map<string, number>, key: string): number {
+  const n = seen.get(key) ?? 0;
+  seen.set(key, n + 1);
+  return n;
 }
 
 /** `migrate-action <command> [flags]`: exit 0 success, 1 failure (also check with something pending), 2 bad usage. */

@@ -238,7 +238,7 @@ export function renderSummary(result: RunResult): string {
   const findings = section(
     ['### Review findings', '', '| File | Line | Rule | Finding |', '|---|---:|---|---|'],
     activeFindings(result).map((f) => [
-      `| \`${escapeMarkdown(f.file)}\` | ${f.line ?? ''} | \`${f.rule}\` | ${escapeMarkdown(f.message.replace(/^[^:]*(:\d+)?: /, ''))} |`,
+      `| \`${escapeMarkdown(f.file)}\` | ${f.line ?? ''} | \`${f.rule}\` | ${escapeMarkdown(f.detail)} |`,
     ]),
     'findings',
   );
@@ -279,7 +279,7 @@ function reviewTable(review: MigrationReview | undefined): string[] {
   return [
     '| Line | Statement | Locks, and what they block |',
     '|---:|---|---|',
-    ...rows.slice(0, 200).map((s) => `| ${s.line} | ${escapeMarkdown(s.kind)} | ${escapeMarkdown(describeStatement(s, formatBytes))} |`),
+    ...rows.slice(0, 200).map((s) => `| ${review.migration.sqlLine === undefined ? '' : review.migration.sqlLine + s.line - 1} | ${escapeMarkdown(s.kind)} | ${escapeMarkdown(describeStatement(s, formatBytes))} |`),
     ...(rows.length > 200 ? [`| | (${rows.length - 200} more statements; the log lists them) | |`] : []),
     '',
   ];

@@ -402,8 +402,13 @@ async function plan(engine: Engine, ctx: EngineContext, config: Config, deps: Ru
   return planned.length > 0 ? 'pending' : 'up-to-date';
 }
 
+/** The line of the file a statement of `migration.sql` is at; undefined when the SQL is not the file's text. */
+function fileLine(migration: EngineMigration, line: number): number | undefined {
+  return migration.sqlLine === undefined ? undefined : migration.sqlLine + line - 1;
+}
+
 /** Words without which a migration has nothing the rules look for (see RULES in review/rules.ts). */
-const MAY_HAVE_FINDINGS = /\b(alter|index|drop|update|delete|truncate|cluster|refresh|vacuum|lock|commit|rollback|begin|end|abort|prepare|concurrently|rename)\b/i;
+const MAY_HAVE_FINDINGS = /\b(alter|index|drop|update|delete|truncate|cluster|refresh|vacuum|lock|commit|rollback|begin|end|abort|prepare|start|savepoint|release|concurrently|rename)\b/i;
 
 /**
  * The review of `pending` (input lint): what each statement will lock, with the tables' real sizes (read
@@ -427,7 +432,8 @@ async function reviewPending(ctx: EngineContext, pending: readonly EngineMigrati
     for (const review of reviews) {
       for (const statement of review.statements ?? []) {
         if (statement.locks.length === 0) continue;
-        log.info(`${review.migration.label}:${statement.line} ${statement.kind}: ${describeStatement(statement, formatBytes)}.`);
+        const line = fileLine(review.migration, statement.line);
+        log.info(`${review.migration.label}${line === undefined ? '' : `:${line}`} ${statement.kind}: ${describeStatement(statement, formatBytes)}.`);
       }
     }
     findings = await lintReviews(reviews, { client: ctx.client, serverVersion, settings: config.settings, engine: config.engine });

@@ -17,8 +17,6 @@ export async function resolveWithCatalog(client: pg.Client, statements: readonly
       if (at >= 0) locks[at] = { ...locks[at]!, mode: stronger(locks[at]!.mode, lock.mode) };
       else locks.push(lock);
     };
-    const typeChanges = statement.pending.filter((p) => p.kind === 'column-type');
-    if (typeChanges.length > 0) rewrites = false;
     for (const pending of statement.pending) {
       if (pending.kind === 'table-of-index') {
         const { rows } = await client.query<{ t: string }>('SELECT indrelid::regclass::text AS t FROM pg_index WHERE indexrelid = to_regclass($1)', [pending.index]);

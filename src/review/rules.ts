@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { Setting } from '../config.js';
 import type { MigrationReview, ReviewedStatement } from './describe.js';
+import { addColumnRewrites } from './statements.js';
 
 /**
  * The review's rules: each with a name, a one-line why and the safe rewrite. They read the statements
@@ -71,18 +72,31 @@ export interface Finding {
   /** Line in the file; undefined when the SQL is not the file's text (Alembic's rendered SQL, a .js file). */
   readonly line?: number;
   readonly statement: string;
-  /** One line: what, where, why, and the safe rewrite. */
+  /** One line: where, what, why, and the safe rewrite. */
   readonly message: string;
+  /** The message without where (for tables that have a file and line column). */
+  readonly detail: string;
   /** Set when a `-- migrate-action:ignore <rule> <reason>` comment silences it: the reason. */
   readonly ignored?: string;
 }
 
 type Node = Record<string, unknown>;
 
-/** `-- migrate-action:ignore <rule> <reason>` on the line right before a statement. Pure. */
-export function ignoreComment(lineBefore: string | undefined): { rule: string; reason: string } | undefined {
-  const match = /^\s*--\s*migrate-action:ignore\s+([a-z-]+)\s*(.*)$/.exec(lineBefore ?? '');
+/** `-- migrate-action:ignore <rule> <reason>` on one line (a CRLF file's `\r` included). Pure. */
+export function ignoreComment(line: string | undefined): { rule: string; reason: string } | undefined {
+  const match = /^\s*--\s*migrate-action:ignore\s+([a-z-]+)[ \t]*([^\r\n]*)/.exec(line ?? '');
   return match ? { rule: match[1]!, reason: match[2]!.trim() } : undefined;
+}
+
+/** The ignore comments on the lines right above line `line` (1-based), nearest first, one rule each. Pure. */
+export function ignoresAbove(lines: readonly string[] | undefined, line: number): Map<string, string> {
+  const found = new Map<string, string>();
+  for (let i = line - 2; i >= 0; i -= 1) {
+    const ignore = ignoreComment(lines?.[i]);
+    if (!ignore) break;
+    if (!found.has(ignore.rule)) found.set(ignore.rule, ignore.reason || 'no reason given');
+  }
+  return found;
 }
 
 function commands(statement: ReviewedStatement): Node[] {
@@ -110,7 +124,11 @@ export interface LintContext {
 /** Every finding of every rule, in the order the migrations run; silenced ones are kept with their reason. */
 export async function lintReviews(reviews: readonly MigrationReview[], context: LintContext): Promise<Finding[]> {
   const findings: Finding[] = [];
-  const created = new Set<string>();
+  // Names as the statements write them, schema added: `orders` and `public.orders` are one table.
+  const schema = (await context.client.query<{ s: string | null }>('SELECT current_schema() AS s')).rows[0]?.s ?? 'public';
+  const canon = (name: string) => (/^("[^"]*(?:""[^"]*)*"|[^."]+)\./.test(name) ? name : `${qualifiedSchema(schema)}.${name}`);
+  const createdNames = new Set<string>();
+  const created = { has: (name: string) => createdNames.has(canon(name)), add: (name: string) => void createdNames.add(canon(name)) };
   /** Checks `col IS NOT NULL` by constraint name: table, column, validated. */
   const checks = new Map<string, { table: string; column: string; validated: boolean }>();
   const timeoutInSettings = context.settings.some((s) => s.name.toLowerCase() === 'lock_timeout');
@@ -123,21 +141,16 @@ export async function lintReviews(reviews: readonly MigrationReview[], context: 
     for (const statement of statements) {
       const table = statement.table;
       const existing = table !== undefined && statement.sizes.has(table) && !created.has(table);
+      const ignores = ignoresAbove(fileLines, statement.line);
       const say = (rule: RuleName, what: string) => {
         const line = lineOffset === undefined ? undefined : lineOffset + statement.line - 1;
-        const ignore = ignoreComment(fileLines?.[statement.line - 2]);
         const where = `${review.migration.label}${line === undefined ? '' : `:${line}`}`;
-        findings.push({
-          rule,
-          file: review.migration.label,
-          line,
-          statement: statement.text,
-          message: `${where}: ${what} (${rule}): ${RULES[rule].why}; instead, ${RULES[rule].fix}.`,
-          ignored: ignore?.rule === rule ? ignore.reason || 'no reason given' : undefined,
-        });
+        const detail = `${what} (${rule}): ${RULES[rule].why}; instead, ${RULES[rule].fix}.`;
+        findings.push({ rule, file: review.migration.label, line, statement: statement.text, message: `${where}: ${detail}`, detail, ignored: ignores.get(rule) });
       };
       if (statement.nodeKind === 'VariableSetStmt' && String(statement.node.name).toLowerCase() === 'lock_timeout') timeoutInFile = true;
-      if (statement.nodeKind === 'CreateStmt' && table) created.add(table);
+      // CREATE TABLE IF NOT EXISTS of a table that exists makes nothing new.
+      if (statement.nodeKind === 'CreateStmt' && table && !(statement.node.if_not_exists === true && (await exists(context.client, table)))) created.add(table);
 
       const concurrent =
         statement.node.concurrent === true || JSON.stringify(statement.node.params ?? []).includes('"concurrently"');
@@ -155,7 +168,7 @@ export async function lintReviews(reviews: readonly MigrationReview[], context: 
             if (existing && has('CONSTR_NOTNULL') && !has('CONSTR_DEFAULT') && !has('CONSTR_IDENTITY') && !has('CONSTR_GENERATED')) {
               say('add-column-not-null-without-default', `ADD COLUMN ${String((def?.ColumnDef as Node)?.colname)} NOT NULL on ${table}`);
             }
-            if (existing && statement.rewrites) say('add-column-rewrites', `ADD COLUMN ${String((def?.ColumnDef as Node)?.colname)} on ${table}`);
+            if (existing && addColumnRewrites(cmd, context.serverVersion)) say('add-column-rewrites', `ADD COLUMN ${String((def?.ColumnDef as Node)?.colname)} on ${table}`);
             break;
           }
           case 'AT_AlterColumnType':
@@ -206,6 +219,15 @@ export async function lintReviews(reviews: readonly MigrationReview[], context: 
     }
   }
   return findings;
+}
+
+/** The schema as a name part: quoted where needed. */
+function qualifiedSchema(schema: string): string {
+  return /^[a-z_][a-z0-9_$]*$/.test(schema) ? schema : `"${schema.replace(/"/g, '""')}"`;
+}
+
+async function exists(client: pg.Client, table: string): Promise<boolean> {
+  return (await client.query<{ found: boolean }>('SELECT to_regclass($1) IS NOT NULL AS found', [table])).rows[0]?.found === true;
 }
 
 /** Whether the table has a validated CHECK (col IS NOT NULL) already (PostgreSQL 12+ then skips the scan). */

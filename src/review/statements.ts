@@ -55,9 +55,19 @@ interface RangeVar {
   readonly schemaname?: string;
 }
 
+/** An identifier as SQL writes it: bare when PostgreSQL would fold it to itself, else in double quotes. Pure. */
+export function quoteIdent(name: string): string {
+  return /^[a-z_][a-z0-9_$]*$/.test(name) ? name : `"${name.replace(/"/g, '""')}"`;
+}
+
+/** A relation's name from its parts, quoted where needed: what to_regclass() reads back as the same relation. Pure. */
+export function qualified(parts: readonly string[]): RelationName {
+  return parts.map(quoteIdent).join('.');
+}
+
 function nameOf(range: RangeVar | undefined): RelationName | undefined {
   if (!range?.relname) return undefined;
-  return range.schemaname ? `${range.schemaname}.${range.relname}` : range.relname;
+  return qualified(range.schemaname ? [range.schemaname, range.relname] : [range.relname]);
 }
 
 /** The one key of a node wrapper ({ Constraint: {...} } -> ['Constraint', {...}]). */
@@ -136,6 +146,15 @@ function columnFacts(def: Node): ColumnFacts {
   return { notNull, defaultExpr, identity, generated, foreign, primaryOrUnique, check };
 }
 
+/**
+ * Whether an `ADD COLUMN` subcommand rewrites the table: since PostgreSQL 11 a constant default is stored
+ * in the catalog; a volatile one (or an identity or stored generated column) fills every row. Pure.
+ */
+export function addColumnRewrites(cmd: Readonly<Record<string, unknown>>, serverVersion: number): boolean {
+  const facts = columnFacts((((cmd.def as Node | undefined)?.ColumnDef as Node) ?? {}) as Node);
+  return facts.identity || facts.generated || (facts.defaultExpr !== undefined && (serverVersion < 110_000 || isVolatile(facts.defaultExpr)));
+}
+
 /** One ALTER TABLE subcommand: its lock, whether it rewrites or scans, and tables it also locks. */
 interface CommandEffect {
   readonly mode: LockMode;
@@ -160,10 +179,7 @@ function alterTableCommand(cmd: Node, serverVersion: number): CommandEffect {
   switch (subtype) {
     case 'AT_AddColumn': {
       const facts = columnFacts((def?.ColumnDef as Node) ?? {});
-      // Since PostgreSQL 11 a constant default is stored in the catalog; a volatile one (or an identity or
-      // stored generated column) fills every row.
-      const rewrites =
-        facts.identity || facts.generated || (facts.defaultExpr !== undefined && (serverVersion < 110_000 || isVolatile(facts.defaultExpr)));
+      const rewrites = addColumnRewrites(cmd, serverVersion);
       const scans = !rewrites && (facts.check || (facts.notNull && facts.defaultExpr === undefined));
       return effect('AccessExclusiveLock', 'ADD COLUMN', {
         rewrites,
@@ -299,7 +315,8 @@ function analyzeNode(nodeKind: string, node: Node, serverVersion: number): Pick<
         table,
         locks,
         pending,
-        rewrites: effects.some((e) => e.rewrites),
+        // A type change's rewrite is the catalog's to decide (catalog.ts): it depends on the column's type now.
+        rewrites: effects.some((e) => e.rewrites && e.label !== 'ALTER COLUMN … TYPE'),
         scans: effects.some((e) => e.scans),
       };
     }
@@ -340,7 +357,8 @@ function analyzeNode(nodeKind: string, node: Node, serverVersion: number): Pick<
     case 'DropStmt': {
       const removeType = String(node.removeType);
       const concurrent = node.concurrent === true;
-      const objects = ((node.objects as unknown[]) ?? []).map((item) => strings((item as Node).List ? ((item as Node).List as Node).items : [item]).join('.'));
+      const objectParts = ((node.objects as unknown[]) ?? []).map((item) => strings((item as Node).List ? ((item as Node).List as Node).items : [item]));
+      const objects = objectParts.map(qualified);
       if (removeType === 'OBJECT_TABLE' || removeType === 'OBJECT_MATVIEW' || removeType === 'OBJECT_VIEW' || removeType === 'OBJECT_SEQUENCE') {
         for (const name of objects) {
           lock(name, 'AccessExclusiveLock');
@@ -358,7 +376,7 @@ function analyzeNode(nodeKind: string, node: Node, serverVersion: number): Pick<
       }
       if (removeType === 'OBJECT_TRIGGER' || removeType === 'OBJECT_RULE' || removeType === 'OBJECT_POLICY') {
         // [schema.]table.name: the table is locked.
-        const tableName = objects.map((name) => name.split('.').slice(0, -1).join('.'));
+        const tableName = objectParts.map((parts) => qualified(parts.slice(0, -1)));
         for (const name of tableName) lock(name, 'AccessExclusiveLock');
         return { kind: `DROP ${removeType.replace(/^OBJECT_/, '')}`, table: tableName[0], locks, pending, rewrites: false, scans: false };
       }
@@ -411,7 +429,7 @@ function analyzeNode(nodeKind: string, node: Node, serverVersion: number): Pick<
       // COMMENT ON TABLE / COLUMN locks the table against schema changes.
       const objtype = String(node.objtype);
       const parts = strings(((node.object as Node)?.List as Node)?.items);
-      const target = objtype === 'OBJECT_TABLE' ? parts.join('.') : objtype === 'OBJECT_COLUMN' ? parts.slice(0, -1).join('.') : undefined;
+      const target = objtype === 'OBJECT_TABLE' ? qualified(parts) : objtype === 'OBJECT_COLUMN' ? qualified(parts.slice(0, -1)) : undefined;
       lock(target === '' ? undefined : target, 'ShareUpdateExclusiveLock');
       return { kind: `COMMENT ON ${objtype.replace(/^OBJECT_/, '')}`, table: target, locks, pending, rewrites: false, scans: false };
     }
@@ -420,11 +438,17 @@ function analyzeNode(nodeKind: string, node: Node, serverVersion: number): Pick<
   }
 }
 
-/** 1-based line of a byte offset in `bytes`. */
-function lineOfByte(bytes: Buffer, offset: number): number {
+/**
+ * 1-based lines of byte offsets in `bytes`, asked in increasing order: the count is carried forward, so a
+ * file of 100,000 statements is read once, not once per statement.
+ */
+function lineCounter(bytes: Buffer): (offset: number) => number {
+  let at = 0;
   let line = 1;
-  for (let i = 0; i < offset && i < bytes.length; i += 1) if (bytes[i] === 0x0a) line += 1;
-  return line;
+  return (offset) => {
+    for (; at < offset && at < bytes.length; at += 1) if (bytes[at] === 0x0a) line += 1;
+    return line;
+  };
 }
 
 /**
@@ -440,6 +464,7 @@ export async function analyzeSql(sql: string, serverVersion: number): Promise<An
     return undefined;
   }
   const bytes = Buffer.from(sql, 'utf8');
+  const lineOfByte = lineCounter(bytes);
   return (parsed.stmts ?? []).map(({ stmt, stmt_location: location = 0, stmt_len: length }) => {
     const [nodeKind, node] = unwrap(stmt) ?? ['', {}];
     const raw = bytes.subarray(location, length === undefined || length === 0 ? bytes.length : location + length).toString('utf8');
@@ -447,7 +472,7 @@ export async function analyzeSql(sql: string, serverVersion: number): Promise<An
     const text = raw.slice(leadingTrivia(raw)).replace(/\s+/g, ' ').trim();
     return {
       ...analyzeNode(nodeKind, node, serverVersion),
-      line: lineOfByte(bytes, location + skip),
+      line: lineOfByte(location + skip),
       text: text.length > 200 ? `${text.slice(0, 197)}...` : text,
       node,
       nodeKind,

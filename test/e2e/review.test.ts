@@ -114,6 +114,19 @@ describe('review rules: each one found, and its safe rewrite not', () => {
     expect(safe.found.filter((f) => f.rule === rule), JSON.stringify(safe.found)).toEqual([]);
   });
 
+  it('is not fooled: IF NOT EXISTS of a table that exists, a qualified name of a new table, one rewriting subcommand of two', async () => {
+    const { found } = await findings({
+      '2_change.sql':
+        'CREATE TABLE IF NOT EXISTS orders (id bigint PRIMARY KEY);\nCREATE INDEX orders_note ON orders (note);\n' +
+        'CREATE TABLE t1 (x int, y int);\nALTER TABLE public.t1 DROP COLUMN y;\n' +
+        'ALTER TABLE orders ADD COLUMN d int, ALTER COLUMN id2 TYPE numeric;\n',
+    });
+    expect(found.map((f) => [f.rule, f.line])).toEqual([
+      ['create-index-not-concurrently', 2],
+      ['alter-column-type-rewrites', 5],
+    ]);
+  });
+
   it('lock-timeout: an ACCESS EXCLUSIVE statement without it, in settings or the file', async () => {
     const change = { '2_change.sql': 'ALTER TABLE orders DROP COLUMN note;\n' };
     expect((await findings(change, { settings: '' })).found.map((f) => f.rule)).toContain('lock-timeout');

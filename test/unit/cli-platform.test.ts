@@ -81,7 +81,7 @@ describe('CLI arguments', () => {
   it("writes the review's findings as GitLab Code Quality: [] when none, silenced ones left out, a stable fingerprint", () => {
     const base = { command: 'plan' as const, status: 'pending' as const, applied: [], durationMs: 1 };
     expect(renderCodeQuality(base)).toBe('[]\n');
-    const finding = { rule: 'breaking-change' as const, file: 'db/2_x.sql', line: 3, statement: 'ALTER TABLE t DROP COLUMN c', message: 'db/2_x.sql:3: DROP COLUMN …' };
+    const finding = { rule: 'breaking-change' as const, file: 'db/2_x.sql', line: 3, statement: 'ALTER TABLE t DROP COLUMN c', message: 'db/2_x.sql:3: DROP COLUMN …', detail: 'DROP COLUMN …' };
     const report = JSON.parse(renderCodeQuality({ ...base, findings: [finding, { ...finding, line: 9, ignored: 'unused' }] })) as unknown[];
     expect(report).toEqual([
       {
@@ -93,6 +93,9 @@ describe('CLI arguments', () => {
       },
     ]);
     expect(renderCodeQuality({ ...base, findings: [finding] })).toBe(renderCodeQuality({ ...base, findings: [finding] }));
+    // The same statement twice in one file: two fingerprints.
+    const twice = JSON.parse(renderCodeQuality({ ...base, findings: [finding, { ...finding, line: 7 }] })) as { fingerprint: string }[];
+    expect(new Set(twice.map((r) => r.fingerprint)).size).toBe(2);
   });
 
   it('takes rollback with -N as a value, --dry-run alone, and --backup auto', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { typeChangeRewrites } from '../../src/review/catalog.js';
+import { ignoresAbove } from '../../src/review/rules.js';
 import { describeStatement, roughCount, type ReviewedStatement } from '../../src/review/describe.js';
 import { blocks, lockName } from '../../src/review/locks.js';
 import { analyzeSql } from '../../src/review/statements.js';
@@ -23,7 +24,7 @@ describe('statements as PostgreSQL parses them', () => {
     const sql = '-- Größe: ü ï é\n/* block\n comment */\nALTER TABLE "Ünïcode" ADD COLUMN a int;\n\n  -- next\n  CREATE INDEX i ON t (c);';
     const statements = await analyzeSql(sql, 160_000);
     expect(statements!.map((s) => [s.line, s.kind, s.table, s.text])).toEqual([
-      [4, 'ALTER TABLE ADD COLUMN', 'Ünïcode', 'ALTER TABLE "Ünïcode" ADD COLUMN a int'],
+      [4, 'ALTER TABLE ADD COLUMN', '"Ünïcode"', 'ALTER TABLE "Ünïcode" ADD COLUMN a int'],
       [7, 'CREATE INDEX', 't', 'CREATE INDEX i ON t (c)'],
     ]);
   });
@@ -88,5 +89,29 @@ describe('one line a reviewer reads', () => {
     } satisfies ReviewedStatement;
     expect(describeStatement(statement, formatBytes)).toBe('ACCESS EXCLUSIVE on public.orders (48.00 GiB, ~300M rows); blocks reads and writes; rewrites the table');
     expect([roughCount(12), roughCount(4_200), roughCount(20_000), roughCount(3e8), roughCount(2.5e9)]).toEqual(['~12', '~4.2k', '~20k', '~300M', '~2.5G']);
+  });
+});
+
+describe('names, lines and comments as real files have them', () => {
+  it('quotes names PostgreSQL would not fold (mixed case, spaces), so that the catalog reads the right table', async () => {
+    const [statement] = (await analyzeSql('ALTER TABLE "Orders" ADD COLUMN a int; ', 160_000))!;
+    expect(statement!.table).toBe('"Orders"');
+    const [spaced] = (await analyzeSql('DROP TABLE app."order items"', 160_000))!;
+    expect(spaced!.locks.map((l) => l.relation)).toEqual(['app."order items"']);
+  });
+
+  it('counts lines in one pass over a large file', async () => {
+    const sql = Array.from({ length: 5_000 }, (_, i) => `INSERT INTO t VALUES (${i});`).join('\n');
+    const statements = (await analyzeSql(sql, 160_000))!;
+    expect(statements.map((s) => s.line).slice(-2)).toEqual([4_999, 5_000]);
+  });
+
+  it('reads every ignore comment right above a statement, CRLF lines included', () => {
+    const lines = ['SELECT 1;', '-- migrate-action:ignore lock-timeout the table is empty\r', '-- migrate-action:ignore breaking-change unused since 41\r', 'ALTER TABLE t DROP COLUMN c;'];
+    expect([...ignoresAbove(lines, 4)]).toEqual([
+      ['breaking-change', 'unused since 41'],
+      ['lock-timeout', 'the table is empty'],
+    ]);
+    expect(ignoresAbove(lines, 1).size).toBe(0);
   });
 });

@@ -1,92 +1,17 @@
-export const id = 746;
-export const ids = [746];
+export const id = 992;
+export const ids = [992];
 export const modules = {
 
-/***/ 4746:
+/***/ 5992:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
-
-// EXPORTS
-__webpack_require__.d(__webpack_exports__, {
-  describeStatement: () => (/* reexport */ describe/* describeStatement */.Z),
-  reviewMigrations: () => (/* binding */ reviewMigrations)
-});
-
-// EXTERNAL MODULE: ./lib/review/locks.js
-var review_locks = __webpack_require__(3924);
-;// CONCATENATED MODULE: ./lib/review/catalog.js
-
-/**
- * What the catalog adds to the statements' predictions, on the run's connection (read only): the table
- * of a dropped index, the tables a dropped table's foreign keys reference (their triggers go with it),
- * and whether a column's type change rewrites the table (varchar(20) to varchar(50) does not).
- */
-async function resolveWithCatalog(client, statements) {
-    const resolved = [];
-    for (const statement of statements) {
-        const locks = [...statement.locks];
-        let rewrites = statement.rewrites;
-        const add = (lock) => {
-            const at = locks.findIndex((l) => l.relation === lock.relation);
-            if (at >= 0)
-                locks[at] = { ...locks[at], mode: (0,review_locks/* stronger */.t_)(locks[at].mode, lock.mode) };
-            else
-                locks.push(lock);
-        };
-        const typeChanges = statement.pending.filter((p) => p.kind === 'column-type');
-        if (typeChanges.length > 0)
-            rewrites = false;
-        for (const pending of statement.pending) {
-            if (pending.kind === 'table-of-index') {
-                const { rows } = await client.query('SELECT indrelid::regclass::text AS t FROM pg_index WHERE indexrelid = to_regclass($1)', [pending.index]);
-                if (rows[0])
-                    add({ relation: rows[0].t, mode: pending.mode, role: 'index table' });
-            }
-            else if (pending.kind === 'referenced-by') {
-                const { rows } = await client.query("SELECT DISTINCT confrelid::regclass::text AS t FROM pg_constraint WHERE contype = 'f' AND conrelid = to_regclass($1) AND confrelid <> conrelid ORDER BY 1", [pending.table]);
-                for (const row of rows)
-                    add({ relation: row.t, mode: pending.mode, role: 'referenced' });
-            }
-            else {
-                const { rows } = await client.query('SELECT format_type(atttypid, NULL) AS base, format_type(atttypid, atttypmod) AS full FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = $2 AND NOT attisdropped', [pending.table, pending.column]);
-                rewrites ||= rows[0] === undefined || typeChangeRewrites(rows[0].base, rows[0].full, pending.base, pending.mods);
-            }
-        }
-        resolved.push({ ...statement, locks, rewrites });
-    }
-    return resolved;
-}
-/** The catalog's names of the types an AST names by their internal names. */
-const CATALOG_NAMES = { varchar: 'character varying', text: 'text', numeric: 'numeric', bpchar: 'character', varbit: 'bit varying' };
-/**
- * Whether changing a column of type `oldFull` (format_type, e.g. `character varying(20)`) to `newBase`
- * with `newMods` rewrites the table: not for the same type and size, a longer (or unlimited) varchar or
- * varbit, varchar to text, or a numeric with more digits and the same scale. Everything else is taken to
- * rewrite (the cautious answer). Pure.
- */
-function typeChangeRewrites(oldBase, oldFull, newBase, newMods) {
-    const target = CATALOG_NAMES[newBase];
-    if (target === undefined)
-        return true;
-    const oldMods = (/\(([\d,\s]+)\)$/.exec(oldFull)?.[1] ?? '').split(',').filter((m) => m.trim() !== '').map(Number);
-    if (target === 'text')
-        return oldBase !== 'text' && oldBase !== 'character varying';
-    if (target !== oldBase)
-        return true;
-    if (newMods.length === 0)
-        return target === 'character';
-    if (oldMods.length === 0)
-        return true;
-    if (target === 'character varying' || target === 'bit varying')
-        return newMods[0] < oldMods[0];
-    if (target === 'numeric')
-        return !(newMods[0] >= oldMods[0] && (newMods[1] ?? 0) === (oldMods[1] ?? 0));
-    return newMods[0] !== oldMods[0];
-}
-
-// EXTERNAL MODULE: ./lib/migrations/transaction-control.js
-var transaction_control = __webpack_require__(6921);
-;// CONCATENATED MODULE: ./lib/review/statements.js
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   De: () => (/* binding */ addColumnRewrites),
+/* harmony export */   Tp: () => (/* binding */ analyzeSql)
+/* harmony export */ });
+/* unused harmony exports quoteIdent, qualified */
+/* harmony import */ var _migrations_transaction_control_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(6921);
+/* harmony import */ var _locks_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(3924);
 /**
  * What each statement of a migration will lock, and whether it rewrites or scans the table, read with
  * PostgreSQL's own grammar (libpg-query). The lock levels are PostgreSQL's (tablecmds.c
@@ -99,10 +24,18 @@ var transaction_control = __webpack_require__(6921);
  */
 
 
+/** An identifier as SQL writes it: bare when PostgreSQL would fold it to itself, else in double quotes. Pure. */
+function quoteIdent(name) {
+    return /^[a-z_][a-z0-9_$]*$/.test(name) ? name : `"${name.replace(/"/g, '""')}"`;
+}
+/** A relation's name from its parts, quoted where needed: what to_regclass() reads back as the same relation. Pure. */
+function qualified(parts) {
+    return parts.map(quoteIdent).join('.');
+}
 function nameOf(range) {
     if (!range?.relname)
         return undefined;
-    return range.schemaname ? `${range.schemaname}.${range.relname}` : range.relname;
+    return qualified(range.schemaname ? [range.schemaname, range.relname] : [range.relname]);
 }
 /** The one key of a node wrapper ({ Constraint: {...} } -> ['Constraint', {...}]). */
 function unwrap(wrapper) {
@@ -170,6 +103,14 @@ function columnFacts(def) {
     }
     return { notNull, defaultExpr, identity, generated, foreign, primaryOrUnique, check };
 }
+/**
+ * Whether an `ADD COLUMN` subcommand rewrites the table: since PostgreSQL 11 a constant default is stored
+ * in the catalog; a volatile one (or an identity or stored generated column) fills every row. Pure.
+ */
+function addColumnRewrites(cmd, serverVersion) {
+    const facts = columnFacts((cmd.def?.ColumnDef ?? {}));
+    return facts.identity || facts.generated || (facts.defaultExpr !== undefined && (serverVersion < 110_000 || isVolatile(facts.defaultExpr)));
+}
 /** tablecmds.c AlterTableGetLockLevel, with the effects on the table's data, for `serverVersion`. */
 function alterTableCommand(cmd, serverVersion) {
     const def = cmd.def;
@@ -185,9 +126,7 @@ function alterTableCommand(cmd, serverVersion) {
     switch (subtype) {
         case 'AT_AddColumn': {
             const facts = columnFacts(def?.ColumnDef ?? {});
-            // Since PostgreSQL 11 a constant default is stored in the catalog; a volatile one (or an identity or
-            // stored generated column) fills every row.
-            const rewrites = facts.identity || facts.generated || (facts.defaultExpr !== undefined && (serverVersion < 110_000 || isVolatile(facts.defaultExpr)));
+            const rewrites = addColumnRewrites(cmd, serverVersion);
             const scans = !rewrites && (facts.check || (facts.notNull && facts.defaultExpr === undefined));
             return effect('AccessExclusiveLock', 'ADD COLUMN', {
                 rewrites,
@@ -295,7 +234,7 @@ function analyzeNode(nodeKind, node, serverVersion) {
             return;
         const existing = locks.findIndex((l) => l.relation === relation);
         if (existing >= 0)
-            locks[existing] = { ...locks[existing], mode: (0,review_locks/* stronger */.t_)(locks[existing].mode, mode) };
+            locks[existing] = { ...locks[existing], mode: (0,_locks_js__WEBPACK_IMPORTED_MODULE_1__/* .stronger */ .t_)(locks[existing].mode, mode) };
         else
             locks.push({ relation, mode, role });
     };
@@ -307,7 +246,7 @@ function analyzeNode(nodeKind, node, serverVersion) {
             const effects = (node.cmds ?? []).map((wrapper) => alterTableCommand((unwrap(wrapper)?.[1] ?? {}), serverVersion));
             let mode = 'AccessShareLock';
             for (const e of effects)
-                mode = (0,review_locks/* stronger */.t_)(mode, e.mode);
+                mode = (0,_locks_js__WEBPACK_IMPORTED_MODULE_1__/* .stronger */ .t_)(mode, e.mode);
             // ALTER INDEX locks the index itself, ALTER TABLE the table.
             lock(table, mode);
             for (const e of effects)
@@ -328,7 +267,8 @@ function analyzeNode(nodeKind, node, serverVersion) {
                 table,
                 locks,
                 pending,
-                rewrites: effects.some((e) => e.rewrites),
+                // A type change's rewrite is the catalog's to decide (catalog.ts): it depends on the column's type now.
+                rewrites: effects.some((e) => e.rewrites && e.label !== 'ALTER COLUMN … TYPE'),
                 scans: effects.some((e) => e.scans),
             };
         }
@@ -372,7 +312,8 @@ function analyzeNode(nodeKind, node, serverVersion) {
         case 'DropStmt': {
             const removeType = String(node.removeType);
             const concurrent = node.concurrent === true;
-            const objects = (node.objects ?? []).map((item) => strings(item.List ? item.List.items : [item]).join('.'));
+            const objectParts = (node.objects ?? []).map((item) => strings(item.List ? item.List.items : [item]));
+            const objects = objectParts.map(qualified);
             if (removeType === 'OBJECT_TABLE' || removeType === 'OBJECT_MATVIEW' || removeType === 'OBJECT_VIEW' || removeType === 'OBJECT_SEQUENCE') {
                 for (const name of objects) {
                     lock(name, 'AccessExclusiveLock');
@@ -391,7 +332,7 @@ function analyzeNode(nodeKind, node, serverVersion) {
             }
             if (removeType === 'OBJECT_TRIGGER' || removeType === 'OBJECT_RULE' || removeType === 'OBJECT_POLICY') {
                 // [schema.]table.name: the table is locked.
-                const tableName = objects.map((name) => name.split('.').slice(0, -1).join('.'));
+                const tableName = objectParts.map((parts) => qualified(parts.slice(0, -1)));
                 for (const name of tableName)
                     lock(name, 'AccessExclusiveLock');
                 return { kind: `DROP ${removeType.replace(/^OBJECT_/, '')}`, table: tableName[0], locks, pending, rewrites: false, scans: false };
@@ -438,7 +379,7 @@ function analyzeNode(nodeKind, node, serverVersion) {
         }
         case 'LockStmt': {
             // The grammar numbers the modes 1 (ACCESS SHARE) to 8 (ACCESS EXCLUSIVE), weakest first as LOCK_MODES.
-            const mode = review_locks/* LOCK_MODES */.bx[Number(node.mode ?? 8) - 1] ?? 'AccessExclusiveLock';
+            const mode = _locks_js__WEBPACK_IMPORTED_MODULE_1__/* .LOCK_MODES */ .bx[Number(node.mode ?? 8) - 1] ?? 'AccessExclusiveLock';
             const tables = (node.relations ?? []).map((w) => nameOf(unwrap(w)?.[1]));
             for (const name of tables)
                 lock(name, mode);
@@ -448,7 +389,7 @@ function analyzeNode(nodeKind, node, serverVersion) {
             // COMMENT ON TABLE / COLUMN locks the table against schema changes.
             const objtype = String(node.objtype);
             const parts = strings(node.object?.List?.items);
-            const target = objtype === 'OBJECT_TABLE' ? parts.join('.') : objtype === 'OBJECT_COLUMN' ? parts.slice(0, -1).join('.') : undefined;
+            const target = objtype === 'OBJECT_TABLE' ? qualified(parts) : objtype === 'OBJECT_COLUMN' ? qualified(parts.slice(0, -1)) : undefined;
             lock(target === '' ? undefined : target, 'ShareUpdateExclusiveLock');
             return { kind: `COMMENT ON ${objtype.replace(/^OBJECT_/, '')}`, table: target, locks, pending, rewrites: false, scans: false };
         }
@@ -456,20 +397,26 @@ function analyzeNode(nodeKind, node, serverVersion) {
             return { kind: nodeKind.replace(/Stmt$/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toUpperCase(), table, locks, pending, rewrites: false, scans: false };
     }
 }
-/** 1-based line of a byte offset in `bytes`. */
-function lineOfByte(bytes, offset) {
+/**
+ * 1-based lines of byte offsets in `bytes`, asked in increasing order: the count is carried forward, so a
+ * file of 100,000 statements is read once, not once per statement.
+ */
+function lineCounter(bytes) {
+    let at = 0;
     let line = 1;
-    for (let i = 0; i < offset && i < bytes.length; i += 1)
-        if (bytes[i] === 0x0a)
-            line += 1;
-    return line;
+    return (offset) => {
+        for (; at < offset && at < bytes.length; at += 1)
+            if (bytes[at] === 0x0a)
+                line += 1;
+        return line;
+    };
 }
 /**
  * Every statement of `sql`, analysed for `serverVersion` (e.g. 160004); undefined when the SQL does not
  * parse (the server would refuse it whole). Positions are libpg-query's byte offsets, mapped to lines.
  */
 async function analyzeSql(sql, serverVersion) {
-    const { parse } = await (0,transaction_control/* loadParser */.qd)();
+    const { parse } = await (0,_migrations_transaction_control_js__WEBPACK_IMPORTED_MODULE_0__/* .loadParser */ .qd)();
     let parsed;
     try {
         parsed = (await parse(sql));
@@ -478,75 +425,20 @@ async function analyzeSql(sql, serverVersion) {
         return undefined;
     }
     const bytes = Buffer.from(sql, 'utf8');
+    const lineOfByte = lineCounter(bytes);
     return (parsed.stmts ?? []).map(({ stmt, stmt_location: location = 0, stmt_len: length }) => {
         const [nodeKind, node] = unwrap(stmt) ?? ['', {}];
         const raw = bytes.subarray(location, length === undefined || length === 0 ? bytes.length : location + length).toString('utf8');
-        const skip = Buffer.byteLength(raw.slice(0, (0,transaction_control/* leadingTrivia */.cQ)(raw)), 'utf8');
-        const text = raw.slice((0,transaction_control/* leadingTrivia */.cQ)(raw)).replace(/\s+/g, ' ').trim();
+        const skip = Buffer.byteLength(raw.slice(0, (0,_migrations_transaction_control_js__WEBPACK_IMPORTED_MODULE_0__/* .leadingTrivia */ .cQ)(raw)), 'utf8');
+        const text = raw.slice((0,_migrations_transaction_control_js__WEBPACK_IMPORTED_MODULE_0__/* .leadingTrivia */ .cQ)(raw)).replace(/\s+/g, ' ').trim();
         return {
             ...analyzeNode(nodeKind, node, serverVersion),
-            line: lineOfByte(bytes, location + skip),
+            line: lineOfByte(location + skip),
             text: text.length > 200 ? `${text.slice(0, 197)}...` : text,
             node,
             nodeKind,
         };
     });
-}
-
-// EXTERNAL MODULE: ./lib/review/describe.js
-var describe = __webpack_require__(5427);
-;// CONCATENATED MODULE: ./lib/review/index.js
-
-
-
-/**
- * Each pending migration's statements with the locks they take, what those block, whether they rewrite
- * or scan, and the real size of every table they lock (read on `client`, changing nothing). A migration
- * whose SQL is not known before it runs, or that does not parse, gets a note instead.
- */
-async function reviewMigrations(client, planned, serverVersion) {
-    const analyzed = [];
-    for (const migration of planned) {
-        if (migration.sql === undefined) {
-            analyzed.push({ migration, note: migration.sqlNote ?? 'its SQL is known only when it runs' });
-            continue;
-        }
-        const statements = await analyzeSql(migration.sql, serverVersion);
-        if (statements === undefined)
-            analyzed.push({ migration, note: "PostgreSQL's grammar cannot parse it; the server would refuse it" });
-        else
-            analyzed.push({ migration, statements: await resolveWithCatalog(client, statements) });
-    }
-    // One query for the sizes of every table any of them locks.
-    const sizes = await tableSizes(client, [...new Set(analyzed.flatMap((a) => (a.statements ?? []).flatMap((s) => s.locks.map((l) => l.relation))))]);
-    return analyzed.map(({ migration, statements, note }) => statements === undefined
-        ? { migration, note }
-        : {
-            migration,
-            statements: statements.map((statement) => ({
-                ...statement,
-                sizes: new Map(statement.locks.filter((l) => sizes.has(l.relation)).map((l) => [l.relation, sizes.get(l.relation)])),
-            })),
-        });
-}
-/**
- * Sizes of the relations that exist, in one query, from the catalog alone: pages of the table, its TOAST
- * table and its indexes (as of the last VACUUM or ANALYZE), and its estimated rows. Never
- * pg_total_relation_size: it opens the table, and would wait behind a transaction that holds a lock on
- * it (the run would hang before the first migration, the lock it came to check in hand).
- */
-async function tableSizes(client, relations) {
-    if (relations.length === 0)
-        return new Map();
-    const { rows } = await client.query(`SELECT name,
-            (c.relpages::bigint + coalesce(t.relpages, 0)
-              + coalesce((SELECT sum(i.relpages) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = c.oid), 0))
-              * current_setting('block_size')::bigint AS bytes,
-            c.reltuples AS rows
-       FROM unnest($1::text[]) AS name
-       JOIN pg_class c ON c.oid = to_regclass(name)
-       LEFT JOIN pg_class t ON t.oid = c.reltoastrelid`, [relations]);
-    return new Map(rows.map((r) => [r.name, { bytes: Number(r.bytes ?? 0), rows: r.rows === null || r.rows < 0 ? undefined : r.rows }]));
 }
 
 
