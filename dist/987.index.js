@@ -105,7 +105,7 @@ async function lintReviews(reviews, context) {
     const findings = [];
     // Names as the statements write them, schema added: `orders` and `public.orders` are one table.
     const schema = (await context.client.query('SELECT current_schema() AS s')).rows[0]?.s ?? 'public';
-    const canon = (name) => (/^("[^"]*(?:""[^"]*)*"|[^."]+)\./.test(name) ? name : `${qualifiedSchema(schema)}.${name}`);
+    const canon = (name) => (/^("[^"]*(?:""[^"]*)*"|[^."]+)\./.test(name) ? name : `${(0,_statements_js__WEBPACK_IMPORTED_MODULE_0__/* .quoteIdent */ .v4)(schema)}.${name}`);
     const createdNames = new Set();
     const created = { has: (name) => createdNames.has(canon(name)), add: (name) => void createdNames.add(canon(name)) };
     /** Checks `col IS NOT NULL` by constraint name: table, column, validated. */
@@ -207,10 +207,6 @@ async function lintReviews(reviews, context) {
         }
     }
     return findings;
-}
-/** The schema as a name part: quoted where needed. */
-function qualifiedSchema(schema) {
-    return /^[a-z_][a-z0-9_$]*$/.test(schema) ? schema : `"${schema.replace(/"/g, '""')}"`;
 }
 async function exists(client, table) {
     return (await client.query('SELECT to_regclass($1) IS NOT NULL AS found', [table])).rows[0]?.found === true;

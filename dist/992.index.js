@@ -7,9 +7,10 @@ export const modules = {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
 /* harmony export */   De: () => (/* binding */ addColumnRewrites),
-/* harmony export */   Tp: () => (/* binding */ analyzeSql)
+/* harmony export */   Tp: () => (/* binding */ analyzeSql),
+/* harmony export */   v4: () => (/* binding */ quoteIdent)
 /* harmony export */ });
-/* unused harmony exports quoteIdent, qualified */
+/* unused harmony export qualified */
 /* harmony import */ var _migrations_transaction_control_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(6921);
 /* harmony import */ var _locks_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(3924);
 /**

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { Setting } from '../config.js';
 import type { MigrationReview, ReviewedStatement } from './describe.js';
-import { addColumnRewrites } from './statements.js';
+import { addColumnRewrites, quoteIdent } from './statements.js';
 
 /**
  * The review's rules: each with a name, a one-line why and the safe rewrite. They read the statements
@@ -126,7 +126,7 @@ export async function lintReviews(reviews: readonly MigrationReview[], context: 
   const findings: Finding[] = [];
   // Names as the statements write them, schema added: `orders` and `public.orders` are one table.
   const schema = (await context.client.query<{ s: string | null }>('SELECT current_schema() AS s')).rows[0]?.s ?? 'public';
-  const canon = (name: string) => (/^("[^"]*(?:""[^"]*)*"|[^."]+)\./.test(name) ? name : `${qualifiedSchema(schema)}.${name}`);
+  const canon = (name: string) => (/^("[^"]*(?:""[^"]*)*"|[^."]+)\./.test(name) ? name : `${quoteIdent(schema)}.${name}`);
   const createdNames = new Set<string>();
   const created = { has: (name: string) => createdNames.has(canon(name)), add: (name: string) => void createdNames.add(canon(name)) };
   /** Checks `col IS NOT NULL` by constraint name: table, column, validated. */
@@ -219,11 +219,6 @@ export async function lintReviews(reviews: readonly MigrationReview[], context: 
     }
   }
   return findings;
-}
-
-/** The schema as a name part: quoted where needed. */
-function qualifiedSchema(schema: string): string {
-  return /^[a-z_][a-z0-9_$]*$/.test(schema) ? schema : `"${schema.replace(/"/g, '""')}"`;
 }
 
 async function exists(client: pg.Client, table: string): Promise<boolean> {
