@@ -161,7 +161,7 @@ async function lintReviews(reviews, context) {
                         const constraint = def?.Constraint ?? {};
                         const column = constraint.contype === 'CONSTR_CHECK' ? notNullCheckColumn(constraint.raw_expr) : undefined;
                         if (column && table && typeof constraint.conname === 'string') {
-                            checks.set(constraint.conname, { table, column, validated: constraint.skip_validation !== true });
+                            checks.set(constraint.conname, { table: canon(table), column, validated: constraint.skip_validation !== true });
                         }
                         if (existing && (constraint.contype === 'CONSTR_FOREIGN' || constraint.contype === 'CONSTR_CHECK') && constraint.skip_validation !== true) {
                             say('constraint-without-not-valid', `ADD ${constraint.contype === 'CONSTR_FOREIGN' ? 'FOREIGN KEY' : 'CHECK'} on ${table}`);
@@ -179,7 +179,7 @@ async function lintReviews(reviews, context) {
                     }
                     case 'AT_SetNotNull': {
                         const column = String(cmd.name);
-                        const proven = [...checks.values()].some((c) => c.table === table && c.column === column && c.validated);
+                        const proven = [...checks.values()].some((c) => c.table === canon(table ?? '') && c.column === column && c.validated);
                         if (existing && !proven && !(context.serverVersion >= 120_000 && (await validatedNotNullCheck(context.client, table, column)))) {
                             say('set-not-null-without-check', `SET NOT NULL on ${table}.${column}`);
                         }

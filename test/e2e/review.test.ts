@@ -136,7 +136,8 @@ describe('review rules: each one found, and its safe rewrite not', () => {
 
   it('set-not-null: the safe sequence across files is not flagged either', async () => {
     const { found } = await findings({
-      '2_check.sql': 'ALTER TABLE orders ADD CONSTRAINT status_nn CHECK (status IS NOT NULL) NOT VALID;\n',
+      // One file names the table with its schema, the next without: the same table.
+      '2_check.sql': 'ALTER TABLE public.orders ADD CONSTRAINT status_nn CHECK (status IS NOT NULL) NOT VALID;\n',
       '3_validate.sql': 'ALTER TABLE orders VALIDATE CONSTRAINT status_nn;\n',
       '4_not_null.sql': 'ALTER TABLE orders ALTER COLUMN status SET NOT NULL;\n',
     });
