@@ -127,6 +127,32 @@ describe('review rules: each one found, and its safe rewrite not', () => {
     ]);
   });
 
+  it('concurrently-in-transaction: also beside other statements in a file without a transaction', async () => {
+    const { found } = await findings({
+      '2_indexes.sql': `${CONCURRENT}CREATE INDEX CONCURRENTLY orders_status ON orders (status);\nCREATE INDEX CONCURRENTLY orders_note ON orders (note);\n`,
+    });
+    expect(found.filter((f) => f.rule === 'concurrently-in-transaction').map((f) => [f.line, /beside other statements/.test(f.message)])).toEqual([
+      [2, true],
+      [3, true],
+    ]);
+  });
+
+  it('transaction-control: BEGIN and COMMIT in a dbmate migration that runs in a transaction; not with transaction:false', async () => {
+    const db = await database();
+    const inputs = { engine: 'dbmate', 'engine-path': DBMATE, command: 'plan', settings: 'lock_timeout=5s' };
+    const inTransaction = migrationsDir({ '20240101000001_t.sql': '-- migrate:up\nBEGIN;\nCREATE TABLE t (id int);\nCOMMIT;\n-- migrate:down\nDROP TABLE t;\n' });
+    const plan = await run('action', db, inTransaction, inputs);
+    expect(plan.code, plan.log).toBe(0);
+    const found = JSON.parse(plan.outputs.findings!) as Found[];
+    expect(found.filter((f) => f.rule === 'transaction-control').map((f) => [f.statement, f.line])).toEqual([
+      ['BEGIN', 2],
+      ['COMMIT', 4],
+    ]);
+    const outside = migrationsDir({ '20240101000001_t.sql': '-- migrate:up transaction:false\nBEGIN;\nCREATE TABLE t (id int);\nCOMMIT;\n-- migrate:down\nDROP TABLE t;\n' });
+    const fine = await run('action', db, outside, inputs);
+    expect(JSON.parse(fine.outputs.findings!) as Found[]).toEqual([]);
+  });
+
   it('lock-timeout: an ACCESS EXCLUSIVE statement without it, in settings or the file', async () => {
     const change = { '2_change.sql': 'ALTER TABLE orders DROP COLUMN note;\n' };
     expect((await findings(change, { settings: '' })).found.map((f) => f.rule)).toContain('lock-timeout');
