@@ -20,6 +20,8 @@ export const modules = {
 /* harmony import */ var pg_connection_string__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(984);
 /* harmony import */ var _db_tls_js__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(6203);
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_6__ = __webpack_require__(452);
+/* harmony import */ var _retention_js__WEBPACK_IMPORTED_MODULE_7__ = __webpack_require__(8155);
+
 
 
 
@@ -127,9 +129,8 @@ function dumpPrefix(endpoint) {
  */
 function backupFileName(database, revision, at, format) {
     const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
-    const safe = (text) => text.replace(/[^A-Za-z0-9_.-]/g, '_');
-    const rev = revision.trim().split(/\s+/).map((part) => safe(part).replace(/-/g, '_')).join('+').slice(0, 80) || '0';
-    return `${safe(database)}-r${rev}-${stamp}.${format === 'custom' ? 'dump' : 'sql'}`;
+    const rev = revision.trim().split(/\s+/).map((part) => (0,_retention_js__WEBPACK_IMPORTED_MODULE_7__/* .safeName */ .jC)(part).replace(/-/g, '_')).join('+').slice(0, 80) || '0';
+    return `${(0,_retention_js__WEBPACK_IMPORTED_MODULE_7__/* .safeName */ .jC)(database)}-r${rev}-${stamp}.${format === 'custom' ? 'dump' : 'sql'}`;
 }
 /** Where the system's trusted CA certificates are, for `sslrootcert=system` with a libpq older than 16. */
 const SYSTEM_CA_FILES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt', '/etc/ssl/cert.pem'];

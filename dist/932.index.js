@@ -8,7 +8,8 @@ export const modules = {
 
 // EXPORTS
 __webpack_require__.d(__webpack_exports__, {
-  describeStatement: () => (/* reexport */ describe/* describeStatement */.Z),
+  describeStatement: () => (/* reexport */ describe/* describeStatement */.Zc),
+  fileLine: () => (/* reexport */ describe/* fileLine */.RO),
   reviewMigrations: () => (/* binding */ reviewMigrations)
 });
 

@@ -9,7 +9,9 @@ export const modules = {
 /* harmony export */   lintReviews: () => (/* binding */ lintReviews)
 /* harmony export */ });
 /* unused harmony exports RULES, LARGE_TABLE_ROWS, ignoreComment, ignoresAbove */
+/* harmony import */ var _describe_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(5427);
 /* harmony import */ var _statements_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(5992);
+
 
 /**
  * The review's rules: each with a name, a one-line why and the safe rewrite. They read the statements
@@ -114,7 +116,6 @@ async function lintReviews(reviews, context) {
     for (const review of reviews) {
         const statements = review.statements ?? [];
         const fileLines = review.migration.sql?.split('\n');
-        const lineOffset = review.migration.sqlLine;
         let timeoutInFile = false;
         const meaningful = statements.filter((s) => s.nodeKind !== 'VariableSetStmt' && s.nodeKind !== 'TransactionStmt');
         for (const statement of statements) {
@@ -122,7 +123,7 @@ async function lintReviews(reviews, context) {
             const existing = table !== undefined && statement.sizes.has(table) && !created.has(table);
             const ignores = ignoresAbove(fileLines, statement.line);
             const say = (rule, what) => {
-                const line = lineOffset === undefined ? undefined : lineOffset + statement.line - 1;
+                const line = (0,_describe_js__WEBPACK_IMPORTED_MODULE_1__/* .fileLine */ .RO)(review.migration, statement.line);
                 const where = `${review.migration.label}${line === undefined ? '' : `:${line}`}`;
                 const detail = `${what} (${rule}): ${RULES[rule].why}; instead, ${RULES[rule].fix}.`;
                 findings.push({ rule, file: review.migration.label, line, statement: statement.text, message: `${where}: ${detail}`, detail, ignored: ignores.get(rule) });
@@ -214,8 +215,7 @@ async function exists(client, table) {
 /** Whether the table has a validated CHECK (col IS NOT NULL) already (PostgreSQL 12+ then skips the scan). */
 async function validatedNotNullCheck(client, table, column) {
     const { rows } = await client.query("SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = to_regclass($1) AND contype = 'c' AND convalidated", [table]);
-    const quoted = (name) => (/^[a-z_][a-z0-9_]*$/.test(name) ? name : `"${name.replace(/"/g, '""')}"`);
-    return rows.some((r) => r.def === `CHECK ((${quoted(column)} IS NOT NULL))`);
+    return rows.some((r) => r.def === `CHECK ((${(0,_statements_js__WEBPACK_IMPORTED_MODULE_0__/* .quoteIdent */ .v4)(column)} IS NOT NULL))`);
 }
 
 

@@ -6893,8 +6893,8 @@ function helpText(version) {
     return lines.join('\n');
 }
 
-// EXTERNAL MODULE: ./lib/main.js + 32 modules
-var main = __nccwpck_require__(6761);
+// EXTERNAL MODULE: ./lib/main.js + 31 modules
+var main = __nccwpck_require__(358);
 // EXTERNAL MODULE: external "node:os"
 var external_node_os_ = __nccwpck_require__(8161);
 ;// CONCATENATED MODULE: ./lib/platform/cli.js
@@ -7838,7 +7838,7 @@ __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependen
 /* harmony import */ var _runtime_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5875);
 /* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1378);
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(452);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6761);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(358);
 /**
  * The bundle's entry: the only module with side effects. The GitHub runner runs this file; the package's
  * `bin/migrate-action.js` marks the process as the CLI first and then loads this same bundle.
@@ -8079,7 +8079,7 @@ const OUTPUTS = [
 
 /***/ }),
 
-/***/ 6761:
+/***/ 358:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -15052,127 +15052,8 @@ var errors = __nccwpck_require__(452);
 var tls = __nccwpck_require__(6203);
 // EXTERNAL MODULE: ./lib/inputs.js
 var inputs = __nccwpck_require__(646);
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
-;// CONCATENATED MODULE: ./lib/migrations/retention.js
-/**
- * backup-retention: after a backup, remove this database's older dumps from backup-dir. Only files that
- * takeBackup named for this database are ever touched (see dumpPattern); everything else in the
- * directory, the dump just taken included, is left as it is.
- */
-
-
-
-const HOUR_MS = 3_600_000;
-const UNIT_MS = { h: HOUR_MS, d: 24 * HOUR_MS, w: 7 * 24 * HOUR_MS };
-/** Far beyond any real need (100000 weeks is 1900 years); a bigger number is a typo. */
-const MAX = 100_000;
-/**
- * The backup-retention input: undefined when empty (keep every dump), the retention, or the tail of the
- * problem message (the caller prefixes `Input backup-retention "<value>" `). The same syntax as the
- * input's regex in inputs.ts: a whole number without leading zeros, with h, d or w for an age. Pure.
- */
-function parseRetention(value) {
-    const text = value.trim();
-    if (text === '')
-        return undefined;
-    const match = /^(\d+)([hdw]?)$/.exec(text);
-    if (!match || /^0\d/.test(text)) {
-        return 'is not a retention; use a number of days such as 7d (also 12h, 2w), or a count such as 10 for the last ten dumps';
-    }
-    const number = Number(match[1]);
-    const unit = match[2];
-    if (number === 0) {
-        return `would keep no dump; use at least ${unit === '' ? '1 (a count)' : `1${unit}`}, or leave it empty to keep every dump`;
-    }
-    if (number > MAX)
-        return `is more than ${MAX}; use a smaller number, or leave it empty to keep every dump`;
-    return unit === '' ? { kind: 'count', count: number, text } : { kind: 'age', ms: number * UNIT_MS[unit], text };
-}
-/** The file name rule of backupFileName (backup.ts), copied so that the two can be compared in tests. Pure. */
-function safeName(text) {
-    return text.replace(/[^A-Za-z0-9_.-]/g, '_');
-}
-/**
- * The names takeBackup gives the dumps of `database`: `<db>-r<revision>-<UTC stamp>[-N].dump|.sql`.
- * The revision never contains `-` (backupFileName turns it into `_`), so the name of another database
- * never matches: for `app`'s pattern to take a dump of `app-r1`, `app-r1-r5-…`, the revision would have
- * to be `1-r5`. Groups: revision, stamp, N, extension. Pure.
- */
-function dumpPattern(database) {
-    const escaped = safeName(database).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    return new RegExp(`^${escaped}-r([A-Za-z0-9_.+]+)-(\\d{8}T\\d{6}Z)(?:-(\\d{1,3}))?\\.(dump|sql)$`);
-}
-/**
- * Remove this database's older dumps from `dir` (not its subdirectories): with an age, those whose name
- * says they were taken before now − age; with a count, all but the newest. Only regular files named as
- * takeBackup names this database's dumps are candidates: symbolic links, directories, other files and
- * the dump just taken are never touched. A dump that cannot be removed is reported in `failed` rather
- * than thrown, since the backup and the run are fine without its removal; a directory that cannot be
- * read throws.
- */
-async function pruneBackups(request) {
-    const { dir, retention, now } = request;
-    const pattern = dumpPattern(request.database);
-    const keepPath = external_node_path_.resolve(request.keep);
-    // Also by inode: the same file spelled differently (a symlinked directory, a hard link) is still it.
-    const keepStat = await external_node_fs_.promises.lstat(keepPath).catch(() => undefined);
-    let names;
-    try {
-        names = await external_node_fs_.promises.readdir(dir);
-    }
-    catch (error) {
-        throw new errors/* UserError */.yo(`backup-dir "${dir}" cannot be read to remove older dumps (${(0,errors/* messageOf */.bD)(error)}); make it readable, or leave backup-retention empty to keep every dump.`, { cause: error });
-    }
-    const dumps = [];
-    for (const name of names) {
-        const match = pattern.exec(name);
-        if (!match)
-            continue;
-        const file = external_node_path_.resolve(dir, name);
-        const stat = await external_node_fs_.promises.lstat(file).catch(() => undefined);
-        // lstat, not stat: a link named like a dump is not ours, even when it points at one.
-        if (!stat?.isFile())
-            continue;
-        const at = stampTime(match[2]);
-        // A stamp that is no real time was not written by us.
-        if (at === undefined)
-            continue;
-        const keep = file === keepPath || (keepStat !== undefined && stat.dev === keepStat.dev && stat.ino === keepStat.ino);
-        dumps.push({ path: file, name, at, n: match[3] === undefined ? 1 : Number(match[3]), mtimeMs: stat.mtimeMs, keep });
-    }
-    // The name's time first (to the second, as written), then the -N of the same second; the two dumps
-    // of different revisions in one second go by modification time, then name, for a stable order.
-    dumps.sort((a, b) => a.at - b.at || a.n - b.n || a.mtimeMs - b.mtimeMs || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    const others = dumps.filter((dump) => !dump.keep);
-    const doomed = retention.kind === 'age'
-        ? others.filter((dump) => dump.at < now - retention.ms)
-        : // The dump just taken is the newest, whatever its name says: it is one of the `count` kept.
-            others.slice(0, Math.max(0, others.length - (retention.count - 1)));
-    const removed = [];
-    const failed = [];
-    for (const dump of doomed) {
-        try {
-            await external_node_fs_.promises.unlink(dump.path);
-            removed.push(dump.path);
-        }
-        catch (error) {
-            // Gone meanwhile (another run's clean-up): neither removed by us nor left behind.
-            if (error.code === 'ENOENT')
-                continue;
-            failed.push({ path: dump.path, reason: (0,errors/* messageOf */.bD)(error) });
-        }
-    }
-    return { removed, kept: dumps.length - doomed.length, failed };
-}
-/** `20260123T040506Z` -> epoch ms, or undefined when it is no real UTC time (a 13th month). Pure. */
-function stampTime(stamp) {
-    const iso = stamp.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6.000Z');
-    const at = Date.parse(iso);
-    // Date.parse accepts some days that do not exist (February 30th) and moves them on: compare back.
-    return Number.isNaN(at) || new Date(at).toISOString() !== iso ? undefined : at;
-}
-
+// EXTERNAL MODULE: ./lib/migrations/retention.js
+var migrations_retention = __nccwpck_require__(8155);
 ;// CONCATENATED MODULE: ./lib/config.js
 
 
@@ -15249,7 +15130,7 @@ function parseConfig(raw, places) {
     const dryRun = field('dry-run', config_schemas['dry-run']);
     const lint = field('lint', config_schemas.lint);
     const retentionText = raw['backup-retention'].trim();
-    const retention = parseRetention(retentionText);
+    const retention = (0,migrations_retention/* parseRetention */.Ay)(retentionText);
     if (typeof retention === 'string')
         problems.push(`Input backup-retention ${show(retentionText)} ${retention}.`);
     const rollback = command === 'rollback' && targetRevision !== undefined ? rollbackTarget(targetRevision) : undefined;
@@ -15710,6 +15591,8 @@ function problemText(message) {
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: external "node:os"
 var external_node_os_ = __nccwpck_require__(8161);
 ;// CONCATENATED MODULE: ./lib/platform/github.js
@@ -17085,6 +16968,10 @@ function linearUndo(state, target, options) {
         }
     }
 }
+/** Whether a down section has a statement after its directive line (`-- migrate:down`, `-- Down Migration`). Pure. */
+function sectionHasStatements(section) {
+    return hasStatements(section.replace(/^[^\n]*/, ''));
+}
 /** Whether SQL has a statement in it, not only blanks and comments (an empty down file is no way back). Pure. */
 function hasStatements(sql) {
     const stripped = sql
@@ -17451,8 +17338,7 @@ function dbmateEngine(config, deps) {
                     irreversible.push(`version ${record.id} (${TABLE} records it, but ${config.migrationsDirLabel} has no file for it)`);
                     return { id: record.id, name: record.name, fileName: record.fileName, label: record.fileName };
                 }
-                const body = file.down.replace(/^[^\n]*/, '');
-                if (!hasStatements(body))
+                if (!sectionHasStatements(file.down))
                     irreversible.push(`${file.label} (its -- migrate:down section has no statement)`);
                 return { id: file.version, name: file.name, fileName: file.fileName, label: file.label, sql: file.down, transaction: file.downTransaction };
             });
@@ -17989,7 +17875,7 @@ function nodePgMigrateEngine(config, deps) {
                 }
                 if (file.down === undefined)
                     irreversible.push(`${file.label} (no -- Down Migration section)`);
-                else if (!hasStatements(file.down.replace(/^[^\n]*/, '')))
+                else if (!sectionHasStatements(file.down))
                     irreversible.push(`${file.label} (its -- Down Migration section has no statement)`);
                 return { id: file.name, name: file.name, fileName: file.fileName, label: file.label, sql: file.down, transaction: true };
             });
@@ -19207,10 +19093,6 @@ async function plan(engine, ctx, config, deps, progress) {
     }
     return planned.length > 0 ? 'pending' : 'up-to-date';
 }
-/** The line of the file a statement of `migration.sql` is at; undefined when the SQL is not the file's text. */
-function fileLine(migration, line) {
-    return migration.sqlLine === undefined ? undefined : migration.sqlLine + line - 1;
-}
 /** Words without which a migration has nothing the rules look for (see RULES in review/rules.ts). */
 const MAY_HAVE_FINDINGS = /\b(alter|index|drop|update|delete|truncate|cluster|refresh|vacuum|lock|commit|rollback|begin|end|abort|prepare|start|savepoint|release|concurrently|rename)\b/i;
 /**
@@ -19228,7 +19110,7 @@ async function reviewPending(ctx, pending, config, deps, progress, nothing) {
     const { log } = deps;
     let findings;
     try {
-        const { describeStatement, reviewMigrations } = await Promise.all(/* import() */[__nccwpck_require__.e(992), __nccwpck_require__.e(932)]).then(__nccwpck_require__.bind(__nccwpck_require__, 5932));
+        const { describeStatement, fileLine, reviewMigrations } = await Promise.all(/* import() */[__nccwpck_require__.e(992), __nccwpck_require__.e(932)]).then(__nccwpck_require__.bind(__nccwpck_require__, 5932));
         const { lintReviews } = await Promise.all(/* import() */[__nccwpck_require__.e(992), __nccwpck_require__.e(987)]).then(__nccwpck_require__.bind(__nccwpck_require__, 6987));
         const { formatBytes } = await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 9293));
         const serverVersion = (await ctx.session).serverVersion;
@@ -19448,7 +19330,7 @@ async function pruneOldBackups(backup, keep, config, deps) {
     const retention = backup.retention;
     try {
         const { dumpPrefix } = await __nccwpck_require__.e(/* import() */ 263).then(__nccwpck_require__.bind(__nccwpck_require__, 5263));
-        const result = await pruneBackups({ dir: backup.dir, database: dumpPrefix(config.endpoint), keep, retention, now: deps.clock.now() });
+        const result = await (0,migrations_retention/* pruneBackups */.Aw)({ dir: backup.dir, database: dumpPrefix(config.endpoint), keep, retention, now: deps.clock.now() });
         const names = result.removed.map((file) => external_node_path_.basename(file));
         deps.log.info(names.length > 0
             ? `backup-retention ${retention.text}: removed ${names.length} older dump(s) of ${config.endpoint.database}: ${(0,errors/* listed */.KE)(names)}.`
@@ -20275,6 +20157,139 @@ function sentence(parts) {
 
 /***/ }),
 
+/***/ 8155:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Aw: () => (/* binding */ pruneBackups),
+/* harmony export */   Ay: () => (/* binding */ parseRetention),
+/* harmony export */   jC: () => (/* binding */ safeName)
+/* harmony export */ });
+/* unused harmony export dumpPattern */
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3024);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(452);
+/**
+ * backup-retention: after a backup, remove this database's older dumps from backup-dir. Only files that
+ * takeBackup named for this database are ever touched (see dumpPattern); everything else in the
+ * directory, the dump just taken included, is left as it is.
+ */
+
+
+
+const HOUR_MS = 3_600_000;
+const UNIT_MS = { h: HOUR_MS, d: 24 * HOUR_MS, w: 7 * 24 * HOUR_MS };
+/** Far beyond any real need (100000 weeks is 1900 years); a bigger number is a typo. */
+const MAX = 100_000;
+/**
+ * The backup-retention input: undefined when empty (keep every dump), the retention, or the tail of the
+ * problem message (the caller prefixes `Input backup-retention "<value>" `). The same syntax as the
+ * input's regex in inputs.ts: a whole number without leading zeros, with h, d or w for an age. Pure.
+ */
+function parseRetention(value) {
+    const text = value.trim();
+    if (text === '')
+        return undefined;
+    const match = /^(\d+)([hdw]?)$/.exec(text);
+    if (!match || /^0\d/.test(text)) {
+        return 'is not a retention; use a number of days such as 7d (also 12h, 2w), or a count such as 10 for the last ten dumps';
+    }
+    const number = Number(match[1]);
+    const unit = match[2];
+    if (number === 0) {
+        return `would keep no dump; use at least ${unit === '' ? '1 (a count)' : `1${unit}`}, or leave it empty to keep every dump`;
+    }
+    if (number > MAX)
+        return `is more than ${MAX}; use a smaller number, or leave it empty to keep every dump`;
+    return unit === '' ? { kind: 'count', count: number, text } : { kind: 'age', ms: number * UNIT_MS[unit], text };
+}
+/** What of a name may stand in a dump's file name (the rest becomes `_`): backupFileName's rule, and the pattern's. Pure. */
+function safeName(text) {
+    return text.replace(/[^A-Za-z0-9_.-]/g, '_');
+}
+/**
+ * The names takeBackup gives the dumps of `database`: `<db>-r<revision>-<UTC stamp>[-N].dump|.sql`.
+ * The revision never contains `-` (backupFileName turns it into `_`), so the name of another database
+ * never matches: for `app`'s pattern to take a dump of `app-r1`, `app-r1-r5-…`, the revision would have
+ * to be `1-r5`. Groups: revision, stamp, N, extension. Pure.
+ */
+function dumpPattern(database) {
+    const escaped = safeName(database).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    return new RegExp(`^${escaped}-r([A-Za-z0-9_.+]+)-(\\d{8}T\\d{6}Z)(?:-(\\d{1,3}))?\\.(dump|sql)$`);
+}
+/**
+ * Remove this database's older dumps from `dir` (not its subdirectories): with an age, those whose name
+ * says they were taken before now − age; with a count, all but the newest. Only regular files named as
+ * takeBackup names this database's dumps are candidates: symbolic links, directories, other files and
+ * the dump just taken are never touched. A dump that cannot be removed is reported in `failed` rather
+ * than thrown, since the backup and the run are fine without its removal; a directory that cannot be
+ * read throws.
+ */
+async function pruneBackups(request) {
+    const { dir, retention, now } = request;
+    const pattern = dumpPattern(request.database);
+    const keepPath = node_path__WEBPACK_IMPORTED_MODULE_1__.resolve(request.keep);
+    // Also by inode: the same file spelled differently (a symlinked directory, a hard link) is still it.
+    const keepStat = await node_fs__WEBPACK_IMPORTED_MODULE_0__.promises.lstat(keepPath).catch(() => undefined);
+    let names;
+    try {
+        names = await node_fs__WEBPACK_IMPORTED_MODULE_0__.promises.readdir(dir);
+    }
+    catch (error) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .yo(`backup-dir "${dir}" cannot be read to remove older dumps (${(0,_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .messageOf */ .bD)(error)}); make it readable, or leave backup-retention empty to keep every dump.`, { cause: error });
+    }
+    const dumps = [];
+    for (const name of names) {
+        const match = pattern.exec(name);
+        if (!match)
+            continue;
+        const file = node_path__WEBPACK_IMPORTED_MODULE_1__.resolve(dir, name);
+        const stat = await node_fs__WEBPACK_IMPORTED_MODULE_0__.promises.lstat(file).catch(() => undefined);
+        // lstat, not stat: a link named like a dump is not ours, even when it points at one.
+        if (!stat?.isFile())
+            continue;
+        const at = stampTime(match[2]);
+        // A stamp that is no real time was not written by us.
+        if (at === undefined)
+            continue;
+        const keep = file === keepPath || (keepStat !== undefined && stat.dev === keepStat.dev && stat.ino === keepStat.ino);
+        dumps.push({ path: file, name, at, n: match[3] === undefined ? 1 : Number(match[3]), mtimeMs: stat.mtimeMs, keep });
+    }
+    // The name's time first (to the second, as written), then the -N of the same second; the two dumps
+    // of different revisions in one second go by modification time, then name, for a stable order.
+    dumps.sort((a, b) => a.at - b.at || a.n - b.n || a.mtimeMs - b.mtimeMs || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const others = dumps.filter((dump) => !dump.keep);
+    const doomed = retention.kind === 'age'
+        ? others.filter((dump) => dump.at < now - retention.ms)
+        : // The dump just taken is the newest, whatever its name says: it is one of the `count` kept.
+            others.slice(0, Math.max(0, others.length - (retention.count - 1)));
+    const removed = [];
+    const failed = [];
+    for (const dump of doomed) {
+        try {
+            await node_fs__WEBPACK_IMPORTED_MODULE_0__.promises.unlink(dump.path);
+            removed.push(dump.path);
+        }
+        catch (error) {
+            // Gone meanwhile (another run's clean-up): neither removed by us nor left behind.
+            if (error.code === 'ENOENT')
+                continue;
+            failed.push({ path: dump.path, reason: (0,_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .messageOf */ .bD)(error) });
+        }
+    }
+    return { removed, kept: dumps.length - doomed.length, failed };
+}
+/** `20260123T040506Z` -> epoch ms, or undefined when it is no real UTC time (a 13th month). Pure. */
+function stampTime(stamp) {
+    const iso = stamp.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6.000Z');
+    const at = Date.parse(iso);
+    // Date.parse accepts some days that do not exist (February 30th) and moves them on: compare back.
+    return Number.isNaN(at) || new Date(at).toISOString() !== iso ? undefined : at;
+}
+
+
+/***/ }),
+
 /***/ 6921:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
@@ -20593,19 +20608,11 @@ function renderSummary(result) {
     const history = section(['### Applied migrations', '', '| Id | File | Applied at |', '|---|---|---|'], (result.history ?? []).map((entry) => [
         `| ${escapeMarkdown(entry.id)} | \`${escapeMarkdown(entry.fileName)}\` | ${entry.appliedAt ? escapeMarkdown(entry.appliedAt) : 'not recorded by the engine'} |`,
     ]), 'applied migrations');
-    const planned = section([`### ${result.command === 'check' || result.command === 'status' ? 'Pending' : 'apply would run'}`, ''], (result.planned ?? []).map((entry) => {
-        const mode = entry.transaction === undefined ? '' : entry.transaction ? ', in a transaction' : `, **without a transaction**${marker}`;
-        const sql = entry.sql ?? `-- ${entry.sqlNote ?? 'the engine does not say what SQL this runs'}`;
-        const shown = sql.length > MAX_SQL_PER_FILE ? sql.slice(0, MAX_SQL_PER_FILE) : sql;
-        const fence = fenceFor(shown);
-        const block = [`<details><summary><code>${escapeMarkdown(entry.label)}</code>${mode}</summary>`, '', `${fence}sql`, shown.replace(/\n$/, ''), fence];
-        if (shown.length < sql.length)
-            block.push('', `(${sql.length - shown.length} more characters not shown)`);
-        block.push('', '</details>', '', ...reviewTable(result.review?.find((r) => r.migration.id === entry.id)));
-        return block;
-    }), 'pending migrations');
+    const planned = section([`### ${result.command === 'check' || result.command === 'status' ? 'Pending' : 'apply would run'}`, ''], (result.planned ?? []).map((entry) => [
+        ...sqlDetails(entry, marker, '', 'the engine does not say what SQL this runs'),
+        ...reviewTable(result.review?.find((r) => r.migration.id === entry.id)),
+    ]), 'pending migrations');
     const undo = section(['### rollback would undo', '', 'Latest first; nothing was changed and no lock was taken.', ''], (result.undo ?? []).map(({ migration, drops }) => {
-        const mode = migration.transaction === undefined ? '' : migration.transaction ? ', in a transaction' : `, **without a transaction**${marker}`;
         const dropped = drops === undefined
             ? migration.sql === undefined
                 ? ''
@@ -20613,14 +20620,7 @@ function renderSummary(result) {
             : drops.length === 0
                 ? ' — drops nothing'
                 : ` — **drops ${escapeMarkdown(drops.slice(0, 20).join(', '))}${drops.length > 20 ? ` and ${drops.length - 20} more` : ''}**`;
-        const sql = migration.sql ?? `-- ${migration.sqlNote ?? 'the engine does not say what SQL undoes this'}`;
-        const shown = sql.length > MAX_SQL_PER_FILE ? sql.slice(0, MAX_SQL_PER_FILE) : sql;
-        const fence = fenceFor(shown);
-        const block = [`<details><summary><code>${escapeMarkdown(migration.label)}</code>${mode}${dropped}</summary>`, '', `${fence}sql`, shown.replace(/\n$/, ''), fence];
-        if (shown.length < sql.length)
-            block.push('', `(${sql.length - shown.length} more characters not shown)`);
-        block.push('', '</details>', '');
-        return block;
+        return sqlDetails(migration, marker, dropped, 'the engine does not say what SQL undoes this');
     }), 'migrations to undo');
     const rolledBack = section(['### Rolled back', '', 'Latest first.', '', '| Id | Undone with | Transaction | Duration |', '|---:|---|---|---:|'], (result.rolledBack ?? []).map((entry) => [
         `| ${escapeMarkdown(entry.id)} | \`${escapeMarkdown(entry.label)}\` | ${entry.transaction === undefined ? 'as the engine runs it' : entry.transaction ? 'yes' : `no${marker}`} | ${entry.durationMs === undefined ? 'not timed one by one' : formatDuration(entry.durationMs)} |`,
@@ -20651,10 +20651,25 @@ function reviewTable(review) {
     return [
         '| Line | Statement | Locks, and what they block |',
         '|---:|---|---|',
-        ...rows.slice(0, 200).map((s) => `| ${review.migration.sqlLine === undefined ? '' : review.migration.sqlLine + s.line - 1} | ${escapeMarkdown(s.kind)} | ${escapeMarkdown((0,_review_describe_js__WEBPACK_IMPORTED_MODULE_1__/* .describeStatement */ .Z)(s, formatBytes))} |`),
+        ...rows.slice(0, 200).map((s) => `| ${(0,_review_describe_js__WEBPACK_IMPORTED_MODULE_1__/* .fileLine */ .RO)(review.migration, s.line) ?? ''} | ${escapeMarkdown(s.kind)} | ${escapeMarkdown((0,_review_describe_js__WEBPACK_IMPORTED_MODULE_1__/* .describeStatement */ .Zc)(s, formatBytes))} |`),
         ...(rows.length > 200 ? [`| | (${rows.length - 200} more statements; the log lists them) | |`] : []),
         '',
     ];
+}
+/**
+ * A migration's SQL folded under its label, with how it runs (and `extra` after it in the summary line);
+ * the note in place of SQL the engine cannot tell before it runs. Pure.
+ */
+function sqlDetails(migration, marker, extra, unknown) {
+    const mode = migration.transaction === undefined ? '' : migration.transaction ? ', in a transaction' : `, **without a transaction**${marker}`;
+    const sql = migration.sql ?? `-- ${migration.sqlNote ?? unknown}`;
+    const shown = sql.length > MAX_SQL_PER_FILE ? sql.slice(0, MAX_SQL_PER_FILE) : sql;
+    const fence = fenceFor(shown);
+    const block = [`<details><summary><code>${escapeMarkdown(migration.label)}</code>${mode}${extra}</summary>`, '', `${fence}sql`, shown.replace(/\n$/, ''), fence];
+    if (shown.length < sql.length)
+        block.push('', `(${sql.length - shown.length} more characters not shown)`);
+    block.push('', '</details>', '');
+    return block;
 }
 /** UTF-8 size of lines joined by newlines. */
 function bytes(lines) {
@@ -20671,11 +20686,16 @@ function bytes(lines) {
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Z: () => (/* binding */ describeStatement)
+/* harmony export */   RO: () => (/* binding */ fileLine),
+/* harmony export */   Zc: () => (/* binding */ describeStatement)
 /* harmony export */ });
 /* unused harmony export roughCount */
 /* harmony import */ var _locks_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3924);
 
+/** The line of the file a statement at `line` of `migration.sql` is at; undefined when the SQL is not the file's text. Pure. */
+function fileLine(migration, line) {
+    return migration.sqlLine === undefined ? undefined : migration.sqlLine + line - 1;
+}
 /** `~300M rows` from an estimate. Pure. */
 function roughCount(rows) {
     if (rows < 1_000)

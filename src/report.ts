@@ -1,8 +1,8 @@
 import { describeEndpoint } from './db/connect.js';
 import type { OutputName } from './inputs.js';
-import { describeStatement, type MigrationReview } from './review/describe.js';
+import { describeStatement, fileLine, type MigrationReview } from './review/describe.js';
 import type { Finding } from './review/rules.js';
-import type { Revision, RunResult } from './run.js';
+import type { PlannedEntry, Revision, RunResult } from './run.js';
 
 /**
  * How many file names the `applied` and `pending` outputs hold at most (the first ones, in id order):
@@ -193,23 +193,15 @@ export function renderSummary(result: RunResult): string {
   );
   const planned = section(
     [`### ${result.command === 'check' || result.command === 'status' ? 'Pending' : 'apply would run'}`, ''],
-    (result.planned ?? []).map((entry) => {
-      const mode =
-        entry.transaction === undefined ? '' : entry.transaction ? ', in a transaction' : `, **without a transaction**${marker}`;
-      const sql = entry.sql ?? `-- ${entry.sqlNote ?? 'the engine does not say what SQL this runs'}`;
-      const shown = sql.length > MAX_SQL_PER_FILE ? sql.slice(0, MAX_SQL_PER_FILE) : sql;
-      const fence = fenceFor(shown);
-      const block = [`<details><summary><code>${escapeMarkdown(entry.label)}</code>${mode}</summary>`, '', `${fence}sql`, shown.replace(/\n$/, ''), fence];
-      if (shown.length < sql.length) block.push('', `(${sql.length - shown.length} more characters not shown)`);
-      block.push('', '</details>', '', ...reviewTable(result.review?.find((r) => r.migration.id === entry.id)));
-      return block;
-    }),
+    (result.planned ?? []).map((entry) => [
+      ...sqlDetails(entry, marker, '', 'the engine does not say what SQL this runs'),
+      ...reviewTable(result.review?.find((r) => r.migration.id === entry.id)),
+    ]),
     'pending migrations',
   );
   const undo = section(
     ['### rollback would undo', '', 'Latest first; nothing was changed and no lock was taken.', ''],
     (result.undo ?? []).map(({ migration, drops }) => {
-      const mode = migration.transaction === undefined ? '' : migration.transaction ? ', in a transaction' : `, **without a transaction**${marker}`;
       const dropped =
         drops === undefined
           ? migration.sql === undefined
@@ -218,13 +210,7 @@ export function renderSummary(result: RunResult): string {
           : drops.length === 0
             ? ' — drops nothing'
             : ` — **drops ${escapeMarkdown(drops.slice(0, 20).join(', '))}${drops.length > 20 ? ` and ${drops.length - 20} more` : ''}**`;
-      const sql = migration.sql ?? `-- ${migration.sqlNote ?? 'the engine does not say what SQL undoes this'}`;
-      const shown = sql.length > MAX_SQL_PER_FILE ? sql.slice(0, MAX_SQL_PER_FILE) : sql;
-      const fence = fenceFor(shown);
-      const block = [`<details><summary><code>${escapeMarkdown(migration.label)}</code>${mode}${dropped}</summary>`, '', `${fence}sql`, shown.replace(/\n$/, ''), fence];
-      if (shown.length < sql.length) block.push('', `(${sql.length - shown.length} more characters not shown)`);
-      block.push('', '</details>', '');
-      return block;
+      return sqlDetails(migration, marker, dropped, 'the engine does not say what SQL undoes this');
     }),
     'migrations to undo',
   );
@@ -279,10 +265,25 @@ function reviewTable(review: MigrationReview | undefined): string[] {
   return [
     '| Line | Statement | Locks, and what they block |',
     '|---:|---|---|',
-    ...rows.slice(0, 200).map((s) => `| ${review.migration.sqlLine === undefined ? '' : review.migration.sqlLine + s.line - 1} | ${escapeMarkdown(s.kind)} | ${escapeMarkdown(describeStatement(s, formatBytes))} |`),
+    ...rows.slice(0, 200).map((s) => `| ${fileLine(review.migration, s.line) ?? ''} | ${escapeMarkdown(s.kind)} | ${escapeMarkdown(describeStatement(s, formatBytes))} |`),
     ...(rows.length > 200 ? [`| | (${rows.length - 200} more statements; the log lists them) | |`] : []),
     '',
   ];
+}
+
+/**
+ * A migration's SQL folded under its label, with how it runs (and `extra` after it in the summary line);
+ * the note in place of SQL the engine cannot tell before it runs. Pure.
+ */
+function sqlDetails(migration: PlannedEntry, marker: string, extra: string, unknown: string): string[] {
+  const mode = migration.transaction === undefined ? '' : migration.transaction ? ', in a transaction' : `, **without a transaction**${marker}`;
+  const sql = migration.sql ?? `-- ${migration.sqlNote ?? unknown}`;
+  const shown = sql.length > MAX_SQL_PER_FILE ? sql.slice(0, MAX_SQL_PER_FILE) : sql;
+  const fence = fenceFor(shown);
+  const block = [`<details><summary><code>${escapeMarkdown(migration.label)}</code>${mode}${extra}</summary>`, '', `${fence}sql`, shown.replace(/\n$/, ''), fence];
+  if (shown.length < sql.length) block.push('', `(${sql.length - shown.length} more characters not shown)`);
+  block.push('', '</details>', '');
+  return block;
 }
 
 /** UTF-8 size of lines joined by newlines. */

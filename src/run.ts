@@ -402,11 +402,6 @@ async function plan(engine: Engine, ctx: EngineContext, config: Config, deps: Ru
   return planned.length > 0 ? 'pending' : 'up-to-date';
 }
 
-/** The line of the file a statement of `migration.sql` is at; undefined when the SQL is not the file's text. */
-function fileLine(migration: EngineMigration, line: number): number | undefined {
-  return migration.sqlLine === undefined ? undefined : migration.sqlLine + line - 1;
-}
-
 /** Words without which a migration has nothing the rules look for (see RULES in review/rules.ts). */
 const MAY_HAVE_FINDINGS = /\b(alter|index|drop|update|delete|truncate|cluster|refresh|vacuum|lock|commit|rollback|begin|end|abort|prepare|start|savepoint|release|concurrently|rename)\b/i;
 
@@ -423,7 +418,7 @@ async function reviewPending(ctx: EngineContext, pending: readonly EngineMigrati
   const { log } = deps;
   let findings: Finding[];
   try {
-    const { describeStatement, reviewMigrations } = await import('./review/index.js');
+    const { describeStatement, fileLine, reviewMigrations } = await import('./review/index.js');
     const { lintReviews } = await import('./review/rules.js');
     const { formatBytes } = await import('./report.js');
     const serverVersion = (await ctx.session).serverVersion;

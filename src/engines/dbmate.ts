@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Config } from '../config.js';
 import { UserError, listed, messageOf } from '../errors.js';
-import { hasStatements, linearUndo } from './rollback.js';
+import { linearUndo, sectionHasStatements } from './rollback.js';
 import { runEngineProgram } from './spawn.js';
 import {
   appliedNow,
@@ -430,8 +430,7 @@ export function dbmateEngine(config: Config, deps: EngineDeps): Engine {
           irreversible.push(`version ${record.id} (${TABLE} records it, but ${config.migrationsDirLabel} has no file for it)`);
           return { id: record.id, name: record.name, fileName: record.fileName, label: record.fileName };
         }
-        const body = file.down.replace(/^[^\n]*/, '');
-        if (!hasStatements(body)) irreversible.push(`${file.label} (its -- migrate:down section has no statement)`);
+        if (!sectionHasStatements(file.down)) irreversible.push(`${file.label} (its -- migrate:down section has no statement)`);
         return { id: file.version, name: file.name, fileName: file.fileName, label: file.label, sql: file.down, transaction: file.downTransaction };
       });
       // The revision output is the highest version left, whatever the order.

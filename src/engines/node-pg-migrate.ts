@@ -20,7 +20,7 @@ import {
   scrubbed,
   stateAfter,
 } from './tools.js';
-import { hasStatements, linearUndo } from './rollback.js';
+import { linearUndo, sectionHasStatements } from './rollback.js';
 import {
   EngineFailed,
   type AppliedRecord,
@@ -536,7 +536,7 @@ export function nodePgMigrateEngine(config: Config, deps: EngineDeps): Engine {
           };
         }
         if (file.down === undefined) irreversible.push(`${file.label} (no -- Down Migration section)`);
-        else if (!hasStatements(file.down.replace(/^[^\n]*/, ''))) irreversible.push(`${file.label} (its -- Down Migration section has no statement)`);
+        else if (!sectionHasStatements(file.down)) irreversible.push(`${file.label} (its -- Down Migration section has no statement)`);
         return { id: file.name, name: file.name, fileName: file.fileName, label: file.label, sql: file.down, transaction: true };
       });
       // A JavaScript migration's way back is known only to node-pg-migrate (a down function, or up reversed

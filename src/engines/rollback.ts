@@ -36,6 +36,11 @@ export function linearUndo(
   }
 }
 
+/** Whether a down section has a statement after its directive line (`-- migrate:down`, `-- Down Migration`). Pure. */
+export function sectionHasStatements(section: string): boolean {
+  return hasStatements(section.replace(/^[^\n]*/, ''));
+}
+
 /** Whether SQL has a statement in it, not only blanks and comments (an empty down file is no way back). Pure. */
 export function hasStatements(sql: string): boolean {
   const stripped = sql

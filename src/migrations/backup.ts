@@ -7,6 +7,7 @@ import type { Clock } from '../clock.js';
 import { tlsSettings, withoutTlsParams } from '../db/tls.js';
 import type { BackupFormat } from '../config.js';
 import { UserError, messageOf } from '../errors.js';
+import { safeName } from './retention.js';
 
 export interface PgDumpBinary {
   readonly path: string;
@@ -139,9 +140,8 @@ export function dumpPrefix(endpoint: { readonly host: string; readonly port: num
  */
 export function backupFileName(database: string, revision: string, at: Date, format: BackupFormat): string {
   const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
-  const safe = (text: string) => text.replace(/[^A-Za-z0-9_.-]/g, '_');
-  const rev = revision.trim().split(/\s+/).map((part) => safe(part).replace(/-/g, '_')).join('+').slice(0, 80) || '0';
-  return `${safe(database)}-r${rev}-${stamp}.${format === 'custom' ? 'dump' : 'sql'}`;
+  const rev = revision.trim().split(/\s+/).map((part) => safeName(part).replace(/-/g, '_')).join('+').slice(0, 80) || '0';
+  return `${safeName(database)}-r${rev}-${stamp}.${format === 'custom' ? 'dump' : 'sql'}`;
 }
 
 /** Where the system's trusted CA certificates are, for `sslrootcert=system` with a libpq older than 16. */

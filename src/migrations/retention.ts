@@ -39,7 +39,7 @@ export function parseRetention(value: string): Retention | undefined | string {
   return unit === '' ? { kind: 'count', count: number, text } : { kind: 'age', ms: number * UNIT_MS[unit]!, text };
 }
 
-/** The file name rule of backupFileName (backup.ts), copied so that the two can be compared in tests. Pure. */
+/** What of a name may stand in a dump's file name (the rest becomes `_`): backupFileName's rule, and the pattern's. Pure. */
 export function safeName(text: string): string {
   return text.replace(/[^A-Za-z0-9_.-]/g, '_');
 }

@@ -2,6 +2,11 @@ import type { EngineMigration } from '../engines/types.js';
 import { blocks, lockName, stronger, type LockMode } from './locks.js';
 import type { AnalyzedStatement } from './statements.js';
 
+/** The line of the file a statement at `line` of `migration.sql` is at; undefined when the SQL is not the file's text. Pure. */
+export function fileLine(migration: Pick<EngineMigration, 'sqlLine'>, line: number): number | undefined {
+  return migration.sqlLine === undefined ? undefined : migration.sqlLine + line - 1;
+}
+
 /** A table's size now, from the catalog. */
 export interface TableSize {
   readonly bytes: number;

@@ -4,7 +4,7 @@ import { resolveWithCatalog } from './catalog.js';
 import type { MigrationReview, TableSize } from './describe.js';
 import { analyzeSql, type AnalyzedStatement } from './statements.js';
 
-export { describeStatement } from './describe.js';
+export { describeStatement, fileLine } from './describe.js';
 export type { MigrationReview, ReviewedStatement, TableSize } from './describe.js';
 
 /**

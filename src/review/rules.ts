@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { Setting } from '../config.js';
-import type { MigrationReview, ReviewedStatement } from './describe.js';
+import { fileLine, type MigrationReview, type ReviewedStatement } from './describe.js';
 import { addColumnRewrites, quoteIdent } from './statements.js';
 
 /**
@@ -135,7 +135,6 @@ export async function lintReviews(reviews: readonly MigrationReview[], context: 
   for (const review of reviews) {
     const statements = review.statements ?? [];
     const fileLines = review.migration.sql?.split('\n');
-    const lineOffset = review.migration.sqlLine;
     let timeoutInFile = false;
     const meaningful = statements.filter((s) => s.nodeKind !== 'VariableSetStmt' && s.nodeKind !== 'TransactionStmt');
     for (const statement of statements) {
@@ -143,7 +142,7 @@ export async function lintReviews(reviews: readonly MigrationReview[], context: 
       const existing = table !== undefined && statement.sizes.has(table) && !created.has(table);
       const ignores = ignoresAbove(fileLines, statement.line);
       const say = (rule: RuleName, what: string) => {
-        const line = lineOffset === undefined ? undefined : lineOffset + statement.line - 1;
+        const line = fileLine(review.migration, statement.line);
         const where = `${review.migration.label}${line === undefined ? '' : `:${line}`}`;
         const detail = `${what} (${rule}): ${RULES[rule].why}; instead, ${RULES[rule].fix}.`;
         findings.push({ rule, file: review.migration.label, line, statement: statement.text, message: `${where}: ${detail}`, detail, ignored: ignores.get(rule) });
@@ -231,6 +230,5 @@ async function validatedNotNullCheck(client: pg.Client, table: string, column: s
     "SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = to_regclass($1) AND contype = 'c' AND convalidated",
     [table],
   );
-  const quoted = (name: string) => (/^[a-z_][a-z0-9_]*$/.test(name) ? name : `"${name.replace(/"/g, '""')}"`);
-  return rows.some((r) => r.def === `CHECK ((${quoted(column)} IS NOT NULL))`);
+  return rows.some((r) => r.def === `CHECK ((${quoteIdent(column)} IS NOT NULL))`);
 }
