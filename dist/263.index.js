@@ -8,6 +8,7 @@ export const modules = {
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
 /* harmony export */   choosePgDump: () => (/* binding */ choosePgDump),
 /* harmony export */   dumpPrefix: () => (/* binding */ dumpPrefix),
+/* harmony export */   dumpSchema: () => (/* binding */ dumpSchema),
 /* harmony export */   execProgram: () => (/* binding */ execProgram),
 /* harmony export */   pgDumpCandidates: () => (/* binding */ pgDumpCandidates),
 /* harmony export */   takeBackup: () => (/* binding */ takeBackup)
@@ -94,7 +95,7 @@ async function isExecutable(file) {
  * The first candidate whose major version is at least the server's (pg_dump refuses newer servers).
  * Fails with every version found and the fix.
  */
-async function choosePgDump(serverMajor, candidates, exec, explicitInput, undone = 'applied') {
+async function choosePgDump(serverMajor, candidates, exec, explicitInput, undone = 'applied', what = 'Backup') {
     const seen = [];
     for (const candidate of candidates) {
         const result = await exec(candidate, ['--version']).catch((error) => ({ exitCode: -1, stdout: '', stderr: (0,_errors_js__WEBPACK_IMPORTED_MODULE_6__/* .messageOf */ .bD)(error) }));
@@ -111,7 +112,7 @@ async function choosePgDump(serverMajor, candidates, exec, explicitInput, undone
     const fix = explicitInput
         ? `point ${explicitInput} at a pg_dump ${serverMajor} or newer`
         : `install the PostgreSQL ${serverMajor} client (Debian/Ubuntu: postgresql-client-${serverMajor} from apt.postgresql.org), or set pg-dump-path to a pg_dump ${serverMajor} or newer`;
-    throw new _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .UserError */ .yo(`Backup needs pg_dump ${serverMajor} or newer for this PostgreSQL ${serverMajor} server (${found}); ${fix}. Nothing was ${undone}.`);
+    throw new _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .UserError */ .yo(`${what} needs pg_dump ${serverMajor} or newer for this PostgreSQL ${serverMajor} server (${found}); ${fix}. Nothing was ${undone}.`);
 }
 /**
  * What a dump's name starts with: the database's name and a tag of the server and database (8 hex
@@ -259,6 +260,21 @@ async function createBackupFile(dir, name, undone = 'applied') {
             }
         }
     }
+}
+/**
+ * The database's schema as a plain SQL script (`pg_dump --schema-only`), for the shadow run: without
+ * owners, privileges, comments, tablespaces, publications, subscriptions or security labels, which an
+ * empty database of another server may not be able to take. Waits at most 30 s for a table's lock.
+ */
+async function dumpSchema(databaseUrl, pgDump, exec, signal) {
+    const args = ['--schema-only', '--no-owner', '--no-privileges', '--no-comments', '--no-tablespaces', '--no-publications', '--no-subscriptions', '--no-security-labels', '--lock-wait-timeout=30000', '--no-password'];
+    const dumped = await exec(pgDump.path, args, libpqEnv(databaseUrl, process.env, pgDump.major), signal).catch((error) => {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .UserError */ .yo(`pg_dump --schema-only with ${pgDump.path} could not be run (${(0,_errors_js__WEBPACK_IMPORTED_MODULE_6__/* .messageOf */ .bD)(error)}); nothing was changed.`, { cause: error });
+    });
+    if (dumped.exitCode !== 0) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .UserError */ .yo(`pg_dump --schema-only with ${pgDump.path} failed (exit code ${dumped.exitCode}: ${lastLine(dumped.stderr)}); nothing was changed.`);
+    }
+    return dumped.stdout;
 }
 function lastLine(text) {
     const lines = text.trim().split(/\r?\n/).filter(Boolean);

@@ -436,6 +436,7 @@ async function analyzeSql(sql, serverVersion) {
             ...analyzeNode(nodeKind, node, serverVersion),
             line: lineOfByte(location + skip),
             text: text.length > 200 ? `${text.slice(0, 197)}...` : text,
+            sql: raw,
             node,
             nodeKind,
         };

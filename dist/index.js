@@ -6875,6 +6875,7 @@ function helpText(version) {
         '',
         'Connection: --database-url, else DATABASE_URL, else the libpq variables PGHOST, PGPORT, PGUSER,',
         'PGPASSWORD, PGDATABASE, PGSSLMODE (so a masked PGPASSWORD can stay apart from the rest).',
+        'Shadow database (plan, check): --shadow-database-url, else SHADOW_DATABASE_URL.',
         '',
         'Flags:',
     ];
@@ -6960,6 +6961,9 @@ function cliPlatform(flags, io) {
                 return value;
             if (name === 'database-url')
                 return io.env.DATABASE_URL || urlFromLibpqEnv(io.env);
+            // A secret too: from the environment, so that it stays out of argv.
+            if (name === 'shadow-database-url')
+                return io.env.SHADOW_DATABASE_URL ?? '';
             return '';
         },
         mask: () => undefined, // there is no runner to mask for us: main redacts every line itself
@@ -8036,6 +8040,11 @@ const INPUTS = [
         description: "The review of pending statements (plan, check and apply): warn (findings are warnings and summary rows; the run goes on), error (findings fail plan and check, and stop apply before anything changes) or off. A comment -- migrate-action:ignore <rule> <reason> on the line before a statement silences that rule for it.",
         default: 'warn',
         options: LINT_MODES,
+    },
+    {
+        name: 'shadow-database-url',
+        description: "plan and check: the URL of an empty throwaway database (e.g. the job's postgres service) of the same PostgreSQL major version. The target's schema is copied into it (pg_dump --schema-only) and the pending statements run there one by one, as the deploy would run them: each predicted lock and rewrite is marked confirmed or mismatch, and a migration that fails on the copy fails the plan. Refused when it is the target database itself or not empty; emptied again after the run. A secret, masked like database-url. Empty = no shadow run.",
+        default: '',
     },
     {
         name: 'summary',
@@ -15165,6 +15174,8 @@ function parseConfig(raw, places) {
         problems.push('Input target-revision is required for command baseline; set it to the id of the last migration the database already has.');
     }
     const endpoint = parseDatabaseUrl(raw['database-url'], problems, places.emptyDatabaseUrlHint);
+    const shadowUrl = raw['shadow-database-url'].trim();
+    const shadowEndpoint = shadowUrl === '' ? undefined : parseDatabaseUrl(shadowUrl, problems, undefined, 'shadow-database-url');
     const settings = parseSettings(raw.settings, problems);
     const dirLabel = raw['migrations-dir'].trim();
     if (dirLabel === '') {
@@ -15208,6 +15219,9 @@ function parseConfig(raw, places) {
             : undefined,
         databaseUrl: raw['database-url'].trim(),
         endpoint: endpoint,
+        shadow: shadowEndpoint === undefined
+            ? undefined
+            : Object.freeze({ url: shadowUrl, endpoint: shadowEndpoint, pgDumpPath: pgDumpPath === '' ? undefined : external_node_path_.resolve(workspace, pgDumpPath) }),
         migrationsDir: external_node_path_.resolve(workspace, dirLabel),
         migrationsDirLabel: dirLabel,
         lockWaitTimeoutMs: lockWait * 1000,
@@ -15234,10 +15248,10 @@ function rollbackTarget(value) {
     return { kind: 'revision', id: value };
 }
 /** Validate the URL without ever putting it (or its password) in a message. */
-function parseDatabaseUrl(value, problems, emptyHint) {
+function parseDatabaseUrl(value, problems, emptyHint, input = 'database-url') {
     const text = value.trim();
     const fail = (why) => {
-        problems.push(`Input database-url ${why}.`);
+        problems.push(`Input ${input} ${why}.`);
         return undefined;
     };
     if (text === '') {
@@ -18874,6 +18888,7 @@ async function runWith(engine, config, deps, stopTools) {
             planned: progress.planned,
             review: progress.review,
             findings: progress.findings,
+            shadow: progress.shadow,
             rolledBack: progress.rolledBack,
             undo: progress.undo,
             backupsRemoved: progress.backupsRemoved,
@@ -19090,8 +19105,70 @@ async function plan(engine, ctx, config, deps, progress) {
     else {
         deps.log.info(planned.length === 0 ? 'apply would do nothing.' : `apply would run: ${(0,errors/* listed */.KE)(planned.map((m) => m.fileName))}.`);
         await reviewPending(ctx, planned, config, deps, progress, 'the plan fails');
+        await shadowRun(ctx, planned, config, deps, progress);
     }
     return planned.length > 0 ? 'pending' : 'up-to-date';
+}
+/**
+ * plan and check with shadow-database-url: the target's schema copied into the empty shadow database,
+ * and the pending statements run there one by one, each prediction marked confirmed or mismatch; the
+ * shadow is emptied again (review/shadow.ts). A statement that fails there fails the plan.
+ */
+async function shadowRun(ctx, planned, config, deps, progress) {
+    const { shadow } = config;
+    if (shadow === undefined || planned.length === 0)
+        return;
+    const { log, clock } = deps;
+    progress.shadow = await log.group(`Run the pending statements on a copy of the schema (${(0,connect/* describeEndpoint */.N2)(shadow.endpoint)})`, async () => {
+        const { checkShadow, runOnShadow } = await __nccwpck_require__.e(/* import() */ 382).then(__nccwpck_require__.bind(__nccwpck_require__, 1382));
+        const { choosePgDump, dumpSchema, execProgram, pgDumpCandidates } = await __nccwpck_require__.e(/* import() */ 263).then(__nccwpck_require__.bind(__nccwpck_require__, 5263));
+        const { fileLine, reviewMigrations } = await Promise.all(/* import() */[__nccwpck_require__.e(992), __nccwpck_require__.e(932)]).then(__nccwpck_require__.bind(__nccwpck_require__, 5932));
+        const serverVersion = (await ctx.session).serverVersion;
+        // With lint off there is no review yet: the shadow run needs the statements all the same.
+        const reviews = progress.review ?? (await reviewMigrations(ctx.client, planned, serverVersion));
+        const connected = await (0,connect/* connectWithWait */.MB)(shadow.url, shadow.endpoint, config.waitTimeoutMs, clock, log, undefined, deps.signal).catch((error) => {
+            if (error instanceof errors/* Cancelled */.cJ)
+                throw error;
+            throw new errors/* UserError */.yo(`The shadow database (shadow-database-url): ${(0,errors/* messageOf */.bD)(error)}`, { cause: error });
+        });
+        // A cancel stops the statement the shadow runs; the copy is then dropped as after any failure.
+        const stop = () => void (0,connect/* cancelRunningStatement */.TY)(shadow.url, connected.client);
+        deps.signal?.addEventListener('abort', stop, { once: true });
+        try {
+            await connected.session;
+            await checkShadow(ctx.client, connected.client);
+            const exec = deps.exec ?? execProgram;
+            const explicit = shadow.pgDumpPath ? 'pg-dump-path' : undefined;
+            const pgDump = await choosePgDump(Math.floor(serverVersion / 10_000), await pgDumpCandidates(shadow.pgDumpPath), exec, explicit, 'changed', 'The shadow run');
+            const dump = await dumpSchema(config.databaseUrl, pgDump, exec, deps.signal);
+            const report = await runOnShadow({
+                shadow: connected.client,
+                shadowLabel: (0,connect/* describeEndpoint */.N2)(shadow.endpoint),
+                dump,
+                reviews,
+                applySettings: (client) => (0,apply/* applySettings */.iN)(client, config.settings),
+                onLeftover: (objects) => log.warning(`The shadow database could not be emptied: it still has ${objects.join(', ')}. The next shadow run refuses it until they are dropped.`),
+                onStatement: ({ migration, statement, verdict, observed }) => {
+                    const line = fileLine(migration, statement.line);
+                    const where = `${migration.label}${line === undefined ? '' : `:${line}`} ${statement.kind}`;
+                    if (verdict.kind === 'mismatch') {
+                        log.warning(`${where} on the shadow: mismatch: ${verdict.detail} (the review's prediction is wrong here; the server's word counts).`, { file: migration.label, line });
+                    }
+                    else {
+                        log.info(`${where} on the shadow: ${verdict.kind === 'confirmed' ? `confirmed (${observed})` : `not observed: ${verdict.why}`}.`);
+                    }
+                },
+            });
+            for (const { migration, why } of report.notRun)
+                log.info(`${migration.label}: ${why}.`);
+            log.info(`The shadow (${report.tables} tables copied) is empty again.`);
+            return report;
+        }
+        finally {
+            deps.signal?.removeEventListener('abort', stop);
+            await connected.client.end().catch(() => undefined);
+        }
+    });
 }
 /** Words without which a migration has nothing the rules look for (see RULES in review/rules.ts). */
 const MAY_HAVE_FINDINGS = /\b(alter|index|drop|update|delete|truncate|cluster|refresh|vacuum|lock|commit|rollback|begin|end|abort|prepare|start|savepoint|release|concurrently|rename)\b/i;
@@ -19630,7 +19707,8 @@ function redactingLog(platform, secrets) {
  */
 async function runOn(platform, clock = systemClock, signal) {
     const raw = readInputs(platform);
-    const secrets = connectionSecrets(raw['database-url'], platform.env);
+    const shadowUrl = raw['shadow-database-url'].trim();
+    const secrets = [...new Set([...connectionSecrets(raw['database-url'], platform.env), ...(shadowUrl === '' ? [] : connectionSecrets(shadowUrl, platform.env))])].sort((a, b) => b.length - a.length);
     for (const secret of secrets)
         platform.mask(secret);
     const log = redactingLog(platform, secrets);
@@ -19719,11 +19797,12 @@ async function run(signal) {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   g6: () => (/* binding */ MigrationFailed),
+/* harmony export */   iN: () => (/* binding */ applySettings),
 /* harmony export */   lF: () => (/* binding */ executableSql),
 /* harmony export */   rj: () => (/* binding */ applyMigration),
 /* harmony export */   sX: () => (/* binding */ applySessionSettings)
 /* harmony export */ });
-/* unused harmony exports applySettings, retryDelayMs, recordSql */
+/* unused harmony exports retryDelayMs, recordSql */
 /* harmony import */ var pg__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3849);
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(452);
 /* harmony import */ var _db_session_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3794);
@@ -20610,8 +20689,9 @@ function renderSummary(result) {
     ]), 'applied migrations');
     const planned = section([`### ${result.command === 'check' || result.command === 'status' ? 'Pending' : 'apply would run'}`, ''], (result.planned ?? []).map((entry) => [
         ...sqlDetails(entry, marker, '', 'the engine does not say what SQL this runs'),
-        ...reviewTable(result.review?.find((r) => r.migration.id === entry.id)),
+        ...reviewTable(result.review?.find((r) => r.migration.id === entry.id), result.shadow, entry),
     ]), 'pending migrations');
+    const shadowNote = result.shadow ? [shadowLine(result.shadow), ''] : [];
     const undo = section(['### rollback would undo', '', 'Latest first; nothing was changed and no lock was taken.', ''], (result.undo ?? []).map(({ migration, drops }) => {
         const dropped = drops === undefined
             ? migration.sql === undefined
@@ -20637,24 +20717,49 @@ function renderSummary(result) {
     ]), 'applied migrations');
     const pending = section(['### Still pending', ''], (result.pending ?? []).map((name) => [`- \`${escapeMarkdown(name)}\``]), 'pending migrations');
     const backupAfter = result.command === 'rollback' ? backup : [];
-    return [...head, ...findings, ...silenced, ...history, ...planned, ...undo, ...baselined, ...applied, ...rolledBack, ...backupAfter, ...error, ...pending].join('\n');
+    return [...head, ...findings, ...silenced, ...history, ...shadowNote, ...planned, ...undo, ...baselined, ...applied, ...rolledBack, ...backupAfter, ...error, ...pending].join('\n');
 }
 /** What a pending migration's statements lock, for the plan: a table per file, or why it is not known. Pure. */
-function reviewTable(review) {
+function reviewTable(review, shadow, migration) {
+    const notRun = shadow?.notRun.find((n) => n.migration.id === migration.id);
+    const skipped = notRun ? [`On the shadow copy: ${escapeMarkdown(notRun.why)}.`, ''] : [];
     if (!review)
-        return [];
+        return skipped;
     if (!review.statements)
-        return [`What it locks is not known before it runs: ${escapeMarkdown(review.note ?? '')}.`, ''];
-    const rows = review.statements.filter((s) => s.locks.length > 0 || s.rewrites);
+        return [`What it locks is not known before it runs: ${escapeMarkdown(review.note ?? '')}.`, '', ...skipped];
+    const verdicts = new Map((shadow?.statements ?? []).filter((s) => s.migration.id === migration.id).map((s) => [s.index, s]));
+    const rows = review.statements
+        .map((statement, index) => ({ statement, shadowed: verdicts.get(index) }))
+        .filter(({ statement, shadowed }) => statement.locks.length > 0 || statement.rewrites || shadowed?.verdict.kind === 'mismatch');
     if (rows.length === 0)
-        return ['It takes no table lock.', ''];
+        return ['It takes no table lock.', '', ...skipped];
+    const extra = shadow ? ' On the shadow copy |' : '';
     return [
-        '| Line | Statement | Locks, and what they block |',
-        '|---:|---|---|',
-        ...rows.slice(0, 200).map((s) => `| ${(0,_review_describe_js__WEBPACK_IMPORTED_MODULE_1__/* .fileLine */ .RO)(review.migration, s.line) ?? ''} | ${escapeMarkdown(s.kind)} | ${escapeMarkdown((0,_review_describe_js__WEBPACK_IMPORTED_MODULE_1__/* .describeStatement */ .Zc)(s, formatBytes))} |`),
-        ...(rows.length > 200 ? [`| | (${rows.length - 200} more statements; the log lists them) | |`] : []),
+        `| Line | Statement | Locks, and what they block |${extra}`,
+        `|---:|---|---|${shadow ? '---|' : ''}`,
+        ...rows
+            .slice(0, 200)
+            .map(({ statement, shadowed }) => `| ${(0,_review_describe_js__WEBPACK_IMPORTED_MODULE_1__/* .fileLine */ .RO)(review.migration, statement.line) ?? ''} | ${escapeMarkdown(statement.kind)} | ${escapeMarkdown((0,_review_describe_js__WEBPACK_IMPORTED_MODULE_1__/* .describeStatement */ .Zc)(statement, formatBytes))} |` +
+            (shadow ? ` ${shadowed ? escapeMarkdown(verdictText(shadowed)) : 'not run'} |` : '')),
+        ...(rows.length > 200 ? [`| | (${rows.length - 200} more statements; the log lists them) | |${shadow ? ' |' : ''}`] : []),
         '',
+        ...skipped,
     ];
+}
+/** A shadow verdict in a cell: `confirmed`, `**mismatch**: …`, `not observed: …`. Pure. */
+function verdictText({ verdict, observed }) {
+    if (verdict.kind === 'confirmed')
+        return 'confirmed';
+    if (verdict.kind === 'mismatch')
+        return `**mismatch**: ${verdict.detail}`;
+    return `not observed: ${verdict.why}${observed ? ` (saw ${observed})` : ''}`;
+}
+/** The shadow run in one line, for the plan's summary. Pure. */
+function shadowLine(shadow) {
+    const count = (kind) => shadow.statements.filter((s) => s.verdict.kind === kind).length;
+    return (`The pending statements ran one by one on a copy of the schema (${shadow.tables} tables) in the shadow database at ${escapeMarkdown(shadow.shadow)}, ` +
+        `then emptied again: ${count('confirmed')} confirmed, ${count('mismatch')} mismatch, ${count('not observed')} not observed` +
+        `${shadow.notRun.length > 0 ? `, ${shadow.notRun.length} migration(s) not run` : ''}.`);
 }
 /**
  * A migration's SQL folded under its label, with how it runs (and `extra` after it in the summary line);

@@ -48,6 +48,12 @@ function componentOnlyInputs(version) {
       description:
         'Name of the masked CI/CD variable that holds the database URL. When it is empty, the libpq variables (PGHOST, PGUSER, PGPASSWORD, PGDATABASE, ...) are used.',
     },
+    'shadow-database-url-variable': {
+      default: '',
+      regex: '^([A-Za-z_][A-Za-z0-9_]*)?$',
+      description:
+        "plan and check: name of the masked CI/CD variable that holds shadow-database-url, an empty throwaway database such as the job's postgres service (see shadow-database-url in the README). Empty = no shadow run.",
+    },
     environment: {
       default: 'production',
       description: 'Environment of the job (action: prepare): environment-scoped variables such as the database URL become available.',
@@ -59,11 +65,14 @@ function componentOnlyInputs(version) {
   };
 }
 
+/** Inputs that hold a secret: the component takes the name of a masked variable instead (the script reads it). */
+const SECRET_INPUTS = new Set(['database-url', 'shadow-database-url']);
+
 /** templates/migrate.yml: spec inputs (component-only ones, then every action input but database-url) and one job. */
 export function renderComponent(version) {
   const inputs = { ...componentOnlyInputs(version) };
   for (const input of INPUTS) {
-    if (input.name === 'database-url') continue;
+    if (SECRET_INPUTS.has(input.name)) continue;
     const spec = { description: input.description };
     if (input.type) spec.type = input.type;
     spec.default = input.type === 'number' ? Number(input.default) : input.type === 'boolean' ? input.default === 'true' : input.default;
@@ -76,11 +85,11 @@ export function renderComponent(version) {
   // (numbers, booleans, a fixed list of options) are checked by GitLab and written in place.
   const free = (i) => !i.type && !i.options;
   const variableOf = (name) => `MIGRATE_INPUT_${name.toUpperCase().replace(/-/g, '_')}`;
-  const flags = INPUTS.filter((i) => i.name !== 'database-url' && i.name !== 'command')
+  const flags = INPUTS.filter((i) => !SECRET_INPUTS.has(i.name) && i.name !== 'command')
     .map((i) => `  --${i.name} "${free(i) ? `$${variableOf(i.name)}` : `$[[ inputs.${i.name} ]]`}" \\`)
     .join('\n');
   const inputVariables = Object.fromEntries(
-    INPUTS.filter((i) => i.name !== 'database-url' && free(i)).map((i) => [variableOf(i.name), { value: `$[[ inputs.${i.name} ]]`, expand: false }]),
+    INPUTS.filter((i) => !SECRET_INPUTS.has(i.name) && free(i)).map((i) => [variableOf(i.name), { value: `$[[ inputs.${i.name} ]]`, expand: false }]),
   );
   const script = [
     'set -eu',
@@ -88,10 +97,20 @@ export function renderComponent(version) {
     'DATABASE_URL="$(printenv "$MIGRATE_DATABASE_URL_VARIABLE" || true)"',
     'export DATABASE_URL',
     '# A backup is taken when backup is true, or auto for a rollback that changes something (not a dry run).',
-    'MIGRATE_BACKS_UP=false',
-    'case "$[[ inputs.backup ]]:$[[ inputs.command ]]:$[[ inputs.dry-run ]]" in true:*|auto:rollback:false) MIGRATE_BACKS_UP=true ;; esac',
-    'if [ "$MIGRATE_BACKS_UP" = "true" ] && [ -z "$MIGRATE_INPUT_PG_DUMP_PATH" ] && ! command -v pg_dump >/dev/null 2>&1; then',
-    '  printf "\\033[0Ksection_start:%s:migrate_install_client[collapsed=true]\\r\\033[0KInstall the PostgreSQL client for the backup\\n" "$(date +%s)"',
+    'MIGRATE_NEEDS_PG_DUMP=false',
+    'case "$[[ inputs.backup ]]:$[[ inputs.command ]]:$[[ inputs.dry-run ]]" in true:*|auto:rollback:false) MIGRATE_NEEDS_PG_DUMP=true ;; esac',
+    '# The shadow database of plan and check likewise comes from a masked variable, and its copy of the schema needs pg_dump.',
+    'if [ -n "$MIGRATE_SHADOW_DATABASE_URL_VARIABLE" ]; then',
+    '  SHADOW_DATABASE_URL="$(printenv "$MIGRATE_SHADOW_DATABASE_URL_VARIABLE" || true)"',
+    '  if [ -z "$SHADOW_DATABASE_URL" ]; then',
+    '    echo "error: shadow-database-url-variable names $MIGRATE_SHADOW_DATABASE_URL_VARIABLE, which is empty or not set in this job: set it as a masked CI/CD variable available to this job, or leave shadow-database-url-variable empty." >&2',
+    '    exit 1',
+    '  fi',
+    '  export SHADOW_DATABASE_URL',
+    '  case "$[[ inputs.command ]]" in plan|check) MIGRATE_NEEDS_PG_DUMP=true ;; esac',
+    'fi',
+    'if [ "$MIGRATE_NEEDS_PG_DUMP" = "true" ] && [ -z "$MIGRATE_INPUT_PG_DUMP_PATH" ] && ! command -v pg_dump >/dev/null 2>&1; then',
+    '  printf "\\033[0Ksection_start:%s:migrate_install_client[collapsed=true]\\r\\033[0KInstall the PostgreSQL client for pg_dump\\n" "$(date +%s)"',
     '  apt-get update -qq',
     '  apt-get install -y -qq --no-install-recommends ca-certificates postgresql-common >/dev/null',
     '  /usr/share/postgresql-common/pgdg/apt.postgresql.org.sh -y >/dev/null',
@@ -111,6 +130,7 @@ export function renderComponent(version) {
     variables: {
       MIGRATE_PACKAGE: { value: '$[[ inputs.package ]]', expand: false },
       MIGRATE_DATABASE_URL_VARIABLE: '$[[ inputs.database-url-variable ]]',
+      MIGRATE_SHADOW_DATABASE_URL_VARIABLE: '$[[ inputs.shadow-database-url-variable ]]',
       ...inputVariables,
     },
     script: [script],

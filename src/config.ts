@@ -73,6 +73,12 @@ export interface Config {
   /** The secret. Never log it; log `endpoint` instead. */
   readonly databaseUrl: string;
   readonly endpoint: Endpoint;
+  /**
+   * plan and check: an empty throwaway database that the target's schema is copied into, and the pending
+   * statements run on, one by one, in one transaction that is rolled back (review/shadow.ts). The URL is
+   * a secret like databaseUrl.
+   */
+  readonly shadow?: { readonly url: string; readonly endpoint: Endpoint; readonly pgDumpPath?: string };
   /** Absolute path of the migrations directory. */
   readonly migrationsDir: string;
   /** The directory as the user wrote it, for messages and annotations. */
@@ -246,6 +252,8 @@ export function parseConfig(raw: RawInputs, places: Places): Config {
   }
 
   const endpoint = parseDatabaseUrl(raw['database-url'], problems, places.emptyDatabaseUrlHint);
+  const shadowUrl = raw['shadow-database-url'].trim();
+  const shadowEndpoint = shadowUrl === '' ? undefined : parseDatabaseUrl(shadowUrl, problems, undefined, 'shadow-database-url');
   const settings = parseSettings(raw.settings, problems);
 
   const dirLabel = raw['migrations-dir'].trim();
@@ -292,6 +300,10 @@ export function parseConfig(raw: RawInputs, places: Places): Config {
       : undefined,
     databaseUrl: raw['database-url'].trim(),
     endpoint: endpoint!,
+    shadow:
+      shadowEndpoint === undefined
+        ? undefined
+        : Object.freeze({ url: shadowUrl, endpoint: shadowEndpoint, pgDumpPath: pgDumpPath === '' ? undefined : path.resolve(workspace, pgDumpPath) }),
     migrationsDir: path.resolve(workspace, dirLabel),
     migrationsDirLabel: dirLabel,
     lockWaitTimeoutMs: lockWait! * 1000,
@@ -318,10 +330,10 @@ export function rollbackTarget(value: string): RollbackTarget {
 }
 
 /** Validate the URL without ever putting it (or its password) in a message. */
-export function parseDatabaseUrl(value: string, problems: string[], emptyHint?: string): Endpoint | undefined {
+export function parseDatabaseUrl(value: string, problems: string[], emptyHint?: string, input = 'database-url'): Endpoint | undefined {
   const text = value.trim();
   const fail = (why: string) => {
-    problems.push(`Input database-url ${why}.`);
+    problems.push(`Input ${input} ${why}.`);
     return undefined;
   };
   if (text === '') {

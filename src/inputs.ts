@@ -153,6 +153,12 @@ export const INPUTS = [
     options: LINT_MODES,
   },
   {
+    name: 'shadow-database-url',
+    description:
+      "plan and check: the URL of an empty throwaway database (e.g. the job's postgres service) of the same PostgreSQL major version. The target's schema is copied into it (pg_dump --schema-only) and the pending statements run there one by one, as the deploy would run them: each predicted lock and rewrite is marked confirmed or mismatch, and a migration that fails on the copy fails the plan. Refused when it is the target database itself or not empty; emptied again after the run. A secret, masked like database-url. Empty = no shadow run.",
+    default: '',
+  },
+  {
     name: 'summary',
     description: 'Write the job summary (true or false).',
     default: 'true',

@@ -53,7 +53,10 @@ function redactingLog(platform: Platform, secrets: readonly string[]): Log {
  */
 export async function runOn(platform: Platform, clock: Clock = systemClock, signal?: AbortSignal): Promise<RunResult> {
   const raw = readInputs(platform);
-  const secrets = connectionSecrets(raw['database-url'], platform.env);
+  const shadowUrl = raw['shadow-database-url'].trim();
+  const secrets = [...new Set([...connectionSecrets(raw['database-url'], platform.env), ...(shadowUrl === '' ? [] : connectionSecrets(shadowUrl, platform.env))])].sort(
+    (a, b) => b.length - a.length,
+  );
   for (const secret of secrets) platform.mask(secret);
   const log = redactingLog(platform, secrets);
 

@@ -2,6 +2,7 @@ import { describeEndpoint } from './db/connect.js';
 import type { OutputName } from './inputs.js';
 import { describeStatement, fileLine, type MigrationReview } from './review/describe.js';
 import type { Finding } from './review/rules.js';
+import type { ShadowReport, ShadowStatement } from './review/shadow.js';
 import type { PlannedEntry, Revision, RunResult } from './run.js';
 
 /**
@@ -195,10 +196,11 @@ export function renderSummary(result: RunResult): string {
     [`### ${result.command === 'check' || result.command === 'status' ? 'Pending' : 'apply would run'}`, ''],
     (result.planned ?? []).map((entry) => [
       ...sqlDetails(entry, marker, '', 'the engine does not say what SQL this runs'),
-      ...reviewTable(result.review?.find((r) => r.migration.id === entry.id)),
+      ...reviewTable(result.review?.find((r) => r.migration.id === entry.id), result.shadow, entry),
     ]),
     'pending migrations',
   );
+  const shadowNote = result.shadow ? [shadowLine(result.shadow), ''] : [];
   const undo = section(
     ['### rollback would undo', '', 'Latest first; nothing was changed and no lock was taken.', ''],
     (result.undo ?? []).map(({ migration, drops }) => {
@@ -253,22 +255,52 @@ export function renderSummary(result: RunResult): string {
     'pending migrations',
   );
   const backupAfter = result.command === 'rollback' ? backup : [];
-  return [...head, ...findings, ...silenced, ...history, ...planned, ...undo, ...baselined, ...applied, ...rolledBack, ...backupAfter, ...error, ...pending].join('\n');
+  return [...head, ...findings, ...silenced, ...history, ...shadowNote, ...planned, ...undo, ...baselined, ...applied, ...rolledBack, ...backupAfter, ...error, ...pending].join('\n');
 }
 
 /** What a pending migration's statements lock, for the plan: a table per file, or why it is not known. Pure. */
-function reviewTable(review: MigrationReview | undefined): string[] {
-  if (!review) return [];
-  if (!review.statements) return [`What it locks is not known before it runs: ${escapeMarkdown(review.note ?? '')}.`, ''];
-  const rows = review.statements.filter((s) => s.locks.length > 0 || s.rewrites);
-  if (rows.length === 0) return ['It takes no table lock.', ''];
+function reviewTable(review: MigrationReview | undefined, shadow: ShadowReport | undefined, migration: { readonly id: string }): string[] {
+  const notRun = shadow?.notRun.find((n) => n.migration.id === migration.id);
+  const skipped = notRun ? [`On the shadow copy: ${escapeMarkdown(notRun.why)}.`, ''] : [];
+  if (!review) return skipped;
+  if (!review.statements) return [`What it locks is not known before it runs: ${escapeMarkdown(review.note ?? '')}.`, '', ...skipped];
+  const verdicts = new Map((shadow?.statements ?? []).filter((s) => s.migration.id === migration.id).map((s) => [s.index, s]));
+  const rows = review.statements
+    .map((statement, index) => ({ statement, shadowed: verdicts.get(index) }))
+    .filter(({ statement, shadowed }) => statement.locks.length > 0 || statement.rewrites || shadowed?.verdict.kind === 'mismatch');
+  if (rows.length === 0) return ['It takes no table lock.', '', ...skipped];
+  const extra = shadow ? ' On the shadow copy |' : '';
   return [
-    '| Line | Statement | Locks, and what they block |',
-    '|---:|---|---|',
-    ...rows.slice(0, 200).map((s) => `| ${fileLine(review.migration, s.line) ?? ''} | ${escapeMarkdown(s.kind)} | ${escapeMarkdown(describeStatement(s, formatBytes))} |`),
-    ...(rows.length > 200 ? [`| | (${rows.length - 200} more statements; the log lists them) | |`] : []),
+    `| Line | Statement | Locks, and what they block |${extra}`,
+    `|---:|---|---|${shadow ? '---|' : ''}`,
+    ...rows
+      .slice(0, 200)
+      .map(
+        ({ statement, shadowed }) =>
+          `| ${fileLine(review.migration, statement.line) ?? ''} | ${escapeMarkdown(statement.kind)} | ${escapeMarkdown(describeStatement(statement, formatBytes))} |` +
+          (shadow ? ` ${shadowed ? escapeMarkdown(verdictText(shadowed)) : 'not run'} |` : ''),
+      ),
+    ...(rows.length > 200 ? [`| | (${rows.length - 200} more statements; the log lists them) | |${shadow ? ' |' : ''}`] : []),
     '',
+    ...skipped,
   ];
+}
+
+/** A shadow verdict in a cell: `confirmed`, `**mismatch**: …`, `not observed: …`. Pure. */
+function verdictText({ verdict, observed }: ShadowStatement): string {
+  if (verdict.kind === 'confirmed') return 'confirmed';
+  if (verdict.kind === 'mismatch') return `**mismatch**: ${verdict.detail}`;
+  return `not observed: ${verdict.why}${observed ? ` (saw ${observed})` : ''}`;
+}
+
+/** The shadow run in one line, for the plan's summary. Pure. */
+function shadowLine(shadow: ShadowReport): string {
+  const count = (kind: string) => shadow.statements.filter((s) => s.verdict.kind === kind).length;
+  return (
+    `The pending statements ran one by one on a copy of the schema (${shadow.tables} tables) in the shadow database at ${escapeMarkdown(shadow.shadow)}, ` +
+    `then emptied again: ${count('confirmed')} confirmed, ${count('mismatch')} mismatch, ${count('not observed')} not observed` +
+    `${shadow.notRun.length > 0 ? `, ${shadow.notRun.length} migration(s) not run` : ''}.`
+  );
 }
 
 /**

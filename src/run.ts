@@ -28,13 +28,14 @@ import {
 } from './engines/types.js';
 import { Cancelled, UserError, listed, messageOf, oneLine, type FileLocation } from './errors.js';
 import type { Log } from './log.js';
-import { MigrationFailed, applySessionSettings } from './migrations/apply.js';
+import { MigrationFailed, applySessionSettings, applySettings } from './migrations/apply.js';
 import type { Backup, Exec } from './migrations/backup.js';
 import { adviceFor, type PgErrorFields } from './migrations/failure.js';
 import { pruneBackups } from './migrations/retention.js';
 import type { LoadOptions } from './migrations/files.js';
 import type { MigrationReview } from './review/describe.js';
 import type { Finding } from './review/rules.js';
+import type { ShadowReport } from './review/shadow.js';
 
 export type Status = 'applied' | 'up-to-date' | 'pending' | 'baselined' | 'rolled-back' | 'failed';
 export type { AppliedEntry, AppliedRecord, EngineMigration as PlannedEntry, EngineRevision as Revision };
@@ -64,6 +65,8 @@ export interface RunResult {
   readonly review?: readonly MigrationReview[];
   /** The review's findings, silenced ones included (with their reason). */
   readonly findings?: readonly Finding[];
+  /** plan and check with shadow-database-url: each pending statement as it ran on a copy of the schema. */
+  readonly shadow?: ShadowReport;
   /** rollback: what was undone (or, for a dry run, nothing), the latest first. */
   readonly rolledBack?: readonly AppliedEntry[];
   /** rollback with dry-run: what would be undone, with each down SQL and what it drops. */
@@ -120,6 +123,7 @@ interface Progress {
   planned?: readonly EngineMigration[];
   review?: readonly MigrationReview[];
   findings?: readonly Finding[];
+  shadow?: ShadowReport;
   undo?: readonly PlannedUndo[];
   backupsRemoved?: readonly string[];
   history?: readonly AppliedRecord[];
@@ -178,6 +182,7 @@ async function runWith(engine: Engine, config: Config, deps: RunDeps, stopTools:
       planned: progress.planned,
       review: progress.review,
       findings: progress.findings,
+      shadow: progress.shadow,
       rolledBack: progress.rolledBack,
       undo: progress.undo,
       backupsRemoved: progress.backupsRemoved,
@@ -398,8 +403,67 @@ async function plan(engine: Engine, ctx: EngineContext, config: Config, deps: Ru
   } else {
     deps.log.info(planned.length === 0 ? 'apply would do nothing.' : `apply would run: ${listed(planned.map((m) => m.fileName))}.`);
     await reviewPending(ctx, planned, config, deps, progress, 'the plan fails');
+    await shadowRun(ctx, planned, config, deps, progress);
   }
   return planned.length > 0 ? 'pending' : 'up-to-date';
+}
+
+/**
+ * plan and check with shadow-database-url: the target's schema copied into the empty shadow database,
+ * and the pending statements run there one by one, each prediction marked confirmed or mismatch; the
+ * shadow is emptied again (review/shadow.ts). A statement that fails there fails the plan.
+ */
+async function shadowRun(ctx: EngineContext, planned: readonly EngineMigration[], config: Config, deps: RunDeps, progress: Progress): Promise<void> {
+  const { shadow } = config;
+  if (shadow === undefined || planned.length === 0) return;
+  const { log, clock } = deps;
+  progress.shadow = await log.group(`Run the pending statements on a copy of the schema (${describeEndpoint(shadow.endpoint)})`, async () => {
+    const { checkShadow, runOnShadow } = await import('./review/shadow.js');
+    const { choosePgDump, dumpSchema, execProgram, pgDumpCandidates } = await import('./migrations/backup.js');
+    const { fileLine, reviewMigrations } = await import('./review/index.js');
+    const serverVersion = (await ctx.session).serverVersion;
+    // With lint off there is no review yet: the shadow run needs the statements all the same.
+    const reviews = progress.review ?? (await reviewMigrations(ctx.client, planned, serverVersion));
+    const connected = await connectWithWait(shadow.url, shadow.endpoint, config.waitTimeoutMs, clock, log, undefined, deps.signal).catch((error: unknown) => {
+      if (error instanceof Cancelled) throw error;
+      throw new UserError(`The shadow database (shadow-database-url): ${messageOf(error)}`, { cause: error });
+    });
+    // A cancel stops the statement the shadow runs; the copy is then dropped as after any failure.
+    const stop = () => void cancelRunningStatement(shadow.url, connected.client);
+    deps.signal?.addEventListener('abort', stop, { once: true });
+    try {
+      await connected.session;
+      await checkShadow(ctx.client, connected.client);
+      const exec = deps.exec ?? execProgram;
+      const explicit = shadow.pgDumpPath ? 'pg-dump-path' : undefined;
+      const pgDump = await choosePgDump(Math.floor(serverVersion / 10_000), await pgDumpCandidates(shadow.pgDumpPath), exec, explicit, 'changed', 'The shadow run');
+      const dump = await dumpSchema(config.databaseUrl, pgDump, exec, deps.signal);
+      const report = await runOnShadow({
+        shadow: connected.client,
+        shadowLabel: describeEndpoint(shadow.endpoint),
+        dump,
+        reviews,
+        applySettings: (client) => applySettings(client, config.settings),
+        onLeftover: (objects) =>
+          log.warning(`The shadow database could not be emptied: it still has ${objects.join(', ')}. The next shadow run refuses it until they are dropped.`),
+        onStatement: ({ migration, statement, verdict, observed }) => {
+          const line = fileLine(migration, statement.line);
+          const where = `${migration.label}${line === undefined ? '' : `:${line}`} ${statement.kind}`;
+          if (verdict.kind === 'mismatch') {
+            log.warning(`${where} on the shadow: mismatch: ${verdict.detail} (the review's prediction is wrong here; the server's word counts).`, { file: migration.label, line });
+          } else {
+            log.info(`${where} on the shadow: ${verdict.kind === 'confirmed' ? `confirmed (${observed})` : `not observed: ${verdict.why}`}.`);
+          }
+        },
+      });
+      for (const { migration, why } of report.notRun) log.info(`${migration.label}: ${why}.`);
+      log.info(`The shadow (${report.tables} tables copied) is empty again.`);
+      return report;
+    } finally {
+      deps.signal?.removeEventListener('abort', stop);
+      await connected.client.end().catch(() => undefined);
+    }
+  });
 }
 
 /** Words without which a migration has nothing the rules look for (see RULES in review/rules.ts). */

@@ -105,6 +105,7 @@ export function helpText(version: string): string {
     '',
     'Connection: --database-url, else DATABASE_URL, else the libpq variables PGHOST, PGPORT, PGUSER,',
     'PGPASSWORD, PGDATABASE, PGSSLMODE (so a masked PGPASSWORD can stay apart from the rest).',
+    'Shadow database (plan, check): --shadow-database-url, else SHADOW_DATABASE_URL.',
     '',
     'Flags:',
   ];

@@ -103,7 +103,8 @@ export async function choosePgDump(
   candidates: readonly string[],
   exec: Exec,
   explicitInput?: string,
-  undone: BackupRequest['undone'] = 'applied',
+  undone: BackupRequest['undone'] | 'changed' = 'applied',
+  what = 'Backup',
 ): Promise<PgDumpBinary> {
   const seen: string[] = [];
   for (const candidate of candidates) {
@@ -120,7 +121,7 @@ export async function choosePgDump(
   const fix = explicitInput
     ? `point ${explicitInput} at a pg_dump ${serverMajor} or newer`
     : `install the PostgreSQL ${serverMajor} client (Debian/Ubuntu: postgresql-client-${serverMajor} from apt.postgresql.org), or set pg-dump-path to a pg_dump ${serverMajor} or newer`;
-  throw new UserError(`Backup needs pg_dump ${serverMajor} or newer for this PostgreSQL ${serverMajor} server (${found}); ${fix}. Nothing was ${undone}.`);
+  throw new UserError(`${what} needs pg_dump ${serverMajor} or newer for this PostgreSQL ${serverMajor} server (${found}); ${fix}. Nothing was ${undone}.`);
 }
 
 /**
@@ -281,6 +282,22 @@ async function createBackupFile(dir: string, name: string, undone: BackupRequest
       }
     }
   }
+}
+
+/**
+ * The database's schema as a plain SQL script (`pg_dump --schema-only`), for the shadow run: without
+ * owners, privileges, comments, tablespaces, publications, subscriptions or security labels, which an
+ * empty database of another server may not be able to take. Waits at most 30 s for a table's lock.
+ */
+export async function dumpSchema(databaseUrl: string, pgDump: PgDumpBinary, exec: Exec, signal?: AbortSignal): Promise<string> {
+  const args = ['--schema-only', '--no-owner', '--no-privileges', '--no-comments', '--no-tablespaces', '--no-publications', '--no-subscriptions', '--no-security-labels', '--lock-wait-timeout=30000', '--no-password'];
+  const dumped = await exec(pgDump.path, args, libpqEnv(databaseUrl, process.env, pgDump.major), signal).catch((error: unknown) => {
+    throw new UserError(`pg_dump --schema-only with ${pgDump.path} could not be run (${messageOf(error)}); nothing was changed.`, { cause: error });
+  });
+  if (dumped.exitCode !== 0) {
+    throw new UserError(`pg_dump --schema-only with ${pgDump.path} failed (exit code ${dumped.exitCode}: ${lastLine(dumped.stderr)}); nothing was changed.`);
+  }
+  return dumped.stdout;
 }
 
 function lastLine(text: string): string {

@@ -73,6 +73,8 @@ export function cliPlatform(flags: Partial<Record<InputName, string>>, io: CliEn
       const value = flags[name];
       if (value !== undefined) return value;
       if (name === 'database-url') return io.env.DATABASE_URL || urlFromLibpqEnv(io.env);
+      // A secret too: from the environment, so that it stays out of argv.
+      if (name === 'shadow-database-url') return io.env.SHADOW_DATABASE_URL ?? '';
       return '';
     },
     mask: () => undefined, // there is no runner to mask for us: main redacts every line itself

@@ -36,6 +36,8 @@ export interface AnalyzedStatement {
   readonly line: number;
   /** The statement on one line, shortened. */
   readonly text: string;
+  /** The statement as written (comments before it included), for the shadow run. */
+  readonly sql: string;
   /** The table it acts on, when it has one. */
   readonly table?: RelationName;
   readonly locks: readonly PredictedLock[];
@@ -474,6 +476,7 @@ export async function analyzeSql(sql: string, serverVersion: number): Promise<An
       ...analyzeNode(nodeKind, node, serverVersion),
       line: lineOfByte(location + skip),
       text: text.length > 200 ? `${text.slice(0, 197)}...` : text,
+      sql: raw,
       node,
       nodeKind,
     };

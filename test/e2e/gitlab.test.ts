@@ -32,7 +32,7 @@ afterEach(async () => {
 function project(
   databaseUrl: string,
   migrations: Record<string, string> | 'example',
-  options: { dir?: string; inputs?: Record<string, string>; example?: string } = {},
+  options: { dir?: string; inputs?: Record<string, string>; example?: string; variables?: Record<string, string> } = {},
 ): string {
   const dir = options.dir ?? 'db';
   const repo = mkdtempSync(path.join(os.tmpdir(), 'migrate-action-gitlab-'));
@@ -72,7 +72,13 @@ deploy:
 `,
   );
   // The masked CI/CD variable, as gitlab-ci-local reads it: from a file, not from its command line.
-  writeFileSync(path.join(repo, '.gitlab-ci-local-variables.yml'), `STAGING_DATABASE_URL: '${databaseUrl}'\n`);
+  const variables = { STAGING_DATABASE_URL: databaseUrl, ...options.variables };
+  writeFileSync(
+    path.join(repo, '.gitlab-ci-local-variables.yml'),
+    Object.entries(variables)
+      .map(([name, value]) => `${name}: '${value}'\n`)
+      .join(''),
+  );
   writeFileSync(path.join(repo, '.gitignore'), '.gitlab-ci-local/\n.gitlab-ci-local-variables.yml\nmigrate.env\n');
   const git = (...args: string[]) => execFileSync('git', args, { cwd: repo, stdio: 'pipe' });
   git('init', '-q', '-b', 'main');
@@ -162,6 +168,32 @@ describe('GitLab component through gitlab-ci-local', () => {
     expect(pipeline(repo).code).toBe(0);
     const again = JSON.parse(readFileSync(path.join(repo, 'gl-code-quality-report.json'), 'utf8')) as typeof report;
     expect(again.map((r) => r.fingerprint)).toEqual(report.map((r) => r.fingerprint));
+  });
+
+  it('plans on a shadow copy of the schema from a masked variable, and stops the pipeline at a migration that fails there', async () => {
+    db = await freshDatabase();
+    const shadow = await freshDatabase('shadow');
+    try {
+      const base = { '1_orders.sql': 'CREATE TABLE orders (id bigint PRIMARY KEY, status text);\n' };
+      expect(pipeline(project(db.url, base)).code).toBe(0);
+      const options = { inputs: { command: 'plan', 'shadow-database-url-variable': 'SHADOW_URL' }, variables: { SHADOW_URL: shadow.url } };
+      const good = pipeline(project(db.url, { ...base, '2_placed.sql': 'ALTER TABLE orders ADD COLUMN placed timestamptz DEFAULT clock_timestamp();\n' }, options));
+      expect(good.code, good.out).toBe(0);
+      expect(good.out).toMatch(/2_placed\.sql:1 ALTER TABLE ADD COLUMN on the shadow: confirmed \(ACCESS EXCLUSIVE on orders; rewrote orders\)/);
+      expect(good.out).toContain('deploying against revision 1');
+      const bad = pipeline(project(db.url, { ...base, '2_status.sql': 'ALTER TABLE orders ADD COLUMN status text;\n' }, options));
+      expect(bad.code).not.toBe(0);
+      expect(bad.out).toMatch(/2_status\.sql:1 fails on a copy of the database's schema: column "status" of relation "orders" already exists/);
+      expect(bad.out).not.toContain('deploying against');
+      // The variable named but not set: a clear error, not a plan without its shadow.
+      const unset = pipeline(project(db.url, base, { inputs: { command: 'plan', 'shadow-database-url-variable': 'NO_SUCH_URL' } }));
+      expect(unset.code).not.toBe(0);
+      expect(unset.out).toContain('shadow-database-url-variable names NO_SUCH_URL, which is empty or not set in this job');
+      expect(await shadow.query("SELECT count(*)::int AS n FROM pg_class WHERE relnamespace = 'public'::regnamespace")).toEqual([{ n: 0 }]);
+      expect((await migrationRows(db)).map((r) => r.id)).toEqual([0, 1]);
+    } finally {
+      await shadow.close();
+    }
   });
 
   it('stops the pipeline at a failed migration: deploy never starts', async () => {

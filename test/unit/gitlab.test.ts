@@ -8,10 +8,11 @@ const [specDoc, jobDoc] = parseAllDocuments(readFileSync('templates/migrate.yml'
 const specInputs = specDoc.spec.inputs as Record<string, { description?: string; default?: unknown; options?: string[] }>;
 
 describe('GitLab component templates/migrate.yml', () => {
-  it('has every action input except database-url, each described, with the same default', () => {
+  it('has every action input except the two secret URLs (their variables\' names instead), each described, with the same default', () => {
     for (const input of INPUTS) {
-      if (input.name === 'database-url') {
-        expect(specInputs).not.toHaveProperty('database-url');
+      if (input.name === 'database-url' || input.name === 'shadow-database-url') {
+        expect(specInputs).not.toHaveProperty(input.name);
+        expect(specInputs).toHaveProperty(`${input.name}-variable`);
         continue;
       }
       expect(specInputs[input.name], input.name).toBeDefined();
@@ -32,6 +33,7 @@ describe('GitLab component templates/migrate.yml', () => {
     expect(job.resource_group).toBe('$[[ inputs.resource-group ]]');
     expect(job.artifacts.reports.dotenv).toBe('migrate.env');
     expect(job.script.join('\n')).not.toContain('--database-url');
+    expect(job.script.join('\n')).not.toContain('--shadow-database-url');
   });
 
   it('is included in its own pipeline with input names it declares (GitLab rejects unknown inputs)', () => {

@@ -79,6 +79,7 @@ describe('one line a reviewer reads', () => {
       kind: 'ALTER TABLE ADD COLUMN',
       line: 3,
       text: '',
+      sql: '',
       locks: [{ relation: 'public.orders', mode: 'AccessExclusiveLock', role: 'target' }],
       pending: [],
       rewrites: true,
