@@ -9,11 +9,13 @@
 //   npm run bench -- --smoke           every workload once at tiny sizes, results in .tmp/bench-smoke;
 //                                      exits 1 if any run fails (CI runs this, not the full benchmark)
 //   npm run bench -- --workloads engines --out .tmp/bench-engines
-//                                      one workload (startup, scale, contention, backup, engines); with
+//                                      one workload (startup, scale, contention, backup, engines, review); with
 //                                      --out, the README keeps its section (a full run rewrites it)
 //
 // Workload `engines`: migrate-action driving the job's own Alembic, node-pg-migrate and dbmate against
 // each tool run alone on the same migrations, a no-op and an apply of 100 migrations (bench/lib/engines.mjs).
+// Workload `review`: what the review of pending statements and the shadow run add to a plan, and that a
+// no-op apply pays nothing for them (bench/lib/review.mjs).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -25,6 +27,7 @@ import { createDatabase, startLocalPostgres } from '../scripts/local-postgres.mj
 import { HAS_GNU_TIME, tail, timed, timedTogether } from './lib/proc.mjs';
 import { renderMarkdown, renderReadmeSection, renderSvg, replaceReadmeSection } from './lib/report.mjs';
 import { ENGINES, aloneId, engineLabels, engineVersions, oursCommand, oursId, writeEngineProject } from './lib/engines.mjs';
+import { reviewWorkload } from './lib/review.mjs';
 import { DBMATE_VERSION, ensureDbmate, floors, tools, writeMigrations, writePsqlScript } from './lib/tools.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
@@ -33,7 +36,7 @@ const { values: opts } = parseArgs({
     smoke: { type: 'boolean', default: false },
     sizes: { type: 'string' },
     rounds: { type: 'string' },
-    workloads: { type: 'string', default: 'startup,scale,contention,backup,engines' },
+    workloads: { type: 'string', default: 'startup,scale,contention,backup,engines,review' },
     'backup-mb': { type: 'string' },
     out: { type: 'string' },
     'render-only': { type: 'boolean', default: false },
@@ -104,6 +107,20 @@ try {
   if (workloads.has('contention')) results.contention = await contentionWorkload();
   if (workloads.has('backup')) results.backup = await backupWorkload();
   if (workloads.has('engines')) results.engines = await enginesWorkload();
+  if (workloads.has('review')) {
+    results.review = await reviewWorkload({
+      root,
+      tmp,
+      logFile,
+      say,
+      fail,
+      rotate,
+      timed,
+      freshDatabase,
+      dropDatabase,
+      rounds: opts.rounds ? { warmup: 0, rounds: Number(opts.rounds) } : smoke ? { warmup: 0, rounds: 1 } : { warmup: 1, rounds: 11 },
+    });
+  }
 } finally {
   await admin.end();
   await server.stop();

@@ -1,5 +1,6 @@
 // The benchmark's results as markdown tables, an SVG chart and the README's section. Pure: strings in,
 // strings out (the tests render fixed results).
+import { reviewTable } from './review.mjs';
 import { growthPerItem, pairedDifference, pairedRatio, summarize } from './stats.mjs';
 
 export const README_START = '<!-- bench:start -->';
@@ -345,6 +346,7 @@ export function renderMarkdown(results) {
     lines.push('## Engines: migrate-action running Alembic, node-pg-migrate and dbmate, against each alone', '', ...enginesTable(results), '');
     lines.push(...enginesDetail(results), '');
   }
+  if (results.review) lines.push('## Review: what lint and the shadow run add to a plan, and that a no-op does not pay', '', ...reviewTable(results.review), '');
   if (results.failures?.length) {
     lines.push('## Failed runs', '', ...results.failures.map((f) => `- ${label(results, f.tool)}, ${f.workload}: ${f.message.replace(/\s+/g, ' ').slice(0, 300)}`), '');
   }
@@ -361,6 +363,7 @@ export function renderReadmeSection(results) {
   if (results.contention) lines.push(...contentionTable(results), '');
   if (results.backup) lines.push(...backupTable(results), '');
   if (results.engines) lines.push(...enginesTable(results), '');
+  if (results.review) lines.push(...reviewTable(results.review), '');
   lines.push('All tables, with min–max and peak memory: [bench/results/latest.md](bench/results/latest.md).', '', README_END);
   return lines.join('\n');
 }

@@ -120,3 +120,42 @@ describe('benchmark workload', () => {
     expect(migrationSql(7)).toBe("CREATE TABLE m7 (id int PRIMARY KEY, v text);\nCREATE INDEX m7_v ON m7 (v);\nINSERT INTO m7 VALUES (7, 'x');\n");
   });
 });
+
+describe('the review workload', () => {
+  it("reports each comparison's paired ratio and the milliseconds it adds, in the report and the README's section", async () => {
+    // @ts-expect-error plain JavaScript module of the benchmark, without type declarations
+    const { reviewTable, writeReviewMigrations } = await import('../../bench/lib/review.mjs');
+    const review = {
+      rounds: 3,
+      runs: {
+        'plan100-off': [100, 200, 100],
+        'plan100-warn': [300, 400, 250],
+        'plan100-shadow': [600, 800, 500],
+        'plan1000-off': [100, 100, 100],
+        'plan1000-warn': [350, 360, 340],
+        'noop-off': [140, 150, 130],
+        'noop-warn': [140, 151, 131],
+      },
+    };
+    expect(reviewTable(review)).toEqual([
+      '| Review (3 rounds) | ratio | adds (median ms) |',
+      '|---|---:|---:|',
+      '| plan of 100 pending files: lint warn ÷ lint off | 2.50× | 200 |',
+      '| plan of 1,000 pending statements: lint warn ÷ lint off | 3.50× | 250 |',
+      '| plan of 100 files with shadow-database-url ÷ without (both lint warn) | 2.00× | 300 |',
+      '| no-op apply of 100 applied files: lint warn ÷ lint off | 1.01× | 1 |',
+    ]);
+    expect(renderMarkdown({ ...results(), review })).toContain('| plan of 1,000 pending statements: lint warn ÷ lint off | 3.50× | 250 |');
+    expect(renderReadmeSection({ ...results(), review })).toContain('| no-op apply of 100 applied files: lint warn ÷ lint off | 1.01× | 1 |');
+    // The workload's migrations: the base, then files of ADD COLUMN and CREATE INDEX, with unique names.
+    const { mkdtempSync, readdirSync, readFileSync } = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const dir = writeReviewMigrations(mkdtempSync(path.join(os.tmpdir(), 'bench-review-')), 10, 100);
+    const files = readdirSync(dir);
+    expect(files).toHaveLength(11);
+    const statements = files.filter((f) => f !== '1_orders.sql').flatMap((f) => readFileSync(path.join(dir, f), 'utf8').trim().split('\n'));
+    expect(statements).toHaveLength(1000);
+    expect(statements.filter((s) => s.startsWith('CREATE INDEX'))).toHaveLength(500);
+  });
+});
