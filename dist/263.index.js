@@ -8,6 +8,7 @@ export const modules = {
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
 /* harmony export */   choosePgDump: () => (/* binding */ choosePgDump),
 /* harmony export */   dumpPrefix: () => (/* binding */ dumpPrefix),
+/* harmony export */   dumpRows: () => (/* binding */ dumpRows),
 /* harmony export */   dumpSchema: () => (/* binding */ dumpSchema),
 /* harmony export */   execProgram: () => (/* binding */ execProgram),
 /* harmony export */   pgDumpCandidates: () => (/* binding */ pgDumpCandidates),
@@ -266,13 +267,23 @@ async function createBackupFile(dir, name, undone = 'applied') {
  * owners, privileges, comments, tablespaces, publications, subscriptions or security labels, which an
  * empty database of another server may not be able to take. Waits at most 30 s for a table's lock.
  */
-async function dumpSchema(databaseUrl, pgDump, exec, signal) {
-    const args = ['--schema-only', '--no-owner', '--no-privileges', '--no-comments', '--no-tablespaces', '--no-publications', '--no-subscriptions', '--no-security-labels', '--lock-wait-timeout=30000', '--no-password'];
+function dumpSchema(databaseUrl, pgDump, exec, signal) {
+    return dumpText(databaseUrl, pgDump, exec, ['--schema-only', '--no-owner', '--no-privileges', '--no-comments', '--no-tablespaces', '--no-publications', '--no-subscriptions', '--no-security-labels'], signal);
+}
+/**
+ * The rows of table `name` (in any schema) and the value of its serial sequence, as INSERT statements and a
+ * setval (what the driver can run, unlike COPY … FROM stdin): an engine's state for the shadow run.
+ */
+function dumpRows(databaseUrl, pgDump, exec, name, signal) {
+    return dumpText(databaseUrl, pgDump, exec, ['--data-only', '--inserts', `--table=*.${name}`, `--table=*.${name}_*_seq`], signal);
+}
+async function dumpText(databaseUrl, pgDump, exec, what, signal) {
+    const args = [...what, '--lock-wait-timeout=30000', '--no-password'];
     const dumped = await exec(pgDump.path, args, libpqEnv(databaseUrl, process.env, pgDump.major), signal).catch((error) => {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .UserError */ .yo(`pg_dump --schema-only with ${pgDump.path} could not be run (${(0,_errors_js__WEBPACK_IMPORTED_MODULE_6__/* .messageOf */ .bD)(error)}); nothing was changed.`, { cause: error });
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .UserError */ .yo(`pg_dump ${what[0]} with ${pgDump.path} could not be run (${(0,_errors_js__WEBPACK_IMPORTED_MODULE_6__/* .messageOf */ .bD)(error)}); nothing was changed.`, { cause: error });
     });
     if (dumped.exitCode !== 0) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .UserError */ .yo(`pg_dump --schema-only with ${pgDump.path} failed (exit code ${dumped.exitCode}: ${lastLine(dumped.stderr)}); nothing was changed.`);
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .UserError */ .yo(`pg_dump ${what[0]} with ${pgDump.path} failed (exit code ${dumped.exitCode}: ${lastLine(dumped.stderr)}); nothing was changed.`);
     }
     return dumped.stdout;
 }

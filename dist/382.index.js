@@ -7,6 +7,7 @@ export const modules = {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
 /* harmony export */   checkShadow: () => (/* binding */ checkShadow),
+/* harmony export */   onShadowCopy: () => (/* binding */ onShadowCopy),
 /* harmony export */   runOnShadow: () => (/* binding */ runOnShadow)
 /* harmony export */ });
 /* unused harmony exports judge, shadowRefusal, dumpForDriver, ShadowFailed */
@@ -184,21 +185,18 @@ class ShadowFailed extends _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError 
     }
 }
 /**
- * Copy the schema into the (checked, empty) shadow and run the reviewed statements there, one by one, as
- * the deploy would: a transactional migration in one transaction, the others a statement at a time. Each
- * statement's locks are read inside its transaction, before it commits. Whatever happens, everything is
- * dropped at the end (a failure to empty it is reported through onLeftover). Throws ShadowFailed,
- * naming the file and line, when a statement fails there.
+ * Copy `dumps` (the target's schema, then any rows the work needs) into the (checked, empty) shadow, run
+ * `work` with the number of tables copied, and empty the shadow again whatever happened (what could not
+ * be dropped goes to onLeftover). The copy is committed: its own locks must be gone before the first
+ * statement is watched.
  */
-async function runOnShadow(request) {
-    const { shadow, reviews } = request;
-    const statements = [];
-    const notRun = [];
+async function onShadowCopy(shadow, dumps, applySettings, onLeftover, work) {
     const saved = (await shadow.query('SELECT name, setting FROM pg_settings WHERE name = ANY($1)', [DUMP_SETTINGS])).rows;
     try {
         try {
             await shadow.query('BEGIN');
-            await shadow.query(dumpForDriver(request.dump));
+            for (const dump of dumps)
+                await shadow.query(dumpForDriver(dump));
             await shadow.query('COMMIT');
         }
         catch (error) {
@@ -208,8 +206,28 @@ async function runOnShadow(request) {
         }
         for (const { name, setting } of saved)
             await shadow.query('SELECT set_config($1, $2, false)', [name, setting]);
-        await request.applySettings(shadow);
+        await applySettings(shadow);
         const { rows } = await shadow.query("SELECT count(*)::int AS n FROM pg_class WHERE relkind IN ('r', 'p') AND relnamespace::regnamespace::text !~ '^(pg_|information_schema)'");
+        return await work(rows[0].n);
+    }
+    finally {
+        await shadow.query('ROLLBACK').catch(() => undefined);
+        const left = await emptyShadow(shadow).catch((error) => [`(it could not be emptied: ${(0,_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .messageOf */ .bD)(error)})`]);
+        if (left.length > 0)
+            onLeftover?.(left);
+    }
+}
+/**
+ * Copy the schema into the (checked, empty) shadow and run the reviewed statements there, one by one, as
+ * the deploy would: a transactional migration in one transaction, the others a statement at a time. Each
+ * statement's locks are read inside its transaction, before it commits. Throws ShadowFailed, naming the
+ * file and line, when a statement fails there.
+ */
+async function runOnShadow(request) {
+    const { shadow, reviews } = request;
+    return onShadowCopy(shadow, [request.dump], request.applySettings, request.onLeftover, async (tables) => {
+        const statements = [];
+        const notRun = [];
         for (const [position, review] of reviews.entries()) {
             const { migration } = review;
             if (review.statements === undefined) {
@@ -228,14 +246,8 @@ async function runOnShadow(request) {
                 request.onStatement?.(result);
             }
         }
-        return { shadow: request.shadowLabel, tables: rows[0].n, statements, notRun };
-    }
-    finally {
-        await shadow.query('ROLLBACK').catch(() => undefined);
-        const left = await emptyShadow(shadow).catch((error) => [`(it could not be emptied: ${(0,_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .messageOf */ .bD)(error)})`]);
-        if (left.length > 0)
-            request.onLeftover?.(left);
-    }
+        return { shadow: request.shadowLabel, tables, statements, notRun };
+    });
 }
 function control(statement) {
     if (statement.nodeKind !== 'TransactionStmt')

@@ -17821,6 +17821,7 @@ function nodePgMigrateEngine(config, deps) {
     return {
         name: node_pg_migrate_TOOL,
         unsupported: {},
+        stateTable: node_pg_migrate_TABLE,
         async prepare() {
             program = findProgram();
             const relative = external_node_path_.relative(config.workspace, program);
@@ -19105,7 +19106,7 @@ async function plan(engine, ctx, config, deps, progress) {
     else {
         deps.log.info(planned.length === 0 ? 'apply would do nothing.' : `apply would run: ${(0,errors/* listed */.KE)(planned.map((m) => m.fileName))}.`);
         await reviewPending(ctx, planned, config, deps, progress, 'the plan fails');
-        await shadowRun(ctx, planned, config, deps, progress);
+        await shadowRun(engine, ctx, planned, config, deps, progress);
     }
     return planned.length > 0 ? 'pending' : 'up-to-date';
 }
@@ -19114,14 +19115,14 @@ async function plan(engine, ctx, config, deps, progress) {
  * and the pending statements run there one by one, each prediction marked confirmed or mismatch; the
  * shadow is emptied again (review/shadow.ts). A statement that fails there fails the plan.
  */
-async function shadowRun(ctx, planned, config, deps, progress) {
+async function shadowRun(engine, ctx, planned, config, deps, progress) {
     const { shadow } = config;
     if (shadow === undefined || planned.length === 0)
         return;
     const { log, clock } = deps;
     progress.shadow = await log.group(`Run the pending statements on a copy of the schema (${(0,connect/* describeEndpoint */.N2)(shadow.endpoint)})`, async () => {
-        const { checkShadow, runOnShadow } = await __nccwpck_require__.e(/* import() */ 382).then(__nccwpck_require__.bind(__nccwpck_require__, 1382));
-        const { choosePgDump, dumpSchema, execProgram, pgDumpCandidates } = await __nccwpck_require__.e(/* import() */ 263).then(__nccwpck_require__.bind(__nccwpck_require__, 5263));
+        const { checkShadow, onShadowCopy, runOnShadow } = await __nccwpck_require__.e(/* import() */ 382).then(__nccwpck_require__.bind(__nccwpck_require__, 1382));
+        const { choosePgDump, dumpRows, dumpSchema, execProgram, pgDumpCandidates } = await __nccwpck_require__.e(/* import() */ 263).then(__nccwpck_require__.bind(__nccwpck_require__, 5263));
         const { fileLine, reviewMigrations } = await Promise.all(/* import() */[__nccwpck_require__.e(992), __nccwpck_require__.e(932)]).then(__nccwpck_require__.bind(__nccwpck_require__, 5932));
         const serverVersion = (await ctx.session).serverVersion;
         // With lint off there is no review yet: the shadow run needs the statements all the same.
@@ -19141,13 +19142,32 @@ async function shadowRun(ctx, planned, config, deps, progress) {
             const explicit = shadow.pgDumpPath ? 'pg-dump-path' : undefined;
             const pgDump = await choosePgDump(Math.floor(serverVersion / 10_000), await pgDumpCandidates(shadow.pgDumpPath), exec, explicit, 'changed', 'The shadow run');
             const dump = await dumpSchema(config.databaseUrl, pgDump, exec, deps.signal);
+            const applyOurSettings = (client) => (0,apply/* applySettings */.iN)(client, config.settings);
+            const onLeftover = (objects) => log.warning(`The shadow database could not be emptied: it still has ${objects.join(', ')}. The next shadow run refuses it until they are dropped.`);
+            const unknown = planned.find((m) => m.sql === undefined);
+            if (unknown !== undefined && engine.stateTable !== undefined) {
+                // Only the engine knows what such a migration runs: it applies the pending migrations on the copy
+                // itself, from a copy of its state, in a run of its own (lock, state, apply) that targets the shadow.
+                const rows = await dumpRows(config.databaseUrl, pgDump, exec, engine.stateTable, deps.signal);
+                return await onShadowCopy(connected.client, [dump, rows], applyOurSettings, onLeftover, async (tables) => {
+                    const why = `the SQL of ${unknown.label} is known only when it runs`;
+                    log.info(`${why}: ${engine.name} itself applies the pending migrations on the copy (with a copy of ${engine.stateTable}), so their statements are not watched one by one.`);
+                    const inner = await runCommand({ ...config, command: 'apply', databaseUrl: shadow.url, endpoint: shadow.endpoint, shadow: undefined, backup: undefined, lint: 'off', summary: false }, { ...deps, log: prefixed(log, 'shadow: ') });
+                    if (inner.status === 'failed') {
+                        throw new errors/* UserError */.yo(`On a copy of the database's schema, ${engine.name} failed: ${inner.error?.message ?? 'no message'} The deploy would fail the same way; fix the migration. ` +
+                            "Nothing was changed: the target was only read, and the shadow is empty again (it had the target's schema, not its rows, roles or database settings).", { location: inner.error?.location });
+                    }
+                    log.info(`${engine.name} applied ${inner.applied.length} migration(s) on the copy.`);
+                    return { shadow: (0,connect/* describeEndpoint */.N2)(shadow.endpoint), tables, statements: [], notRun: [], engineRun: { engine: engine.name, applied: inner.applied.length, why } };
+                });
+            }
             const report = await runOnShadow({
                 shadow: connected.client,
                 shadowLabel: (0,connect/* describeEndpoint */.N2)(shadow.endpoint),
                 dump,
                 reviews,
-                applySettings: (client) => (0,apply/* applySettings */.iN)(client, config.settings),
-                onLeftover: (objects) => log.warning(`The shadow database could not be emptied: it still has ${objects.join(', ')}. The next shadow run refuses it until they are dropped.`),
+                applySettings: applyOurSettings,
+                onLeftover,
                 onStatement: ({ migration, statement, verdict, observed }) => {
                     const line = fileLine(migration, statement.line);
                     const where = `${migration.label}${line === undefined ? '' : `:${line}`} ${statement.kind}`;
@@ -19169,6 +19189,18 @@ async function shadowRun(ctx, planned, config, deps, progress) {
             await connected.client.end().catch(() => undefined);
         }
     });
+}
+/** `log` with `prefix` before every line, and groups as plain lines (a group cannot hold another). */
+function prefixed(log, prefix) {
+    return {
+        info: (message) => log.info(`${prefix}${message}`),
+        warning: (message, location) => log.warning(`${prefix}${message}`, location),
+        error: (message, location) => log.warning(`${prefix}${message}`, location),
+        group: async (title, fn) => {
+            log.info(`${prefix}${title}`);
+            return fn();
+        },
+    };
 }
 /** Words without which a migration has nothing the rules look for (see RULES in review/rules.ts). */
 const MAY_HAVE_FINDINGS = /\b(alter|index|drop|update|delete|truncate|cluster|refresh|vacuum|lock|commit|rollback|begin|end|abort|prepare|start|savepoint|release|concurrently|rename)\b/i;
@@ -20740,7 +20772,7 @@ function reviewTable(review, shadow, migration) {
         ...rows
             .slice(0, 200)
             .map(({ statement, shadowed }) => `| ${(0,_review_describe_js__WEBPACK_IMPORTED_MODULE_1__/* .fileLine */ .RO)(review.migration, statement.line) ?? ''} | ${escapeMarkdown(statement.kind)} | ${escapeMarkdown((0,_review_describe_js__WEBPACK_IMPORTED_MODULE_1__/* .describeStatement */ .Zc)(statement, formatBytes))} |` +
-            (shadow ? ` ${shadowed ? escapeMarkdown(verdictText(shadowed)) : 'not run'} |` : '')),
+            (shadow ? ` ${shadowed ? escapeMarkdown(verdictText(shadowed)) : shadow.engineRun ? `applied by ${escapeMarkdown(shadow.engineRun.engine)}, not watched` : 'not run'} |` : '')),
         ...(rows.length > 200 ? [`| | (${rows.length - 200} more statements; the log lists them) | |${shadow ? ' |' : ''}`] : []),
         '',
         ...skipped,
@@ -20756,6 +20788,11 @@ function verdictText({ verdict, observed }) {
 }
 /** The shadow run in one line, for the plan's summary. Pure. */
 function shadowLine(shadow) {
+    if (shadow.engineRun) {
+        const { engine, applied, why } = shadow.engineRun;
+        return (`${escapeMarkdown(engine)} applied the ${applied} pending migration(s) on a copy of the schema (${shadow.tables} tables) in the shadow database at ${escapeMarkdown(shadow.shadow)}, then it was emptied again: ` +
+            `${escapeMarkdown(why)}, so the engine itself ran them, and their statements were not watched one by one.`);
+    }
     const count = (kind) => shadow.statements.filter((s) => s.verdict.kind === kind).length;
     return (`The pending statements ran one by one on a copy of the schema (${shadow.tables} tables) in the shadow database at ${escapeMarkdown(shadow.shadow)}, ` +
         `then emptied again: ${count('confirmed')} confirmed, ${count('mismatch')} mismatch, ${count('not observed')} not observed` +

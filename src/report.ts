@@ -278,7 +278,7 @@ function reviewTable(review: MigrationReview | undefined, shadow: ShadowReport |
       .map(
         ({ statement, shadowed }) =>
           `| ${fileLine(review.migration, statement.line) ?? ''} | ${escapeMarkdown(statement.kind)} | ${escapeMarkdown(describeStatement(statement, formatBytes))} |` +
-          (shadow ? ` ${shadowed ? escapeMarkdown(verdictText(shadowed)) : 'not run'} |` : ''),
+          (shadow ? ` ${shadowed ? escapeMarkdown(verdictText(shadowed)) : shadow.engineRun ? `applied by ${escapeMarkdown(shadow.engineRun.engine)}, not watched` : 'not run'} |` : ''),
       ),
     ...(rows.length > 200 ? [`| | (${rows.length - 200} more statements; the log lists them) | |${shadow ? ' |' : ''}`] : []),
     '',
@@ -295,6 +295,13 @@ function verdictText({ verdict, observed }: ShadowStatement): string {
 
 /** The shadow run in one line, for the plan's summary. Pure. */
 function shadowLine(shadow: ShadowReport): string {
+  if (shadow.engineRun) {
+    const { engine, applied, why } = shadow.engineRun;
+    return (
+      `${escapeMarkdown(engine)} applied the ${applied} pending migration(s) on a copy of the schema (${shadow.tables} tables) in the shadow database at ${escapeMarkdown(shadow.shadow)}, then it was emptied again: ` +
+      `${escapeMarkdown(why)}, so the engine itself ran them, and their statements were not watched one by one.`
+    );
+  }
   const count = (kind: string) => shadow.statements.filter((s) => s.verdict.kind === kind).length;
   return (
     `The pending statements ran one by one on a copy of the schema (${shadow.tables} tables) in the shadow database at ${escapeMarkdown(shadow.shadow)}, ` +

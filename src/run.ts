@@ -403,7 +403,7 @@ async function plan(engine: Engine, ctx: EngineContext, config: Config, deps: Ru
   } else {
     deps.log.info(planned.length === 0 ? 'apply would do nothing.' : `apply would run: ${listed(planned.map((m) => m.fileName))}.`);
     await reviewPending(ctx, planned, config, deps, progress, 'the plan fails');
-    await shadowRun(ctx, planned, config, deps, progress);
+    await shadowRun(engine, ctx, planned, config, deps, progress);
   }
   return planned.length > 0 ? 'pending' : 'up-to-date';
 }
@@ -413,13 +413,13 @@ async function plan(engine: Engine, ctx: EngineContext, config: Config, deps: Ru
  * and the pending statements run there one by one, each prediction marked confirmed or mismatch; the
  * shadow is emptied again (review/shadow.ts). A statement that fails there fails the plan.
  */
-async function shadowRun(ctx: EngineContext, planned: readonly EngineMigration[], config: Config, deps: RunDeps, progress: Progress): Promise<void> {
+async function shadowRun(engine: Engine, ctx: EngineContext, planned: readonly EngineMigration[], config: Config, deps: RunDeps, progress: Progress): Promise<void> {
   const { shadow } = config;
   if (shadow === undefined || planned.length === 0) return;
   const { log, clock } = deps;
   progress.shadow = await log.group(`Run the pending statements on a copy of the schema (${describeEndpoint(shadow.endpoint)})`, async () => {
-    const { checkShadow, runOnShadow } = await import('./review/shadow.js');
-    const { choosePgDump, dumpSchema, execProgram, pgDumpCandidates } = await import('./migrations/backup.js');
+    const { checkShadow, onShadowCopy, runOnShadow } = await import('./review/shadow.js');
+    const { choosePgDump, dumpRows, dumpSchema, execProgram, pgDumpCandidates } = await import('./migrations/backup.js');
     const { fileLine, reviewMigrations } = await import('./review/index.js');
     const serverVersion = (await ctx.session).serverVersion;
     // With lint off there is no review yet: the shadow run needs the statements all the same.
@@ -438,14 +438,39 @@ async function shadowRun(ctx: EngineContext, planned: readonly EngineMigration[]
       const explicit = shadow.pgDumpPath ? 'pg-dump-path' : undefined;
       const pgDump = await choosePgDump(Math.floor(serverVersion / 10_000), await pgDumpCandidates(shadow.pgDumpPath), exec, explicit, 'changed', 'The shadow run');
       const dump = await dumpSchema(config.databaseUrl, pgDump, exec, deps.signal);
+      const applyOurSettings = (client: pg.Client) => applySettings(client, config.settings);
+      const onLeftover = (objects: readonly string[]) =>
+        log.warning(`The shadow database could not be emptied: it still has ${objects.join(', ')}. The next shadow run refuses it until they are dropped.`);
+      const unknown = planned.find((m) => m.sql === undefined);
+      if (unknown !== undefined && engine.stateTable !== undefined) {
+        // Only the engine knows what such a migration runs: it applies the pending migrations on the copy
+        // itself, from a copy of its state, in a run of its own (lock, state, apply) that targets the shadow.
+        const rows = await dumpRows(config.databaseUrl, pgDump, exec, engine.stateTable, deps.signal);
+        return await onShadowCopy(connected.client, [dump, rows], applyOurSettings, onLeftover, async (tables) => {
+          const why = `the SQL of ${unknown.label} is known only when it runs`;
+          log.info(`${why}: ${engine.name} itself applies the pending migrations on the copy (with a copy of ${engine.stateTable}), so their statements are not watched one by one.`);
+          const inner = await runCommand(
+            { ...config, command: 'apply', databaseUrl: shadow.url, endpoint: shadow.endpoint, shadow: undefined, backup: undefined, lint: 'off', summary: false },
+            { ...deps, log: prefixed(log, 'shadow: ') },
+          );
+          if (inner.status === 'failed') {
+            throw new UserError(
+              `On a copy of the database's schema, ${engine.name} failed: ${inner.error?.message ?? 'no message'} The deploy would fail the same way; fix the migration. ` +
+                "Nothing was changed: the target was only read, and the shadow is empty again (it had the target's schema, not its rows, roles or database settings).",
+              { location: inner.error?.location },
+            );
+          }
+          log.info(`${engine.name} applied ${inner.applied.length} migration(s) on the copy.`);
+          return { shadow: describeEndpoint(shadow.endpoint), tables, statements: [], notRun: [], engineRun: { engine: engine.name, applied: inner.applied.length, why } };
+        });
+      }
       const report = await runOnShadow({
         shadow: connected.client,
         shadowLabel: describeEndpoint(shadow.endpoint),
         dump,
         reviews,
-        applySettings: (client) => applySettings(client, config.settings),
-        onLeftover: (objects) =>
-          log.warning(`The shadow database could not be emptied: it still has ${objects.join(', ')}. The next shadow run refuses it until they are dropped.`),
+        applySettings: applyOurSettings,
+        onLeftover,
         onStatement: ({ migration, statement, verdict, observed }) => {
           const line = fileLine(migration, statement.line);
           const where = `${migration.label}${line === undefined ? '' : `:${line}`} ${statement.kind}`;
@@ -464,6 +489,19 @@ async function shadowRun(ctx: EngineContext, planned: readonly EngineMigration[]
       await connected.client.end().catch(() => undefined);
     }
   });
+}
+
+/** `log` with `prefix` before every line, and groups as plain lines (a group cannot hold another). */
+function prefixed(log: Log, prefix: string): Log {
+  return {
+    info: (message) => log.info(`${prefix}${message}`),
+    warning: (message, location) => log.warning(`${prefix}${message}`, location),
+    error: (message, location) => log.warning(`${prefix}${message}`, location),
+    group: async (title, fn) => {
+      log.info(`${prefix}${title}`);
+      return fn();
+    },
+  };
 }
 
 /** Words without which a migration has nothing the rules look for (see RULES in review/rules.ts). */

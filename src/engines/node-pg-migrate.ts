@@ -468,6 +468,7 @@ export function nodePgMigrateEngine(config: Config, deps: EngineDeps): Engine {
   return {
     name: TOOL,
     unsupported: {},
+    stateTable: TABLE,
 
     async prepare() {
       program = findProgram();

@@ -162,6 +162,12 @@ export interface Engine {
   /** Commands the engine cannot do, each with a one-line reason (refused before any I/O). */
   readonly unsupported: Partial<Record<Command, string>>;
   /**
+   * The table the engine keeps its state in (any schema), when copying its rows lets the engine itself
+   * apply the pending migrations on a shadow copy of the schema: the shadow run of migrations whose SQL is
+   * known only when they run (review/shadow.ts). Undefined: such migrations are not run on the shadow.
+   */
+  readonly stateTable?: string;
+  /**
    * Before the database is touched: read and validate the files, check target-revision, find the tool
    * (its version when it can be read without running it). Throws UserError. Returns a line for the log
    * saying what it found, if it has one.

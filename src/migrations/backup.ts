@@ -289,13 +289,25 @@ async function createBackupFile(dir: string, name: string, undone: BackupRequest
  * owners, privileges, comments, tablespaces, publications, subscriptions or security labels, which an
  * empty database of another server may not be able to take. Waits at most 30 s for a table's lock.
  */
-export async function dumpSchema(databaseUrl: string, pgDump: PgDumpBinary, exec: Exec, signal?: AbortSignal): Promise<string> {
-  const args = ['--schema-only', '--no-owner', '--no-privileges', '--no-comments', '--no-tablespaces', '--no-publications', '--no-subscriptions', '--no-security-labels', '--lock-wait-timeout=30000', '--no-password'];
+export function dumpSchema(databaseUrl: string, pgDump: PgDumpBinary, exec: Exec, signal?: AbortSignal): Promise<string> {
+  return dumpText(databaseUrl, pgDump, exec, ['--schema-only', '--no-owner', '--no-privileges', '--no-comments', '--no-tablespaces', '--no-publications', '--no-subscriptions', '--no-security-labels'], signal);
+}
+
+/**
+ * The rows of table `name` (in any schema) and the value of its serial sequence, as INSERT statements and a
+ * setval (what the driver can run, unlike COPY … FROM stdin): an engine's state for the shadow run.
+ */
+export function dumpRows(databaseUrl: string, pgDump: PgDumpBinary, exec: Exec, name: string, signal?: AbortSignal): Promise<string> {
+  return dumpText(databaseUrl, pgDump, exec, ['--data-only', '--inserts', `--table=*.${name}`, `--table=*.${name}_*_seq`], signal);
+}
+
+async function dumpText(databaseUrl: string, pgDump: PgDumpBinary, exec: Exec, what: readonly string[], signal?: AbortSignal): Promise<string> {
+  const args = [...what, '--lock-wait-timeout=30000', '--no-password'];
   const dumped = await exec(pgDump.path, args, libpqEnv(databaseUrl, process.env, pgDump.major), signal).catch((error: unknown) => {
-    throw new UserError(`pg_dump --schema-only with ${pgDump.path} could not be run (${messageOf(error)}); nothing was changed.`, { cause: error });
+    throw new UserError(`pg_dump ${what[0]} with ${pgDump.path} could not be run (${messageOf(error)}); nothing was changed.`, { cause: error });
   });
   if (dumped.exitCode !== 0) {
-    throw new UserError(`pg_dump --schema-only with ${pgDump.path} failed (exit code ${dumped.exitCode}: ${lastLine(dumped.stderr)}); nothing was changed.`);
+    throw new UserError(`pg_dump ${what[0]} with ${pgDump.path} failed (exit code ${dumped.exitCode}: ${lastLine(dumped.stderr)}); nothing was changed.`);
   }
   return dumped.stdout;
 }

@@ -39,6 +39,11 @@ export interface ShadowReport {
   /** The shadow's endpoint as it may be shown. */
   readonly shadow: string;
   readonly tables: number;
+  /**
+   * Set when the engine itself applied the pending migrations on the copy (some have SQL known only when
+   * they run): how many it applied. The statements were then not watched one by one.
+   */
+  readonly engineRun?: { readonly engine: string; readonly applied: number; readonly why: string };
   readonly statements: readonly ShadowStatement[];
   /** Migrations that were not run on the shadow, and why (no SQL known before it runs, and all after it). */
   readonly notRun: readonly { readonly migration: EngineMigration; readonly why: string }[];
@@ -240,21 +245,23 @@ export class ShadowFailed extends UserError {
 }
 
 /**
- * Copy the schema into the (checked, empty) shadow and run the reviewed statements there, one by one, as
- * the deploy would: a transactional migration in one transaction, the others a statement at a time. Each
- * statement's locks are read inside its transaction, before it commits. Whatever happens, everything is
- * dropped at the end (a failure to empty it is reported through onLeftover). Throws ShadowFailed,
- * naming the file and line, when a statement fails there.
+ * Copy `dumps` (the target's schema, then any rows the work needs) into the (checked, empty) shadow, run
+ * `work` with the number of tables copied, and empty the shadow again whatever happened (what could not
+ * be dropped goes to onLeftover). The copy is committed: its own locks must be gone before the first
+ * statement is watched.
  */
-export async function runOnShadow(request: ShadowRequest): Promise<ShadowReport> {
-  const { shadow, reviews } = request;
-  const statements: ShadowStatement[] = [];
-  const notRun: { migration: EngineMigration; why: string }[] = [];
+export async function onShadowCopy<T>(
+  shadow: pg.Client,
+  dumps: readonly string[],
+  applySettings: (client: pg.Client) => Promise<void>,
+  onLeftover: ((objects: readonly string[]) => void) | undefined,
+  work: (tables: number) => Promise<T>,
+): Promise<T> {
   const saved = (await shadow.query<{ name: string; setting: string }>('SELECT name, setting FROM pg_settings WHERE name = ANY($1)', [DUMP_SETTINGS])).rows;
   try {
     try {
       await shadow.query('BEGIN');
-      await shadow.query(dumpForDriver(request.dump));
+      for (const dump of dumps) await shadow.query(dumpForDriver(dump));
       await shadow.query('COMMIT');
     } catch (error) {
       await shadow.query('ROLLBACK').catch(() => undefined);
@@ -264,11 +271,29 @@ export async function runOnShadow(request: ShadowRequest): Promise<ShadowReport>
       );
     }
     for (const { name, setting } of saved) await shadow.query('SELECT set_config($1, $2, false)', [name, setting]);
-    await request.applySettings(shadow);
+    await applySettings(shadow);
     const { rows } = await shadow.query<{ n: number }>(
       "SELECT count(*)::int AS n FROM pg_class WHERE relkind IN ('r', 'p') AND relnamespace::regnamespace::text !~ '^(pg_|information_schema)'",
     );
+    return await work(rows[0]!.n);
+  } finally {
+    await shadow.query('ROLLBACK').catch(() => undefined);
+    const left = await emptyShadow(shadow).catch((error: unknown) => [`(it could not be emptied: ${messageOf(error)})`]);
+    if (left.length > 0) onLeftover?.(left);
+  }
+}
 
+/**
+ * Copy the schema into the (checked, empty) shadow and run the reviewed statements there, one by one, as
+ * the deploy would: a transactional migration in one transaction, the others a statement at a time. Each
+ * statement's locks are read inside its transaction, before it commits. Throws ShadowFailed, naming the
+ * file and line, when a statement fails there.
+ */
+export async function runOnShadow(request: ShadowRequest): Promise<ShadowReport> {
+  const { shadow, reviews } = request;
+  return onShadowCopy(shadow, [request.dump], request.applySettings, request.onLeftover, async (tables) => {
+    const statements: ShadowStatement[] = [];
+    const notRun: { migration: EngineMigration; why: string }[] = [];
     for (const [position, review] of reviews.entries()) {
       const { migration } = review;
       if (review.statements === undefined) {
@@ -286,12 +311,8 @@ export async function runOnShadow(request: ShadowRequest): Promise<ShadowReport>
         request.onStatement?.(result);
       }
     }
-    return { shadow: request.shadowLabel, tables: rows[0]!.n, statements, notRun };
-  } finally {
-    await shadow.query('ROLLBACK').catch(() => undefined);
-    const left = await emptyShadow(shadow).catch((error: unknown) => [`(it could not be emptied: ${messageOf(error)})`]);
-    if (left.length > 0) request.onLeftover?.(left);
-  }
+    return { shadow: request.shadowLabel, tables, statements, notRun };
+  });
 }
 
 /** What ends the transaction a statement runs in, and what must not run on the shadow at all. */

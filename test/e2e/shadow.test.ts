@@ -1,5 +1,8 @@
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DBMATE, engineProject, type EngineId } from '../support/engines.js';
+import { DBMATE, NODE_PG_MIGRATE, REPO, engineProject, type EngineId } from '../support/engines.js';
 import { freshDatabase, roleOwning, schemaDumper, type TestDatabase } from '../support/db.js';
 import { migrationsDir } from '../support/platform.js';
 import { ARTIFACTS, shippedSuite, type Artifact } from '../support/shipped.js';
@@ -165,7 +168,7 @@ describe.each<EngineId>(['alembic', 'dbmate'])('the shadow run with %s', (engine
       { name: 'again', sql: 'ALTER TABLE orders ADD COLUMN status text;' },
     ];
     const first = engineProject(engine, steps.slice(0, 1));
-    const tools = engine === 'dbmate' ? { 'engine-path': DBMATE } : {};
+    const tools: Record<string, string> = engine === 'dbmate' ? { 'engine-path': DBMATE } : {};
     expect((await run('action', db, first.dir, { ...first.inputs, ...tools })).code).toBe(0);
     const next = engineProject(engine, steps.slice(0, 2));
     const plan = await run('action', db, next.dir, { ...next.inputs, ...tools, command: 'plan', 'shadow-database-url': shadow.url });
@@ -179,5 +182,41 @@ describe.each<EngineId>(['alembic', 'dbmate'])('the shadow run with %s', (engine
     expect(bad.log).toMatch(/fails on a copy of the database's schema: column "status" of relation "orders" already exists/);
     expect(await objects(shadow.db)).toBe(0);
     expect(await first.appliedCount(db)).toBe(1);
+  });
+});
+
+describe('the shadow run where the SQL is known only when it runs', () => {
+  // A real set: 25 ESM JavaScript migrations of node-pg-migrate (test/corpus/node-pg-migrate-chatbot, MIT).
+  const corpus = path.join(REPO, 'test', 'corpus', 'node-pg-migrate-chatbot', 'migrations');
+
+  it('lets node-pg-migrate itself apply the pending migrations on the copy, from a copy of its state, and fails the plan where it fails', async () => {
+    const db = await database();
+    const shadow = await shadowDatabase();
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'shadow-npm-'));
+    cpSync(corpus, dir, { recursive: true });
+    const inputs = { engine: 'node-pg-migrate', 'engine-path': NODE_PG_MIGRATE };
+    const first = await run('action', db, dir, { ...inputs, 'target-revision': '1784254416707_reset-google-credentials-encryption' });
+    expect(first.code, first.log).toBe(0);
+    const [applied] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM pgmigrations');
+    expect(applied!.n).toBe(20);
+
+    const plan = await run('action', db, dir, { ...inputs, command: 'plan', 'shadow-database-url': shadow.url });
+    expect(plan.code, plan.log).toBe(0);
+    expect(plan.log).toContain('the SQL of');
+    expect(plan.log).toMatch(/node-pg-migrate itself applies the pending migrations on the copy \(with a copy of pgmigrations\)/);
+    // Only the 5 pending ones ran on the copy: its state was copied, so the 20 applied were not run again.
+    expect(plan.log).toContain('node-pg-migrate applied 5 migration(s) on the copy.');
+    expect(plan.summary).toMatch(/node-pg-migrate applied the 5 pending migration\(s\) on a copy of the schema \(\d+ tables\)/);
+    expect(await objects(shadow.db)).toBe(0);
+
+    // A migration that fails against the real schema fails the plan, before it can fail the deploy.
+    writeFileSync(path.join(dir, '1799999999999_users-again.js'), 'export function up(pgm) {\n  pgm.sql(`CREATE TABLE users (id int)`);\n}\n');
+    const bad = await run('action', db, dir, { ...inputs, command: 'plan', 'shadow-database-url': shadow.url });
+    expect(bad.code).toBe(1);
+    expect(bad.log).toMatch(/On a copy of the database's schema, node-pg-migrate failed: .*1799999999999_users-again.*relation "users" already exists/);
+    expect(await objects(shadow.db)).toBe(0);
+    // The target was only read.
+    const [after] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM pgmigrations');
+    expect(after!.n).toBe(20);
   });
 });
