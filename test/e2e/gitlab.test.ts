@@ -1,5 +1,7 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { createReadStream, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -32,7 +34,7 @@ afterEach(async () => {
 function project(
   databaseUrl: string,
   migrations: Record<string, string> | 'example',
-  options: { dir?: string; inputs?: Record<string, string>; example?: string; variables?: Record<string, string> } = {},
+  options: { dir?: string; inputs?: Record<string, string>; example?: string; variables?: Record<string, string>; packageSpec?: string } = {},
 ): string {
   const dir = options.dir ?? 'db';
   const repo = mkdtempSync(path.join(os.tmpdir(), 'migrate-action-gitlab-'));
@@ -60,7 +62,7 @@ include:
   - component: $CI_SERVER_FQDN/$CI_PROJECT_PATH/migrate@$CI_COMMIT_SHA
     inputs:
       stage: migrate
-      package: ${tarball}
+      package: ${options.packageSpec ?? tarball}
 ${extra}      environment: staging
       database-url-variable: STAGING_DATABASE_URL
       wait-timeout: 10
@@ -88,16 +90,29 @@ deploy:
   return repo;
 }
 
+const PIPELINE_ARGS = ['--force-shell-executor', '--no-color'];
+const PIPELINE_OPTIONS = { encoding: 'utf8' as const, env: { ...process.env, FORCE_COLOR: '0' }, timeout: 240_000 };
+
+function recorded(stdout: string, stderr: string, code: number | null) {
+  recordWritten('gitlab-ci-local stdout', stdout);
+  recordWritten('gitlab-ci-local stderr', stderr);
+  return { code, out: `${stdout}\n${stderr}` };
+}
+
 function pipeline(repo: string) {
-  const result = spawnSync(GITLAB_CI_LOCAL, ['--force-shell-executor', '--no-color'], {
-    cwd: repo,
-    encoding: 'utf8',
-    env: { ...process.env, FORCE_COLOR: '0' },
-    timeout: 240_000,
+  const result = spawnSync(GITLAB_CI_LOCAL, PIPELINE_ARGS, { ...PIPELINE_OPTIONS, cwd: repo });
+  return recorded(result.stdout, result.stderr, result.status);
+}
+
+/** pipeline(), leaving this process's event loop free (for a server the pipeline talks to). */
+function pipelineAsync(repo: string): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve, reject) => {
+    execFile(GITLAB_CI_LOCAL, PIPELINE_ARGS, { ...PIPELINE_OPTIONS, cwd: repo, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
+      if (error && code === null) reject(error);
+      else resolve(recorded(stdout, stderr, code));
+    });
   });
-  recordWritten('gitlab-ci-local stdout', result.stdout);
-  recordWritten('gitlab-ci-local stderr', result.stderr);
-  return { code: result.status, out: `${result.stdout}\n${result.stderr}` };
 }
 
 describe('GitLab component through gitlab-ci-local', () => {
@@ -193,6 +208,29 @@ describe('GitLab component through gitlab-ci-local', () => {
       expect((await migrationRows(db)).map((r) => r.id)).toEqual([0, 1]);
     } finally {
       await shadow.close();
+    }
+  });
+
+  it('runs the package from a tarball URL, as before a version is published (package input)', async () => {
+    db = await freshDatabase();
+    // The packed tarball, served over HTTP as a release asset or a package registry's file would be.
+    const server = http.createServer((request, response) => {
+      if (request.url !== '/downloads/migrate-action.tgz') {
+        response.writeHead(404).end();
+        return;
+      }
+      response.writeHead(200, { 'content-type': 'application/octet-stream' });
+      createReadStream(tarball).pipe(response);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const run = await pipelineAsync(project(db.url, 'example', { packageSpec: `http://127.0.0.1:${port}/downloads/migrate-action.tgz` }));
+      expect(run.code, run.out).toBe(0);
+      expect(run.out).toContain('deploying against revision 3 (add-users-last-login), status applied');
+      expect((await migrationRows(db)).map((r) => r.id)).toEqual([0, 1, 2, 3]);
+    } finally {
+      server.close();
     }
   });
 
