@@ -117,6 +117,9 @@ export function renderComponent(version) {
     '  apt-get install -y -qq --no-install-recommends postgresql-client >/dev/null',
     '  printf "\\033[0Ksection_end:%s:migrate_install_client\\r\\033[0K\\n" "$(date +%s)"',
     'fi',
+    '# Each job\'s report is also kept as migrate-report/<job>.env (even when the run fails): a deploy job that',
+    '# needs several migrate jobs (one per database) reads every revision there; their dotenv variables share names.',
+    'trap \'mkdir -p migrate-report && cp migrate.env "migrate-report/${CI_JOB_NAME_SLUG:-migrate}.env" 2>/dev/null || true\' EXIT',
     'npx --yes --package "$MIGRATE_PACKAGE" -- migrate-action "$[[ inputs.command ]]" \\',
     flags,
     '  --dotenv migrate.env \\',
@@ -134,7 +137,7 @@ export function renderComponent(version) {
       ...inputVariables,
     },
     script: [script],
-    artifacts: { when: 'always', reports: { dotenv: 'migrate.env', codequality: 'gl-code-quality-report.json' } },
+    artifacts: { when: 'always', paths: ['migrate-report/'], reports: { dotenv: 'migrate.env', codequality: 'gl-code-quality-report.json' } },
   };
   const header =
     '# Generated from src/inputs.ts by scripts/generate.mjs (npm run build): edit the manifest, not this file.\n' +

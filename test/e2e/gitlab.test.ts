@@ -74,19 +74,67 @@ deploy:
 `,
   );
   // The masked CI/CD variable, as gitlab-ci-local reads it: from a file, not from its command line.
-  const variables = { STAGING_DATABASE_URL: databaseUrl, ...options.variables };
+  commitRepo(repo, { STAGING_DATABASE_URL: databaseUrl, ...options.variables });
+  return repo;
+}
+
+/**
+ * Write the masked CI/CD variables as gitlab-ci-local reads them (from a file, not from its command line),
+ * and commit the repository with a GitLab remote (the component's path comes from it).
+ */
+function commitRepo(repo: string, variables: Record<string, string>): void {
   writeFileSync(
     path.join(repo, '.gitlab-ci-local-variables.yml'),
     Object.entries(variables)
       .map(([name, value]) => `${name}: '${value}'\n`)
       .join(''),
   );
-  writeFileSync(path.join(repo, '.gitignore'), '.gitlab-ci-local/\n.gitlab-ci-local-variables.yml\nmigrate.env\n');
+  writeFileSync(path.join(repo, '.gitignore'), '.gitlab-ci-local/\n.gitlab-ci-local-variables.yml\nmigrate.env\nmigrate-report/\n');
   const git = (...args: string[]) => execFileSync('git', args, { cwd: repo, stdio: 'pipe' });
   git('init', '-q', '-b', 'main');
   git('remote', 'add', 'origin', 'git@gitlab.example.com:acme/shop.git');
   git('add', '-A');
   git('-c', 'user.email=ci@example.com', '-c', 'user.name=ci', 'commit', '-q', '-m', 'pipeline');
+}
+
+/**
+ * A fleet: the component included once per database (its own job, environment, resource group and masked
+ * variable), and a deploy job that needs all of them and reads every job's report.
+ */
+function fleetProject(urls: Record<string, string>, migrations: Record<string, string>): string {
+  const repo = mkdtempSync(path.join(os.tmpdir(), 'migrate-action-fleet-'));
+  repos.push(repo);
+  cpSync(path.join(ROOT, 'templates'), path.join(repo, 'templates'), { recursive: true });
+  mkdirSync(path.join(repo, 'db'));
+  for (const [name, sql] of Object.entries(migrations)) writeFileSync(path.join(repo, 'db', name), sql);
+  const tenants = Object.keys(urls);
+  const includes = tenants
+    .map(
+      (tenant) => `  - component: $CI_SERVER_FQDN/$CI_PROJECT_PATH/migrate@$CI_COMMIT_SHA
+    inputs:
+      job-name: migrate-${tenant}
+      stage: migrate
+      environment: ${tenant}
+      database-url-variable: ${tenant.toUpperCase()}_DATABASE_URL
+      package: ${tarball}
+      migrations-dir: db
+      wait-timeout: 10
+`,
+    )
+    .join('');
+  writeFileSync(
+    path.join(repo, '.gitlab-ci.yml'),
+    `stages: [migrate, deploy]
+include:
+${includes}deploy:
+  stage: deploy
+  needs: [${tenants.map((t) => `migrate-${t}`).join(', ')}]
+  script:
+    - |
+      for report in migrate-report/*.env; do echo "fleet report $report: $(grep -E '^MIGRATE_(STATUS|REVISION)=' "$report" | tr '\\n' ' ')"; done
+`,
+  );
+  commitRepo(repo, Object.fromEntries(Object.entries(urls).map(([tenant, url]) => [`${tenant.toUpperCase()}_DATABASE_URL`, url])));
   return repo;
 }
 
@@ -231,6 +279,37 @@ describe('GitLab component through gitlab-ci-local', () => {
       expect((await migrationRows(db)).map((r) => r.id)).toEqual([0, 1, 2, 3]);
     } finally {
       server.close();
+    }
+  });
+
+  it('migrates a fleet of 4 databases, one job each; the deploy waits for all and reads every revision; one failure blocks it', async () => {
+    const tenants = ['alpha', 'beta', 'gamma', 'delta'];
+    const dbs = await Promise.all(tenants.map(() => freshDatabase('fleet')));
+    try {
+      const migrations = {
+        '1_accounts.sql': 'CREATE TABLE accounts (id bigint PRIMARY KEY);\n',
+        '2_orders.sql': 'CREATE TABLE orders (id bigint PRIMARY KEY, account_id bigint REFERENCES accounts (id));\n',
+      };
+      const urls = Object.fromEntries(tenants.map((tenant, i) => [tenant, dbs[i]!.url]));
+      const run = pipeline(fleetProject(urls, migrations));
+      expect(run.code, run.out).toBe(0);
+      for (const tenant of tenants) {
+        expect(run.out).toMatch(new RegExp(`PASS\\s+migrate-${tenant}`));
+        expect(run.out).toMatch(new RegExp(`fleet report migrate-report/migrate-${tenant}\\.env: MIGRATE_STATUS=applied MIGRATE_REVISION=2 `));
+      }
+      // Each database migrated exactly once.
+      for (const db of dbs) expect((await migrationRows(db)).map((r) => r.id)).toEqual([0, 1, 2]);
+
+      // One database that cannot take the next migration: its job fails, the others apply, deploy never starts.
+      await dbs[2]!.query('CREATE TABLE items (id int)');
+      const next = { ...migrations, '3_items.sql': 'CREATE TABLE items (id bigint PRIMARY KEY);\n' };
+      const failing = pipeline(fleetProject(urls, next));
+      expect(failing.code).not.toBe(0);
+      expect(failing.out).toMatch(/FAIL\s+migrate-gamma/);
+      expect(failing.out).not.toContain('fleet report');
+      for (const [i, db] of dbs.entries()) expect((await migrationRows(db)).map((r) => r.id), tenants[i]).toEqual(i === 2 ? [0, 1, 2] : [0, 1, 2, 3]);
+    } finally {
+      await Promise.all(dbs.map((db) => db.close()));
     }
   });
 
