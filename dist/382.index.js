@@ -48,16 +48,16 @@ const rank = (mode) => _locks_js__WEBPACK_IMPORTED_MODULE_2__/* .LOCK_MODES */ .
  */
 function judge(statement, before, after) {
     const fresh = (oid) => [...(after.locks.get(oid) ?? [])].filter((mode) => !before.locks.get(oid)?.has(mode));
-    const nameOf = (oid) => before.tables.get(oid)?.name ?? after.tables.get(oid)?.name ?? `relation ${oid}`;
     const problems = [];
     const hidden = [];
     const took = new Map();
-    const predicted = new Set();
+    const predicted = new Map();
+    const nameOf = (oid) => predicted.get(oid) ?? before.tables.get(oid)?.name ?? after.tables.get(oid)?.name ?? `relation ${oid}`;
     statement.locks.forEach((lock, i) => {
         const oid = before.named[i] ?? after.named[i];
         if (oid === undefined)
             return; // a relation that does not exist before or after (DROP … IF EXISTS)
-        predicted.add(oid);
+        predicted.set(oid, lock.relation);
         const taken = strongest(fresh(oid));
         if (taken !== undefined)
             took.set(oid, taken);
@@ -70,8 +70,10 @@ function judge(statement, before, after) {
         else
             problems.push(`took ${taken === undefined ? 'no lock' : `only ${(0,_locks_js__WEBPACK_IMPORTED_MODULE_2__/* .lockName */ .l4)(taken)}`} on ${lock.relation}, where ${(0,_locks_js__WEBPACK_IMPORTED_MODULE_2__/* .lockName */ .l4)(lock.mode)} was predicted`);
     });
+    // A partition of a predicted table, or a sequence it owns, is locked with it: part of the prediction.
+    const covered = (oid) => predicted.has(oid) || (before.tables.get(oid)?.covers ?? []).some((owner) => predicted.has(owner));
     for (const [oid] of before.tables) {
-        if (predicted.has(oid))
+        if (covered(oid))
             continue;
         const taken = strongest(fresh(oid));
         if (taken === undefined)
@@ -83,7 +85,8 @@ function judge(statement, before, after) {
     const rewritten = [...before.tables].filter(([oid, table]) => after.tables.has(oid) && after.tables.get(oid).file !== table.file).map(([oid]) => oid);
     const own = statement.table === undefined ? undefined : before.named[statement.locks.findIndex((l) => l.relation === statement.table)];
     if (own !== undefined && before.tables.has(own) && after.tables.has(own)) {
-        const did = rewritten.includes(own);
+        // A partitioned table has no storage of its own: its partitions are what is rewritten.
+        const did = rewritten.some((oid) => oid === own || before.tables.get(oid).covers.includes(own));
         if (did !== statement.rewrites)
             problems.push(did ? `rewrote ${statement.table}, which was not predicted` : `did not rewrite ${statement.table}, where a rewrite was predicted`);
     }
@@ -380,13 +383,21 @@ async function emptyShadow(shadow) {
         await shadow.query(drop);
     return objectsIn(shadow);
 }
-/** The session's relation locks, the user tables' relfilenodes, and the oids of `names`, in one query. */
+/**
+ * The session's relation locks, the watched relations (tables, views, sequences, foreign tables: their
+ * relfilenode, and what they belong to), and the oids of `names`, in one query.
+ */
 async function observe(shadow, names) {
     const { rows } = await shadow.query(`SELECT (SELECT coalesce(json_agg(json_build_array(relation::int, mode)), '[]') FROM pg_locks
               WHERE pid = pg_backend_pid() AND locktype = 'relation' AND granted
                 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())) AS locks,
-            (SELECT coalesce(json_agg(json_build_array(c.oid::int, c.relfilenode::text, c.oid::regclass::text)), '[]') FROM pg_class c
-              WHERE c.relkind IN ('r', 'p', 'm') AND c.relnamespace::regnamespace::text !~ '^(pg_|information_schema)') AS tables,
+            (SELECT coalesce(json_agg(json_build_array(c.oid::int, c.relfilenode::text, c.oid::regclass::text,
+                      CASE WHEN c.relispartition THEN (SELECT coalesce(array_agg(a.relid::int), '{}') FROM pg_partition_ancestors(c.oid) a WHERE a.relid <> c.oid)
+                           WHEN c.relkind = 'S' THEN (SELECT coalesce(array_agg(d.refobjid::int), '{}') FROM pg_depend d
+                                                       WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i'))
+                           ELSE '{}' END)), '[]')
+               FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+              WHERE c.relkind IN ('r', 'p', 'm', 'v', 'S', 'f') AND n.nspname <> 'information_schema' AND n.nspname !~ '^pg_') AS tables,
             (SELECT coalesce(json_agg(to_regclass(name)::oid::int ORDER BY i), '[]') FROM unnest($1::text[]) WITH ORDINALITY AS n(name, i)) AS named`, [names]);
     const row = rows[0];
     const locks = new Map();
@@ -394,7 +405,7 @@ async function observe(shadow, names) {
         (locks.get(oid) ?? locks.set(oid, new Set()).get(oid)).add(mode);
     return {
         locks,
-        tables: new Map(row.tables.map(([oid, file, name]) => [oid, { name, file }])),
+        tables: new Map(row.tables.map(([oid, file, name, covers]) => [oid, { name, file, covers }])),
         named: row.named.map((oid) => oid ?? undefined),
     };
 }

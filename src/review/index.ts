@@ -40,23 +40,34 @@ export async function reviewMigrations(client: pg.Client, planned: readonly Engi
 
 /**
  * Sizes of the relations that exist, in one query, from the catalog alone: pages of the table, its TOAST
- * table and its indexes (as of the last VACUUM or ANALYZE), and its estimated rows. Never
- * pg_total_relation_size: it opens the table, and would wait behind a transaction that holds a lock on
- * it (the run would hang before the first migration, the lock it came to check in hand).
+ * table and its indexes (as of the last VACUUM or ANALYZE), and its estimated rows. A partitioned table
+ * has no storage of its own (relpages -1): its size is its partitions', found through pg_inherits, and
+ * its rows theirs when it was never analysed itself. Never pg_total_relation_size or
+ * pg_partition_tree: they open or lock the tables, and would wait behind a transaction that holds a lock
+ * on one (the run would hang before the first migration, the lock it came to check in hand).
  */
 async function tableSizes(client: pg.Client, relations: readonly string[]): Promise<Map<string, TableSize>> {
   if (relations.length === 0) return new Map();
   const { rows } = await client.query<{ name: string; bytes: string | null; rows: number | null }>(
-    `SELECT name,
-            (c.relpages::bigint + coalesce(t.relpages, 0)
-              + coalesce((SELECT sum(i.relpages) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = c.oid), 0))
+    `WITH RECURSIVE named AS (
+       SELECT name, to_regclass(name) AS root FROM unnest($1::text[]) AS name
+     ), tree(root, rel) AS (
+       SELECT root, root FROM named WHERE root IS NOT NULL
+       UNION
+       SELECT tree.root, i.inhrelid FROM tree JOIN pg_class p ON p.oid = tree.rel AND p.relkind = 'p' JOIN pg_inherits i ON i.inhparent = p.oid
+     )
+     SELECT named.name,
+            sum(greatest(c.relpages, 0)::bigint + greatest(coalesce(t.relpages, 0), 0)
+                + coalesce((SELECT sum(greatest(i.relpages, 0)) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = c.oid), 0))
               * current_setting('block_size')::bigint AS bytes,
-            c.reltuples AS rows
-       FROM unnest($1::text[]) AS name
-       JOIN pg_class c ON c.oid = to_regclass(name)
-       LEFT JOIN pg_class t ON t.oid = c.reltoastrelid`,
+            coalesce(max(c.reltuples) FILTER (WHERE c.oid = named.root AND c.reltuples >= 0),
+                     sum(c.reltuples) FILTER (WHERE c.oid <> named.root AND c.relkind <> 'p' AND c.reltuples >= 0)) AS rows
+       FROM named
+       JOIN tree ON tree.root = named.root
+       JOIN pg_class c ON c.oid = tree.rel
+       LEFT JOIN pg_class t ON t.oid = c.reltoastrelid
+      GROUP BY named.name, named.root`,
     [relations],
   );
-  return new Map(rows.map((r) => [r.name, { bytes: Number(r.bytes ?? 0), rows: r.rows === null || r.rows < 0 ? undefined : r.rows }]));
+  return new Map(rows.map((r) => [r.name, { bytes: Number(r.bytes ?? 0), rows: r.rows === null || r.rows < 0 ? undefined : Number(r.rows) }]));
 }
-

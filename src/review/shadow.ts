@@ -52,11 +52,19 @@ export interface ShadowReport {
 /** One relation's lock modes held by the session, by oid. */
 export type LockSnapshot = ReadonlyMap<number, ReadonlySet<LockMode>>;
 
+/** A relation the session can see, as the shadow run watches it. */
+export interface WatchedRelation {
+  readonly name: string;
+  readonly file: string;
+  /** What a lock on it or a rewrite of it belongs to: a partition's ancestors, a sequence's owning table. */
+  readonly covers: readonly number[];
+}
+
 /** What the catalog says before and after a statement. */
 export interface Observation {
   readonly locks: LockSnapshot;
-  /** User tables (and materialized views) by oid: their name and relfilenode. */
-  readonly tables: ReadonlyMap<number, { readonly name: string; readonly file: string }>;
+  /** Tables, views, sequences and foreign tables by oid. */
+  readonly tables: ReadonlyMap<number, WatchedRelation>;
   /** The oid of each relation the statement's predicted locks name, in their order; undefined when none. */
   readonly named: readonly (number | undefined)[];
 }
@@ -77,15 +85,15 @@ const rank = (mode: LockMode) => LOCK_MODES.indexOf(mode);
  */
 export function judge(statement: Pick<ReviewedStatement, 'locks' | 'rewrites' | 'table'>, before: Observation, after: Observation): { verdict: Verdict; observed: string } {
   const fresh = (oid: number): LockMode[] => [...(after.locks.get(oid) ?? [])].filter((mode) => !before.locks.get(oid)?.has(mode));
-  const nameOf = (oid: number) => before.tables.get(oid)?.name ?? after.tables.get(oid)?.name ?? `relation ${oid}`;
   const problems: string[] = [];
   const hidden: string[] = [];
   const took = new Map<number, LockMode>();
-  const predicted = new Set<number>();
+  const predicted = new Map<number, string>();
+  const nameOf = (oid: number) => predicted.get(oid) ?? before.tables.get(oid)?.name ?? after.tables.get(oid)?.name ?? `relation ${oid}`;
   statement.locks.forEach((lock, i) => {
     const oid = before.named[i] ?? after.named[i];
     if (oid === undefined) return; // a relation that does not exist before or after (DROP … IF EXISTS)
-    predicted.add(oid);
+    predicted.set(oid, lock.relation);
     const taken = strongest(fresh(oid));
     if (taken !== undefined) took.set(oid, taken);
     if (taken !== undefined && rank(taken) > rank(lock.mode)) problems.push(`took ${lockName(taken)} on ${lock.relation}, stronger than the predicted ${lockName(lock.mode)}`);
@@ -93,8 +101,10 @@ export function judge(statement: Pick<ReviewedStatement, 'locks' | 'rewrites' | 
     else if ([...(before.locks.get(oid) ?? [])].some((mode) => rank(mode) >= rank(lock.mode))) hidden.push(lock.relation);
     else problems.push(`took ${taken === undefined ? 'no lock' : `only ${lockName(taken)}`} on ${lock.relation}, where ${lockName(lock.mode)} was predicted`);
   });
+  // A partition of a predicted table, or a sequence it owns, is locked with it: part of the prediction.
+  const covered = (oid: number) => predicted.has(oid) || (before.tables.get(oid)?.covers ?? []).some((owner) => predicted.has(owner));
   for (const [oid] of before.tables) {
-    if (predicted.has(oid)) continue;
+    if (covered(oid)) continue;
     const taken = strongest(fresh(oid));
     if (taken === undefined) continue;
     took.set(oid, taken);
@@ -103,7 +113,8 @@ export function judge(statement: Pick<ReviewedStatement, 'locks' | 'rewrites' | 
   const rewritten = [...before.tables].filter(([oid, table]) => after.tables.has(oid) && after.tables.get(oid)!.file !== table.file).map(([oid]) => oid);
   const own = statement.table === undefined ? undefined : before.named[statement.locks.findIndex((l) => l.relation === statement.table)];
   if (own !== undefined && before.tables.has(own) && after.tables.has(own)) {
-    const did = rewritten.includes(own);
+    // A partitioned table has no storage of its own: its partitions are what is rewritten.
+    const did = rewritten.some((oid) => oid === own || before.tables.get(oid)!.covers.includes(own));
     if (did !== statement.rewrites) problems.push(did ? `rewrote ${statement.table}, which was not predicted` : `did not rewrite ${statement.table}, where a rewrite was predicted`);
   }
   const observed = [
@@ -440,14 +451,22 @@ async function emptyShadow(shadow: pg.Client): Promise<string[]> {
   return objectsIn(shadow);
 }
 
-/** The session's relation locks, the user tables' relfilenodes, and the oids of `names`, in one query. */
+/**
+ * The session's relation locks, the watched relations (tables, views, sequences, foreign tables: their
+ * relfilenode, and what they belong to), and the oids of `names`, in one query.
+ */
 async function observe(shadow: pg.Client, names: readonly string[]): Promise<Observation> {
-  const { rows } = await shadow.query<{ locks: [number, LockMode][]; tables: [number, string, string][]; named: (number | null)[] }>(
+  const { rows } = await shadow.query<{ locks: [number, LockMode][]; tables: [number, string, string, number[]][]; named: (number | null)[] }>(
     `SELECT (SELECT coalesce(json_agg(json_build_array(relation::int, mode)), '[]') FROM pg_locks
               WHERE pid = pg_backend_pid() AND locktype = 'relation' AND granted
                 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())) AS locks,
-            (SELECT coalesce(json_agg(json_build_array(c.oid::int, c.relfilenode::text, c.oid::regclass::text)), '[]') FROM pg_class c
-              WHERE c.relkind IN ('r', 'p', 'm') AND c.relnamespace::regnamespace::text !~ '^(pg_|information_schema)') AS tables,
+            (SELECT coalesce(json_agg(json_build_array(c.oid::int, c.relfilenode::text, c.oid::regclass::text,
+                      CASE WHEN c.relispartition THEN (SELECT coalesce(array_agg(a.relid::int), '{}') FROM pg_partition_ancestors(c.oid) a WHERE a.relid <> c.oid)
+                           WHEN c.relkind = 'S' THEN (SELECT coalesce(array_agg(d.refobjid::int), '{}') FROM pg_depend d
+                                                       WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i'))
+                           ELSE '{}' END)), '[]')
+               FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+              WHERE c.relkind IN ('r', 'p', 'm', 'v', 'S', 'f') AND n.nspname <> 'information_schema' AND n.nspname !~ '^pg_') AS tables,
             (SELECT coalesce(json_agg(to_regclass(name)::oid::int ORDER BY i), '[]') FROM unnest($1::text[]) WITH ORDINALITY AS n(name, i)) AS named`,
     [names],
   );
@@ -456,7 +475,7 @@ async function observe(shadow: pg.Client, names: readonly string[]): Promise<Obs
   for (const [oid, mode] of row.locks) (locks.get(oid) ?? locks.set(oid, new Set()).get(oid)!).add(mode);
   return {
     locks,
-    tables: new Map(row.tables.map(([oid, file, name]) => [oid, { name, file }])),
+    tables: new Map(row.tables.map(([oid, file, name, covers]) => [oid, { name, file, covers }])),
     named: row.named.map((oid) => oid ?? undefined),
   };
 }

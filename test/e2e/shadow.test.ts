@@ -158,6 +158,35 @@ describe('the shadow run finds what the review cannot', () => {
   });
 });
 
+describe('the shadow run on a partitioned table, its sequence and a view', () => {
+  it('counts the partitions a statement locks and rewrites as its table, and names a view by its name', async () => {
+    const db = await database();
+    const shadow = await shadowDatabase();
+    const dir = migrationsDir({
+      '1_events.sql':
+        'CREATE TABLE events (id bigserial, at date NOT NULL, v text) PARTITION BY RANGE (at);\n' +
+        "CREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');\n" +
+        "CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');\n" +
+        'CREATE VIEW recent_events AS SELECT * FROM events;\n',
+      '2_view.sql': 'DROP VIEW recent_events;\n',
+      // A volatile default rewrites every partition; the partitioned table itself has no storage.
+      '3_picked.sql': 'ALTER TABLE events ADD COLUMN picked float8 DEFAULT random();\n',
+      '4_not_null.sql': 'ALTER TABLE events ALTER COLUMN v SET NOT NULL;\n',
+      // The owned sequence is altered with its column.
+      '5_id.sql': 'ALTER TABLE events ALTER COLUMN id TYPE int;\n',
+    });
+    expect((await run('action', db, dir, { 'target-revision': '1', backup: 'false' })).code).toBe(0);
+    const plan = await run('action', db, dir, { command: 'plan', 'shadow-database-url': shadow.url, lint: 'off' });
+    expect(plan.code, plan.log).toBe(0);
+    expect(plan.log).toMatch(/2_view\.sql:1 DROP VIEW on the shadow: confirmed \(ACCESS EXCLUSIVE on recent_events\)\./);
+    expect(plan.log).toMatch(/3_picked\.sql:1 ALTER TABLE ADD COLUMN on the shadow: confirmed \(ACCESS EXCLUSIVE on events; rewrote events_2025, events_2026\)\./);
+    expect(plan.log).toMatch(/4_not_null\.sql:1 ALTER TABLE ALTER COLUMN … SET NOT NULL on the shadow: confirmed \(ACCESS EXCLUSIVE on events\)\./);
+    expect(plan.log).toMatch(/5_id\.sql:1 ALTER TABLE ALTER COLUMN … TYPE on the shadow: confirmed \(ACCESS EXCLUSIVE on events; rewrote events_2025, events_2026\)\./);
+    expect(plan.log).not.toMatch(/mismatch/);
+    expect(await objects(shadow.db)).toBe(0);
+  });
+});
+
 describe.each<EngineId>(['alembic', 'dbmate'])('the shadow run with %s', (engine) => {
   it('runs the pending SQL of the engine on the copy', async () => {
     const db = await database();

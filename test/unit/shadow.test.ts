@@ -10,8 +10,8 @@ const ORDERS = 100;
 const ACCOUNTS = 200;
 const tables = (files: Record<number, string> = {}) =>
   new Map([
-    [ORDERS, { name: 'orders', file: files[ORDERS] ?? '9001' }],
-    [ACCOUNTS, { name: 'accounts', file: files[ACCOUNTS] ?? '9002' }],
+    [ORDERS, { name: 'orders', file: files[ORDERS] ?? '9001', covers: [] }],
+    [ACCOUNTS, { name: 'accounts', file: files[ACCOUNTS] ?? '9002', covers: [] }],
   ]);
 const locks = (entries: [number, LockMode[]][]) => new Map(entries.map(([oid, modes]) => [oid, new Set(modes)]));
 const observation = (held: [number, LockMode[]][], named: (number | undefined)[], files: Record<number, string> = {}): Observation => ({
@@ -83,6 +83,39 @@ describe('the verdict on one statement', () => {
   it('skips a relation that exists neither before nor after (DROP … IF EXISTS), and names a new one from after', () => {
     const drop = { table: 'gone', rewrites: false, locks: [{ relation: 'gone', mode: 'AccessExclusiveLock' as const, role: 'target' as const }] };
     expect(judge(drop, observation([], [undefined]), observation([], [undefined])).verdict).toEqual({ kind: 'confirmed' });
+  });
+});
+
+describe('relations that belong to a predicted table', () => {
+  const EVENTS = 300;
+  const PART = 301;
+  const SEQ = 302;
+  const OTHER = 303;
+  const watched = (files: Record<number, string> = {}) =>
+    new Map([
+      [EVENTS, { name: 'events', file: '0', covers: [] }],
+      [PART, { name: 'events_2025', file: files[PART] ?? '7001', covers: [EVENTS] }],
+      [SEQ, { name: 'events_id_seq', file: '7002', covers: [EVENTS] }],
+      [OTHER, { name: 'audit', file: '7003', covers: [] }],
+    ]);
+  const seen = (held: [number, LockMode[]][], files: Record<number, string> = {}): Observation => ({ locks: locks(held), tables: watched(files), named: [EVENTS] });
+  const alter = { table: 'events', rewrites: true, locks: [{ relation: 'events', mode: 'AccessExclusiveLock' as const, role: 'target' as const }] };
+
+  it("takes a partition's and an owned sequence's locks, and a partition's rewrite, as the table's", () => {
+    const after = seen([[EVENTS, ['AccessExclusiveLock']], [PART, ['AccessExclusiveLock']], [SEQ, ['AccessExclusiveLock']]], { [PART]: '7100' });
+    const { verdict, observed } = judge(alter, seen([]), after);
+    expect(verdict).toEqual({ kind: 'confirmed' });
+    expect(observed).toBe('ACCESS EXCLUSIVE on events; rewrote events_2025');
+    // No partition rewritten: the predicted rewrite did not happen.
+    expect(judge(alter, seen([]), seen([[EVENTS, ['AccessExclusiveLock']]])).verdict).toEqual({
+      kind: 'mismatch',
+      detail: 'did not rewrite events, where a rewrite was predicted',
+    });
+  });
+
+  it('still reports a table that belongs to none of them', () => {
+    const after = seen([[EVENTS, ['AccessExclusiveLock']], [OTHER, ['ShareLock']]], { [PART]: '7100' });
+    expect(judge(alter, seen([]), after).verdict).toEqual({ kind: 'mismatch', detail: 'also took SHARE on audit, which was not predicted' });
   });
 });
 
