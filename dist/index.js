@@ -6754,7 +6754,7 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util/types")
 
 /***/ }),
 
-/***/ 1378:
+/***/ 1042:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -6798,9 +6798,12 @@ const BOOLEAN_INPUTS = new Map([
     ['backup', ['true', 'false', 'auto']],
     ['summary', ['true', 'false']],
     ['dry-run', ['true', 'false']],
+    ['comment', ['true', 'false']],
 ]);
-/** Inputs that are not flags: database-url has its own flag below; command is the positional argument. */
-const INPUT_FLAGS = new Set(lib_inputs/* INPUTS */.mc.map((i) => i.name).filter((name) => name !== 'command'));
+/** Every input is a flag but command (the positional argument) and the tokens of one platform. */
+const INPUT_FLAGS = new Set(lib_inputs/* INPUTS */.mc.filter((i) => !('only' in i)).map((i) => i.name).filter((name) => name !== 'command'));
+/** The tokens come from the environment: a flag would put one in argv, which every process can read. */
+const TOKEN_VARIABLES = { 'github-token': 'GITHUB_TOKEN', 'gitlab-token': 'GITLAB_TOKEN' };
 /**
  * Parse `migrate-action <command> [--flag value | --flag=value]...`. Every action input is a flag of the
  * same name; `--settings` may be repeated (one setting each); boolean flags may stand alone. Pure.
@@ -6852,6 +6855,9 @@ function parseArgs(argv) {
         else if (name === 'settings') {
             settings.push(value);
         }
+        else if (name in TOKEN_VARIABLES) {
+            throw new UsageError(`--${name} is not taken on the command line, where every process on the machine could read it; set ${TOKEN_VARIABLES[name]} in the environment`);
+        }
         else if (INPUT_FLAGS.has(name)) {
             inputs[name] = value;
         }
@@ -6876,12 +6882,14 @@ function helpText(version) {
         'Connection: --database-url, else DATABASE_URL, else the libpq variables PGHOST, PGPORT, PGUSER,',
         'PGPASSWORD, PGDATABASE, PGSSLMODE (so a masked PGPASSWORD can stay apart from the rest).',
         'Shadow database (plan, check): --shadow-database-url, else SHADOW_DATABASE_URL.',
+        'Comment (plan, check with --comment): GITLAB_TOKEN in a GitLab merge request pipeline, GITHUB_TOKEN in a',
+        'GitHub pull request workflow.',
         '',
         'Flags:',
     ];
     const width = Math.max(...lib_inputs/* INPUTS */.mc.map((i) => i.name.length), 'dotenv FILE'.length) + 4;
     for (const input of lib_inputs/* INPUTS */.mc) {
-        if (input.name === 'command')
+        if (input.name === 'command' || 'only' in input)
             continue;
         const def = 'default' in input ? (input.default === '' ? '' : ` (default: ${input.default})`) : '';
         lines.push(`  --${input.name.padEnd(width)}${input.description}${def}`);
@@ -6894,8 +6902,8 @@ function helpText(version) {
     return lines.join('\n');
 }
 
-// EXTERNAL MODULE: ./lib/main.js + 31 modules
-var main = __nccwpck_require__(358);
+// EXTERNAL MODULE: ./lib/main.js + 30 modules
+var main = __nccwpck_require__(4994);
 // EXTERNAL MODULE: external "node:os"
 var external_node_os_ = __nccwpck_require__(8161);
 ;// CONCATENATED MODULE: ./lib/platform/cli.js
@@ -6952,6 +6960,11 @@ function cliPlatform(flags, io) {
         : '';
     return {
         env: io.env,
+        forge: gitlab
+            ? { name: 'gitlab', tokenInput: 'gitlab-token (GITLAB_TOKEN)' }
+            : io.env.GITHUB_ACTIONS === 'true'
+                ? { name: 'github', tokenInput: 'GITHUB_TOKEN' }
+                : undefined,
         workspace: io.cwd, // a GitLab job starts in CI_PROJECT_DIR
         tempDir: external_node_os_.tmpdir(),
         emptyDatabaseUrlHint: 'set --database-url, or DATABASE_URL, or the libpq variables PGHOST, PGUSER, PGPASSWORD and PGDATABASE (in GitLab: a masked CI/CD variable; check that it is not limited to protected branches or another environment)',
@@ -6964,6 +6977,11 @@ function cliPlatform(flags, io) {
             // A secret too: from the environment, so that it stays out of argv.
             if (name === 'shadow-database-url')
                 return io.env.SHADOW_DATABASE_URL ?? '';
+            // The comment's tokens: never flags (argv is visible to every process on the machine).
+            if (name === 'github-token')
+                return io.env.GITHUB_TOKEN ?? '';
+            if (name === 'gitlab-token')
+                return io.env.GITLAB_TOKEN ?? '';
             return '';
         },
         mask: () => undefined, // there is no runner to mask for us: main redacts every line itself
@@ -6998,10 +7016,8 @@ function cliPlatform(flags, io) {
 
 // EXTERNAL MODULE: ./lib/report.js
 var report = __nccwpck_require__(9293);
-;// CONCATENATED MODULE: ./lib/version.js
-/** The package version (a unit test keeps it equal to package.json's). */
-const VERSION = '0.1.0';
-
+// EXTERNAL MODULE: ./lib/version.js
+var version = __nccwpck_require__(3411);
 ;// CONCATENATED MODULE: ./lib/cli.js
 
 
@@ -7070,11 +7086,11 @@ async function runCli(argv, io) {
         return 2;
     }
     if (request.kind === 'help') {
-        io.write(helpText(VERSION));
+        io.write(helpText(version/* VERSION */.x));
         return 0;
     }
     if (request.kind === 'version') {
-        io.write(VERSION);
+        io.write(version/* VERSION */.x);
         return 0;
     }
     const platform = cliPlatform(request.inputs, io);
@@ -7840,9 +7856,9 @@ function listed(names, first = 20) {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _runtime_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5875);
-/* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1378);
+/* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1042);
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(452);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(358);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4994);
 /**
  * The bundle's entry: the only module with side effects. The GitHub runner runs this file; the package's
  * `bin/migrate-action.js` marks the process as the CLI first and then loads this same bundle.
@@ -8047,6 +8063,25 @@ const INPUTS = [
         default: '',
     },
     {
+        name: 'comment',
+        description: 'plan and check on a pull request (GitHub) or merge request (GitLab): post the plan (pending migrations with their SQL, what each statement locks, review findings, drift or the failure) as one comment per migrations directory and database, updated in place on every push; it says so when nothing is pending any more (true or false). Needs github-token or gitlab-token. Other events and commands post nothing; a refused token is a warning, never a failure.',
+        default: 'false',
+        type: 'boolean',
+    },
+    {
+        name: 'github-token',
+        description: 'The token the comment is posted with; the default, the workflow token, needs permissions: pull-requests: write (a pull request from a fork gets a read-only one: a warning, the plan stays in the summary). CLI: GITHUB_TOKEN.',
+        default: '',
+        actionDefault: '${{ github.token }}',
+        only: 'action',
+    },
+    {
+        name: 'gitlab-token',
+        description: 'The token the comment is posted with, from a masked CI/CD variable (gitlab-token: $PLAN_COMMENT_TOKEN): a project or personal access token with the api scope and at least the Reporter role (the job token cannot write notes). CLI: GITLAB_TOKEN.',
+        default: '',
+        only: 'component',
+    },
+    {
         name: 'summary',
         description: 'Write the job summary (true or false).',
         default: 'true',
@@ -8088,7 +8123,7 @@ const OUTPUTS = [
 
 /***/ }),
 
-/***/ 358:
+/***/ 4994:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -8100,14 +8135,14 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // UNUSED EXPORTS: readInputs
 
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
 ;// CONCATENATED MODULE: ./lib/clock.js
 const systemClock = {
     now: () => Date.now(),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
 
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/util.js
 
 // functions
@@ -15103,6 +15138,7 @@ const config_schemas = {
     'wait-timeout': wholeNumber('wait-timeout', 3_600, 'seconds', '60'),
     'lock-retries': wholeNumber('lock-retries', 100, 'retries', '3'),
     summary: config_boolean,
+    comment: config_boolean,
     backup: pipe(schemas_string().check(_trim(), refine((v) => inputs/* BACKUP_MODES */.CU.includes(v.toLowerCase()), { message: `is not a backup mode; use ${inputs/* BACKUP_MODES */.CU.join(', ')}` })), transform((v) => v.toLowerCase())),
     'dry-run': config_boolean,
     lint: schemas_enum(inputs/* LINT_MODES */.Fz, { message: `is not a lint mode; use ${inputs/* LINT_MODES */.Fz.join(', ')}` }),
@@ -15133,6 +15169,7 @@ function parseConfig(raw, places) {
     const wait = field('wait-timeout', config_schemas['wait-timeout']);
     const lockRetries = field('lock-retries', config_schemas['lock-retries']);
     const summary = field('summary', config_schemas.summary);
+    const comment = field('comment', config_schemas.comment);
     const targetRevision = field('target-revision', config_schemas['target-revision']);
     const backup = field('backup', config_schemas.backup);
     const backupFormat = field('backup-format', config_schemas['backup-format']);
@@ -15230,6 +15267,7 @@ function parseConfig(raw, places) {
         lockRetries: lockRetries,
         summary: summary,
         lint: lint,
+        comment: comment ? Object.freeze({ githubToken: raw['github-token'].trim(), gitlabToken: raw['gitlab-token'].trim() }) : undefined,
     });
 }
 /** postgres-migrations' ids are numbers: `007` is 7, `00` is none. Pure. */
@@ -15383,6 +15421,8 @@ function parseSettings(value, problems) {
     return settings;
 }
 
+// EXTERNAL MODULE: ./lib/db/connect.js
+var connect = __nccwpck_require__(3688);
 // EXTERNAL MODULE: external "node:child_process"
 var external_node_child_process_ = __nccwpck_require__(1421);
 ;// CONCATENATED MODULE: ./lib/migrations/js-loader.js
@@ -15658,6 +15698,7 @@ function githubPlatform(env = process.env, write = (text) => process.stdout.writ
     let annotated;
     return {
         env,
+        forge: { name: 'github', tokenInput: 'github-token' },
         workspace: env.GITHUB_WORKSPACE || process.cwd(),
         tempDir: env.RUNNER_TEMP || external_node_os_.tmpdir(),
         getInput: (name) => (env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] || '').trim(),
@@ -15717,8 +15758,6 @@ function githubPlatform(env = process.env, write = (text) => process.stdout.writ
 
 // EXTERNAL MODULE: ./lib/report.js
 var report = __nccwpck_require__(9293);
-// EXTERNAL MODULE: ./lib/db/connect.js
-var connect = __nccwpck_require__(3688);
 // EXTERNAL MODULE: ./lib/db/session.js
 var session = __nccwpck_require__(3794);
 ;// CONCATENATED MODULE: ./lib/db/lock.js
@@ -19500,190 +19539,11 @@ function toRunError(error, lost, command) {
     return { message: `Unexpected error: ${(0,errors/* messageOf */.bD)(error)}`, expected: false };
 }
 
-;// CONCATENATED MODULE: ./lib/secrets.js
-
-
-
-/**
- * Every password that may reach the driver or pg_dump, in every form: the URL's (as written, decoded,
- * re-encoded; also `?password=`), else PGPASSWORD, else the line of the password file (PGPASSFILE or
- * ~/.pgpass) that matches the URL's host, port, database and user. All of them are secrets.
- */
-function connectionSecrets(databaseUrl, env) {
-    const forms = new Set(secretForms(databaseUrl));
-    const more = [env.PGPASSWORD ?? '', passwordFromFile(databaseUrl, env) ?? ''];
-    // Not percent-encoded where they come from: encode first, so that a literal % is not decoded.
-    for (const password of more.filter((p) => p.length > 0)) {
-        for (const form of passwordForms(encodeURIComponent(password)))
-            forms.add(form);
-    }
-    return [...forms].filter((form) => form.length > 0).sort((a, b) => b.length - a.length);
-}
-/** The password libpq would take from the password file for this URL; undefined when none matches. */
-function passwordFromFile(databaseUrl, env) {
-    let url;
-    try {
-        url = new URL(databaseUrl.trim().replace(/@(?=[/?#]|$)/, '@localhost'));
-    }
-    catch {
-        return undefined;
-    }
-    const file = env.PGPASSFILE || external_node_path_.join(env.HOME || external_node_os_.homedir(), '.pgpass');
-    let text;
-    try {
-        text = (0,external_node_fs_.readFileSync)(file, 'utf8');
-    }
-    catch {
-        return undefined;
-    }
-    const query = url.searchParams;
-    const decode = (text) => {
-        try {
-            return decodeURIComponent(text);
-        }
-        catch {
-            return text; // bad percent-encoding: config.ts says so; the lookup goes on with the text as written
-        }
-    };
-    const wanted = [
-        query.get('host') || url.hostname || 'localhost',
-        query.get('port') || url.port || '5432',
-        decode(url.pathname.slice(1)) || '*',
-        query.get('user') || decode(url.username) || env.PGUSER || external_node_os_.userInfo().username,
-    ];
-    for (const line of text.split(/\r?\n/)) {
-        if (line.trim() === '' || line.startsWith('#'))
-            continue;
-        const fields = pgpassFields(line);
-        if (fields.length < 5)
-            continue;
-        if (wanted.every((value, i) => fields[i] === '*' || fields[i] === value))
-            return fields[4];
-    }
-    return undefined;
-}
-/** A password file line's fields: split on colons, with \: and \\ standing for themselves. Pure. */
-function pgpassFields(line) {
-    const fields = [];
-    let field = '';
-    for (let i = 0; i < line.length; i += 1) {
-        const char = line[i];
-        if (char === '\\' && i + 1 < line.length) {
-            field += line[i + 1];
-            i += 1;
-        }
-        else if (char === ':' && fields.length < 4) {
-            fields.push(field);
-            field = '';
-        }
-        else {
-            field += char;
-        }
-    }
-    fields.push(field);
-    return fields;
-}
-/**
- * Every form in which the database password may appear: as written in the URL, decoded, and re-encoded.
- * Computed from the raw input before it is validated, so that even a malformed URL is masked.
- */
-function secretForms(databaseUrl) {
-    const forms = new Set();
-    const url = databaseUrl.trim();
-    if (url === '')
-        return [];
-    forms.add(databaseUrl);
-    forms.add(url);
-    // The password as written between `user:` and the last `@`, and as a URL parser (and pg) reads it: they
-    // differ when the query holds an `@` too. pg also takes a password from `?password=`.
-    for (const raw of [rawPassword(url), ...parsedPasswords(url)]) {
-        if (raw)
-            for (const form of passwordForms(raw))
-                forms.add(form);
-    }
-    return [...forms].filter((form) => form.length > 0).sort((a, b) => b.length - a.length);
-}
-/** A password as written (perhaps percent-encoded), decoded, and encoded both ways URLs encode it. */
-function passwordForms(raw) {
-    let decoded = raw;
-    try {
-        decoded = decodeURIComponent(raw);
-    }
-    catch {
-        // bad percent-encoding: the raw form is all we can know
-    }
-    return [
-        raw,
-        decoded,
-        encodeURIComponent(decoded),
-        // the WHATWG URL serializer leaves some characters (e.g. ! * ' ( )) unencoded
-        decoded.replace(/[^A-Za-z0-9\-._~!$&'()*+,;=]/g, (c) => encodeURIComponent(c)),
-    ];
-}
-function parsedPasswords(url) {
-    try {
-        const parsed = new URL(url);
-        return [parsed.password, parsed.searchParams.get('password') ?? ''];
-    }
-    catch {
-        return [];
-    }
-}
-/**
- * The password as written between `user:` and the last `@` of the authority. Works on malformed URLs
- * too (e.g. an unencoded `@` or `/` in the password), because masking must not depend on validity.
- */
-function rawPassword(url) {
-    const schemeEnd = url.indexOf('://');
-    if (schemeEnd < 0)
-        return undefined;
-    const rest = url.slice(schemeEnd + 3);
-    const at = rest.lastIndexOf('@');
-    if (at < 0)
-        return undefined;
-    const userinfo = rest.slice(0, at);
-    const colon = userinfo.indexOf(':');
-    if (colon < 0)
-        return undefined;
-    return userinfo.slice(colon + 1);
-}
-/** Replace every secret form in `text` with `***`. A second line of defence behind the runner's masking. */
-function redact(text, secrets) {
-    let out = text;
-    for (const secret of secrets) {
-        if (secret.length > 0)
-            out = out.split(secret).join('***');
-    }
-    return out;
-}
-/**
- * redact(), but occurrences of `keep` (public names, such as migration files) are left whole, so that a
- * short password inside a file name does not turn `2_create-orders.sql` into `2_create-***.sql`. Pure.
- */
-function redactExcept(text, secrets, keep) {
-    const present = secrets.filter((secret) => secret.length > 0 && text.includes(secret));
-    if (present.length === 0)
-        return text;
-    // Only names that hold a secret need keeping (a run may have 100,000 names).
-    const holders = keep.filter((name) => present.some((secret) => name.includes(secret)));
-    const kept = [];
-    // Markers of characters no password holds (NUL cannot be in a URL; the middle one is private-use).
-    const marker = (i) => `\u0000${String.fromCharCode(0xe000 + i)}\u0000`;
-    let out = text;
-    for (const name of [...holders].sort((a, b) => b.length - a.length)) {
-        if (name.length === 0 || !out.includes(name))
-            continue;
-        out = out.split(name).join(marker(kept.length));
-        kept.push(name);
-    }
-    out = redact(out, present);
-    kept.forEach((name, i) => {
-        out = out.split(marker(i)).join(name);
-    });
-    return out;
-}
-
+// EXTERNAL MODULE: ./lib/secrets.js
+var lib_secrets = __nccwpck_require__(150);
 ;// CONCATENATED MODULE: ./lib/main.js
+
+
 
 
 
@@ -19725,7 +19585,7 @@ function publicNames(result, config) {
 }
 /** Wrap the platform's log so that no secret form can reach it, whatever the runner masks. */
 function redactingLog(platform, secrets) {
-    const clean = (text) => redact(text, secrets);
+    const clean = (text) => (0,lib_secrets/* redact */.E$)(text, secrets);
     return {
         info: (message) => platform.info(clean(message)),
         warning: (message, location) => platform.warning(clean(message), location),
@@ -19740,10 +19600,16 @@ function redactingLog(platform, secrets) {
 async function runOn(platform, clock = systemClock, signal) {
     const raw = readInputs(platform);
     const shadowUrl = raw['shadow-database-url'].trim();
-    const secrets = [...new Set([...connectionSecrets(raw['database-url'], platform.env), ...(shadowUrl === '' ? [] : connectionSecrets(shadowUrl, platform.env))])].sort((a, b) => b.length - a.length);
+    // The comment's tokens are secrets when they are used (a CLI's GITHUB_TOKEN otherwise is not ours).
+    const tokens = main_TRUE.test(raw.comment.trim()) ? [raw['github-token'].trim(), raw['gitlab-token'].trim()].filter((t) => t !== '' && !lib_secrets/* UNSET_VARIABLE */.$w.test(t)) : [];
+    const secrets = [
+        ...new Set([...(0,lib_secrets/* connectionSecrets */.K$)(raw['database-url'], platform.env), ...(shadowUrl === '' ? [] : (0,lib_secrets/* connectionSecrets */.K$)(shadowUrl, platform.env)), ...tokens]),
+    ].sort((a, b) => b.length - a.length);
     for (const secret of secrets)
         platform.mask(secret);
     const log = redactingLog(platform, secrets);
+    // What engines and .js migrations inherit: without a variable that holds a token (GITLAB_TOKEN in the CLI).
+    const env = Object.fromEntries(Object.entries(platform.env).filter(([, value]) => value === undefined || !tokens.includes(value.trim())));
     let config;
     let result;
     try {
@@ -19756,10 +19622,10 @@ async function runOn(platform, clock = systemClock, signal) {
             clock,
             log,
             signal,
-            env: platform.env,
+            env,
             load: {
                 signal,
-                jsEnv: jsMigrationEnv(platform.env, secrets),
+                jsEnv: jsMigrationEnv(env, secrets),
                 cwd: platform.workspace,
                 jsOutput: (line) => log.info(`generateSql output: ${line}`),
             },
@@ -19781,7 +19647,7 @@ async function runOn(platform, clock = systemClock, signal) {
     // happens to be part of one (the runner masks registered secrets in its own log). Only text that
     // may carry a server's or a file's words (the error, the summary) is scrubbed, around the names.
     const names = publicNames(result, config);
-    const scrub = (text) => redactExcept(text, secrets, names);
+    const scrub = (text) => (0,lib_secrets/* redactExcept */.v5)(text, secrets, names);
     const outputs = (0,report/* toOutputs */.Iu)(result);
     for (const output of inputs/* OUTPUTS */.py)
         platform.setOutput(output.name, output.name === 'error' ? scrub(outputs[output.name]) : outputs[output.name]);
@@ -19792,6 +19658,12 @@ async function runOn(platform, clock = systemClock, signal) {
         catch (error) {
             log.warning(`Could not write the job summary: ${(0,errors/* messageOf */.bD)(error)}`);
         }
+    }
+    if (config?.comment) {
+        if (config.command === 'plan' || config.command === 'check')
+            await commentPlan(platform, config, result, scrub, log, signal);
+        else
+            log.info(`comment: only plan and check post the plan on the pull or merge request; ${config.command} posts none.`);
     }
     const changed = result.command === 'rollback' ? `${outputs['rolled-back-count']} rolled back` : `${outputs['applied-count']} applied`;
     log.info(result.revision === undefined
@@ -19806,6 +19678,29 @@ async function runOn(platform, clock = systemClock, signal) {
         platform.fail(scrub(result.error.message), result.error.location);
     }
     return result;
+}
+const main_TRUE = /^true$/i;
+/**
+ * Post the plan on the pull or merge request this run is for (src/comment/, loaded only when asked for):
+ * one comment per migrations and database, found again by its marker; never the run's failure.
+ */
+async function commentPlan(platform, config, result, scrub, log, signal) {
+    const { commentMarker, postComment, MAX_COMMENT_BYTES } = await __nccwpck_require__.e(/* import() */ 558).then(__nccwpck_require__.bind(__nccwpck_require__, 6558));
+    const alembic = config.engine === 'alembic';
+    const migrations = alembic ? config.tools.alembicConfigLabel : config.migrationsDirLabel;
+    const identity = external_node_path_.relative(config.workspace, alembic ? config.tools.alembicConfig : config.migrationsDir) || '.';
+    await postComment({
+        forge: platform.forge?.name,
+        token: platform.forge?.name === 'gitlab' ? config.comment.gitlabToken : config.comment.githubToken,
+        tokenInput: platform.forge?.tokenInput ?? 'the token',
+        env: platform.env,
+        marker: commentMarker(identity, (0,connect/* describeEndpoint */.N2)(config.endpoint)),
+        // Nothing pending and no comment yet: a pull request without migrations gets none.
+        create: result.status !== 'up-to-date',
+        render: (where) => scrub((0,report/* renderComment */.wQ)(result, { migrations, ...where, maxBytes: MAX_COMMENT_BYTES })),
+        log,
+        signal,
+    });
 }
 /** The command input when it is one of ours (the default otherwise), for the report of invalid inputs. Pure. */
 function commandAsked(value) {
@@ -20530,7 +20425,8 @@ function lines(text) {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   Br: () => (/* binding */ renderSummary),
 /* harmony export */   Iu: () => (/* binding */ toOutputs),
-/* harmony export */   formatBytes: () => (/* binding */ formatBytes)
+/* harmony export */   formatBytes: () => (/* binding */ formatBytes),
+/* harmony export */   wQ: () => (/* binding */ renderComment)
 /* harmony export */ });
 /* unused harmony exports MAX_LISTED_IN_OUTPUT, escapeMarkdown, formatDuration, MAX_SUMMARY_BYTES */
 /* harmony import */ var _db_connect_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3688);
@@ -20574,7 +20470,7 @@ function title(result) {
         case 'up-to-date':
             if (result.command === 'rollback')
                 return '✅ Nothing to roll back';
-            return result.command === 'apply' || result.command === 'status' ? '✅ Database up to date' : '✅ Nothing to apply';
+            return result.command === 'apply' || result.command === 'status' ? '✅ Database up to date' : '✅ Nothing pending';
         case 'pending':
             if (result.command === 'rollback')
                 return '📋 Rollback dry run: migrations to undo';
@@ -20633,7 +20529,7 @@ function formatDuration(ms) {
  */
 const MAX_SUMMARY_BYTES = 900 * 1024;
 /** The job summary: what a reviewer wants to see after a deploy's migration step. Pure. */
-function renderSummary(result) {
+function renderSummary(result, limit = { maxBytes: MAX_SUMMARY_BYTES, what: 'summary' }) {
     const head = [];
     head.push(`## ${title(result)}`, '');
     head.push('| | |', '|---|---|');
@@ -20692,7 +20588,7 @@ function renderSummary(result) {
     }
     // postgres-migrations says "without a transaction" with a marker line in the file: name it.
     const marker = result.engine === undefined || result.engine === 'postgres-migrations' ? ' (disable-transaction)' : '';
-    let budget = MAX_SUMMARY_BYTES - bytes(head) - bytes(error) - (result.command === 'rollback' ? bytes(backup) : 0);
+    let budget = limit.maxBytes - bytes(head) - bytes(error) - (result.command === 'rollback' ? bytes(backup) : 0);
     /** A titled list of blocks, as many as fit in what is left of the budget, then how many were left out. */
     const section = (heading, blocks, what) => {
         if (blocks.length === 0)
@@ -20709,7 +20605,7 @@ function renderSummary(result) {
             shown += 1;
         }
         if (shown < blocks.length) {
-            const note = `(${blocks.length - shown} more ${what} not shown here, to keep this summary under GitHub's size limit; the log lists them all.)`;
+            const note = `(${blocks.length - shown} more ${what} not shown here, to keep this ${limit.what} under GitHub's size limit; the log lists them all.)`;
             out.push('', note, '');
             budget -= note.length + 2;
         }
@@ -20750,6 +20646,20 @@ function renderSummary(result) {
     const pending = section(['### Still pending', ''], (result.pending ?? []).map((name) => [`- \`${escapeMarkdown(name)}\``]), 'pending migrations');
     const backupAfter = result.command === 'rollback' ? backup : [];
     return [...head, ...findings, ...silenced, ...history, ...shadowNote, ...planned, ...undo, ...baselined, ...applied, ...rolledBack, ...backupAfter, ...error, ...pending].join('\n');
+}
+/**
+ * The plan as a pull or merge request comment: the summary within the comment's size, and a last line
+ * that says what it is about and where it comes from (it is replaced on every push). Pure.
+ */
+function renderComment(result, context) {
+    const footer = [
+        '',
+        `<sub>migrate-action ${result.command} of <code>${escapeMarkdown(context.migrations)}</code>` +
+            (context.commit ? ` at ${context.commit.slice(0, 12)}` : '') +
+            (context.jobUrl ? ` · [job](${context.jobUrl.replace(/\(/g, '%28').replace(/\)/g, '%29')})` : '') +
+            ' · updated on every push</sub>',
+    ];
+    return [renderSummary(result, { maxBytes: context.maxBytes - bytes(footer), what: 'comment' }), ...footer].join('\n');
 }
 /** What a pending migration's statements lock, for the plan: a table per file, or why it is not known. Pure. */
 function reviewTable(review, shadow, migration) {
@@ -20933,6 +20843,221 @@ if (scope.navigator === undefined) {
     });
 }
 
+
+
+/***/ }),
+
+/***/ 150:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   $w: () => (/* binding */ UNSET_VARIABLE),
+/* harmony export */   E$: () => (/* binding */ redact),
+/* harmony export */   K$: () => (/* binding */ connectionSecrets),
+/* harmony export */   v5: () => (/* binding */ redactExcept)
+/* harmony export */ });
+/* unused harmony exports passwordFromFile, pgpassFields, secretForms */
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3024);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8161);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6760);
+
+
+
+/**
+ * Every password that may reach the driver or pg_dump, in every form: the URL's (as written, decoded,
+ * re-encoded; also `?password=`), else PGPASSWORD, else the line of the password file (PGPASSFILE or
+ * ~/.pgpass) that matches the URL's host, port, database and user. All of them are secrets.
+ */
+function connectionSecrets(databaseUrl, env) {
+    const forms = new Set(secretForms(databaseUrl));
+    const more = [env.PGPASSWORD ?? '', passwordFromFile(databaseUrl, env) ?? ''];
+    // Not percent-encoded where they come from: encode first, so that a literal % is not decoded.
+    for (const password of more.filter((p) => p.length > 0)) {
+        for (const form of passwordForms(encodeURIComponent(password)))
+            forms.add(form);
+    }
+    return [...forms].filter((form) => form.length > 0).sort((a, b) => b.length - a.length);
+}
+/** The password libpq would take from the password file for this URL; undefined when none matches. */
+function passwordFromFile(databaseUrl, env) {
+    let url;
+    try {
+        url = new URL(databaseUrl.trim().replace(/@(?=[/?#]|$)/, '@localhost'));
+    }
+    catch {
+        return undefined;
+    }
+    const file = env.PGPASSFILE || node_path__WEBPACK_IMPORTED_MODULE_2__.join(env.HOME || node_os__WEBPACK_IMPORTED_MODULE_1__.homedir(), '.pgpass');
+    let text;
+    try {
+        text = (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.readFileSync)(file, 'utf8');
+    }
+    catch {
+        return undefined;
+    }
+    const query = url.searchParams;
+    const decode = (text) => {
+        try {
+            return decodeURIComponent(text);
+        }
+        catch {
+            return text; // bad percent-encoding: config.ts says so; the lookup goes on with the text as written
+        }
+    };
+    const wanted = [
+        query.get('host') || url.hostname || 'localhost',
+        query.get('port') || url.port || '5432',
+        decode(url.pathname.slice(1)) || '*',
+        query.get('user') || decode(url.username) || env.PGUSER || node_os__WEBPACK_IMPORTED_MODULE_1__.userInfo().username,
+    ];
+    for (const line of text.split(/\r?\n/)) {
+        if (line.trim() === '' || line.startsWith('#'))
+            continue;
+        const fields = pgpassFields(line);
+        if (fields.length < 5)
+            continue;
+        if (wanted.every((value, i) => fields[i] === '*' || fields[i] === value))
+            return fields[4];
+    }
+    return undefined;
+}
+/** A password file line's fields: split on colons, with \: and \\ standing for themselves. Pure. */
+function pgpassFields(line) {
+    const fields = [];
+    let field = '';
+    for (let i = 0; i < line.length; i += 1) {
+        const char = line[i];
+        if (char === '\\' && i + 1 < line.length) {
+            field += line[i + 1];
+            i += 1;
+        }
+        else if (char === ':' && fields.length < 4) {
+            fields.push(field);
+            field = '';
+        }
+        else {
+            field += char;
+        }
+    }
+    fields.push(field);
+    return fields;
+}
+/**
+ * Every form in which the database password may appear: as written in the URL, decoded, and re-encoded.
+ * Computed from the raw input before it is validated, so that even a malformed URL is masked.
+ */
+function secretForms(databaseUrl) {
+    const forms = new Set();
+    const url = databaseUrl.trim();
+    if (url === '')
+        return [];
+    forms.add(databaseUrl);
+    forms.add(url);
+    // The password as written between `user:` and the last `@`, and as a URL parser (and pg) reads it: they
+    // differ when the query holds an `@` too. pg also takes a password from `?password=`.
+    for (const raw of [rawPassword(url), ...parsedPasswords(url)]) {
+        if (raw)
+            for (const form of passwordForms(raw))
+                forms.add(form);
+    }
+    return [...forms].filter((form) => form.length > 0).sort((a, b) => b.length - a.length);
+}
+/** A password as written (perhaps percent-encoded), decoded, and encoded both ways URLs encode it. */
+function passwordForms(raw) {
+    let decoded = raw;
+    try {
+        decoded = decodeURIComponent(raw);
+    }
+    catch {
+        // bad percent-encoding: the raw form is all we can know
+    }
+    return [
+        raw,
+        decoded,
+        encodeURIComponent(decoded),
+        // the WHATWG URL serializer leaves some characters (e.g. ! * ' ( )) unencoded
+        decoded.replace(/[^A-Za-z0-9\-._~!$&'()*+,;=]/g, (c) => encodeURIComponent(c)),
+    ];
+}
+function parsedPasswords(url) {
+    try {
+        const parsed = new URL(url);
+        return [parsed.password, parsed.searchParams.get('password') ?? ''];
+    }
+    catch {
+        return [];
+    }
+}
+/**
+ * The password as written between `user:` and the last `@` of the authority. Works on malformed URLs
+ * too (e.g. an unencoded `@` or `/` in the password), because masking must not depend on validity.
+ */
+function rawPassword(url) {
+    const schemeEnd = url.indexOf('://');
+    if (schemeEnd < 0)
+        return undefined;
+    const rest = url.slice(schemeEnd + 3);
+    const at = rest.lastIndexOf('@');
+    if (at < 0)
+        return undefined;
+    const userinfo = rest.slice(0, at);
+    const colon = userinfo.indexOf(':');
+    if (colon < 0)
+        return undefined;
+    return userinfo.slice(colon + 1);
+}
+/**
+ * A token input that is only a variable's reference (`$NAME`, `${NAME}`): what GitLab leaves when the
+ * variable it names is not given to the job. It holds nothing secret, and names the variable.
+ */
+const UNSET_VARIABLE = /^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$/;
+/** Replace every secret form in `text` with `***`. A second line of defence behind the runner's masking. */
+function redact(text, secrets) {
+    let out = text;
+    for (const secret of secrets) {
+        if (secret.length > 0)
+            out = out.split(secret).join('***');
+    }
+    return out;
+}
+/**
+ * redact(), but occurrences of `keep` (public names, such as migration files) are left whole, so that a
+ * short password inside a file name does not turn `2_create-orders.sql` into `2_create-***.sql`. Pure.
+ */
+function redactExcept(text, secrets, keep) {
+    const present = secrets.filter((secret) => secret.length > 0 && text.includes(secret));
+    if (present.length === 0)
+        return text;
+    // Only names that hold a secret need keeping (a run may have 100,000 names).
+    const holders = keep.filter((name) => present.some((secret) => name.includes(secret)));
+    const kept = [];
+    // Markers of characters no password holds (NUL cannot be in a URL; the middle one is private-use).
+    const marker = (i) => `\u0000${String.fromCharCode(0xe000 + i)}\u0000`;
+    let out = text;
+    for (const name of [...holders].sort((a, b) => b.length - a.length)) {
+        if (name.length === 0 || !out.includes(name))
+            continue;
+        out = out.split(name).join(marker(kept.length));
+        kept.push(name);
+    }
+    out = redact(out, present);
+    kept.forEach((name, i) => {
+        out = out.split(marker(i)).join(name);
+    });
+    return out;
+}
+
+
+/***/ }),
+
+/***/ 3411:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   x: () => (/* binding */ VERSION)
+/* harmony export */ });
+/** The package version (a unit test keeps it equal to package.json's). */
+const VERSION = '0.1.0';
 
 
 /***/ }),

@@ -20,7 +20,10 @@ export function renderActionYml() {
     author: 'migrate-action',
     branding: { icon: 'database', color: 'blue' },
     inputs: Object.fromEntries(
-      INPUTS.map((i) => [i.name, { description: i.description, ...(i.required ? { required: true } : { default: i.default }) }]),
+      INPUTS.filter((i) => i.only !== 'component').map((i) => [
+        i.name,
+        { description: i.description, ...(i.required ? { required: true } : { default: i.actionDefault ?? i.default }) },
+      ]),
     ),
     outputs: Object.fromEntries(OUTPUTS.map((o) => [o.name, { description: o.description }])),
     runs: { using: 'node24', main: 'dist/index.js' },
@@ -72,7 +75,7 @@ const SECRET_INPUTS = new Set(['database-url', 'shadow-database-url']);
 export function renderComponent(version) {
   const inputs = { ...componentOnlyInputs(version) };
   for (const input of INPUTS) {
-    if (SECRET_INPUTS.has(input.name)) continue;
+    if (SECRET_INPUTS.has(input.name) || input.only === 'action') continue;
     const spec = { description: input.description };
     if (input.type) spec.type = input.type;
     spec.default = input.type === 'number' ? Number(input.default) : input.type === 'boolean' ? input.default === 'true' : input.default;
@@ -85,11 +88,12 @@ export function renderComponent(version) {
   // (numbers, booleans, a fixed list of options) are checked by GitLab and written in place.
   const free = (i) => !i.type && !i.options;
   const variableOf = (name) => `MIGRATE_INPUT_${name.toUpperCase().replace(/-/g, '_')}`;
-  const flags = INPUTS.filter((i) => !SECRET_INPUTS.has(i.name) && i.name !== 'command')
+  // The component's token input is no flag either: the script hands it to the CLI in its environment.
+  const flags = INPUTS.filter((i) => !SECRET_INPUTS.has(i.name) && !i.only && i.name !== 'command')
     .map((i) => `  --${i.name} "${free(i) ? `$${variableOf(i.name)}` : `$[[ inputs.${i.name} ]]`}" \\`)
     .join('\n');
   const inputVariables = Object.fromEntries(
-    INPUTS.filter((i) => !SECRET_INPUTS.has(i.name) && free(i)).map((i) => [variableOf(i.name), { value: `$[[ inputs.${i.name} ]]`, expand: false }]),
+    INPUTS.filter((i) => !SECRET_INPUTS.has(i.name) && !i.only && free(i)).map((i) => [variableOf(i.name), { value: `$[[ inputs.${i.name} ]]`, expand: false }]),
   );
   const script = [
     'set -eu',
@@ -120,7 +124,8 @@ export function renderComponent(version) {
     '# Each job\'s report is also kept as migrate-report/<job>.env (even when the run fails): a deploy job that',
     '# needs several migrate jobs (one per database) reads every revision there; their dotenv variables share names.',
     'trap \'mkdir -p migrate-report && cp migrate.env "migrate-report/${CI_JOB_NAME_SLUG:-migrate}.env" 2>/dev/null || true\' EXIT',
-    'npx --yes --package "$MIGRATE_PACKAGE" -- migrate-action "$[[ inputs.command ]]" \\',
+    '# The comment\'s token reaches only this process, in its environment (GITLAB_TOKEN), never argv.',
+    'GITLAB_TOKEN="$MIGRATE_INPUT_GITLAB_TOKEN" npx --yes --package "$MIGRATE_PACKAGE" -- migrate-action "$[[ inputs.command ]]" \\',
     flags,
     '  --dotenv migrate.env \\',
     '  --code-quality gl-code-quality-report.json',
@@ -134,6 +139,8 @@ export function renderComponent(version) {
       MIGRATE_PACKAGE: { value: '$[[ inputs.package ]]', expand: false },
       MIGRATE_DATABASE_URL_VARIABLE: '$[[ inputs.database-url-variable ]]',
       MIGRATE_SHADOW_DATABASE_URL_VARIABLE: '$[[ inputs.shadow-database-url-variable ]]',
+      // Expanded by GitLab (gitlab-token: $A_MASKED_VARIABLE), unlike the inputs below; engines never see it.
+      MIGRATE_INPUT_GITLAB_TOKEN: '$[[ inputs.gitlab-token ]]',
       ...inputVariables,
     },
     script: [script],

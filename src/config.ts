@@ -90,6 +90,11 @@ export interface Config {
   readonly summary: boolean;
   /** The review: findings are warnings, errors (the run stops before anything changes), or not looked for. */
   readonly lint: (typeof LINT_MODES)[number];
+  /**
+   * plan and check on a pull or merge request: post the plan there as one comment (src/comment/), with
+   * the platform's token (secrets like databaseUrl). Undefined when input comment is false.
+   */
+  readonly comment?: { readonly githubToken: string; readonly gitlabToken: string };
 }
 
 export type RawInputs = Readonly<Record<InputName, string>>;
@@ -149,6 +154,7 @@ const schemas = {
   'wait-timeout': wholeNumber('wait-timeout', 3_600, 'seconds', '60'),
   'lock-retries': wholeNumber('lock-retries', 100, 'retries', '3'),
   summary: boolean,
+  comment: boolean,
   backup: z.pipe(
     z.string().check(
       z.trim(),
@@ -207,6 +213,7 @@ export function parseConfig(raw: RawInputs, places: Places): Config {
   const wait = field('wait-timeout', schemas['wait-timeout']);
   const lockRetries = field('lock-retries', schemas['lock-retries']);
   const summary = field('summary', schemas.summary);
+  const comment = field('comment', schemas.comment);
   const targetRevision = field('target-revision', schemas['target-revision']);
   const backup = field('backup', schemas.backup);
   const backupFormat = field('backup-format', schemas['backup-format']);
@@ -312,6 +319,7 @@ export function parseConfig(raw: RawInputs, places: Places): Config {
     lockRetries: lockRetries!,
     summary: summary!,
     lint: lint!,
+    comment: comment ? Object.freeze({ githubToken: raw['github-token'].trim(), gitlabToken: raw['gitlab-token'].trim() }) : undefined,
   });
 }
 

@@ -14,6 +14,13 @@ export interface InputSpec {
   readonly options?: readonly string[];
   /** A pattern the value must match (GitLab `regex`); the config parser checks the same thing. */
   readonly regex?: string;
+  /**
+   * An input of one platform only: `action` (action.yml) or `component` (templates/migrate.yml). Neither
+   * is a CLI flag: both are tokens, which the CLI takes from its environment (a flag would be in argv).
+   */
+  readonly only?: 'action' | 'component';
+  /** The default in action.yml, where the runner evaluates it (`${{ github.token }}`); `default` elsewhere. */
+  readonly actionDefault?: string;
 }
 
 export const COMMANDS = ['apply', 'plan', 'check', 'baseline', 'status', 'rollback'] as const;
@@ -157,6 +164,28 @@ export const INPUTS = [
     description:
       "plan and check: the URL of an empty throwaway database (e.g. the job's postgres service) of the same PostgreSQL major version. The target's schema is copied into it (pg_dump --schema-only) and the pending statements run there one by one, as the deploy would run them: each predicted lock and rewrite is marked confirmed or mismatch, and a migration that fails on the copy fails the plan. Refused when it is the target database itself or not empty; emptied again after the run. A secret, masked like database-url. Empty = no shadow run.",
     default: '',
+  },
+  {
+    name: 'comment',
+    description:
+      'plan and check on a pull request (GitHub) or merge request (GitLab): post the plan (pending migrations with their SQL, what each statement locks, review findings, drift or the failure) as one comment per migrations directory and database, updated in place on every push; it says so when nothing is pending any more (true or false). Needs github-token or gitlab-token. Other events and commands post nothing; a refused token is a warning, never a failure.',
+    default: 'false',
+    type: 'boolean',
+  },
+  {
+    name: 'github-token',
+    description:
+      'The token the comment is posted with; the default, the workflow token, needs permissions: pull-requests: write (a pull request from a fork gets a read-only one: a warning, the plan stays in the summary). CLI: GITHUB_TOKEN.',
+    default: '',
+    actionDefault: '${{ github.token }}',
+    only: 'action',
+  },
+  {
+    name: 'gitlab-token',
+    description:
+      'The token the comment is posted with, from a masked CI/CD variable (gitlab-token: $PLAN_COMMENT_TOKEN): a project or personal access token with the api scope and at least the Reporter role (the job token cannot write notes). CLI: GITLAB_TOKEN.',
+    default: '',
+    only: 'component',
   },
   {
     name: 'summary',

@@ -1,14 +1,16 @@
+import path from 'node:path';
 import { systemClock, type Clock } from './clock.js';
 import { parseConfig, type Command, type Config, type RawInputs } from './config.js';
+import { describeEndpoint } from './db/connect.js';
 import { UserError, messageOf } from './errors.js';
 import { COMMANDS, INPUTS, OUTPUTS } from './inputs.js';
 import { jsMigrationEnv } from './migrations/js-loader.js';
 import type { Log } from './log.js';
 import { githubPlatform } from './platform/github.js';
 import type { Platform } from './platform/types.js';
-import { renderSummary, toOutputs } from './report.js';
+import { renderComment, renderSummary, toOutputs } from './report.js';
 import { runCommand, type RunResult } from './run.js';
-import { connectionSecrets, redact, redactExcept } from './secrets.js';
+import { UNSET_VARIABLE, connectionSecrets, redact, redactExcept } from './secrets.js';
 
 /** Raw inputs with the manifest's defaults for inputs left empty. */
 export function readInputs(platform: Platform): RawInputs {
@@ -54,11 +56,15 @@ function redactingLog(platform: Platform, secrets: readonly string[]): Log {
 export async function runOn(platform: Platform, clock: Clock = systemClock, signal?: AbortSignal): Promise<RunResult> {
   const raw = readInputs(platform);
   const shadowUrl = raw['shadow-database-url'].trim();
-  const secrets = [...new Set([...connectionSecrets(raw['database-url'], platform.env), ...(shadowUrl === '' ? [] : connectionSecrets(shadowUrl, platform.env))])].sort(
-    (a, b) => b.length - a.length,
-  );
+  // The comment's tokens are secrets when they are used (a CLI's GITHUB_TOKEN otherwise is not ours).
+  const tokens = TRUE.test(raw.comment.trim()) ? [raw['github-token'].trim(), raw['gitlab-token'].trim()].filter((t) => t !== '' && !UNSET_VARIABLE.test(t)) : [];
+  const secrets = [
+    ...new Set([...connectionSecrets(raw['database-url'], platform.env), ...(shadowUrl === '' ? [] : connectionSecrets(shadowUrl, platform.env)), ...tokens]),
+  ].sort((a, b) => b.length - a.length);
   for (const secret of secrets) platform.mask(secret);
   const log = redactingLog(platform, secrets);
+  // What engines and .js migrations inherit: without a variable that holds a token (GITLAB_TOKEN in the CLI).
+  const env = Object.fromEntries(Object.entries(platform.env).filter(([, value]) => value === undefined || !tokens.includes(value.trim())));
 
   let config: Config | undefined;
   let result: RunResult;
@@ -72,10 +78,10 @@ export async function runOn(platform: Platform, clock: Clock = systemClock, sign
       clock,
       log,
       signal,
-      env: platform.env,
+      env,
       load: {
         signal,
-        jsEnv: jsMigrationEnv(platform.env, secrets),
+        jsEnv: jsMigrationEnv(env, secrets),
         cwd: platform.workspace,
         jsOutput: (line) => log.info(`generateSql output: ${line}`),
       },
@@ -107,6 +113,10 @@ export async function runOn(platform: Platform, clock: Clock = systemClock, sign
       log.warning(`Could not write the job summary: ${messageOf(error)}`);
     }
   }
+  if (config?.comment) {
+    if (config.command === 'plan' || config.command === 'check') await commentPlan(platform, config, result, scrub, log, signal);
+    else log.info(`comment: only plan and check post the plan on the pull or merge request; ${config.command} posts none.`);
+  }
   const changed = result.command === 'rollback' ? `${outputs['rolled-back-count']} rolled back` : `${outputs['applied-count']} applied`;
   log.info(
     result.revision === undefined
@@ -121,6 +131,31 @@ export async function runOn(platform: Platform, clock: Clock = systemClock, sign
     platform.fail(scrub(result.error.message), result.error.location);
   }
   return result;
+}
+
+const TRUE = /^true$/i;
+
+/**
+ * Post the plan on the pull or merge request this run is for (src/comment/, loaded only when asked for):
+ * one comment per migrations and database, found again by its marker; never the run's failure.
+ */
+async function commentPlan(platform: Platform, config: Config, result: RunResult, scrub: (text: string) => string, log: Log, signal?: AbortSignal): Promise<void> {
+  const { commentMarker, postComment, MAX_COMMENT_BYTES } = await import('./comment/index.js');
+  const alembic = config.engine === 'alembic';
+  const migrations = alembic ? config.tools.alembicConfigLabel : config.migrationsDirLabel;
+  const identity = path.relative(config.workspace, alembic ? config.tools.alembicConfig : config.migrationsDir) || '.';
+  await postComment({
+    forge: platform.forge?.name,
+    token: platform.forge?.name === 'gitlab' ? config.comment!.gitlabToken : config.comment!.githubToken,
+    tokenInput: platform.forge?.tokenInput ?? 'the token',
+    env: platform.env,
+    marker: commentMarker(identity, describeEndpoint(config.endpoint)),
+    // Nothing pending and no comment yet: a pull request without migrations gets none.
+    create: result.status !== 'up-to-date',
+    render: (where) => scrub(renderComment(result, { migrations, ...where, maxBytes: MAX_COMMENT_BYTES })),
+    log,
+    signal,
+  });
 }
 
 /** The command input when it is one of ours (the default otherwise), for the report of invalid inputs. Pure. */

@@ -46,7 +46,7 @@ function title(result: RunResult): string {
       return '✅ Migrations applied';
     case 'up-to-date':
       if (result.command === 'rollback') return '✅ Nothing to roll back';
-      return result.command === 'apply' || result.command === 'status' ? '✅ Database up to date' : '✅ Nothing to apply';
+      return result.command === 'apply' || result.command === 'status' ? '✅ Database up to date' : '✅ Nothing pending';
     case 'pending':
       if (result.command === 'rollback') return '📋 Rollback dry run: migrations to undo';
       return result.command === 'check'
@@ -106,8 +106,15 @@ export function formatDuration(ms: number): string {
  */
 export const MAX_SUMMARY_BYTES = 900 * 1024;
 
+/** How large the text may be, and what it is called in the line that says what was left out. */
+export interface TextLimit {
+  readonly maxBytes: number;
+  /** `summary`, `comment`. */
+  readonly what: string;
+}
+
 /** The job summary: what a reviewer wants to see after a deploy's migration step. Pure. */
-export function renderSummary(result: RunResult): string {
+export function renderSummary(result: RunResult, limit: TextLimit = { maxBytes: MAX_SUMMARY_BYTES, what: 'summary' }): string {
   const head: string[] = [];
   head.push(`## ${title(result)}`, '');
   head.push('| | |', '|---|---|');
@@ -162,7 +169,7 @@ export function renderSummary(result: RunResult): string {
 
   // postgres-migrations says "without a transaction" with a marker line in the file: name it.
   const marker = result.engine === undefined || result.engine === 'postgres-migrations' ? ' (disable-transaction)' : '';
-  let budget = MAX_SUMMARY_BYTES - bytes(head) - bytes(error) - (result.command === 'rollback' ? bytes(backup) : 0);
+  let budget = limit.maxBytes - bytes(head) - bytes(error) - (result.command === 'rollback' ? bytes(backup) : 0);
   /** A titled list of blocks, as many as fit in what is left of the budget, then how many were left out. */
   const section = (heading: string[], blocks: readonly string[][], what: string): string[] => {
     if (blocks.length === 0) return [];
@@ -177,7 +184,7 @@ export function renderSummary(result: RunResult): string {
       shown += 1;
     }
     if (shown < blocks.length) {
-      const note = `(${blocks.length - shown} more ${what} not shown here, to keep this summary under GitHub's size limit; the log lists them all.)`;
+      const note = `(${blocks.length - shown} more ${what} not shown here, to keep this ${limit.what} under GitHub's size limit; the log lists them all.)`;
       out.push('', note, '');
       budget -= note.length + 2;
     }
@@ -256,6 +263,32 @@ export function renderSummary(result: RunResult): string {
   );
   const backupAfter = result.command === 'rollback' ? backup : [];
   return [...head, ...findings, ...silenced, ...history, ...shadowNote, ...planned, ...undo, ...baselined, ...applied, ...rolledBack, ...backupAfter, ...error, ...pending].join('\n');
+}
+
+/** Where a plan comment is posted from, for its last line. */
+export interface CommentContext {
+  /** The migrations as the user named them (migrations-dir, or alembic-config). */
+  readonly migrations: string;
+  /** The head commit the plan is for. */
+  readonly commit?: string;
+  /** The job's page. */
+  readonly jobUrl?: string;
+  readonly maxBytes: number;
+}
+
+/**
+ * The plan as a pull or merge request comment: the summary within the comment's size, and a last line
+ * that says what it is about and where it comes from (it is replaced on every push). Pure.
+ */
+export function renderComment(result: RunResult, context: CommentContext): string {
+  const footer = [
+    '',
+    `<sub>migrate-action ${result.command} of <code>${escapeMarkdown(context.migrations)}</code>` +
+      (context.commit ? ` at ${context.commit.slice(0, 12)}` : '') +
+      (context.jobUrl ? ` · [job](${context.jobUrl.replace(/\(/g, '%28').replace(/\)/g, '%29')})` : '') +
+      ' · updated on every push</sub>',
+  ];
+  return [renderSummary(result, { maxBytes: context.maxBytes - bytes(footer), what: 'comment' }), ...footer].join('\n');
 }
 
 /** What a pending migration's statements lock, for the plan: a table per file, or why it is not known. Pure. */

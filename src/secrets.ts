@@ -135,6 +135,12 @@ function rawPassword(url: string): string | undefined {
   return userinfo.slice(colon + 1);
 }
 
+/**
+ * A token input that is only a variable's reference (`$NAME`, `${NAME}`): what GitLab leaves when the
+ * variable it names is not given to the job. It holds nothing secret, and names the variable.
+ */
+export const UNSET_VARIABLE = /^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$/;
+
 /** Replace every secret form in `text` with `***`. A second line of defence behind the runner's masking. */
 export function redact(text: string, secrets: readonly string[]): string {
   let out = text;

@@ -37,9 +37,12 @@ const BOOLEAN_INPUTS = new Map<InputName, readonly string[]>([
   ['backup', ['true', 'false', 'auto']],
   ['summary', ['true', 'false']],
   ['dry-run', ['true', 'false']],
+  ['comment', ['true', 'false']],
 ]);
-/** Inputs that are not flags: database-url has its own flag below; command is the positional argument. */
-const INPUT_FLAGS = new Set<string>(INPUTS.map((i) => i.name).filter((name) => name !== 'command'));
+/** Every input is a flag but command (the positional argument) and the tokens of one platform. */
+const INPUT_FLAGS = new Set<string>(INPUTS.filter((i) => !('only' in i)).map((i) => i.name).filter((name) => name !== 'command'));
+/** The tokens come from the environment: a flag would put one in argv, which every process can read. */
+const TOKEN_VARIABLES: Readonly<Record<string, string>> = { 'github-token': 'GITHUB_TOKEN', 'gitlab-token': 'GITLAB_TOKEN' };
 
 /**
  * Parse `migrate-action <command> [--flag value | --flag=value]...`. Every action input is a flag of the
@@ -84,6 +87,8 @@ export function parseArgs(argv: readonly string[]): CliRequest {
       codeQuality = value;
     } else if (name === 'settings') {
       settings.push(value);
+    } else if (name in TOKEN_VARIABLES) {
+      throw new UsageError(`--${name} is not taken on the command line, where every process on the machine could read it; set ${TOKEN_VARIABLES[name]} in the environment`);
     } else if (INPUT_FLAGS.has(name)) {
       inputs[name as InputName] = value;
     } else {
@@ -106,12 +111,14 @@ export function helpText(version: string): string {
     'Connection: --database-url, else DATABASE_URL, else the libpq variables PGHOST, PGPORT, PGUSER,',
     'PGPASSWORD, PGDATABASE, PGSSLMODE (so a masked PGPASSWORD can stay apart from the rest).',
     'Shadow database (plan, check): --shadow-database-url, else SHADOW_DATABASE_URL.',
+    'Comment (plan, check with --comment): GITLAB_TOKEN in a GitLab merge request pipeline, GITHUB_TOKEN in a',
+    'GitHub pull request workflow.',
     '',
     'Flags:',
   ];
   const width = Math.max(...INPUTS.map((i) => i.name.length), 'dotenv FILE'.length) + 4;
   for (const input of INPUTS) {
-    if (input.name === 'command') continue;
+    if (input.name === 'command' || 'only' in input) continue;
     const def = 'default' in input ? (input.default === '' ? '' : ` (default: ${input.default})`) : '';
     lines.push(`  --${input.name.padEnd(width)}${input.description}${def}`);
   }

@@ -65,6 +65,11 @@ export function cliPlatform(flags: Partial<Record<InputName, string>>, io: CliEn
       : '';
   return {
     env: io.env,
+    forge: gitlab
+      ? { name: 'gitlab', tokenInput: 'gitlab-token (GITLAB_TOKEN)' }
+      : io.env.GITHUB_ACTIONS === 'true'
+        ? { name: 'github', tokenInput: 'GITHUB_TOKEN' }
+        : undefined,
     workspace: io.cwd, // a GitLab job starts in CI_PROJECT_DIR
     tempDir: os.tmpdir(),
     emptyDatabaseUrlHint:
@@ -75,6 +80,9 @@ export function cliPlatform(flags: Partial<Record<InputName, string>>, io: CliEn
       if (name === 'database-url') return io.env.DATABASE_URL || urlFromLibpqEnv(io.env);
       // A secret too: from the environment, so that it stays out of argv.
       if (name === 'shadow-database-url') return io.env.SHADOW_DATABASE_URL ?? '';
+      // The comment's tokens: never flags (argv is visible to every process on the machine).
+      if (name === 'github-token') return io.env.GITHUB_TOKEN ?? '';
+      if (name === 'gitlab-token') return io.env.GITLAB_TOKEN ?? '';
       return '';
     },
     mask: () => undefined, // there is no runner to mask for us: main redacts every line itself

@@ -53,6 +53,7 @@ export function githubPlatform(env: NodeJS.ProcessEnv = process.env, write: (tex
   let annotated: string | undefined;
   return {
     env,
+    forge: { name: 'github', tokenInput: 'github-token' },
     workspace: env.GITHUB_WORKSPACE || process.cwd(),
     tempDir: env.RUNNER_TEMP || os.tmpdir(),
     getInput: (name) => (env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] || '').trim(),

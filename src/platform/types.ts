@@ -1,3 +1,4 @@
+import type { Forge } from '../comment/forges.js';
 import type { FileLocation } from '../errors.js';
 import type { InputName, OutputName } from '../inputs.js';
 import type { Log } from '../log.js';
@@ -10,6 +11,11 @@ export interface Platform extends Log {
   readonly tempDir: string;
   /** The process environment (what `.js` migrations see, without the secret). */
   readonly env: NodeJS.ProcessEnv;
+  /**
+   * Where pull or merge request comments go from here, and what the token that posts them is called for
+   * the user; undefined outside GitHub Actions and GitLab CI.
+   */
+  readonly forge?: { readonly name: Forge; readonly tokenInput: string };
   /** What to tell the user when database-url is empty; the default speaks of GitHub secrets. */
   readonly emptyDatabaseUrlHint?: string;
   /** The raw input; '' when not given. */

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freshDatabase, migrationRows, type TestDatabase } from '../support/db.js';
+import { startForgeServer } from '../support/forge-server.js';
 import { recordWritten } from '../support/leaks.js';
 import { INPUTS } from '../../src/inputs.js';
 
@@ -231,6 +232,37 @@ describe('GitLab component through gitlab-ci-local', () => {
     expect(pipeline(repo).code).toBe(0);
     const again = JSON.parse(readFileSync(path.join(repo, 'gl-code-quality-report.json'), 'utf8')) as typeof report;
     expect(again.map((r) => r.fingerprint)).toEqual(report.map((r) => r.fingerprint));
+  });
+
+  it('posts the plan as one merge request note, with the token from the masked variable gitlab-token names, and updates it on the next push', async () => {
+    db = await freshDatabase();
+    const NOTE_TOKEN = 'glpat-componentNote0123456789';
+    const forge = await startForgeServer({ [NOTE_TOKEN]: { author: '41' } });
+    try {
+      const base = { '1_orders.sql': 'CREATE TABLE orders (id bigint PRIMARY KEY, status text);\n' };
+      expect(pipeline(project(db.url, base)).code).toBe(0);
+      // The merge request pipeline's variables, as GitLab gives them (gitlab-ci-local says GITLAB_CI=false),
+      // pointing at the local API.
+      const options = (files: Record<string, string>) =>
+        project(db!.url, { ...base, ...files }, {
+          inputs: { command: 'plan', comment: 'true', 'gitlab-token': '$PLAN_NOTE_TOKEN' },
+          variables: { PLAN_NOTE_TOKEN: NOTE_TOKEN, GITLAB_CI: 'true', CI_MERGE_REQUEST_IID: '12', CI_MERGE_REQUEST_PROJECT_ID: '5', CI_API_V4_URL: `${forge.url}/api/v4` },
+        });
+      const first = await pipelineAsync(options({ '2_index.sql': 'CREATE INDEX orders_status ON orders (status);\n' }));
+      expect(first.code, first.out).toBe(0);
+      expect(first.out).toContain('comment: posted the plan on merge request !12');
+      const second = await pipelineAsync(options({ '2_index.sql': 'CREATE INDEX orders_status ON orders (status);\n', '3_more.sql': 'CREATE TABLE more (id int);\n' }));
+      expect(second.code, second.out).toBe(0);
+      expect(second.out).toContain('comment: updated the plan on merge request !12');
+      expect(forge.comments).toHaveLength(1);
+      expect(forge.comments[0]!.body).toContain('CREATE TABLE more (id int);');
+      expect(forge.comments[0]!.body).toContain('`create-index-not-concurrently`');
+      expect(forge.requests.filter((r) => r.method !== 'GET').map((r) => r.method)).toEqual(['POST', 'PUT']);
+      for (const request of forge.requests) expect(request.headers['private-token']).toBe(NOTE_TOKEN);
+      expect(`${first.out}\n${second.out}`).not.toContain(NOTE_TOKEN);
+    } finally {
+      await forge.close();
+    }
   });
 
   it('plans on a shadow copy of the schema from a masked variable, and stops the pipeline at a migration that fails there', async () => {

@@ -17,11 +17,19 @@ describe('action.yml', () => {
     expect(action.runs).toEqual({ using: 'node24', main: 'dist/index.js' });
   });
 
-  it('declares exactly the manifest inputs, in order', () => {
-    expect(Object.keys(action.inputs)).toEqual(INPUTS.map((i) => i.name));
+  // The component's own token input is not the action's.
+  const ACTION_INPUTS = INPUTS.filter((i) => !('only' in i) || i.only === 'action');
+
+  it('declares exactly the manifest inputs, in order, but the component-only ones', () => {
+    expect(Object.keys(action.inputs)).toEqual(ACTION_INPUTS.map((i) => i.name));
+    expect(Object.keys(action.inputs)).not.toContain('gitlab-token');
   });
 
-  it.each(INPUTS.map((input) => [input.name, input] as const))('declares input %s as the manifest does', (_, input) => {
+  it('lets the runner fill in the workflow token as github-token\'s default', () => {
+    expect(action.inputs['github-token']!.default).toBe('${{ github.token }}');
+  });
+
+  it.each(ACTION_INPUTS.filter((i) => !('actionDefault' in i)).map((input) => [input.name, input] as const))('declares input %s as the manifest does', (_, input) => {
     const spec = action.inputs[input.name]!;
     expect(collapse(spec.description)).toBe(collapse(input.description));
     expect(collapse(spec.description).length).toBeGreaterThan(10);

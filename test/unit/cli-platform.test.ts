@@ -64,6 +64,32 @@ describe('CLI platform', () => {
   });
 });
 
+describe('CLI platform: the plan comment', () => {
+  it('posts to GitLab in GitLab CI and to GitHub in GitHub Actions, with the token from the environment only', () => {
+    const gitlab = cliPlatform({}, io({ GITLAB_CI: 'true', GITLAB_TOKEN: 'glpat-1', GITHUB_TOKEN: 'ghp-1' }).io);
+    expect(gitlab.forge).toEqual({ name: 'gitlab', tokenInput: 'gitlab-token (GITLAB_TOKEN)' });
+    expect(gitlab.getInput('gitlab-token')).toBe('glpat-1');
+    expect(cliPlatform({}, io({ GITHUB_ACTIONS: 'true', GITHUB_TOKEN: 'ghp-1' }).io).forge).toEqual({ name: 'github', tokenInput: 'GITHUB_TOKEN' });
+    expect(cliPlatform({}, io({}).io).forge).toBeUndefined();
+    expect(cliPlatform({}, io({}).io).getInput('github-token')).toBe('');
+  });
+
+  it('takes --comment alone or with a value, and refuses a token as a flag without echoing it', () => {
+    expect(parseArgs(['plan', '--comment'])).toMatchObject({ inputs: { command: 'plan', comment: 'true' } });
+    expect(parseArgs(['plan', '--comment', 'false', '--lint', 'off'])).toMatchObject({ inputs: { comment: 'false', lint: 'off' } });
+    for (const [flag, variable] of [['--github-token', 'GITHUB_TOKEN'], ['--gitlab-token=glpat-secret', 'GITLAB_TOKEN']] as const) {
+      let message = '';
+      try {
+        parseArgs(['plan', flag, 'glpat-secret']);
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).toContain(`is not taken on the command line, where every process on the machine could read it; set ${variable} in the environment`);
+      expect(message).not.toContain('glpat-secret');
+    }
+  });
+});
+
 describe('CLI arguments', () => {
   it('maps flags to inputs; --settings repeats; booleans may stand alone', () => {
     expect(parseArgs(['apply', '--migrations-dir=db', '--settings', 'lock_timeout=5s', '--settings', 'statement_timeout=1min', '--backup', '--dotenv', 'out.env'])).toEqual({

@@ -10,6 +10,10 @@ const specInputs = specDoc.spec.inputs as Record<string, { description?: string;
 describe('GitLab component templates/migrate.yml', () => {
   it('has every action input except the two secret URLs (their variables\' names instead), each described, with the same default', () => {
     for (const input of INPUTS) {
+      if ('only' in input && input.only === 'action') {
+        expect(specInputs).not.toHaveProperty(input.name);
+        continue;
+      }
       if (input.name === 'database-url' || input.name === 'shadow-database-url') {
         expect(specInputs).not.toHaveProperty(input.name);
         expect(specInputs).toHaveProperty(`${input.name}-variable`);
@@ -34,6 +38,16 @@ describe('GitLab component templates/migrate.yml', () => {
     expect(job.artifacts.reports.dotenv).toBe('migrate.env');
     expect(job.script.join('\n')).not.toContain('--database-url');
     expect(job.script.join('\n')).not.toContain('--shadow-database-url');
+  });
+
+  it('hands gitlab-token to the CLI in its environment only, expanded by GitLab from the variable it names', () => {
+    const job = jobDoc['$[[ inputs.job-name ]]'];
+    const script = job.script.join('\n');
+    expect(script).not.toContain('--gitlab-token');
+    expect(script).not.toContain('inputs.gitlab-token');
+    expect(script).toContain('GITLAB_TOKEN="$MIGRATE_INPUT_GITLAB_TOKEN" npx ');
+    // A plain string: GitLab expands `$NAME` in it (the other free-text inputs say expand: false).
+    expect(job.variables.MIGRATE_INPUT_GITLAB_TOKEN).toBe('$[[ inputs.gitlab-token ]]');
   });
 
   it('is included in its own pipeline with input names it declares (GitLab rejects unknown inputs)', () => {
