@@ -43,7 +43,7 @@ function componentOnlyInputs(version) {
     },
     package: {
       default: `migrate-action@${version}`,
-      description: 'npm package spec the job runs with npx: a version (migrate-action@1.2.3) or a path to a tarball.',
+      description: 'npm package spec the job runs with npx: a version (migrate-action@1.2.3), the path of a packed tarball in the job, or its URL (before a version is published).',
     },
     'database-url-variable': {
       default: 'DATABASE_URL',
