@@ -79,14 +79,33 @@ export function formatBytes(bytes: number): string {
   return `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
 }
 
-/** Text for a markdown table cell or heading: no HTML, no column breaks, one line. */
+/** Text as HTML shows it, on one line: in an HTML block (`<details>`), where markdown is not read. Pure. */
+export function escapeHtml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r\n|\r|\n/g, ' ');
+}
+
+/** escapeHtml, and no column break in a table: what a code span's text needs (backslashes show there). */
+function cellText(text: string): string {
+  return escapeHtml(text).replace(/\|/g, '\\|');
+}
+
+/**
+ * Text for a markdown table cell, heading or line: no HTML, no column breaks, one line, and no code span,
+ * link or image of its own (a file or table name may hold `` ` ``, `[` or `]`). Pure.
+ */
 export function escapeMarkdown(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/\|/g, '\\|')
-    .replace(/\r?\n/g, ' ');
+  return cellText(text.replace(/[\\`[\]]/g, '\\$&'));
+}
+
+/**
+ * A code span of `text`: delimited by more backticks than any run inside it, so that a name holding
+ * backticks cannot close it and go on as markdown. Pure.
+ */
+export function codeSpan(text: string): string {
+  const inner = cellText(text);
+  const fence = '`'.repeat(Math.max(0, ...(inner.match(/`+/g) ?? []).map((run) => run.length)) + 1);
+  const pad = inner.startsWith('`') || inner.endsWith('`') ? ' ' : '';
+  return `${fence}${pad}${inner}${pad}${fence}`;
 }
 
 function revisionText(revision: Revision | undefined): string {
@@ -118,7 +137,7 @@ export function renderSummary(result: RunResult, limit: TextLimit = { maxBytes: 
   const head: string[] = [];
   head.push(`## ${title(result)}`, '');
   head.push('| | |', '|---|---|');
-  if (result.endpoint) head.push(`| Database | \`${escapeMarkdown(describeEndpoint(result.endpoint))}\` |`);
+  if (result.endpoint) head.push(`| Database | ${codeSpan(describeEndpoint(result.endpoint))} |`);
   if (result.engine) head.push(`| Engine | ${result.engine} |`);
   head.push(`| Command | \`${result.command}\` |`);
   head.push(`| Status | \`${result.status}\` |`);
@@ -129,7 +148,7 @@ export function renderSummary(result: RunResult, limit: TextLimit = { maxBytes: 
   if (result.command === 'rollback') head.push(`| Rolled back | ${result.rolledBack?.length ?? 0} |`);
   else head.push(`| Applied | ${result.applied.length} |`);
   head.push(`| Pending | ${result.pending ? result.pending.length : 'unknown'} |`);
-  if (result.backup) head.push(`| Backup | \`${escapeMarkdown(result.backup.path)}\` |`);
+  if (result.backup) head.push(`| Backup | ${codeSpan(result.backup.path)} |`);
   head.push(`| Duration | ${formatDuration(result.durationMs)} |`);
   head.push('');
 
@@ -139,12 +158,12 @@ export function renderSummary(result: RunResult, limit: TextLimit = { maxBytes: 
     const b = result.backup;
     backup.push('### Backup', '');
     backup.push('| | |', '|---|---|');
-    backup.push(`| File | \`${escapeMarkdown(b.path)}\` |`);
+    backup.push(`| File | ${codeSpan(b.path)} |`);
     backup.push(`| Size | ${formatBytes(b.sizeBytes)} |`);
     backup.push(`| Duration | ${formatDuration(b.durationMs)} |`);
-    backup.push(`| pg_dump | ${escapeMarkdown(b.pgDump.version)} (\`${escapeMarkdown(b.pgDump.path)}\`) |`);
+    backup.push(`| pg_dump | ${escapeMarkdown(b.pgDump.version)} (${codeSpan(b.pgDump.path)}) |`);
     if (result.backupsRemoved && result.backupsRemoved.length > 0) {
-      const names = result.backupsRemoved.slice(0, 50).map((file) => `\`${escapeMarkdown(file.split('/').pop()!)}\``);
+      const names = result.backupsRemoved.slice(0, 50).map((file) => codeSpan(file.split('/').pop()!));
       backup.push(`| Older dumps removed (backup-retention) | ${names.join(', ')}${result.backupsRemoved.length > 50 ? ` and ${result.backupsRemoved.length - 50} more` : ''} |`);
     }
     backup.push('', 'Restore (on the runner that holds the file, with `DATABASE_URL` set):', '', '```sh', b.restoreCommand, '```', '');
@@ -157,12 +176,12 @@ export function renderSummary(result: RunResult, limit: TextLimit = { maxBytes: 
     error.push('### Error', '');
     if (where) {
       const at = where.line === undefined ? '' : `, line ${where.line}${where.column === undefined ? '' : `, column ${where.column}`}`;
-      error.push(`**\`${escapeMarkdown(where.file)}\`${at}**`, '');
+      error.push(`**${codeSpan(where.file)}${at}**`, '');
     }
     error.push('```text', result.error.message.replace(/```/g, "'''").slice(0, 20_000), '```', '');
     const pg = result.error.pg;
     if (pg?.code) {
-      error.push(`PostgreSQL error code \`${escapeMarkdown(pg.code)}\`.`, '');
+      error.push(`PostgreSQL error code ${codeSpan(pg.code)}.`, '');
     }
     error.push('The deploy that depends on this step will not run.', '');
   }
@@ -195,7 +214,7 @@ export function renderSummary(result: RunResult, limit: TextLimit = { maxBytes: 
   const history = section(
     ['### Applied migrations', '', '| Id | File | Applied at |', '|---|---|---|'],
     (result.history ?? []).map((entry) => [
-      `| ${escapeMarkdown(entry.id)} | \`${escapeMarkdown(entry.fileName)}\` | ${entry.appliedAt ? escapeMarkdown(entry.appliedAt) : 'not recorded by the engine'} |`,
+      `| ${escapeMarkdown(entry.id)} | ${codeSpan(entry.fileName)} | ${entry.appliedAt ? escapeMarkdown(entry.appliedAt) : 'not recorded by the engine'} |`,
     ]),
     'applied migrations',
   );
@@ -218,7 +237,7 @@ export function renderSummary(result: RunResult, limit: TextLimit = { maxBytes: 
             : ' — its SQL could not be parsed: read it'
           : drops.length === 0
             ? ' — drops nothing'
-            : ` — **drops ${escapeMarkdown(drops.slice(0, 20).join(', '))}${drops.length > 20 ? ` and ${drops.length - 20} more` : ''}**`;
+            : ` — **drops ${escapeHtml(drops.slice(0, 20).join(', '))}${drops.length > 20 ? ` and ${drops.length - 20} more` : ''}**`;
       return sqlDetails(migration, marker, dropped, 'the engine does not say what SQL undoes this');
     }),
     'migrations to undo',
@@ -226,14 +245,14 @@ export function renderSummary(result: RunResult, limit: TextLimit = { maxBytes: 
   const rolledBack = section(
     ['### Rolled back', '', 'Latest first.', '', '| Id | Undone with | Transaction | Duration |', '|---:|---|---|---:|'],
     (result.rolledBack ?? []).map((entry) => [
-      `| ${escapeMarkdown(entry.id)} | \`${escapeMarkdown(entry.label)}\` | ${entry.transaction === undefined ? 'as the engine runs it' : entry.transaction ? 'yes' : `no${marker}`} | ${entry.durationMs === undefined ? 'not timed one by one' : formatDuration(entry.durationMs)} |`,
+      `| ${escapeMarkdown(entry.id)} | ${codeSpan(entry.label)} | ${entry.transaction === undefined ? 'as the engine runs it' : entry.transaction ? 'yes' : `no${marker}`} | ${entry.durationMs === undefined ? 'not timed one by one' : formatDuration(entry.durationMs)} |`,
     ]),
     'rolled-back migrations',
   );
   const findings = section(
     ['### Review findings', '', '| File | Line | Rule | Finding |', '|---|---:|---|---|'],
     activeFindings(result).map((f) => [
-      `| \`${escapeMarkdown(f.file)}\` | ${f.line ?? ''} | \`${f.rule}\` | ${escapeMarkdown(f.detail)} |`,
+      `| ${codeSpan(f.file)} | ${f.line ?? ''} | \`${f.rule}\` | ${escapeMarkdown(f.detail)} |`,
     ]),
     'findings',
   );
@@ -241,24 +260,24 @@ export function renderSummary(result: RunResult, limit: TextLimit = { maxBytes: 
     ['### Silenced findings', '', '| File | Line | Rule | Reason |', '|---|---:|---|---|'],
     (result.findings ?? [])
       .filter((f) => f.ignored)
-      .map((f) => [`| \`${escapeMarkdown(f.file)}\` | ${f.line ?? ''} | \`${f.rule}\` | ${escapeMarkdown(f.ignored!)} |`]),
+      .map((f) => [`| ${codeSpan(f.file)} | ${f.line ?? ''} | \`${f.rule}\` | ${escapeMarkdown(f.ignored!)} |`]),
     'silenced findings',
   );
   const baselined = section(
     ['### Recorded as applied (not run)', ''],
-    (result.baselined ?? []).map((name) => [`- \`${escapeMarkdown(name)}\``]),
+    (result.baselined ?? []).map((name) => [`- ${codeSpan(name)}`]),
     'recorded migrations',
   );
   const applied = section(
     ['### Applied', '', '| Id | File | Transaction | Duration |', '|---:|---|---|---:|'],
     result.applied.map((entry) => [
-      `| ${escapeMarkdown(entry.id)} | \`${escapeMarkdown(entry.label)}\` | ${entry.transaction === undefined ? 'as the engine runs it' : entry.transaction ? 'yes' : `no${marker}`} | ${entry.durationMs === undefined ? 'not timed one by one' : formatDuration(entry.durationMs)} |`,
+      `| ${escapeMarkdown(entry.id)} | ${codeSpan(entry.label)} | ${entry.transaction === undefined ? 'as the engine runs it' : entry.transaction ? 'yes' : `no${marker}`} | ${entry.durationMs === undefined ? 'not timed one by one' : formatDuration(entry.durationMs)} |`,
     ]),
     'applied migrations',
   );
   const pending = section(
     ['### Still pending', ''],
-    (result.pending ?? []).map((name) => [`- \`${escapeMarkdown(name)}\``]),
+    (result.pending ?? []).map((name) => [`- ${codeSpan(name)}`]),
     'pending migrations',
   );
   const backupAfter = result.command === 'rollback' ? backup : [];
@@ -352,7 +371,7 @@ function sqlDetails(migration: PlannedEntry, marker: string, extra: string, unkn
   const sql = migration.sql ?? `-- ${migration.sqlNote ?? unknown}`;
   const shown = sql.length > MAX_SQL_PER_FILE ? sql.slice(0, MAX_SQL_PER_FILE) : sql;
   const fence = fenceFor(shown);
-  const block = [`<details><summary><code>${escapeMarkdown(migration.label)}</code>${mode}${extra}</summary>`, '', `${fence}sql`, shown.replace(/\n$/, ''), fence];
+  const block = [`<details><summary><code>${escapeHtml(migration.label)}</code>${mode}${extra}</summary>`, '', `${fence}sql`, shown.replace(/\n$/, ''), fence];
   if (shown.length < sql.length) block.push('', `(${sql.length - shown.length} more characters not shown)`);
   block.push('', '</details>', '');
   return block;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderDotenv } from '../../src/cli.js';
-import { escapeMarkdown, renderSummary, toOutputs } from '../../src/report.js';
+import { codeSpan, escapeMarkdown, renderSummary, toOutputs } from '../../src/report.js';
 import type { RunResult } from '../../src/run.js';
 import { findLeaks } from '../support/leaks.js';
 
@@ -264,6 +264,16 @@ describe('job summary', () => {
       const cells = table.split('\n').map((row) => row.replace(/\\\|/g, '').split('|').length);
       expect(new Set(cells).size, table).toBe(1);
     }
+  });
+
+  it('keeps a name with backticks inside its code span, and text without links or images of its own', () => {
+    const name = '2_a`![t](https://evil.example/p.png) @octo `x.sql';
+    const md = renderSummary({ ...applied, status: 'pending', command: 'plan', applied: [], pending: [name, 'odd\rline.sql'] });
+    expect(md).toContain('- ``2_a`![t](https://evil.example/p.png) @octo `x.sql``');
+    expect(md).toContain('- `odd line.sql`');
+    expect(codeSpan('`edge`')).toBe('`` `edge` ``');
+    // Outside code: no link or image can form, no code span can open.
+    expect(escapeMarkdown('see ![t](https://evil.example/p.png) and `x` \\')).toBe('see !\\[t\\](https://evil.example/p.png) and \\`x\\` \\\\');
   });
 
   it('escapes names that would break the markdown', () => {
