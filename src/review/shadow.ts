@@ -88,12 +88,12 @@ export function judge(statement: Pick<ReviewedStatement, 'locks' | 'rewrites' | 
   const problems: string[] = [];
   const hidden: string[] = [];
   const took = new Map<number, LockMode>();
-  const predicted = new Map<number, string>();
-  const nameOf = (oid: number) => predicted.get(oid) ?? before.tables.get(oid)?.name ?? after.tables.get(oid)?.name ?? `relation ${oid}`;
+  const predicted = new Map<number, { relation: string; mode: LockMode }>();
+  const nameOf = (oid: number) => predicted.get(oid)?.relation ?? before.tables.get(oid)?.name ?? after.tables.get(oid)?.name ?? `relation ${oid}`;
   statement.locks.forEach((lock, i) => {
     const oid = before.named[i] ?? after.named[i];
     if (oid === undefined) return; // a relation that does not exist before or after (DROP … IF EXISTS)
-    predicted.set(oid, lock.relation);
+    predicted.set(oid, { relation: lock.relation, mode: lock.mode });
     const taken = strongest(fresh(oid));
     if (taken !== undefined) took.set(oid, taken);
     if (taken !== undefined && rank(taken) > rank(lock.mode)) problems.push(`took ${lockName(taken)} on ${lock.relation}, stronger than the predicted ${lockName(lock.mode)}`);
@@ -101,12 +101,17 @@ export function judge(statement: Pick<ReviewedStatement, 'locks' | 'rewrites' | 
     else if ([...(before.locks.get(oid) ?? [])].some((mode) => rank(mode) >= rank(lock.mode))) hidden.push(lock.relation);
     else problems.push(`took ${taken === undefined ? 'no lock' : `only ${lockName(taken)}`} on ${lock.relation}, where ${lockName(lock.mode)} was predicted`);
   });
-  // A partition of a predicted table, or a sequence it owns, is locked with it: part of the prediction.
-  const covered = (oid: number) => predicted.has(oid) || (before.tables.get(oid)?.covers ?? []).some((owner) => predicted.has(owner));
-  for (const [oid] of before.tables) {
-    if (covered(oid)) continue;
+  for (const [oid, relation] of before.tables) {
+    if (predicted.has(oid)) continue;
     const taken = strongest(fresh(oid));
     if (taken === undefined) continue;
+    // A partition of a predicted table, or a sequence it owns, is locked with it: part of the prediction,
+    // as long as the lock is no stronger than the table's.
+    const owner = relation.covers.map((o) => predicted.get(o)).find((p) => p !== undefined);
+    if (owner) {
+      if (rank(taken) > rank(owner.mode)) problems.push(`took ${lockName(taken)} on ${relation.name}, a part of ${owner.relation}, stronger than the predicted ${lockName(owner.mode)}`);
+      continue;
+    }
     took.set(oid, taken);
     if (!NOT_BLOCKING.includes(taken)) problems.push(`also took ${lockName(taken)} on ${nameOf(oid)}, which was not predicted`);
   }

@@ -113,6 +113,16 @@ describe('relations that belong to a predicted table', () => {
     });
   });
 
+  it("is a mismatch when a partition's lock is stronger than the one predicted for its table", () => {
+    const validate = { table: 'events', rewrites: false, locks: [{ relation: 'events', mode: 'ShareUpdateExclusiveLock' as const, role: 'target' as const }] };
+    const after = seen([[EVENTS, ['ShareUpdateExclusiveLock']], [PART, ['AccessExclusiveLock']]]);
+    expect(judge(validate, seen([]), after).verdict).toEqual({
+      kind: 'mismatch',
+      detail: 'took ACCESS EXCLUSIVE on events_2025, a part of events, stronger than the predicted SHARE UPDATE EXCLUSIVE',
+    });
+    expect(judge(validate, seen([]), seen([[EVENTS, ['ShareUpdateExclusiveLock']], [PART, ['ShareUpdateExclusiveLock']]])).verdict).toEqual({ kind: 'confirmed' });
+  });
+
   it('still reports a table that belongs to none of them', () => {
     const after = seen([[EVENTS, ['AccessExclusiveLock']], [OTHER, ['ShareLock']]], { [PART]: '7100' });
     expect(judge(alter, seen([]), after).verdict).toEqual({ kind: 'mismatch', detail: 'also took SHARE on audit, which was not predicted' });
