@@ -52,12 +52,12 @@ function judge(statement, before, after) {
     const hidden = [];
     const took = new Map();
     const predicted = new Map();
-    const nameOf = (oid) => predicted.get(oid) ?? before.tables.get(oid)?.name ?? after.tables.get(oid)?.name ?? `relation ${oid}`;
+    const nameOf = (oid) => predicted.get(oid)?.relation ?? before.tables.get(oid)?.name ?? after.tables.get(oid)?.name ?? `relation ${oid}`;
     statement.locks.forEach((lock, i) => {
         const oid = before.named[i] ?? after.named[i];
         if (oid === undefined)
             return; // a relation that does not exist before or after (DROP … IF EXISTS)
-        predicted.set(oid, lock.relation);
+        predicted.set(oid, { relation: lock.relation, mode: lock.mode });
         const taken = strongest(fresh(oid));
         if (taken !== undefined)
             took.set(oid, taken);
@@ -70,14 +70,20 @@ function judge(statement, before, after) {
         else
             problems.push(`took ${taken === undefined ? 'no lock' : `only ${(0,_locks_js__WEBPACK_IMPORTED_MODULE_2__/* .lockName */ .l4)(taken)}`} on ${lock.relation}, where ${(0,_locks_js__WEBPACK_IMPORTED_MODULE_2__/* .lockName */ .l4)(lock.mode)} was predicted`);
     });
-    // A partition of a predicted table, or a sequence it owns, is locked with it: part of the prediction.
-    const covered = (oid) => predicted.has(oid) || (before.tables.get(oid)?.covers ?? []).some((owner) => predicted.has(owner));
-    for (const [oid] of before.tables) {
-        if (covered(oid))
+    for (const [oid, relation] of before.tables) {
+        if (predicted.has(oid))
             continue;
         const taken = strongest(fresh(oid));
         if (taken === undefined)
             continue;
+        // A partition of a predicted table, or a sequence it owns, is locked with it: part of the prediction,
+        // as long as the lock is no stronger than the table's.
+        const owner = relation.covers.map((o) => predicted.get(o)).find((p) => p !== undefined);
+        if (owner) {
+            if (rank(taken) > rank(owner.mode))
+                problems.push(`took ${(0,_locks_js__WEBPACK_IMPORTED_MODULE_2__/* .lockName */ .l4)(taken)} on ${relation.name}, a part of ${owner.relation}, stronger than the predicted ${(0,_locks_js__WEBPACK_IMPORTED_MODULE_2__/* .lockName */ .l4)(owner.mode)}`);
+            continue;
+        }
         took.set(oid, taken);
         if (!NOT_BLOCKING.includes(taken))
             problems.push(`also took ${(0,_locks_js__WEBPACK_IMPORTED_MODULE_2__/* .lockName */ .l4)(taken)} on ${nameOf(oid)}, which was not predicted`);

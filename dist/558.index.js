@@ -48,6 +48,8 @@ const TIMEOUT_MS = 15_000;
 const PER_PAGE = 100;
 const MAX_PAGES = 30;
 const POSITIVE = /^[1-9][0-9]{0,9}$/;
+/** A comment's or note's id: it goes into a request's path. */
+const ID = /^[1-9][0-9]{0,18}$/;
 const SHA = /^[0-9a-f]{40}$/;
 /** An http(s) URL without credentials, or undefined. Pure. */
 function httpUrl(text) {
@@ -108,6 +110,25 @@ async function pages(http, path) {
     }
     return all;
 }
+/** A number or string from an answer, as text; undefined for anything else. Pure. */
+function forges_text(value) {
+    return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : undefined;
+}
+/**
+ * The comments of a list answer, each read by `fields`; one without a numeric id or a text body (or that
+ * `fields` leaves out) is skipped: an answer of another shape must not stop the others being found. Pure.
+ */
+function comments(items, fields) {
+    const found = [];
+    for (const item of items) {
+        const f = fields(item);
+        const id = forges_text(f?.id);
+        if (!f || id === undefined || !ID.test(id) || typeof f.body !== 'string')
+            continue;
+        found.push({ id, body: f.body, author: forges_text(f.author) ?? '', bot: f.bot });
+    }
+    return found;
+}
 /**
  * GitHub: a `pull_request` or `pull_request_target` run, its number from the event's payload; comments
  * are the pull request's issue comments. Everything comes from the runner's variables.
@@ -124,7 +145,7 @@ function githubApi(env, token, signal) {
     catch (error) {
         return { skip: `the event's payload (GITHUB_EVENT_PATH) cannot be read (${(0,errors/* messageOf */.bD)(error)})` };
     }
-    const number = String(payload.pull_request?.number ?? payload.number ?? '');
+    const number = String(payload?.pull_request?.number ?? payload?.number ?? '');
     const repository = env.GITHUB_REPOSITORY ?? '';
     const base = httpUrl(env.GITHUB_API_URL || 'https://api.github.com');
     if (!POSITIVE.test(number))
@@ -134,30 +155,30 @@ function githubApi(env, token, signal) {
     if (!base)
         return { skip: 'GITHUB_API_URL is not an http(s) URL' };
     const http = { base, signal, headers: { Authorization: `Bearer ${token}`, 'X-GitHub-Api-Version': '2022-11-28' } };
-    const head = String(payload.pull_request?.head?.sha ?? '');
+    const head = String(payload?.pull_request?.head?.sha ?? '');
     const server = httpUrl(env.GITHUB_SERVER_URL);
     return {
         forge: 'github',
         where: `pull request #${number}`,
         commit: SHA.test(head) ? head : undefined,
         jobUrl: server && POSITIVE.test(env.GITHUB_RUN_ID ?? '') ? `${server.origin}/${repository}/actions/runs/${env.GITHUB_RUN_ID}` : undefined,
-        list: async () => (await pages(http, `/repos/${repository}/issues/${number}/comments`)).map((c) => ({
-            id: String(c.id),
-            body: c.body ?? '',
-            author: c.user?.login ?? '',
-            bot: c.user?.type === 'Bot',
+        list: async () => comments(await pages(http, `/repos/${repository}/issues/${number}/comments`), (c) => ({
+            id: c?.id,
+            body: c?.body,
+            author: c?.user?.login,
+            bot: c?.user?.type === 'Bot',
         })),
         create: async (body) => {
             const { json } = await call(http, 'POST', `/repos/${repository}/issues/${number}/comments`, { body });
-            return { id: String(json.id), url: json.html_url };
+            return { url: forges_text(json?.html_url) };
         },
         update: async (id, body) => {
-            const { json } = await call(http, 'PATCH', `/repos/${repository}/issues/comments/${encodeURIComponent(id)}`, { body });
-            return { url: json.html_url };
+            const { json } = await call(http, 'PATCH', `/repos/${repository}/issues/comments/${id}`, { body });
+            return { url: forges_text(json?.html_url) };
         },
         self: async () => {
             try {
-                return (await call(http, 'GET', '/user')).json.login;
+                return forges_text((await call(http, 'GET', '/user')).json?.login);
             }
             catch (error) {
                 // A workflow's or an app's installation token may not read /user: its comments are a bot's.
@@ -195,21 +216,19 @@ function gitlabApi(env, token, signal) {
         where: `merge request !${iid}`,
         commit: SHA.test(sha) ? sha : undefined,
         jobUrl: httpUrl(env.CI_JOB_URL)?.href,
-        list: async () => (await pages(http, `${notes}?sort=asc&order_by=created_at`))
-            .filter((n) => !n.system)
-            .map((n) => ({ id: String(n.id), body: n.body ?? '', author: String(n.author?.id ?? ''), bot: false })),
+        list: async () => comments(await pages(http, `${notes}?sort=asc&order_by=created_at`), (n) => n?.system === true ? undefined : { id: n?.id, body: n?.body, author: n?.author?.id, bot: false }),
         create: async (body) => {
             const { json } = await call(http, 'POST', notes, { body });
-            return { id: String(json.id), url: url(String(json.id)) };
+            const id = forges_text(json?.id);
+            return { url: id && ID.test(id) ? url(id) : undefined };
         },
         update: async (id, body) => {
-            await call(http, 'PUT', `${notes}/${encodeURIComponent(id)}`, { body });
+            await call(http, 'PUT', `${notes}/${id}`, { body });
             return { url: url(id) };
         },
         self: async () => {
             try {
-                const { json } = await call(http, 'GET', '/user');
-                return json.id === undefined ? undefined : String(json.id);
+                return forges_text((await call(http, 'GET', '/user')).json?.id);
             }
             catch (error) {
                 if (error instanceof ForgeError && (error.status === 403 || error.status === 401))
@@ -234,29 +253,40 @@ function gitlabApi(env, token, signal) {
 const MAX_COMMENT_BYTES = 60_000;
 /**
  * The hidden first line that finds the comment again: a digest of what the plan is about (the migrations
- * and the database, never the password), so that two directories or two databases get a comment each.
- * Pure.
+ * and the database's host and name, never the password), so that two directories or two databases get a
+ * comment each. Pure.
  */
 function commentMarker(migrations, database) {
     const key = (0,external_node_crypto_.createHash)('sha256').update(`${migrations}\0${database}`).digest('hex').slice(0, 16);
     return `<!-- migrate-action plan ${key} -->`;
 }
 /**
- * Our comment among the request's: it starts with the marker and its author is the token's own (or, on
- * GitHub, an app's account, which is what a workflow token posts as). Someone else's comment that copies
- * the marker is never taken: updating it would put our plan under their name, which they could then edit.
- * `self` is asked only when it is needed. The oldest one wins. Pure but for `self`.
+ * Our comment among the request's: the oldest that starts with the marker and was written by the token's
+ * own account. `self` says which that is (a person's token; GitLab's user); when the forge will not say
+ * (GitHub's workflow and app tokens cannot read /user), an app's account, which no person can post as:
+ * `github-actions[bot]` first. Someone else's comment that copies the marker is never taken: updating it
+ * would put our plan under their name, which they could then edit. `self` is asked only when a marked
+ * comment exists. Pure but for `self`.
  */
 async function findOurs(comments, marker, self) {
     const marked = comments.filter((c) => c.body.startsWith(marker));
-    const bot = marked.find((c) => c.bot);
-    if (bot || marked.length === 0)
-        return bot;
+    if (marked.length === 0)
+        return undefined;
     const me = await self();
-    return me === undefined || me === '' ? undefined : marked.find((c) => c.author === me);
+    if (me !== undefined && me !== '')
+        return marked.find((c) => c.author === me);
+    return marked.find((c) => c.bot && c.author === 'github-actions[bot]') ?? marked.find((c) => c.bot);
 }
 /** Find the pull or merge request, then update our comment on it, or create it. Never throws. */
 async function postComment(request) {
+    try {
+        await post(request);
+    }
+    catch (error) {
+        request.log.warning(`comment: the plan was not posted: ${(0,errors/* messageOf */.bD)(error)}.`);
+    }
+}
+async function post(request) {
     const { log, forge } = request;
     const token = request.token.trim();
     if (forge === undefined) {
@@ -280,16 +310,23 @@ async function postComment(request) {
     try {
         const ours = await findOurs(await api.list(), request.marker, () => api.self());
         if (ours) {
-            const { url } = await api.update(ours.id, body);
-            log.info(`comment: updated the plan on ${api.where}${url ? ` (${url})` : ''}.`);
+            const updated = await api.update(ours.id, body).catch((error) => {
+                // Deleted since it was listed: post it again.
+                if (error instanceof ForgeError && error.status === 404)
+                    return undefined;
+                throw error;
+            });
+            if (updated) {
+                log.info(`comment: updated the plan on ${api.where}${updated.url ? ` (${updated.url})` : ''}.`);
+                return;
+            }
         }
         else if (!request.create) {
             log.info(`comment: nothing is pending, and ${api.where} has no plan comment to update; none posted.`);
+            return;
         }
-        else {
-            const { url } = await api.create(body);
-            log.info(`comment: posted the plan on ${api.where}${url ? ` (${url})` : ''}.`);
-        }
+        const { url } = await api.create(body);
+        log.info(`comment: posted the plan on ${api.where}${url ? ` (${url})` : ''}.`);
     }
     catch (error) {
         log.warning(`comment: the plan was not posted on ${api.where}: ${refusal(api, error, request.tokenInput)} The plan is in this job's log${forge === 'github' ? ' and summary' : ''}.`);

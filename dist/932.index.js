@@ -124,7 +124,7 @@ async function reviewMigrations(client, planned, serverVersion) {
  * Sizes of the relations that exist, in one query, from the catalog alone: pages of the table, its TOAST
  * table and its indexes (as of the last VACUUM or ANALYZE), and its estimated rows. A partitioned table
  * has no storage of its own (relpages -1): its size is its partitions', found through pg_inherits, and
- * its rows theirs when it was never analysed itself. Never pg_total_relation_size or
+ * its rows theirs when it was never analysed itself (unknown while a partition never was either). Never pg_total_relation_size or
  * pg_partition_tree: they open or lock the tables, and would wait behind a transaction that holds a lock
  * on one (the run would hang before the first migration, the lock it came to check in hand).
  */
@@ -132,7 +132,7 @@ async function tableSizes(client, relations) {
     if (relations.length === 0)
         return new Map();
     const { rows } = await client.query(`WITH RECURSIVE named AS (
-       SELECT name, to_regclass(name) AS root FROM unnest($1::text[]) AS name
+       SELECT name, to_regclass(name) AS root FROM (SELECT DISTINCT unnest($1::text[]) AS name) AS names
      ), tree(root, rel) AS (
        SELECT root, root FROM named WHERE root IS NOT NULL
        UNION
@@ -143,7 +143,9 @@ async function tableSizes(client, relations) {
                 + coalesce((SELECT sum(greatest(i.relpages, 0)) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = c.oid), 0))
               * current_setting('block_size')::bigint AS bytes,
             coalesce(max(c.reltuples) FILTER (WHERE c.oid = named.root AND c.reltuples >= 0),
-                     sum(c.reltuples) FILTER (WHERE c.oid <> named.root AND c.relkind <> 'p' AND c.reltuples >= 0)) AS rows
+                     -- the partitions' estimates, when every one of them has one
+                     CASE WHEN bool_and(c.reltuples >= 0) FILTER (WHERE c.oid <> named.root AND c.relkind <> 'p')
+                          THEN sum(c.reltuples) FILTER (WHERE c.oid <> named.root AND c.relkind <> 'p') END) AS rows
        FROM named
        JOIN tree ON tree.root = named.root
        JOIN pg_class c ON c.oid = tree.rel

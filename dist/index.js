@@ -15421,8 +15421,6 @@ function parseSettings(value, problems) {
     return settings;
 }
 
-// EXTERNAL MODULE: ./lib/db/connect.js
-var connect = __nccwpck_require__(3688);
 // EXTERNAL MODULE: external "node:child_process"
 var external_node_child_process_ = __nccwpck_require__(1421);
 ;// CONCATENATED MODULE: ./lib/migrations/js-loader.js
@@ -15758,6 +15756,8 @@ function githubPlatform(env = process.env, write = (text) => process.stdout.writ
 
 // EXTERNAL MODULE: ./lib/report.js
 var report = __nccwpck_require__(9293);
+// EXTERNAL MODULE: ./lib/db/connect.js
+var connect = __nccwpck_require__(3688);
 // EXTERNAL MODULE: ./lib/db/session.js
 var session = __nccwpck_require__(3794);
 ;// CONCATENATED MODULE: ./lib/db/lock.js
@@ -19552,7 +19552,6 @@ var lib_secrets = __nccwpck_require__(150);
 
 
 
-
 /** Raw inputs with the manifest's defaults for inputs left empty. */
 function readInputs(platform) {
     const raw = {};
@@ -19694,7 +19693,8 @@ async function commentPlan(platform, config, result, scrub, log, signal) {
         token: platform.forge?.name === 'gitlab' ? config.comment.gitlabToken : config.comment.githubToken,
         tokenInput: platform.forge?.tokenInput ?? 'the token',
         env: platform.env,
-        marker: commentMarker(identity, (0,connect/* describeEndpoint */.N2)(config.endpoint)),
+        // Not the port: a service container's is chosen anew for every job (the host and database name stay).
+        marker: commentMarker(identity, `${config.endpoint.host}/${config.endpoint.database}`),
         // Nothing pending and no comment yet: a pull request without migrations gets none.
         create: result.status !== 'up-to-date',
         render: (where) => scrub((0,report/* renderComment */.wQ)(result, { migrations, ...where, maxBytes: MAX_COMMENT_BYTES })),
@@ -20428,7 +20428,7 @@ function lines(text) {
 /* harmony export */   formatBytes: () => (/* binding */ formatBytes),
 /* harmony export */   wQ: () => (/* binding */ renderComment)
 /* harmony export */ });
-/* unused harmony exports MAX_LISTED_IN_OUTPUT, escapeMarkdown, formatDuration, MAX_SUMMARY_BYTES */
+/* unused harmony exports MAX_LISTED_IN_OUTPUT, escapeHtml, escapeMarkdown, codeSpan, formatDuration, MAX_SUMMARY_BYTES */
 /* harmony import */ var _db_connect_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3688);
 /* harmony import */ var _review_describe_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5427);
 
@@ -20503,14 +20503,30 @@ function formatBytes(bytes) {
         return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
     return `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
 }
-/** Text for a markdown table cell or heading: no HTML, no column breaks, one line. */
+/** Text as HTML shows it, on one line: in an HTML block (`<details>`), where markdown is not read. Pure. */
+function escapeHtml(text) {
+    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r\n|\r|\n/g, ' ');
+}
+/** escapeHtml, and no column break in a table: what a code span's text needs (backslashes show there). */
+function cellText(text) {
+    return escapeHtml(text).replace(/\|/g, '\\|');
+}
+/**
+ * Text for a markdown table cell, heading or line: no HTML, no column breaks, one line, and no code span,
+ * link or image of its own (a file or table name may hold `` ` ``, `[` or `]`). Pure.
+ */
 function escapeMarkdown(text) {
-    return text
-        .replace(/&/g, '&amp;')
-        .replace(/</g, '&lt;')
-        .replace(/>/g, '&gt;')
-        .replace(/\|/g, '\\|')
-        .replace(/\r?\n/g, ' ');
+    return cellText(text.replace(/[\\`[\]]/g, '\\$&'));
+}
+/**
+ * A code span of `text`: delimited by more backticks than any run inside it, so that a name holding
+ * backticks cannot close it and go on as markdown. Pure.
+ */
+function codeSpan(text) {
+    const inner = cellText(text);
+    const fence = '`'.repeat(Math.max(0, ...(inner.match(/`+/g) ?? []).map((run) => run.length)) + 1);
+    const pad = inner.startsWith('`') || inner.endsWith('`') ? ' ' : '';
+    return `${fence}${pad}${inner}${pad}${fence}`;
 }
 function revisionText(revision) {
     if (!revision)
@@ -20534,7 +20550,7 @@ function renderSummary(result, limit = { maxBytes: MAX_SUMMARY_BYTES, what: 'sum
     head.push(`## ${title(result)}`, '');
     head.push('| | |', '|---|---|');
     if (result.endpoint)
-        head.push(`| Database | \`${escapeMarkdown((0,_db_connect_js__WEBPACK_IMPORTED_MODULE_0__/* .describeEndpoint */ .N2)(result.endpoint))}\` |`);
+        head.push(`| Database | ${codeSpan((0,_db_connect_js__WEBPACK_IMPORTED_MODULE_0__/* .describeEndpoint */ .N2)(result.endpoint))} |`);
     if (result.engine)
         head.push(`| Engine | ${result.engine} |`);
     head.push(`| Command | \`${result.command}\` |`);
@@ -20550,7 +20566,7 @@ function renderSummary(result, limit = { maxBytes: MAX_SUMMARY_BYTES, what: 'sum
         head.push(`| Applied | ${result.applied.length} |`);
     head.push(`| Pending | ${result.pending ? result.pending.length : 'unknown'} |`);
     if (result.backup)
-        head.push(`| Backup | \`${escapeMarkdown(result.backup.path)}\` |`);
+        head.push(`| Backup | ${codeSpan(result.backup.path)} |`);
     head.push(`| Duration | ${formatDuration(result.durationMs)} |`);
     head.push('');
     // A rollback shows its backup (and how to restore it) right after what it undid; other commands here.
@@ -20559,12 +20575,12 @@ function renderSummary(result, limit = { maxBytes: MAX_SUMMARY_BYTES, what: 'sum
         const b = result.backup;
         backup.push('### Backup', '');
         backup.push('| | |', '|---|---|');
-        backup.push(`| File | \`${escapeMarkdown(b.path)}\` |`);
+        backup.push(`| File | ${codeSpan(b.path)} |`);
         backup.push(`| Size | ${formatBytes(b.sizeBytes)} |`);
         backup.push(`| Duration | ${formatDuration(b.durationMs)} |`);
-        backup.push(`| pg_dump | ${escapeMarkdown(b.pgDump.version)} (\`${escapeMarkdown(b.pgDump.path)}\`) |`);
+        backup.push(`| pg_dump | ${escapeMarkdown(b.pgDump.version)} (${codeSpan(b.pgDump.path)}) |`);
         if (result.backupsRemoved && result.backupsRemoved.length > 0) {
-            const names = result.backupsRemoved.slice(0, 50).map((file) => `\`${escapeMarkdown(file.split('/').pop())}\``);
+            const names = result.backupsRemoved.slice(0, 50).map((file) => codeSpan(file.split('/').pop()));
             backup.push(`| Older dumps removed (backup-retention) | ${names.join(', ')}${result.backupsRemoved.length > 50 ? ` and ${result.backupsRemoved.length - 50} more` : ''} |`);
         }
         backup.push('', 'Restore (on the runner that holds the file, with `DATABASE_URL` set):', '', '```sh', b.restoreCommand, '```', '');
@@ -20577,12 +20593,12 @@ function renderSummary(result, limit = { maxBytes: MAX_SUMMARY_BYTES, what: 'sum
         error.push('### Error', '');
         if (where) {
             const at = where.line === undefined ? '' : `, line ${where.line}${where.column === undefined ? '' : `, column ${where.column}`}`;
-            error.push(`**\`${escapeMarkdown(where.file)}\`${at}**`, '');
+            error.push(`**${codeSpan(where.file)}${at}**`, '');
         }
         error.push('```text', result.error.message.replace(/```/g, "'''").slice(0, 20_000), '```', '');
         const pg = result.error.pg;
         if (pg?.code) {
-            error.push(`PostgreSQL error code \`${escapeMarkdown(pg.code)}\`.`, '');
+            error.push(`PostgreSQL error code ${codeSpan(pg.code)}.`, '');
         }
         error.push('The deploy that depends on this step will not run.', '');
     }
@@ -20613,7 +20629,7 @@ function renderSummary(result, limit = { maxBytes: MAX_SUMMARY_BYTES, what: 'sum
         return out;
     };
     const history = section(['### Applied migrations', '', '| Id | File | Applied at |', '|---|---|---|'], (result.history ?? []).map((entry) => [
-        `| ${escapeMarkdown(entry.id)} | \`${escapeMarkdown(entry.fileName)}\` | ${entry.appliedAt ? escapeMarkdown(entry.appliedAt) : 'not recorded by the engine'} |`,
+        `| ${escapeMarkdown(entry.id)} | ${codeSpan(entry.fileName)} | ${entry.appliedAt ? escapeMarkdown(entry.appliedAt) : 'not recorded by the engine'} |`,
     ]), 'applied migrations');
     const planned = section([`### ${result.command === 'check' || result.command === 'status' ? 'Pending' : 'apply would run'}`, ''], (result.planned ?? []).map((entry) => [
         ...sqlDetails(entry, marker, '', 'the engine does not say what SQL this runs'),
@@ -20627,23 +20643,23 @@ function renderSummary(result, limit = { maxBytes: MAX_SUMMARY_BYTES, what: 'sum
                 : ' — its SQL could not be parsed: read it'
             : drops.length === 0
                 ? ' — drops nothing'
-                : ` — **drops ${escapeMarkdown(drops.slice(0, 20).join(', '))}${drops.length > 20 ? ` and ${drops.length - 20} more` : ''}**`;
+                : ` — **drops ${escapeHtml(drops.slice(0, 20).join(', '))}${drops.length > 20 ? ` and ${drops.length - 20} more` : ''}**`;
         return sqlDetails(migration, marker, dropped, 'the engine does not say what SQL undoes this');
     }), 'migrations to undo');
     const rolledBack = section(['### Rolled back', '', 'Latest first.', '', '| Id | Undone with | Transaction | Duration |', '|---:|---|---|---:|'], (result.rolledBack ?? []).map((entry) => [
-        `| ${escapeMarkdown(entry.id)} | \`${escapeMarkdown(entry.label)}\` | ${entry.transaction === undefined ? 'as the engine runs it' : entry.transaction ? 'yes' : `no${marker}`} | ${entry.durationMs === undefined ? 'not timed one by one' : formatDuration(entry.durationMs)} |`,
+        `| ${escapeMarkdown(entry.id)} | ${codeSpan(entry.label)} | ${entry.transaction === undefined ? 'as the engine runs it' : entry.transaction ? 'yes' : `no${marker}`} | ${entry.durationMs === undefined ? 'not timed one by one' : formatDuration(entry.durationMs)} |`,
     ]), 'rolled-back migrations');
     const findings = section(['### Review findings', '', '| File | Line | Rule | Finding |', '|---|---:|---|---|'], activeFindings(result).map((f) => [
-        `| \`${escapeMarkdown(f.file)}\` | ${f.line ?? ''} | \`${f.rule}\` | ${escapeMarkdown(f.detail)} |`,
+        `| ${codeSpan(f.file)} | ${f.line ?? ''} | \`${f.rule}\` | ${escapeMarkdown(f.detail)} |`,
     ]), 'findings');
     const silenced = section(['### Silenced findings', '', '| File | Line | Rule | Reason |', '|---|---:|---|---|'], (result.findings ?? [])
         .filter((f) => f.ignored)
-        .map((f) => [`| \`${escapeMarkdown(f.file)}\` | ${f.line ?? ''} | \`${f.rule}\` | ${escapeMarkdown(f.ignored)} |`]), 'silenced findings');
-    const baselined = section(['### Recorded as applied (not run)', ''], (result.baselined ?? []).map((name) => [`- \`${escapeMarkdown(name)}\``]), 'recorded migrations');
+        .map((f) => [`| ${codeSpan(f.file)} | ${f.line ?? ''} | \`${f.rule}\` | ${escapeMarkdown(f.ignored)} |`]), 'silenced findings');
+    const baselined = section(['### Recorded as applied (not run)', ''], (result.baselined ?? []).map((name) => [`- ${codeSpan(name)}`]), 'recorded migrations');
     const applied = section(['### Applied', '', '| Id | File | Transaction | Duration |', '|---:|---|---|---:|'], result.applied.map((entry) => [
-        `| ${escapeMarkdown(entry.id)} | \`${escapeMarkdown(entry.label)}\` | ${entry.transaction === undefined ? 'as the engine runs it' : entry.transaction ? 'yes' : `no${marker}`} | ${entry.durationMs === undefined ? 'not timed one by one' : formatDuration(entry.durationMs)} |`,
+        `| ${escapeMarkdown(entry.id)} | ${codeSpan(entry.label)} | ${entry.transaction === undefined ? 'as the engine runs it' : entry.transaction ? 'yes' : `no${marker}`} | ${entry.durationMs === undefined ? 'not timed one by one' : formatDuration(entry.durationMs)} |`,
     ]), 'applied migrations');
-    const pending = section(['### Still pending', ''], (result.pending ?? []).map((name) => [`- \`${escapeMarkdown(name)}\``]), 'pending migrations');
+    const pending = section(['### Still pending', ''], (result.pending ?? []).map((name) => [`- ${codeSpan(name)}`]), 'pending migrations');
     const backupAfter = result.command === 'rollback' ? backup : [];
     return [...head, ...findings, ...silenced, ...history, ...shadowNote, ...planned, ...undo, ...baselined, ...applied, ...rolledBack, ...backupAfter, ...error, ...pending].join('\n');
 }
@@ -20717,7 +20733,7 @@ function sqlDetails(migration, marker, extra, unknown) {
     const sql = migration.sql ?? `-- ${migration.sqlNote ?? unknown}`;
     const shown = sql.length > MAX_SQL_PER_FILE ? sql.slice(0, MAX_SQL_PER_FILE) : sql;
     const fence = fenceFor(shown);
-    const block = [`<details><summary><code>${escapeMarkdown(migration.label)}</code>${mode}${extra}</summary>`, '', `${fence}sql`, shown.replace(/\n$/, ''), fence];
+    const block = [`<details><summary><code>${escapeHtml(migration.label)}</code>${mode}${extra}</summary>`, '', `${fence}sql`, shown.replace(/\n$/, ''), fence];
     if (shown.length < sql.length)
         block.push('', `(${sql.length - shown.length} more characters not shown)`);
     block.push('', '</details>', '');

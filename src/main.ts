@@ -1,7 +1,6 @@
 import path from 'node:path';
 import { systemClock, type Clock } from './clock.js';
 import { parseConfig, type Command, type Config, type RawInputs } from './config.js';
-import { describeEndpoint } from './db/connect.js';
 import { UserError, messageOf } from './errors.js';
 import { COMMANDS, INPUTS, OUTPUTS } from './inputs.js';
 import { jsMigrationEnv } from './migrations/js-loader.js';
@@ -149,7 +148,8 @@ async function commentPlan(platform: Platform, config: Config, result: RunResult
     token: platform.forge?.name === 'gitlab' ? config.comment!.gitlabToken : config.comment!.githubToken,
     tokenInput: platform.forge?.tokenInput ?? 'the token',
     env: platform.env,
-    marker: commentMarker(identity, describeEndpoint(config.endpoint)),
+    // Not the port: a service container's is chosen anew for every job (the host and database name stay).
+    marker: commentMarker(identity, `${config.endpoint.host}/${config.endpoint.database}`),
     // Nothing pending and no comment yet: a pull request without migrations gets none.
     create: result.status !== 'up-to-date',
     render: (where) => scrub(renderComment(result, { migrations, ...where, maxBytes: MAX_COMMENT_BYTES })),

@@ -11,6 +11,7 @@ export type Forge = 'github' | 'gitlab';
 
 /** A comment as the forge lists it. */
 export interface ForgeComment {
+  /** Digits only (checked): it goes into a request's path. */
   readonly id: string;
   readonly body: string;
   /** The author's login (GitHub) or user id (GitLab). */
@@ -30,7 +31,7 @@ export interface ForgeApi {
   readonly jobUrl?: string;
   /** Every comment, oldest first (the first 3,000). */
   list(): Promise<ForgeComment[]>;
-  create(body: string): Promise<{ readonly id: string; readonly url?: string }>;
+  create(body: string): Promise<{ readonly url?: string }>;
   update(id: string, body: string): Promise<{ readonly url?: string }>;
   /** The token's own author (as `ForgeComment.author`); undefined when the forge will not say. */
   self(): Promise<string | undefined>;
@@ -57,6 +58,8 @@ const TIMEOUT_MS = 15_000;
 const PER_PAGE = 100;
 const MAX_PAGES = 30;
 const POSITIVE = /^[1-9][0-9]{0,9}$/;
+/** A comment's or note's id: it goes into a request's path. */
+const ID = /^[1-9][0-9]{0,18}$/;
 const SHA = /^[0-9a-f]{40}$/;
 
 /** An http(s) URL without credentials, or undefined. Pure. */
@@ -121,6 +124,26 @@ async function pages<T>(http: Http, path: string): Promise<T[]> {
   return all;
 }
 
+/** A number or string from an answer, as text; undefined for anything else. Pure. */
+function text(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : undefined;
+}
+
+/**
+ * The comments of a list answer, each read by `fields`; one without a numeric id or a text body (or that
+ * `fields` leaves out) is skipped: an answer of another shape must not stop the others being found. Pure.
+ */
+function comments<T>(items: readonly T[], fields: (item: T) => { id: unknown; body: unknown; author: unknown; bot: boolean } | undefined): ForgeComment[] {
+  const found: ForgeComment[] = [];
+  for (const item of items) {
+    const f = fields(item);
+    const id = text(f?.id);
+    if (!f || id === undefined || !ID.test(id) || typeof f.body !== 'string') continue;
+    found.push({ id, body: f.body, author: text(f.author) ?? '', bot: f.bot });
+  }
+  return found;
+}
+
 /**
  * GitHub: a `pull_request` or `pull_request_target` run, its number from the event's payload; comments
  * are the pull request's issue comments. Everything comes from the runner's variables.
@@ -130,45 +153,45 @@ export function githubApi(env: NodeJS.ProcessEnv, token: string, signal?: AbortS
   if (event !== 'pull_request' && event !== 'pull_request_target') {
     return { skip: `this run is for ${event === '' ? 'no GitHub event' : `the ${event} event`}, not a pull request: the plan comment is posted on pull_request and pull_request_target runs only` };
   }
-  let payload: { number?: unknown; pull_request?: { number?: unknown; head?: { sha?: unknown } } };
+  let payload: { number?: unknown; pull_request?: { number?: unknown; head?: { sha?: unknown } } } | null;
   try {
     payload = JSON.parse(readFileSync(env.GITHUB_EVENT_PATH ?? '', 'utf8'));
   } catch (error) {
     return { skip: `the event's payload (GITHUB_EVENT_PATH) cannot be read (${messageOf(error)})` };
   }
-  const number = String(payload.pull_request?.number ?? payload.number ?? '');
+  const number = String(payload?.pull_request?.number ?? payload?.number ?? '');
   const repository = env.GITHUB_REPOSITORY ?? '';
   const base = httpUrl(env.GITHUB_API_URL || 'https://api.github.com');
   if (!POSITIVE.test(number)) return { skip: "the event's payload has no pull request number" };
   if (!/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(repository)) return { skip: 'GITHUB_REPOSITORY is not owner/name' };
   if (!base) return { skip: 'GITHUB_API_URL is not an http(s) URL' };
   const http: Http = { base, signal, headers: { Authorization: `Bearer ${token}`, 'X-GitHub-Api-Version': '2022-11-28' } };
-  const head = String(payload.pull_request?.head?.sha ?? '');
+  const head = String(payload?.pull_request?.head?.sha ?? '');
   const server = httpUrl(env.GITHUB_SERVER_URL);
-  type Comment = { id: number; body?: string; html_url?: string; user?: { login?: string; type?: string } };
+  type Comment = { id?: unknown; body?: unknown; html_url?: unknown; user?: { login?: unknown; type?: unknown } } | null;
   return {
     forge: 'github',
     where: `pull request #${number}`,
     commit: SHA.test(head) ? head : undefined,
     jobUrl: server && POSITIVE.test(env.GITHUB_RUN_ID ?? '') ? `${server.origin}/${repository}/actions/runs/${env.GITHUB_RUN_ID}` : undefined,
     list: async () =>
-      (await pages<Comment>(http, `/repos/${repository}/issues/${number}/comments`)).map((c) => ({
-        id: String(c.id),
-        body: c.body ?? '',
-        author: c.user?.login ?? '',
-        bot: c.user?.type === 'Bot',
+      comments(await pages<Comment>(http, `/repos/${repository}/issues/${number}/comments`), (c) => ({
+        id: c?.id,
+        body: c?.body,
+        author: c?.user?.login,
+        bot: c?.user?.type === 'Bot',
       })),
     create: async (body) => {
       const { json } = await call<Comment>(http, 'POST', `/repos/${repository}/issues/${number}/comments`, { body });
-      return { id: String(json.id), url: json.html_url };
+      return { url: text(json?.html_url) };
     },
     update: async (id, body) => {
-      const { json } = await call<Comment>(http, 'PATCH', `/repos/${repository}/issues/comments/${encodeURIComponent(id)}`, { body });
-      return { url: json.html_url };
+      const { json } = await call<Comment>(http, 'PATCH', `/repos/${repository}/issues/comments/${id}`, { body });
+      return { url: text(json?.html_url) };
     },
     self: async () => {
       try {
-        return (await call<{ login?: string }>(http, 'GET', '/user')).json.login;
+        return text((await call<{ login?: unknown } | null>(http, 'GET', '/user')).json?.login);
       } catch (error) {
         // A workflow's or an app's installation token may not read /user: its comments are a bot's.
         if (error instanceof ForgeError && (error.status === 403 || error.status === 401)) return undefined;
@@ -197,28 +220,28 @@ export function gitlabApi(env: NodeJS.ProcessEnv, token: string, signal?: AbortS
   const page = httpUrl(env.CI_MERGE_REQUEST_PROJECT_URL);
   const url = (id: string) => (page ? `${page.href.replace(/\/$/, '')}/-/merge_requests/${iid}#note_${id}` : undefined);
   const sha = env.CI_MERGE_REQUEST_SOURCE_BRANCH_SHA || env.CI_COMMIT_SHA || '';
-  type Note = { id: number; body?: string; system?: boolean; author?: { id?: number } };
+  type Note = { id?: unknown; body?: unknown; system?: unknown; author?: { id?: unknown } } | null;
   return {
     forge: 'gitlab',
     where: `merge request !${iid}`,
     commit: SHA.test(sha) ? sha : undefined,
     jobUrl: httpUrl(env.CI_JOB_URL)?.href,
     list: async () =>
-      (await pages<Note>(http, `${notes}?sort=asc&order_by=created_at`))
-        .filter((n) => !n.system)
-        .map((n) => ({ id: String(n.id), body: n.body ?? '', author: String(n.author?.id ?? ''), bot: false })),
+      comments(await pages<Note>(http, `${notes}?sort=asc&order_by=created_at`), (n) =>
+        n?.system === true ? undefined : { id: n?.id, body: n?.body, author: n?.author?.id, bot: false },
+      ),
     create: async (body) => {
       const { json } = await call<Note>(http, 'POST', notes, { body });
-      return { id: String(json.id), url: url(String(json.id)) };
+      const id = text(json?.id);
+      return { url: id && ID.test(id) ? url(id) : undefined };
     },
     update: async (id, body) => {
-      await call<Note>(http, 'PUT', `${notes}/${encodeURIComponent(id)}`, { body });
+      await call<Note>(http, 'PUT', `${notes}/${id}`, { body });
       return { url: url(id) };
     },
     self: async () => {
       try {
-        const { json } = await call<{ id?: number }>(http, 'GET', '/user');
-        return json.id === undefined ? undefined : String(json.id);
+        return text((await call<{ id?: unknown } | null>(http, 'GET', '/user')).json?.id);
       } catch (error) {
         if (error instanceof ForgeError && (error.status === 403 || error.status === 401)) return undefined;
         throw error;

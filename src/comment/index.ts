@@ -16,8 +16,8 @@ export const MAX_COMMENT_BYTES = 60_000;
 
 /**
  * The hidden first line that finds the comment again: a digest of what the plan is about (the migrations
- * and the database, never the password), so that two directories or two databases get a comment each.
- * Pure.
+ * and the database's host and name, never the password), so that two directories or two databases get a
+ * comment each. Pure.
  */
 export function commentMarker(migrations: string, database: string): string {
   const key = createHash('sha256').update(`${migrations}\0${database}`).digest('hex').slice(0, 16);
@@ -25,17 +25,19 @@ export function commentMarker(migrations: string, database: string): string {
 }
 
 /**
- * Our comment among the request's: it starts with the marker and its author is the token's own (or, on
- * GitHub, an app's account, which is what a workflow token posts as). Someone else's comment that copies
- * the marker is never taken: updating it would put our plan under their name, which they could then edit.
- * `self` is asked only when it is needed. The oldest one wins. Pure but for `self`.
+ * Our comment among the request's: the oldest that starts with the marker and was written by the token's
+ * own account. `self` says which that is (a person's token; GitLab's user); when the forge will not say
+ * (GitHub's workflow and app tokens cannot read /user), an app's account, which no person can post as:
+ * `github-actions[bot]` first. Someone else's comment that copies the marker is never taken: updating it
+ * would put our plan under their name, which they could then edit. `self` is asked only when a marked
+ * comment exists. Pure but for `self`.
  */
 export async function findOurs(comments: readonly ForgeComment[], marker: string, self: () => Promise<string | undefined>): Promise<ForgeComment | undefined> {
   const marked = comments.filter((c) => c.body.startsWith(marker));
-  const bot = marked.find((c) => c.bot);
-  if (bot || marked.length === 0) return bot;
+  if (marked.length === 0) return undefined;
   const me = await self();
-  return me === undefined || me === '' ? undefined : marked.find((c) => c.author === me);
+  if (me !== undefined && me !== '') return marked.find((c) => c.author === me);
+  return marked.find((c) => c.bot && c.author === 'github-actions[bot]') ?? marked.find((c) => c.bot);
 }
 
 export interface CommentRequest {
@@ -56,6 +58,14 @@ export interface CommentRequest {
 
 /** Find the pull or merge request, then update our comment on it, or create it. Never throws. */
 export async function postComment(request: CommentRequest): Promise<void> {
+  try {
+    await post(request);
+  } catch (error) {
+    request.log.warning(`comment: the plan was not posted: ${messageOf(error)}.`);
+  }
+}
+
+async function post(request: CommentRequest): Promise<void> {
   const { log, forge } = request;
   const token = request.token.trim();
   if (forge === undefined) {
@@ -81,14 +91,21 @@ export async function postComment(request: CommentRequest): Promise<void> {
   try {
     const ours = await findOurs(await api.list(), request.marker, () => api.self());
     if (ours) {
-      const { url } = await api.update(ours.id, body);
-      log.info(`comment: updated the plan on ${api.where}${url ? ` (${url})` : ''}.`);
+      const updated = await api.update(ours.id, body).catch((error: unknown) => {
+        // Deleted since it was listed: post it again.
+        if (error instanceof ForgeError && error.status === 404) return undefined;
+        throw error;
+      });
+      if (updated) {
+        log.info(`comment: updated the plan on ${api.where}${updated.url ? ` (${updated.url})` : ''}.`);
+        return;
+      }
     } else if (!request.create) {
       log.info(`comment: nothing is pending, and ${api.where} has no plan comment to update; none posted.`);
-    } else {
-      const { url } = await api.create(body);
-      log.info(`comment: posted the plan on ${api.where}${url ? ` (${url})` : ''}.`);
+      return;
     }
+    const { url } = await api.create(body);
+    log.info(`comment: posted the plan on ${api.where}${url ? ` (${url})` : ''}.`);
   } catch (error) {
     log.warning(`comment: the plan was not posted on ${api.where}: ${refusal(api, error, request.tokenInput)} The plan is in this job's log${forge === 'github' ? ' and summary' : ''}.`);
   }

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { NODE_PG_MIGRATE } from '../support/engines.js';
 import { startForgeServer, type ForgeServer } from '../support/forge-server.js';
 import { migrationsDir } from '../support/platform.js';
 import { shippedSuite } from '../support/shipped.js';
@@ -116,6 +117,8 @@ describe('the plan as one pull request comment, through dist/index.js', () => {
     expect(forge.comments[0]!.body).toMatch(/^<!-- migrate-action plan [0-9a-f]{16} -->\n## ✅ Nothing pending\n/);
     expect(forge.comments[0]!.body).not.toContain('CREATE TABLE items');
 
+    // Registered with the runner before anything else is printed.
+    expect(first.log.split('\n')).toContain(`::add-mask::${WORKFLOW_TOKEN}`);
     for (const r of [first, second, done]) {
       expectNoToken(r.log);
       expectNoToken(r.summary);
@@ -242,6 +245,24 @@ describe('the plan as one merge request note, through the packed CLI as the comp
     expect(plan.code, plan.log).toBe(0);
     expect(JSON.parse(readFileSync(seen, 'utf8'))).toEqual([]);
     expect(forge.comments).toHaveLength(1);
+  });
+
+  it('keeps the token from the engine it runs: node-pg-migrate and its migrations have it nowhere in their environment', async () => {
+    const db = await database();
+    const seen = path.join(mkdtempSync(path.join(os.tmpdir(), 'comment-engine-env-')), 'seen.json');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'comment-engine-'));
+    writeFileSync(
+      path.join(dir, '1_look.js'),
+      `exports.up = (pgm) => {\n` +
+        `  require('node:fs').writeFileSync(${JSON.stringify(seen)}, JSON.stringify(Object.entries(process.env).filter(([, v]) => v.includes(${JSON.stringify(NOTE_TOKEN)})).map(([k]) => k)));\n` +
+        `  pgm.sql('CREATE TABLE looked (id int)');\n};\n`,
+    );
+    // apply (it posts no comment), so that the engine runs the migration; the token is still the comment's.
+    const apply = await run('cli', db, dir, { comment: 'true', engine: 'node-pg-migrate', 'engine-path': NODE_PG_MIGRATE }, { ...mergeRequest(), GITLAB_TOKEN: NOTE_TOKEN, MY_COPY: NOTE_TOKEN });
+    expect(apply.code, apply.log).toBe(0);
+    expect(apply.log).toContain('comment: only plan and check post the plan on the pull or merge request; apply posts none.');
+    expect(JSON.parse(readFileSync(seen, 'utf8'))).toEqual([]);
+    expect(forge.requests).toEqual([]);
   });
 
   it('a job token is a warning that says what token it takes; an unset variable is named; the token is no flag', async () => {

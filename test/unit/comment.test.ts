@@ -1,3 +1,8 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { commentMarker, findOurs, postComment, MAX_COMMENT_BYTES } from '../../src/comment/index.js';
 import { githubApi, gitlabApi, type ForgeComment } from '../../src/comment/forges.js';
@@ -13,40 +18,111 @@ const comment = (id: string, body: string, author: string, bot = false): ForgeCo
 
 describe('the marker', () => {
   it('is one per migrations directory and database, and holds neither', () => {
-    const a = commentMarker('db/migrations', 'db.example.com:5432/shop');
+    const a = commentMarker('db/migrations', 'db.example.com/shop');
     expect(a).toMatch(/^<!-- migrate-action plan [0-9a-f]{16} -->$/);
-    expect(commentMarker('db/migrations', 'db.example.com:5432/shop')).toBe(a);
-    expect(commentMarker('db/other', 'db.example.com:5432/shop')).not.toBe(a);
-    expect(commentMarker('db/migrations', 'db.example.com:5432/shop_eu')).not.toBe(a);
+    expect(commentMarker('db/migrations', 'db.example.com/shop')).toBe(a);
+    expect(commentMarker('db/other', 'db.example.com/shop')).not.toBe(a);
+    expect(commentMarker('db/migrations', 'db.example.com/shop_eu')).not.toBe(a);
     expect(a).not.toContain('shop');
   });
 });
 
 describe('which comment is ours', () => {
-  const marker = commentMarker('db', 'h:5432/d');
+  const marker = commentMarker('db', 'h/d');
   const never = async () => {
     throw new Error('self() was not needed');
   };
+  const nobody = async () => undefined;
 
-  it("is the oldest one by an app's account that starts with the marker, without asking who the token is", async () => {
-    const list = [comment('1', 'hello', 'octocat'), comment('2', `${marker}\nplan`, 'github-actions[bot]', true), comment('3', `${marker}\nplan`, 'github-actions[bot]', true)];
-    expect((await findOurs(list, marker, never))?.id).toBe('2');
+  it("with a token the forge will not name (GitHub's workflow and app tokens): the oldest marked one by github-actions[bot], else by another app", async () => {
+    const list = [
+      comment('1', 'hello', 'octocat'),
+      comment('2', `${marker}\nplan`, 'some-app[bot]', true),
+      comment('3', `${marker}\nplan`, 'github-actions[bot]', true),
+      comment('4', `${marker}\nplan`, 'github-actions[bot]', true),
+    ];
+    expect((await findOurs(list, marker, nobody))?.id).toBe('3');
+    expect((await findOurs(list.slice(0, 2), marker, nobody))?.id).toBe('2');
   });
 
-  it("never one that only quotes the marker, nor someone else's that starts with it", async () => {
-    const list = [comment('1', `see ${marker}`, 'github-actions[bot]', true), comment('2', `${marker}\nNothing pending`, 'mallory')];
-    expect(await findOurs(list, marker, async () => undefined)).toBeUndefined();
-    expect(await findOurs(list, marker, async () => 'octocat')).toBeUndefined();
-  });
-
-  it("is the token's own when the forge says who it is (a person's token; GitLab's user id)", async () => {
-    const list = [comment('1', `${marker}\nfake`, 'mallory'), comment('2', `${marker}\nplan`, 'octocat')];
-    expect((await findOurs(list, marker, async () => 'octocat'))?.id).toBe('2');
+  it("with a token the forge names (a person's; GitLab's user): only that account's, never an app's that copies the marker", async () => {
+    const list = [comment('1', `${marker}\nfake`, 'renovate[bot]', true), comment('2', `${marker}\nfake`, 'mallory'), comment('3', `${marker}\nplan`, 'octocat')];
+    expect((await findOurs(list, marker, async () => 'octocat'))?.id).toBe('3');
+    expect(await findOurs(list.slice(0, 2), marker, async () => 'octocat')).toBeUndefined();
     expect((await findOurs([comment('9', `${marker}\nplan`, '41')], marker, async () => '41'))?.id).toBe('9');
   });
 
-  it('is none when there is no marked comment (and then nobody is asked)', async () => {
+  it("never one that only quotes the marker, nor a person's that starts with it", async () => {
+    const list = [comment('1', `see ${marker}`, 'github-actions[bot]', true), comment('2', `${marker}\nNothing pending`, 'mallory')];
+    expect(await findOurs(list, marker, nobody)).toBeUndefined();
+  });
+
+  it('is none when there is no marked comment, and then nobody is asked', async () => {
     expect(await findOurs([comment('1', 'hi', 'a')], marker, never)).toBeUndefined();
+  });
+});
+
+describe('answers of another shape', () => {
+  /** A forge that answers each request with the next of `answers` ([status, body text]). */
+  async function forge(answers: [number, string][]): Promise<{ url: string; seen: string[]; close(): Promise<void> }> {
+    const seen: string[] = [];
+    const server = http.createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      const [status, body] = answers.shift() ?? [500, ''];
+      req.resume();
+      req.on('end', () => res.writeHead(status, { 'Content-Type': 'application/json' }).end(body));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v4`, seen, close: () => new Promise((r) => server.close(() => r())) };
+  }
+  const env = (url: string) => ({ CI_MERGE_REQUEST_IID: '3', CI_PROJECT_ID: '5', CI_API_V4_URL: url });
+  const lines: string[] = [];
+  const log: Log = { info: (m) => lines.push(`info ${m}`), warning: (m) => lines.push(`warning ${m}`), error: () => undefined, group: (_t, fn) => fn() };
+  const marker = commentMarker('db', 'h/d');
+  const request = (url: string) => ({ forge: 'gitlab' as const, token: 'glpat-x', tokenInput: 'gitlab-token', env: env(url), marker, create: true, render: () => 'plan', log });
+
+  it('skips notes it cannot read, takes an empty answer to a create as done, and posts again a note deleted since it was listed', async () => {
+    lines.length = 0;
+    const notes = JSON.stringify([null, { id: 'x/../y', body: `${marker}\nold` }, { id: 7, body: 5 }, { id: 8, body: `${marker}\nold`, author: { id: 41 } }]);
+    const server = await forge([
+      [200, notes],
+      [200, '{"id": 41}'],
+      [404, '{"message": "404 Not found"}'],
+      [201, ''],
+    ]);
+    await postComment(request(server.url));
+    await server.close();
+    expect(server.seen).toEqual([
+      'GET /api/v4/projects/5/merge_requests/3/notes?sort=asc&order_by=created_at&per_page=100&page=1',
+      'GET /api/v4/user',
+      'PUT /api/v4/projects/5/merge_requests/3/notes/8',
+      'POST /api/v4/projects/5/merge_requests/3/notes',
+    ]);
+    expect(lines).toEqual(['info comment: posted the plan on merge request !3.']);
+  });
+
+  it('an answer that is not a list is a warning, not a failure', async () => {
+    lines.length = 0;
+    const server = await forge([[200, '{"message": "not a list"}']]);
+    await postComment(request(server.url));
+    await server.close();
+    expect(lines).toEqual([expect.stringMatching(/^warning comment: the plan was not posted on merge request !3: the list of comments is not a list\./)]);
+  });
+
+  it('an event payload of null, or a text that cannot be rendered, is a warning, not a failure', async () => {
+    lines.length = 0;
+    const payload = path.join(mkdtempSync(path.join(os.tmpdir(), 'comment-null-')), 'event.json');
+    writeFileSync(payload, 'null');
+    await postComment({ ...request('http://127.0.0.1:9'), forge: 'github', env: { GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: payload } });
+    const env = { CI_MERGE_REQUEST_IID: '3', CI_PROJECT_ID: '5', CI_API_V4_URL: 'http://127.0.0.1:9/api/v4' };
+    await postComment({
+      ...request('http://127.0.0.1:9'),
+      env,
+      render: () => {
+        throw new Error('boom');
+      },
+    });
+    expect(lines).toEqual(["info comment: the event's payload has no pull request number; no comment posted.", 'warning comment: the plan was not posted: boom.']);
   });
 });
 

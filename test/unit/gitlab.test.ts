@@ -45,7 +45,7 @@ describe('GitLab component templates/migrate.yml', () => {
     const script = job.script.join('\n');
     expect(script).not.toContain('--gitlab-token');
     expect(script).not.toContain('inputs.gitlab-token');
-    expect(script).toContain('GITLAB_TOKEN="$MIGRATE_INPUT_GITLAB_TOKEN" npx ');
+    expect(script).toContain('if [ "$[[ inputs.comment ]]" = "true" ]; then GITLAB_TOKEN="$MIGRATE_INPUT_GITLAB_TOKEN"; export GITLAB_TOKEN; fi\nnpx ');
     // A plain string: GitLab expands `$NAME` in it (the other free-text inputs say expand: false).
     expect(job.variables.MIGRATE_INPUT_GITLAB_TOKEN).toBe('$[[ inputs.gitlab-token ]]');
   });
