@@ -19599,16 +19599,14 @@ function redactingLog(platform, secrets) {
 async function runOn(platform, clock = systemClock, signal) {
     const raw = readInputs(platform);
     const shadowUrl = raw['shadow-database-url'].trim();
-    // The comment's tokens are secrets when they are used (a CLI's GITHUB_TOKEN otherwise is not ours).
-    const tokens = main_TRUE.test(raw.comment.trim()) ? [raw['github-token'].trim(), raw['gitlab-token'].trim()].filter((t) => t !== '' && !lib_secrets/* UNSET_VARIABLE */.$w.test(t)) : [];
+    // The comment's tokens (the CLI's GITHUB_TOKEN and GITLAB_TOKEN) are secrets, used or not.
+    const tokens = [raw['github-token'].trim(), raw['gitlab-token'].trim()].filter((t) => t !== '' && !lib_secrets/* UNSET_VARIABLE */.$w.test(t));
     const secrets = [
         ...new Set([...(0,lib_secrets/* connectionSecrets */.K$)(raw['database-url'], platform.env), ...(shadowUrl === '' ? [] : (0,lib_secrets/* connectionSecrets */.K$)(shadowUrl, platform.env)), ...tokens]),
     ].sort((a, b) => b.length - a.length);
     for (const secret of secrets)
         platform.mask(secret);
     const log = redactingLog(platform, secrets);
-    // What engines and .js migrations inherit: without a variable that holds a token (GITLAB_TOKEN in the CLI).
-    const env = Object.fromEntries(Object.entries(platform.env).filter(([, value]) => value === undefined || !tokens.includes(value.trim())));
     let config;
     let result;
     try {
@@ -19617,6 +19615,8 @@ async function runOn(platform, clock = systemClock, signal) {
             tempDir: platform.tempDir,
             emptyDatabaseUrlHint: platform.emptyDatabaseUrlHint,
         });
+        // What engines and .js migrations inherit: not a variable that holds the comment's token (GITLAB_TOKEN in the CLI).
+        const env = config.comment ? Object.fromEntries(Object.entries(platform.env).filter(([, value]) => !tokens.includes(value?.trim() ?? ''))) : platform.env;
         result = await runCommand(config, {
             clock,
             log,
@@ -19678,7 +19678,6 @@ async function runOn(platform, clock = systemClock, signal) {
     }
     return result;
 }
-const main_TRUE = /^true$/i;
 /**
  * Post the plan on the pull or merge request this run is for (src/comment/, loaded only when asked for):
  * one comment per migrations and database, found again by its marker; never the run's failure.

@@ -55,15 +55,13 @@ function redactingLog(platform: Platform, secrets: readonly string[]): Log {
 export async function runOn(platform: Platform, clock: Clock = systemClock, signal?: AbortSignal): Promise<RunResult> {
   const raw = readInputs(platform);
   const shadowUrl = raw['shadow-database-url'].trim();
-  // The comment's tokens are secrets when they are used (a CLI's GITHUB_TOKEN otherwise is not ours).
-  const tokens = TRUE.test(raw.comment.trim()) ? [raw['github-token'].trim(), raw['gitlab-token'].trim()].filter((t) => t !== '' && !UNSET_VARIABLE.test(t)) : [];
+  // The comment's tokens (the CLI's GITHUB_TOKEN and GITLAB_TOKEN) are secrets, used or not.
+  const tokens = [raw['github-token'].trim(), raw['gitlab-token'].trim()].filter((t) => t !== '' && !UNSET_VARIABLE.test(t));
   const secrets = [
     ...new Set([...connectionSecrets(raw['database-url'], platform.env), ...(shadowUrl === '' ? [] : connectionSecrets(shadowUrl, platform.env)), ...tokens]),
   ].sort((a, b) => b.length - a.length);
   for (const secret of secrets) platform.mask(secret);
   const log = redactingLog(platform, secrets);
-  // What engines and .js migrations inherit: without a variable that holds a token (GITLAB_TOKEN in the CLI).
-  const env = Object.fromEntries(Object.entries(platform.env).filter(([, value]) => value === undefined || !tokens.includes(value.trim())));
 
   let config: Config | undefined;
   let result: RunResult;
@@ -73,6 +71,8 @@ export async function runOn(platform: Platform, clock: Clock = systemClock, sign
       tempDir: platform.tempDir,
       emptyDatabaseUrlHint: platform.emptyDatabaseUrlHint,
     });
+    // What engines and .js migrations inherit: not a variable that holds the comment's token (GITLAB_TOKEN in the CLI).
+    const env = config.comment ? Object.fromEntries(Object.entries(platform.env).filter(([, value]) => !tokens.includes(value?.trim() ?? ''))) : platform.env;
     result = await runCommand(config, {
       clock,
       log,
@@ -131,8 +131,6 @@ export async function runOn(platform: Platform, clock: Clock = systemClock, sign
   }
   return result;
 }
-
-const TRUE = /^true$/i;
 
 /**
  * Post the plan on the pull or merge request this run is for (src/comment/, loaded only when asked for):
