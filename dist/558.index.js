@@ -95,13 +95,13 @@ async function call(http, method, path, body) {
         const words = typeof said === 'string' ? said : said === undefined ? response.statusText : JSON.stringify(said);
         throw new ForgeError(`HTTP ${response.status}${words ? `: ${words.replace(/\s+/g, ' ').slice(0, 200)}` : ''}`, response.status);
     }
-    return { json: json, headers: response.headers };
+    return json;
 }
 /** Every page of a list, oldest first, up to MAX_PAGES. */
 async function pages(http, path) {
     const all = [];
     for (let page = 1; page <= MAX_PAGES; page += 1) {
-        const { json } = await call(http, 'GET', `${path}${path.includes('?') ? '&' : '?'}per_page=${PER_PAGE}&page=${page}`);
+        const json = await call(http, 'GET', `${path}${path.includes('?') ? '&' : '?'}per_page=${PER_PAGE}&page=${page}`);
         if (!Array.isArray(json))
             throw new ForgeError('the list of comments is not a list');
         all.push(...json);
@@ -169,16 +169,16 @@ function githubApi(env, token, signal) {
             bot: c?.user?.type === 'Bot',
         })),
         create: async (body) => {
-            const { json } = await call(http, 'POST', `/repos/${repository}/issues/${number}/comments`, { body });
+            const json = await call(http, 'POST', `/repos/${repository}/issues/${number}/comments`, { body });
             return { url: forges_text(json?.html_url) };
         },
         update: async (id, body) => {
-            const { json } = await call(http, 'PATCH', `/repos/${repository}/issues/comments/${id}`, { body });
+            const json = await call(http, 'PATCH', `/repos/${repository}/issues/comments/${id}`, { body });
             return { url: forges_text(json?.html_url) };
         },
         self: async () => {
             try {
-                return forges_text((await call(http, 'GET', '/user')).json?.login);
+                return forges_text((await call(http, 'GET', '/user'))?.login);
             }
             catch (error) {
                 // A workflow's or an app's installation token may not read /user: its comments are a bot's.
@@ -218,7 +218,7 @@ function gitlabApi(env, token, signal) {
         jobUrl: httpUrl(env.CI_JOB_URL)?.href,
         list: async () => comments(await pages(http, `${notes}?sort=asc&order_by=created_at`), (n) => n?.system === true ? undefined : { id: n?.id, body: n?.body, author: n?.author?.id, bot: false }),
         create: async (body) => {
-            const { json } = await call(http, 'POST', notes, { body });
+            const json = await call(http, 'POST', notes, { body });
             const id = forges_text(json?.id);
             return { url: id && ID.test(id) ? url(id) : undefined };
         },
@@ -228,7 +228,7 @@ function gitlabApi(env, token, signal) {
         },
         self: async () => {
             try {
-                return forges_text((await call(http, 'GET', '/user')).json?.id);
+                return forges_text((await call(http, 'GET', '/user'))?.id);
             }
             catch (error) {
                 if (error instanceof ForgeError && (error.status === 403 || error.status === 401))

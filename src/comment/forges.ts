@@ -80,7 +80,7 @@ interface Http {
 }
 
 /** One JSON request; a status of 400 or more, or no answer, is a ForgeError with the forge's own words. */
-async function call<T>(http: Http, method: string, path: string, body?: unknown): Promise<{ json: T; headers: Headers }> {
+async function call<T>(http: Http, method: string, path: string, body?: unknown): Promise<T> {
   const url = new URL(http.base.pathname.replace(/\/$/, '') + path, http.base);
   const timeout = AbortSignal.timeout(TIMEOUT_MS);
   let response: Response;
@@ -109,14 +109,14 @@ async function call<T>(http: Http, method: string, path: string, body?: unknown)
     const words = typeof said === 'string' ? said : said === undefined ? response.statusText : JSON.stringify(said);
     throw new ForgeError(`HTTP ${response.status}${words ? `: ${words.replace(/\s+/g, ' ').slice(0, 200)}` : ''}`, response.status);
   }
-  return { json: json as T, headers: response.headers };
+  return json as T;
 }
 
 /** Every page of a list, oldest first, up to MAX_PAGES. */
 async function pages<T>(http: Http, path: string): Promise<T[]> {
   const all: T[] = [];
   for (let page = 1; page <= MAX_PAGES; page += 1) {
-    const { json } = await call<T[]>(http, 'GET', `${path}${path.includes('?') ? '&' : '?'}per_page=${PER_PAGE}&page=${page}`);
+    const json = await call<T[]>(http, 'GET', `${path}${path.includes('?') ? '&' : '?'}per_page=${PER_PAGE}&page=${page}`);
     if (!Array.isArray(json)) throw new ForgeError('the list of comments is not a list');
     all.push(...json);
     if (json.length < PER_PAGE) break;
@@ -182,16 +182,16 @@ export function githubApi(env: NodeJS.ProcessEnv, token: string, signal?: AbortS
         bot: c?.user?.type === 'Bot',
       })),
     create: async (body) => {
-      const { json } = await call<Comment>(http, 'POST', `/repos/${repository}/issues/${number}/comments`, { body });
+      const json = await call<Comment>(http, 'POST', `/repos/${repository}/issues/${number}/comments`, { body });
       return { url: text(json?.html_url) };
     },
     update: async (id, body) => {
-      const { json } = await call<Comment>(http, 'PATCH', `/repos/${repository}/issues/comments/${id}`, { body });
+      const json = await call<Comment>(http, 'PATCH', `/repos/${repository}/issues/comments/${id}`, { body });
       return { url: text(json?.html_url) };
     },
     self: async () => {
       try {
-        return text((await call<{ login?: unknown } | null>(http, 'GET', '/user')).json?.login);
+        return text((await call<{ login?: unknown } | null>(http, 'GET', '/user'))?.login);
       } catch (error) {
         // A workflow's or an app's installation token may not read /user: its comments are a bot's.
         if (error instanceof ForgeError && (error.status === 403 || error.status === 401)) return undefined;
@@ -231,7 +231,7 @@ export function gitlabApi(env: NodeJS.ProcessEnv, token: string, signal?: AbortS
         n?.system === true ? undefined : { id: n?.id, body: n?.body, author: n?.author?.id, bot: false },
       ),
     create: async (body) => {
-      const { json } = await call<Note>(http, 'POST', notes, { body });
+      const json = await call<Note>(http, 'POST', notes, { body });
       const id = text(json?.id);
       return { url: id && ID.test(id) ? url(id) : undefined };
     },
@@ -241,7 +241,7 @@ export function gitlabApi(env: NodeJS.ProcessEnv, token: string, signal?: AbortS
     },
     self: async () => {
       try {
-        return text((await call<{ id?: unknown } | null>(http, 'GET', '/user')).json?.id);
+        return text((await call<{ id?: unknown } | null>(http, 'GET', '/user'))?.id);
       } catch (error) {
         if (error instanceof ForgeError && (error.status === 403 || error.status === 401)) return undefined;
         throw error;
