@@ -6908,6 +6908,7 @@ var main = __nccwpck_require__(4994);
 var external_node_os_ = __nccwpck_require__(8161);
 ;// CONCATENATED MODULE: ./lib/platform/cli.js
 
+
 /**
  * The connection URL from the libpq variables, for setups that keep PGPASSWORD apart from the rest.
  * Empty when none of PGHOST, PGUSER, PGDATABASE is set. Pure.
@@ -6978,10 +6979,8 @@ function cliPlatform(flags, io) {
             if (name === 'shadow-database-url')
                 return io.env.SHADOW_DATABASE_URL ?? '';
             // The comment's tokens: never flags (argv is visible to every process on the machine).
-            if (name === 'github-token')
-                return io.env.GITHUB_TOKEN ?? '';
-            if (name === 'gitlab-token')
-                return io.env.GITLAB_TOKEN ?? '';
+            if (name === 'github-token' || name === 'gitlab-token')
+                return io.env[TOKEN_VARIABLES[name]] ?? '';
             return '';
         },
         mask: () => undefined, // there is no runner to mask for us: main redacts every line itself
@@ -20488,10 +20487,13 @@ function title(result) {
 }
 /** Longest SQL shown per file (the rest of the summary's budget is shared, see MAX_SUMMARY_BYTES). */
 const MAX_SQL_PER_FILE = 20_000;
+/** The longest run of backticks in `text` (0 when none). Pure. */
+function longestBacktickRun(text) {
+    return Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length));
+}
 /** A code fence longer than any run of backticks in `text`. */
 function fenceFor(text) {
-    const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length));
-    return '`'.repeat(Math.max(3, longest + 1));
+    return '`'.repeat(Math.max(3, longestBacktickRun(text) + 1));
 }
 function formatBytes(bytes) {
     if (bytes < 1024)
@@ -20523,7 +20525,7 @@ function escapeMarkdown(text) {
  */
 function codeSpan(text) {
     const inner = cellText(text);
-    const fence = '`'.repeat(Math.max(0, ...(inner.match(/`+/g) ?? []).map((run) => run.length)) + 1);
+    const fence = '`'.repeat(longestBacktickRun(inner) + 1);
     const pad = inner.startsWith('`') || inner.endsWith('`') ? ' ' : '';
     return `${fence}${pad}${inner}${pad}${fence}`;
 }

@@ -66,10 +66,14 @@ function title(result: RunResult): string {
 /** Longest SQL shown per file (the rest of the summary's budget is shared, see MAX_SUMMARY_BYTES). */
 const MAX_SQL_PER_FILE = 20_000;
 
+/** The longest run of backticks in `text` (0 when none). Pure. */
+function longestBacktickRun(text: string): number {
+  return Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length));
+}
+
 /** A code fence longer than any run of backticks in `text`. */
 function fenceFor(text: string): string {
-  const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length));
-  return '`'.repeat(Math.max(3, longest + 1));
+  return '`'.repeat(Math.max(3, longestBacktickRun(text) + 1));
 }
 
 export function formatBytes(bytes: number): string {
@@ -103,7 +107,7 @@ export function escapeMarkdown(text: string): string {
  */
 export function codeSpan(text: string): string {
   const inner = cellText(text);
-  const fence = '`'.repeat(Math.max(0, ...(inner.match(/`+/g) ?? []).map((run) => run.length)) + 1);
+  const fence = '`'.repeat(longestBacktickRun(inner) + 1);
   const pad = inner.startsWith('`') || inner.endsWith('`') ? ' ' : '';
   return `${fence}${pad}${inner}${pad}${fence}`;
 }

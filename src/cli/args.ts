@@ -42,7 +42,7 @@ const BOOLEAN_INPUTS = new Map<InputName, readonly string[]>([
 /** Every input is a flag but command (the positional argument) and the tokens of one platform. */
 const INPUT_FLAGS = new Set<string>(INPUTS.filter((i) => !('only' in i)).map((i) => i.name).filter((name) => name !== 'command'));
 /** The tokens come from the environment: a flag would put one in argv, which every process can read. */
-const TOKEN_VARIABLES: Readonly<Record<string, string>> = { 'github-token': 'GITHUB_TOKEN', 'gitlab-token': 'GITLAB_TOKEN' };
+export const TOKEN_VARIABLES: Readonly<Record<'github-token' | 'gitlab-token', string>> = { 'github-token': 'GITHUB_TOKEN', 'gitlab-token': 'GITLAB_TOKEN' };
 
 /**
  * Parse `migrate-action <command> [--flag value | --flag=value]...`. Every action input is a flag of the
@@ -88,7 +88,7 @@ export function parseArgs(argv: readonly string[]): CliRequest {
     } else if (name === 'settings') {
       settings.push(value);
     } else if (name in TOKEN_VARIABLES) {
-      throw new UsageError(`--${name} is not taken on the command line, where every process on the machine could read it; set ${TOKEN_VARIABLES[name]} in the environment`);
+      throw new UsageError(`--${name} is not taken on the command line, where every process on the machine could read it; set ${TOKEN_VARIABLES[name as keyof typeof TOKEN_VARIABLES]} in the environment`);
     } else if (INPUT_FLAGS.has(name)) {
       inputs[name as InputName] = value;
     } else {

@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { TOKEN_VARIABLES } from '../cli/args.js';
 import type { FileLocation } from '../errors.js';
 import type { InputName } from '../inputs.js';
 import type { Platform } from './types.js';
@@ -81,8 +82,7 @@ export function cliPlatform(flags: Partial<Record<InputName, string>>, io: CliEn
       // A secret too: from the environment, so that it stays out of argv.
       if (name === 'shadow-database-url') return io.env.SHADOW_DATABASE_URL ?? '';
       // The comment's tokens: never flags (argv is visible to every process on the machine).
-      if (name === 'github-token') return io.env.GITHUB_TOKEN ?? '';
-      if (name === 'gitlab-token') return io.env.GITLAB_TOKEN ?? '';
+      if (name === 'github-token' || name === 'gitlab-token') return io.env[TOKEN_VARIABLES[name]] ?? '';
       return '';
     },
     mask: () => undefined, // there is no runner to mask for us: main redacts every line itself
